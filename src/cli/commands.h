@@ -1,0 +1,12 @@
+/*
+ * commands.h: every verb of the gonogo binary, one cmd_<verb>.c each.
+ * Each takes argv with argv[0] = the verb and returns the exit code.
+ */
+#ifndef GG_COMMANDS_H
+#define GG_COMMANDS_H
+
+int cmd_sandbox(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+#endif

@@ -1,0 +1,46 @@
+/* gonogo: executable go/no-go plans for NATS JetStream topology changes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/http.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+
+typedef struct {
+  const char *verb;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} verb_entry;
+
+static const verb_entry verbs[] = {
+    {"sandbox", cmd_sandbox, "a local JetStream cluster + PostgreSQL (+ Prometheus) on loopback"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: gonogo <command> [arguments] [--help]\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+    fprintf(out, "  %-10s %s\n", verbs[i].verb, verbs[i].summary);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return CLI_EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    usage(stdout);
+    return CLI_EXIT_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("gonogo %s\n", GONOGO_VERSION);
+    return CLI_EXIT_OK;
+  }
+  gg_error err;
+  gg_error_clear(&err);
+  if (gg_http_global_init(&err) != GG_OK) return cli_fail_error(CLI_EXIT_FAIL, &err);
+  for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+    if (strcmp(argv[1], verbs[i].verb) == 0) return verbs[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "gonogo: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return CLI_EXIT_USAGE;
+}
