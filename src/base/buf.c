@@ -47,7 +47,9 @@ gg_status gg_buf_append(gg_buf *b, const void *data, size_t n) {
   return GG_OK;
 }
 
-gg_status gg_buf_puts(gg_buf *b, const char *s) { return gg_buf_append(b, s, strlen(s)); }
+gg_status gg_buf_puts(gg_buf *b, const char *s) {
+  return gg_buf_append(b, s, strlen(s));
+}
 
 gg_status gg_buf_vprintf(gg_buf *b, const char *fmt, va_list ap) {
   va_list copy;
@@ -70,7 +72,9 @@ gg_status gg_buf_printf(gg_buf *b, const char *fmt, ...) {
   return st;
 }
 
-const char *gg_buf_str(const gg_buf *b) { return b->data ? b->data : ""; }
+const char *gg_buf_str(const gg_buf *b) {
+  return b->data ? b->data : "";
+}
 
 char *gg_buf_detach(gg_buf *b) {
   char *p = b->data;

@@ -16,8 +16,7 @@ static void mark_truncated(char *msg, int needed) {
   if (needed >= GG_ERROR_MSG_MAX) memcpy(msg + GG_ERROR_MSG_MAX - 4, "...", 4);
 }
 
-gg_status gg_error_set_at(gg_error *err, const char *file, int line, gg_status code, const char *fmt,
-                          ...) {
+gg_status gg_error_set_at(gg_error *err, const char *file, int line, gg_status code, const char *fmt, ...) {
   if (!err) return code;
   err->code = code;
   err->file = file;

@@ -34,8 +34,8 @@ void gg_error_clear(gg_error *err);
  * `return gg_error_set(err, GG_ERR_IO, "read '%s': %s", path, strerror(errno));`.
  * The message is truncated (with "...") at GG_ERROR_MSG_MAX. */
 #define gg_error_set(err, code, ...) gg_error_set_at((err), __FILE__, __LINE__, (code), __VA_ARGS__)
-gg_status gg_error_set_at(gg_error *err, const char *file, int line, gg_status code, const char *fmt,
-                          ...) GG_PRINTF(5, 6);
+gg_status gg_error_set_at(gg_error *err, const char *file, int line, gg_status code, const char *fmt, ...)
+    GG_PRINTF(5, 6);
 
 /* Prepend context to the recorded message: "connect to x: " + msg. Keeps code and origin.
  * Returns err->code (GG_OK if err is NULL). */

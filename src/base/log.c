@@ -12,9 +12,13 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};
 
-void gg_log_set_level(gg_log_level level) { gg_log_threshold = level; }
+void gg_log_set_level(gg_log_level level) {
+  gg_log_threshold = level;
+}
 
-void gg_log_set_output(FILE *out) { log_out = out; }
+void gg_log_set_output(FILE *out) {
+  log_out = out;
+}
 
 gg_status gg_log_parse_level(const char *text, gg_log_level *out, gg_error *err) {
   for (int i = 0; i <= GG_LOG_OFF; i++) {

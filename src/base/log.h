@@ -32,8 +32,8 @@ void gg_log_set_output(FILE *out);
  * (which may be NULL or empty). Thread-safe: a line is written whole. */
 void gg_log_write(gg_log_level level, const char *msg, const char *fmt, ...) GG_PRINTF(3, 4);
 
-#define GG_LOG(level, msg, ...)                                  \
-  do {                                                           \
+#define GG_LOG(level, msg, ...)                                                 \
+  do {                                                                          \
     if ((level) >= gg_log_threshold) gg_log_write((level), (msg), __VA_ARGS__); \
   } while (0)
 

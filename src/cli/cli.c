@@ -80,7 +80,9 @@ const char *cli_get(const cli_parsed *p, const char *name) {
   return k < 0 ? NULL : p->values[k];
 }
 
-bool cli_flag(const cli_parsed *p, const char *name) { return cli_get(p, name) != NULL; }
+bool cli_flag(const cli_parsed *p, const char *name) {
+  return cli_get(p, name) != NULL;
+}
 
 int cli_fail(int code, const char *fmt, ...) {
   fputs("gonogo: ", stderr);
@@ -92,7 +94,9 @@ int cli_fail(int code, const char *fmt, ...) {
   return code;
 }
 
-int cli_fail_error(int code, const gg_error *err) { return cli_fail(code, "%s", gg_error_message(err)); }
+int cli_fail_error(int code, const gg_error *err) {
+  return cli_fail(code, "%s", gg_error_message(err));
+}
 
 bool cli_color(FILE *out) {
   const char *nc = getenv("NO_COLOR");

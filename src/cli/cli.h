@@ -27,10 +27,10 @@ typedef struct {
 } cli_opt;
 
 typedef struct {
-  const char *verb;      /* "check" or "sandbox up" */
-  const char *args;      /* positional part of the usage line: "PLAN" */
-  const char *summary;   /* one line */
-  int min_args, max_args; /* positional argument count bounds */
+  const char *verb;           /* "check" or "sandbox up" */
+  const char *args;           /* positional part of the usage line: "PLAN" */
+  const char *summary;        /* one line */
+  int min_args, max_args;     /* positional argument count bounds */
   cli_opt opts[CLI_MAX_OPTS]; /* terminated by a zeroed entry */
 } cli_spec;
 

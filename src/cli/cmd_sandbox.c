@@ -1,0 +1,131 @@
+/* gonogo sandbox up|down|status|env|kill-node N|start-node N|pg-stop|pg-start */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "sandbox/sandbox.h"
+
+static const cli_spec spec = {
+    .verb = "sandbox",
+    .args = "up|down|status|env|kill-node N|start-node N|pg-stop|pg-start",
+    .summary =
+        "A disposable local JetStream cluster (N nats-server processes), PostgreSQL with the database\n"
+        "'athlete', and Prometheus and Alertmanager when installed, all on loopback. `up` waits until\n"
+        "everything is healthy and writes DIR/env (source it); `down` stops exactly what `up` started.\n"
+        "kill-node/start-node stop one nats-server hard and bring it back with its data; pg-stop/pg-start\n"
+        "do the same for PostgreSQL (for fault tests).",
+    .min_args = 1,
+    .max_args = 2,
+    .opts = {{"dir", "DIR", "sandbox directory (default .sandbox, or $GONOGO_SANDBOX_DIR)"},
+             {"nodes", "N", "nats-server processes for `up` (default 3)"},
+             {"timeout", "SECONDS", "how long `up`/`start-node` wait for health (default 30)"},
+             {"quiet", NULL, "no progress lines"}},
+};
+
+static void print_progress(void *ud, const char *line) {
+  (void)ud;
+  fprintf(stderr, "sandbox: %s\n", line);
+}
+
+static int parse_int(const char *text, const char *what, int lo, int hi, int *out) {
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (errno || end == text || *end || v < lo || v > hi)
+    return cli_fail(CLI_EXIT_USAGE, "%s '%s': want a whole number from %d to %d", what, text, lo, hi);
+  *out = (int)v;
+  return CLI_EXIT_OK;
+}
+
+static int print_env(const sandbox_opts *o) {
+  gg_error err;
+  gg_error_clear(&err);
+  char *text = NULL;
+  if (sandbox_env_text(o, &text, &err) != GG_OK) return cli_fail_error(CLI_EXIT_FAIL, &err);
+  fputs(text, stdout);
+  free(text);
+  return CLI_EXIT_OK;
+}
+
+static int print_status(const sandbox_opts *o) {
+  gg_error err;
+  gg_error_clear(&err);
+  sandbox_status st;
+  if (sandbox_get_status(o, &st, &err) != GG_OK) return cli_fail_error(CLI_EXIT_FAIL, &err);
+  bool color = cli_color(stdout);
+  int bad = 0;
+  printf("%-14s %-8s %-9s %-22s %s\n", "PROCESS", "PID", "STATE", "ADDRESS", "HEALTH");
+  for (int i = 0; i < st.nprocs; i++) {
+    const sandbox_proc *p = &st.procs[i];
+    const char *state = p->running ? "running" : "stopped";
+    bool good = p->running && p->healthy;
+    if (!good) bad++;
+    printf("%-14s %-8d %s%-9s%s %-22s %s\n", p->name, p->pid, color ? (good ? "\033[32m" : "\033[31m") : "",
+           state, color ? "\033[0m" : "", p->address, p->health);
+  }
+  printf("meta leader: %s\n", st.meta_leader ? st.leader : "none");
+  printf("env: %s\n", st.env_path);
+  return bad == 0 && st.meta_leader ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+int cmd_sandbox(int argc, char **argv) {
+  cli_parsed p;
+  int rc = cli_parse(&spec, argc, argv, &p);
+  if (rc >= 0) return rc;
+  sandbox_opts o = {.dir = cli_get(&p, "dir"), .nodes = 3};
+  if (!o.dir) o.dir = getenv("GONOGO_SANDBOX_DIR");
+  if (!o.dir || !*o.dir) o.dir = ".sandbox";
+  if (!cli_flag(&p, "quiet")) o.progress = print_progress;
+  const char *v;
+  if ((v = cli_get(&p, "nodes")) && (rc = parse_int(v, "--nodes", 1, SANDBOX_MAX_NODES, &o.nodes)) != 0)
+    return rc;
+  int secs = 0;
+  if ((v = cli_get(&p, "timeout")) && (rc = parse_int(v, "--timeout", 1, 3600, &secs)) != 0) return rc;
+  o.timeout = secs;
+
+  const char *action = p.args[0];
+  bool wants_node = strcmp(action, "kill-node") == 0 || strcmp(action, "start-node") == 0;
+  if (wants_node != (p.nargs == 2)) {
+    cli_usage(&spec, stderr);
+    return cli_fail(CLI_EXIT_USAGE, "sandbox %s: %s", action,
+                    wants_node ? "which node? (1-based)" : "too many arguments");
+  }
+  int node = 0;
+  if (wants_node && (rc = parse_int(p.args[1], "node", 1, SANDBOX_MAX_NODES, &node)) != 0) return rc;
+
+  gg_error err;
+  gg_error_clear(&err);
+  gg_status st;
+  if (strcmp(action, "up") == 0) {
+    bool already = false;
+    st = sandbox_up(&o, &already, &err);
+    if (st != GG_OK) return cli_fail_error(CLI_EXIT_FAIL, &err);
+    if (already) fprintf(stderr, "sandbox: already up in '%s', nothing to do\n", o.dir);
+    rc = print_env(&o);
+    if (rc == CLI_EXIT_OK)
+      fprintf(stderr, "sandbox: `source %s/env` to use it; `gonogo sandbox down --dir %s` to stop it\n",
+              o.dir, o.dir);
+    return rc;
+  } else if (strcmp(action, "down") == 0) {
+    st = sandbox_down(&o, &err);
+  } else if (strcmp(action, "status") == 0) {
+    return print_status(&o);
+  } else if (strcmp(action, "env") == 0) {
+    return print_env(&o);
+  } else if (strcmp(action, "kill-node") == 0) {
+    st = sandbox_kill_node(&o, node, &err);
+  } else if (strcmp(action, "start-node") == 0) {
+    st = sandbox_start_node(&o, node, &err);
+  } else if (strcmp(action, "pg-stop") == 0) {
+    st = sandbox_pg_stop(&o, &err);
+  } else if (strcmp(action, "pg-start") == 0) {
+    st = sandbox_pg_start(&o, &err);
+  } else {
+    cli_usage(&spec, stderr);
+    return cli_fail(CLI_EXIT_USAGE, "sandbox: unknown action '%s'", action);
+  }
+  return st == GG_OK ? CLI_EXIT_OK : cli_fail_error(CLI_EXIT_FAIL, &err);
+}
