@@ -494,7 +494,7 @@ static gg_status write_nats_conf(const sb_state *s, int i, gg_error *err) {
   gg_status st = gg_buf_printf(&b,
                                "# written by `gonogo sandbox up`\n"
                                "server_name: %s\nlisten: 127.0.0.1:%d\nhttp: 127.0.0.1:%d\n"
-                               "jetstream {\n  store_dir: \"%s\"\n  max_memory_store: 256MB\n"
+                               "jetstream {\n  store_dir: \"%s\"\n  max_memory_store: 4GB\n"
                                "  max_file_store: 32GB\n}\n"
                                "cluster {\n  name: gonogo-sandbox\n  listen: 127.0.0.1:%d\n  routes: [\n",
                                r->name, r->port, r->monitor, r->data, r->cluster);

@@ -1,0 +1,191 @@
+/* gonogo check PLAN --phase N [--json] [--at TIME]: the go/no-go checklist, filled in live. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/units.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/journal_cli.h"
+#include "gate/gate.h"
+
+static const cli_spec spec = {
+    .verb = "check",
+    .args = "PLAN",
+    .summary =
+        "Evaluate a phase's preflight, requires, go criteria, no-go conditions, attestations and\n"
+        "approvals against the live systems, decide GO / NO-GO / DEFER with the evidence, and journal\n"
+        "the evaluation and the decision. Exit 0 GO, 1 DEFER, 2 NO-GO, 3 plan or usage error.",
+    .min_args = 1,
+    .max_args = 1,
+    .opts = {{"phase", "N", "the phase to check (required)"},
+             {"json", NULL, "the same facts as JSON on stdout"},
+             {"at", "TIME",
+              "evaluate calendar and soak criteria as of TIME (RFC 3339); live probes still read now"},
+             {"journal", "PATH", "the journal (default .gonogo/<migration>.db beside the plan)"},
+             {"skip-run", NULL, "do not run `run:` commands (they show ERROR); for measuring probes"},
+             {"no-rate-samples", NULL,
+              "do not take two fresh samples for rate() without history (ERROR instead)"}},
+};
+
+typedef struct {
+  const char *pass, *fail, *wait, *error, *bold, *dim, *off;
+} palette;
+
+static palette colors(bool on) {
+  if (!on) return (palette){"", "", "", "", "", "", ""};
+  return (palette){"\033[32m", "\033[31m", "\033[33m", "\033[35m", "\033[1m", "\033[2m", "\033[0m"};
+}
+
+static const char *result_color(const palette *c, gate_result r) {
+  switch (r) {
+    case GATE_PASS:
+      return c->pass;
+    case GATE_FAIL:
+      return c->fail;
+    case GATE_WAIT:
+      return c->wait;
+    case GATE_ERROR:
+      return c->error;
+  }
+  return "";
+}
+
+static void print_indented(const char *text, const char *indent, int max_lines) {
+  const char *p = text;
+  /* show the last max_lines lines: the tail is the useful part of command output */
+  int total = 0;
+  for (const char *q = p; *q; q++)
+    if (*q == '\n') total++;
+  if (*p && p[strlen(p) - 1] != '\n') total++;
+  int skip = total > max_lines ? total - max_lines : 0;
+  int line = 0;
+  while (*p) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    if (line >= skip && len > 0) printf("%s%.*s\n", indent, (int)len, p);
+    line++;
+    p = nl ? nl + 1 : p + len;
+  }
+}
+
+static void print_human(const plan *p, const gate_report *r) {
+  palette c = colors(cli_color(stdout));
+  const plan_phase *ph = plan_find_phase(p, r->phase);
+  char when[40], est[32] = "";
+  gg_time_format(r->now, when, sizeof when);
+  if (ph->rollback_estimate >= 0) gg_format_duration(ph->rollback_estimate, est, sizeof est);
+  printf("%sPhase %s — %s%s\n", c.bold, r->phase, r->phase_name, c.off);
+  printf("overall risk %s", plan_level_name(ph->risk));
+  if (ph->rollback_complexity || est[0])
+    printf(" · rollback %s%s%s", ph->rollback_complexity ? ph->rollback_complexity : "",
+           ph->rollback_complexity && est[0] ? ", ~" : "", est);
+  printf("\n");
+  if (r->at_given)
+    printf("calendar and soak criteria evaluated as of %s (--at); live probes read the present\n", when);
+  else
+    printf("evaluated at %s\n", when);
+
+  int section = -1;
+  for (size_t i = 0; i < r->nitems; i++) {
+    const gate_item *it = &r->items[i];
+    if ((int)it->section != section) {
+      section = (int)it->section;
+      static const char *const titles[] = {"PREFLIGHT", "REQUIRES", "GO CRITERIA", "NO-GO CONDITIONS",
+                                           "APPROVALS"};
+      printf("\n%s%s%s\n", c.bold, titles[section], c.off);
+    }
+    printf("  %s%-5s%s  %s", result_color(&c, it->result), gate_result_name(it->result), c.off, it->name);
+    if (it->section == GATE_SEC_NOGO && it->outcome == PLAN_OUTCOME_DEFER)
+      printf(" %s(defers)%s", c.dim, c.off);
+    printf("\n");
+    if (it->observed[0] || it->threshold[0]) {
+      printf("         %sobserved%s %s", c.dim, c.off, it->observed[0] ? it->observed : "-");
+      if (it->threshold[0])
+        printf("   %s%s%s %s", c.dim, it->section == GATE_SEC_NOGO ? "holds when" : "want", c.off,
+               it->threshold);
+      printf("   %s%.0f ms%s\n", c.dim, it->elapsed * 1000, c.off);
+    }
+    for (size_t k = 0; k < it->nmembers; k++)
+      printf("         %s✗ %s%s\n", result_color(&c, it->result), it->members[k], c.off);
+    if (it->message[0] && it->result != GATE_PASS) print_indented(it->message, "         ", 8);
+    if (it->earliest > 0 && it->result == GATE_WAIT) {
+      char t[40];
+      gg_time_format(it->earliest, t, sizeof t);
+      printf("         %searliest%s %s\n", c.dim, c.off, t);
+    }
+  }
+
+  const char *dc = r->decision == GATE_GO ? c.pass : r->decision == GATE_DEFER ? c.wait : c.fail;
+  printf("\n%sDECISION: %s%s%s (exit %d)\n", c.bold, dc, gate_decision_name(r->decision), c.off,
+         (int)r->decision);
+  if (r->nreasons) {
+    printf("because:\n");
+    for (size_t i = 0; i < r->nreasons; i++) printf("  - %s\n", r->reasons[i]);
+  }
+  if (r->npending) {
+    printf("waiting for people:\n");
+    for (size_t i = 0; i < r->npending; i++) printf("  - %s\n", r->pending[i]);
+  }
+  if (r->earliest > 0) {
+    char t[40];
+    gg_time_format(r->earliest, t, sizeof t);
+    printf("earliest time the calendar and soak waits can pass: %s\n", t);
+  }
+  printf("%sevaluated in %.0f ms; slowest item %.0f ms%s\n", c.dim, r->elapsed * 1000, r->slowest * 1000,
+         c.off);
+}
+
+int cmd_check(int argc, char **argv) {
+  cli_parsed a;
+  int rc = cli_parse(&spec, argc, argv, &a);
+  if (rc >= 0) return rc;
+  const char *phase = cli_get(&a, "phase");
+  if (!phase) return cli_fail(CLI_EXIT_USAGE, "check: --phase N is required");
+  gg_error err;
+  gg_error_clear(&err);
+  gate_opts opts = {.skip_run = cli_flag(&a, "skip-run"),
+                    .skip_rate_samples = cli_flag(&a, "no-rate-samples")};
+  const char *at = cli_get(&a, "at");
+  if (at && gg_time_parse(at, &opts.at, &err) != GG_OK)
+    return cli_fail(CLI_EXIT_USAGE, "--at: %s", gg_error_message(&err));
+
+  plan *p = NULL;
+  if ((rc = jcli_load_plan(a.args[0], &p)) >= 0) return rc;
+  journal *j = NULL;
+  if (!jcli_find_phase(p, phase)) {
+    plan_free(p);
+    return CLI_EXIT_USAGE;
+  }
+  if ((rc = jcli_open_journal(p, a.args[0], cli_get(&a, "journal"), JOURNAL_OPEN_CREATE, false, &j)) >= 0) {
+    plan_free(p);
+    return rc;
+  }
+  opts.journal = j;
+  gate_report r;
+  rc = CLI_EXIT_FAIL;
+  if (gate_check(p, phase, &opts, &r, &err) != GG_OK) {
+    rc = cli_fail_error(CLI_EXIT_USAGE, &err);
+    goto out;
+  }
+  if (gate_record(j, &r, "gonogo check", &err) != GG_OK) {
+    /* The decision stands, but say loudly that it is not on record. */
+    cli_fail(CLI_EXIT_FAIL, "journal the evaluation: %s", gg_error_message(&err));
+  }
+  if (cli_flag(&a, "json")) {
+    json_t *o = gate_report_json(&r);
+    char *s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (s) puts(s);
+    free(s);
+    json_decref(o);
+  } else {
+    print_human(p, &r);
+  }
+  rc = (int)r.decision;
+  gate_report_release(&r);
+out:
+  journal_close(j);
+  plan_free(p);
+  return rc;
+}

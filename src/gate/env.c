@@ -1,0 +1,246 @@
+/*
+ * env.c: what an evaluation needs from the plan — the probe configuration from
+ * `connect:`, the calendar, the `define:` entries — and the journal as a series and
+ * history source, made safe to share between the gate's threads (a journal handle is
+ * not thread-safe, so every call into it holds env->jlock).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "gate/internal.h"
+#include "journal/series.h"
+
+static bool tz_set;
+static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- the journal, locked ---- */
+
+static gg_status locked_select(void *user, const expr_selector *sel, const expr_ctx *ctx, expr_vector *out,
+                               gg_error *err) {
+  gate_env *env = user;
+  pthread_mutex_lock(&env->jlock);
+  gg_status st = env->jsrc.select(env->jsrc.user, sel, ctx, out, err);
+  pthread_mutex_unlock(&env->jlock);
+  return st;
+}
+
+/* Two fresh samples GATE_RATE_GAP apart, through private probe contexts so the shared
+ * one keeps its cached values. */
+static gg_status fresh_pair(gate_env *env, const expr_selector *sel, expr_matrix *out, gg_error *err) {
+  expr_vector a = {0}, b = {0};
+  gg_status st = GG_OK;
+  probe_ctx *c1 = probe_ctx_new(&env->cfg);
+  probe_ctx *c2 = probe_ctx_new(&env->cfg);
+  if (!c1 || !c2) {
+    st = gg_error_set(err, GG_ERR_NOMEM, "two fresh samples of '%s'", sel->name);
+    goto out;
+  }
+  double t1 = gg_clock_now();
+  if ((st = probe_select(c1, sel, &a, err)) != GG_OK) goto out;
+  usleep((useconds_t)(GATE_RATE_GAP * 1e6));
+  double t2 = gg_clock_now();
+  if ((st = probe_select(c2, sel, &b, err)) != GG_OK) goto out;
+  for (size_t i = 0; i < a.n && st == GG_OK; i++) {
+    for (size_t k = 0; k < b.n; k++) {
+      char la[512], lb[512];
+      expr_labels_format(&a.v[i].labels, la, sizeof la);
+      expr_labels_format(&b.v[k].labels, lb, sizeof lb);
+      if (strcmp(la, lb) != 0) continue;
+      expr_point pts[2] = {{t1, a.v[i].value}, {t2, b.v[k].value}};
+      if (expr_matrix_add(out, &a.v[i].labels, pts, 2) != GG_OK)
+        st = gg_error_set(err, GG_ERR_NOMEM, "two fresh samples of '%s'", sel->name);
+      break;
+    }
+  }
+  out->range_start = t1;
+  out->range_end = t2;
+out:
+  expr_vector_release(&a);
+  expr_vector_release(&b);
+  probe_ctx_free(c1);
+  probe_ctx_free(c2);
+  return st;
+}
+
+static gg_status locked_range(void *user, const expr_selector *sel, double window, expr_history_use use,
+                              const expr_ctx *ctx, expr_matrix *out, gg_error *err) {
+  gate_env *env = user;
+  gg_status st = GG_ERR_NO_DATA;
+  if (env->j) {
+    pthread_mutex_lock(&env->jlock);
+    st = env->jhist.range(env->jhist.user, sel, window, use, ctx, out, err);
+    pthread_mutex_unlock(&env->jlock);
+  } else {
+    gg_error_set(err, GG_ERR_NO_DATA, "insufficient history for '%s': no journal", sel->name);
+  }
+  if (st != GG_ERR_NO_DATA || use != EXPR_HISTORY_CHANGE || env->no_fresh_pairs) return st;
+  /* Not enough history for a rate: `check` measures it now, over GATE_RATE_GAP seconds. */
+  expr_matrix_release(out);
+  gg_error_clear(err);
+  return fresh_pair(env, sel, out, err);
+}
+
+/* ---- building the environment ---- */
+
+static const char *secret_or_null(const gg_secret *s) {
+  return gg_secret_present(s) ? gg_secret_reveal(s) : NULL;
+}
+
+gg_status gate_env_new(const plan *p, journal *j, gate_env **out, gg_error *err) {
+  gate_env *env = calloc(1, sizeof *env);
+  gg_status st = GG_OK;
+  if (!env) return gg_error_set(err, GG_ERR_NOMEM, "gate environment");
+  pthread_mutex_init(&env->jlock, NULL);
+  env->p = p;
+  env->j = j;
+  const plan_connect *c = &p->connect;
+  probe_config *cfg = &env->cfg;
+  cfg->nats_servers = (const char *const *)c->nats.servers;
+  cfg->n_nats_servers = c->nats.nservers;
+  cfg->nats_user = c->nats.user;
+  cfg->nats_password = secret_or_null(&c->nats.password);
+  cfg->nats_token = secret_or_null(&c->nats.token);
+  cfg->nats_creds = c->nats.credentials;
+  cfg->monitor_urls = (const char *const *)c->nats.monitor;
+  cfg->n_monitor_urls = c->nats.nmonitor;
+  cfg->prometheus_url = c->prometheus;
+  cfg->alertmanager_url = c->alertmanager;
+  env->dbs = calloc(c->ndatabases + 1, sizeof *env->dbs);
+  env->targets = calloc(c->ntargets + 1, sizeof *env->targets);
+  env->defines = calloc(p->ndefines + 1, sizeof *env->defines);
+  if (!env->dbs || !env->targets || !env->defines) {
+    st = gg_error_set(err, GG_ERR_NOMEM, "gate environment");
+    goto out;
+  }
+  for (size_t i = 0; i < c->ndatabases; i++) {
+    env->dbs[i].name = c->databases[i].name;
+    env->dbs[i].url = gg_secret_reveal(&c->databases[i].url);
+  }
+  cfg->databases = env->dbs;
+  cfg->n_databases = c->ndatabases;
+  for (size_t i = 0; i < c->ntargets; i++) {
+    env->targets[i].name = c->targets[i].name;
+    env->targets[i].health = c->targets[i].health;
+    env->targets[i].metrics = c->targets[i].metrics;
+  }
+  cfg->targets = env->targets;
+  cfg->n_targets = c->ntargets;
+  for (size_t i = 0; i < p->ndefines; i++) {
+    env->defines[i].name = p->defines[i].name;
+    env->defines[i].expr = p->defines[i].expr.ast;
+  }
+  env->ndefines = p->ndefines;
+
+  /* The calendar: the time zone is process-wide, set once before threads start. */
+  pthread_mutex_lock(&tz_lock);
+  if (!tz_set) {
+    st = expr_calendar_set_timezone(p->calendar.timezone ? p->calendar.timezone : "UTC", err);
+    tz_set = st == GG_OK;
+  }
+  pthread_mutex_unlock(&tz_lock);
+  if (st != GG_OK) goto out;
+  env->cal = expr_calendar_new();
+  if (!env->cal) {
+    st = gg_error_set(err, GG_ERR_NOMEM, "calendar");
+    goto out;
+  }
+  for (size_t i = 0; i < p->calendar.nholidays && st == GG_OK; i++)
+    st = expr_calendar_add_holiday(env->cal, p->calendar.holidays[i], err);
+  if (st == GG_OK && p->calendar.off_hours)
+    st = expr_calendar_set_off_hours(env->cal, p->calendar.off_hours, NULL, err);
+  if (st != GG_OK) goto out;
+
+  if (j) {
+    env->jsrc = journal_series_source(j);
+    env->jhist = journal_history_source(j);
+  }
+  env->locked_journal = (expr_series_source){.name = "journal", .select = locked_select, .user = env};
+  env->history = (expr_history_source){.range = locked_range, .user = env};
+
+  /* Secrets the plan holds, to scrub from anything we record. */
+  const gg_secret *secrets[64];
+  size_t ns = 0;
+  secrets[ns++] = &c->nats.password;
+  secrets[ns++] = &c->nats.token;
+  for (size_t i = 0; i < c->ndatabases && ns < 48; i++) secrets[ns++] = &c->databases[i].url;
+  for (size_t i = 0; i < c->nnotify && ns < 64; i++) secrets[ns++] = &c->notify[i].webhook;
+  for (size_t i = 0; i < ns; i++)
+    if (gg_secret_present(secrets[i]) && env->nsecrets < GATE_MAX_SECRETS)
+      env->secrets[env->nsecrets++] = gg_secret_reveal(secrets[i]);
+out:
+  if (st != GG_OK) {
+    gate_env_free(env);
+    return st;
+  }
+  *out = env;
+  return GG_OK;
+}
+
+void gate_env_free(gate_env *env) {
+  if (!env) return;
+  expr_calendar_free(env->cal);
+  free(env->dbs);
+  free(env->targets);
+  free(env->defines);
+  pthread_mutex_destroy(&env->jlock);
+  free(env);
+}
+
+void gate_env_ctx(gate_env *env, probe_ctx *probes, double now, expr_ctx *ctx, expr_series_source *srcs) {
+  expr_ctx_init(ctx);
+  ctx->now = now;
+  ctx->calendar = env->cal;
+  ctx->defines = env->defines;
+  ctx->n_defines = env->ndefines;
+  size_t n = 0;
+  if (env->j) srcs[n++] = env->locked_journal;
+  if (probes) probe_ctx_source(probes, &srcs[n++]);
+  ctx->sources = srcs;
+  ctx->n_sources = n;
+  ctx->history = &env->history;
+}
+
+char *gate_env_scrub(const gate_env *env, const char *text) {
+  if (!text) return strdup("");
+  char *s = strdup(text);
+  for (size_t i = 0; s && i < env->nsecrets; i++) {
+    const char *sec = env->secrets[i];
+    size_t len = strlen(sec);
+    if (len < 4) continue; /* too short to scrub without mangling ordinary text */
+    char *hit;
+    while ((hit = strstr(s, sec)) != NULL) {
+      const char *mask = "<redacted>";
+      size_t ml = strlen(mask), total = strlen(s) - len + ml + 1;
+      char *t = malloc(total);
+      if (!t) break;
+      size_t pre = (size_t)(hit - s);
+      memcpy(t, s, pre);
+      memcpy(t + pre, mask, ml);
+      memcpy(t + pre + ml, hit + len, strlen(hit + len) + 1);
+      free(s);
+      s = t;
+    }
+  }
+  return s;
+}
+
+gg_status gate_eval(gate_env *env, const expr_node *expr, double now, double timeout, expr_value *out,
+                    gg_error *err) {
+  probe_config cfg = env->cfg;
+  cfg.timeout = timeout;
+  probe_ctx *probes = probe_ctx_new(&cfg);
+  if (!probes) return gg_error_set(err, GG_ERR_NOMEM, "probe context");
+  probe_want want = {.expr = expr, .timeout = timeout};
+  gg_status st = probe_prefetch(probes, &want, 1, err);
+  if (st == GG_OK) {
+    expr_ctx ctx;
+    expr_series_source srcs[2];
+    gate_env_ctx(env, probes, now, &ctx, srcs);
+    st = expr_eval(expr, &ctx, out, err);
+  }
+  probe_ctx_free(probes);
+  return st;
+}

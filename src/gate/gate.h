@@ -1,0 +1,139 @@
+/*
+ * gate.h: decide a phase GO / NO-GO / DEFER from live facts (DESIGN §3).
+ *
+ * gate_check evaluates, for one phase: the plan's preflight criteria, the phase's
+ * `requires` (completed, and stable for the soak window), its go criteria (expect, run,
+ * attest, canary), its no-go conditions and its approvals. Every item ends PASS, FAIL,
+ * WAIT or ERROR with the evidence it rests on: the observed values against the
+ * threshold, the members of a vector that fail, the tail of a command's output, who
+ * still has to act. The decision:
+ *
+ *   NO-GO  any go item (preflight, requires, go, approval) FAIL or ERROR, or any no-go
+ *          condition holds (outcome no-go) or is ERROR;
+ *   DEFER  otherwise, anything WAIT (an attestation or approval not given, a soak window,
+ *          a calendar window, a no-go condition with outcome defer that holds);
+ *   GO     otherwise.
+ *
+ * The gate prefetches every series the phase's expressions name concurrently through the
+ * probes, then evaluates every item on its own thread, so a phase is decided in about the
+ * time of its slowest probe. rate()/increase()/delta() read the journal's samples and,
+ * when there are too few, take two fresh samples GATE_RATE_GAP seconds apart.
+ *
+ * For a WAIT whose condition depends only on the calendar or the soak window, the gate
+ * computes the earliest time it can pass; the report's `earliest` is the latest of those.
+ *
+ * The gate reads from the plan and the journal and never writes: gate_record journals a
+ * report (the whole evaluation, then the decision).
+ */
+#ifndef GG_GATE_H
+#define GG_GATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/error.h"
+#include "journal/journal.h"
+#include "plan/plan.h"
+
+#define GATE_RATE_GAP 3.0 /* seconds between the two fresh samples of a rate() in `check` */
+
+typedef enum { GATE_PASS = 0, GATE_FAIL, GATE_WAIT, GATE_ERROR } gate_result;
+
+/* The decision; its value is `check`'s exit code (the Nagios convention). */
+typedef enum { GATE_GO = 0, GATE_DEFER = 1, GATE_NOGO = 2 } gate_decision;
+
+typedef enum {
+  GATE_SEC_PREFLIGHT = 0,
+  GATE_SEC_REQUIRES,
+  GATE_SEC_GO,
+  GATE_SEC_NOGO,
+  GATE_SEC_APPROVAL,
+} gate_section;
+
+/* "PASS", "FAIL", "WAIT", "ERROR". */
+const char *gate_result_name(gate_result r);
+/* "GO", "DEFER", "NO-GO". */
+const char *gate_decision_name(gate_decision d);
+/* "preflight", "requires", "go", "no-go", "approval". */
+const char *gate_section_name(gate_section s);
+
+/* One evaluated item. Every string is owned by the report. */
+typedef struct {
+  gate_section section;
+  char *name; /* as the plan names it */
+  char *kind; /* "expect", "run", "attest", "canary", "when", "completed", "stable_for", "approval" */
+  char *what; /* the expression, command, item or role */
+  gate_result result;
+  char *observed;  /* what was seen, formatted for people: "12.1 GB", "exit 2", "given by alice" */
+  char *threshold; /* what was wanted: "> 20 GB"; "" when it does not apply */
+  char **members;  /* failing members: `n2: 12.1 GB, want > 20 GB`; may be empty */
+  size_t nmembers;
+  char *message;        /* why it is FAIL/WAIT/ERROR, or the output tail of a command; "" when none */
+  double elapsed;       /* seconds this item took (its probes, command or canary) */
+  double earliest;      /* WAIT: earliest time (epoch seconds) it can pass; 0 when not computable */
+  bool blocking;        /* for no-go items: the condition holds */
+  plan_outcome outcome; /* no-go items */
+  json_t *evidence;     /* the full observed values (members with labels, output...), owned */
+} gate_item;
+
+typedef struct {
+  char *phase; /* phase id */
+  char *phase_name;
+  char *plan_hash;
+  gate_decision decision;
+  gate_item *items;
+  size_t nitems;
+  char **reasons; /* one line per item the decision rests on */
+  size_t nreasons;
+  char **pending; /* who must act: "approval by platform-lead (Platform Team Lead)", "attest
+                     on-call-available" */
+  size_t npending;
+  double earliest; /* DEFER: earliest time every calendar/soak wait can pass; 0 unknown or none */
+  double now;      /* the time calendar and soak criteria were evaluated as of */
+  bool at_given;   /* `now` came from --at (live probes still read the present) */
+  double started;  /* when the evaluation began (real time) */
+  double elapsed;  /* seconds, whole evaluation */
+  double slowest;  /* seconds, the slowest single item */
+} gate_report;
+
+typedef struct {
+  journal *journal;       /* borrowed; NULL: journal series and approvals are unavailable (ERROR) */
+  double at;              /* > 0: evaluate calendar and soak criteria as of this time */
+  bool skip_run;          /* do not run `run:` commands (bench: measure the probes alone); items say so */
+  bool skip_rate_samples; /* do not take two fresh samples for rate(): ERROR instead (bench) */
+} gate_opts;
+
+/* Evaluate phase `phase_id` of p. GG_ERR_NOT_FOUND when the plan has no such phase;
+ * otherwise GG_OK with *out filled (whatever the decision). You own *out
+ * (gate_report_release). */
+gg_status gate_check(const plan *p, const char *phase_id, const gate_opts *opts, gate_report *out,
+                     gg_error *err) GG_WUR;
+
+void gate_report_release(gate_report *r);
+
+/* The report as JSON: the same facts as the human view. You own the reference. */
+json_t *gate_report_json(const gate_report *r);
+
+/* Journal the report: one `evaluation` event with every item, then a `decision` event.
+ * actor: who asked ("gonogo check", or the operator). */
+gg_status gate_record(journal *j, const gate_report *r, const char *actor, gg_error *err) GG_WUR;
+
+/* ---- helpers shared with `eval`, `run` and `watch` ---- */
+
+typedef struct gate_env gate_env;
+
+/* Everything an evaluation needs from the plan: probe configuration, calendar, defines,
+ * the journal as series and history source. One per process (the calendar sets the
+ * process's time zone the first time). You own *out (gate_env_free). */
+gg_status gate_env_new(const plan *p, journal *j, gate_env **out, gg_error *err) GG_WUR;
+void gate_env_free(gate_env *env);
+
+/* Evaluate one expression live, as `gonogo eval` does, at `now`. You own *out. */
+gg_status gate_eval(gate_env *env, const expr_node *expr, double now, double timeout, expr_value *out,
+                    gg_error *err) GG_WUR;
+
+/* Format a value for people: "12.1 GB", "250ms", "80%", "3"; writes into out, returns out. */
+char *gate_format_number(double v, char unit, char *out, size_t n);
+
+#endif
