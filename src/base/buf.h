@@ -50,7 +50,7 @@ gg_status gg_buf_puts(gg_buf *b, const char *s) GG_WUR;
 
 /* Append printf-style. */
 gg_status gg_buf_printf(gg_buf *b, const char *fmt, ...) GG_PRINTF(2, 3) GG_WUR;
-gg_status gg_buf_vprintf(gg_buf *b, const char *fmt, va_list ap) GG_WUR;
+gg_status gg_buf_vprintf(gg_buf *b, const char *fmt, va_list ap) GG_PRINTF(2, 0) GG_WUR;
 
 /* The contents as a C string ("" when empty); owned by the buffer. */
 const char *gg_buf_str(const gg_buf *b);

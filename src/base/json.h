@@ -15,8 +15,10 @@
 #include "base/error.h"
 
 /* Parse text of length n (need not be NUL-terminated). On error, err names `what`
- * (e.g. "response from http://…/jsz") with jansson's line, column and reason.
- * You own the returned reference (json_decref). */
+ * (e.g. "response from http://…/jsz") with jansson's line, column and reason:
+ * "parse response from http://…/jsz: line 1, column 8: string or '}' expected near '}'".
+ * Duplicate object keys are an error. You own the returned reference (json_decref);
+ * *out is NULL on error. */
 gg_status gg_json_parse(const char *text, size_t n, const char *what, json_t **out, gg_error *err) GG_WUR;
 
 /* The member at a dotted path, or NULL. Borrowed reference. */

@@ -6,7 +6,8 @@
  * GG_LOG checks the level before anything is formatted, so a debug line costs one
  * comparison when debug is off (redis serverLog, curl infof). Output goes to stderr
  * unless gg_log_set_output says otherwise. Values with spaces or quotes are quoted by
- * the caller with gg_log_quote or by passing them through the msg field.
+ * the caller (or passed through the msg field, which is quoted). With no pairs, pass NULL as
+ * the format: gg_info("started", NULL).
  */
 #ifndef GG_LOG_H
 #define GG_LOG_H

@@ -19,7 +19,9 @@ typedef struct {
   double timeout;         /* seconds; <= 0 means no timeout */
   size_t max_output;      /* bytes of output tail kept; 0 means GG_BUF_CMD_OUTPUT_MAX */
   const char *cwd;        /* NULL: inherit */
-  const char *const *env; /* extra "K=V" entries added to the environment, NULL-terminated; may be NULL */
+  const char *const *env; /* extra "K=V" entries added to the environment (replacing the same
+                           * keys; a PATH here is also where argv[0] is looked up),
+                           * NULL-terminated; may be NULL */
 } gg_spawn_opts;
 
 typedef struct {
@@ -36,7 +38,9 @@ typedef struct {
 /* Run argv[0] (looked up in PATH) with argv. Returns GG_OK when the command ran, whatever
  * its exit status (inspect result); an error when it could not be started (GG_ERR_NOT_FOUND
  * for a missing program or cwd). result->output is always set on GG_OK; on error result
- * owns nothing. stdin is /dev/null.
+ * owns nothing. opts may be NULL (no timeout, default cap). stdin is /dev/null. Safe to
+ * call from several threads; SIGCHLD must not be set to SIG_IGN (the child is reaped
+ * with waitpid).
  *
  * The call returns when the command exits (output still in the pipe is read for a short
  * moment after) or when the timeout kills its group. Processes the command leaves running

@@ -1,11 +1,14 @@
 /*
  * units.h: durations, sizes and percentages as operators write them.
  *
- * Durations: a number (decimal fraction allowed) followed by one unit, or several such
- * terms back to back: `250ms`, `90s`, `1.5h`, `14d`, `2w`, `1h30m`. Units: ms s m h d w.
+ * Durations: a number (decimal fraction and exponent allowed: `1.5h`, `1e3ms`) followed
+ * by one unit, or several such terms back to back, largest unit first and each once:
+ * `250ms`, `90s`, `1.5h`, `14d`, `2w`, `1h30m`. Units: ms s m h d w (case-sensitive).
  * A bare number is rejected (say which unit you mean) unless GG_UNITS_BARE_SECONDS.
  * Sizes: `512B`, `20KB`, `20GB` (decimal: 1 KB = 1000 B) and `20KiB`, `20GiB` (binary),
- * also TB/TiB and MB/MiB; a bare number is bytes. Percentages: `80%` = 0.8.
+ * also TB/TiB and MB/MiB; a bare number is bytes; one space may separate number and unit
+ * (`12.1 GB`, as gg_format_size writes it). Percentages: `80%` = 0.8.
+ * No whitespace around the text, no sign but a '-' where allowed, no hex, inf or nan.
  *
  * Parsing is strict: garbage, trailing text, an unknown unit, a negative value, NaN/inf
  * or a value that overflows are errors whose message quotes the text and says what was

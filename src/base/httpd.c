@@ -1,0 +1,307 @@
+#include "base/httpd.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+
+struct gg_httpd {
+  struct MHD_Daemon *daemon;
+  gg_httpd_route *routes;
+  size_t nroutes;
+  size_t max_body;
+  uint16_t port;
+  int quiesced_fd; /* the listen socket handed back by MHD_quiesce_daemon, or -1 */
+  pthread_mutex_t lock;
+  size_t suspended;
+};
+
+typedef enum { REQ_READING, REQ_HANDLING, REQ_SUSPENDED, REQ_RESUMED, REQ_SENT } req_state;
+
+struct gg_httpd_req {
+  gg_httpd *server;
+  struct MHD_Connection *conn;
+  const gg_httpd_route *route;
+  const char *method;
+  const char *path;
+  unsigned early_status; /* 404/405/413 decided before the body was read */
+  bool too_big;
+  gg_buf body;
+  pthread_mutex_t lock;
+  req_state state;
+  struct MHD_Response *resp; /* the answer, once given */
+  unsigned status;
+};
+
+const char *gg_httpd_req_method(const gg_httpd_req *req) {
+  return req->method;
+}
+
+const char *gg_httpd_req_path(const gg_httpd_req *req) {
+  return req->path;
+}
+
+const char *gg_httpd_req_header(const gg_httpd_req *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *gg_httpd_req_body(const gg_httpd_req *req, size_t *len) {
+  if (len) *len = req->body.len;
+  return gg_buf_str(&req->body);
+}
+
+static struct MHD_Response *make_response(const char *content_type, const void *body, size_t len,
+                                          const char *const *headers) {
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(len, len ? (void *)body : (void *)"", MHD_RESPMEM_MUST_COPY);
+  if (!r) return NULL;
+  if (content_type) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+    MHD_add_response_header(r, headers[i], headers[i + 1]);
+  return r;
+}
+
+void gg_httpd_respond(gg_httpd_req *req, unsigned status, const char *content_type, const void *body,
+                      size_t len, const char *const *headers) {
+  struct MHD_Response *r = make_response(content_type, body, len, headers);
+  if (!r) {
+    /* Out of memory: answer with an empty 500 built from a static buffer. */
+    r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    status = 500;
+  }
+  pthread_mutex_lock(&req->lock);
+  req->resp = r;
+  req->status = status;
+  if (req->state == REQ_SUSPENDED) {
+    req->state = REQ_RESUMED;
+    pthread_mutex_lock(&req->server->lock);
+    req->server->suspended--;
+    pthread_mutex_unlock(&req->server->lock);
+    MHD_resume_connection(req->conn);
+  }
+  pthread_mutex_unlock(&req->lock);
+}
+
+void gg_httpd_respond_json(gg_httpd_req *req, unsigned status, const char *json) {
+  gg_httpd_respond(req, status, "application/json", json, strlen(json), NULL);
+}
+
+static enum MHD_Result send_answer(gg_httpd_req *req) {
+  struct MHD_Response *r = req->resp;
+  req->resp = NULL;
+  req->state = REQ_SENT;
+  enum MHD_Result ret = r ? MHD_queue_response(req->conn, req->status, r) : MHD_NO;
+  if (r) MHD_destroy_response(r);
+  return ret;
+}
+
+static void answer_error(gg_httpd_req *req, unsigned status) {
+  char body[160];
+  const char *allow[] = {"Allow", req->route ? req->route->method : "", NULL};
+  const char *what = status == 404   ? "not found"
+                     : status == 405 ? "method not allowed"
+                     : status == 413 ? "request body too large"
+                                     : "error";
+  int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", what);
+  req->resp = make_response("application/json", body, (size_t)n, status == 405 ? allow : NULL);
+  req->status = status;
+}
+
+static const gg_httpd_route *find_route(const gg_httpd *h, const char *method, const char *path,
+                                        const gg_httpd_route **path_match) {
+  *path_match = NULL;
+  for (size_t i = 0; i < h->nroutes; i++) {
+    if (strcmp(h->routes[i].path, path) != 0) continue;
+    if (!*path_match) *path_match = &h->routes[i];
+    if (strcmp(h->routes[i].method, method) == 0) return &h->routes[i];
+  }
+  return NULL;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                 const char *version, const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls) {
+  gg_httpd *h = cls;
+  gg_httpd_req *req = *con_cls;
+  if (!req) {
+    req = calloc(1, sizeof *req);
+    if (!req) return MHD_NO;
+    req->server = h;
+    req->conn = conn;
+    req->method = method;
+    req->path = url;
+    pthread_mutex_init(&req->lock, NULL);
+    *con_cls = req;
+    const gg_httpd_route *any;
+    req->route = find_route(h, method, url, &any);
+    size_t cap = req->route && req->route->max_body ? req->route->max_body : h->max_body;
+    gg_buf_init(&req->body, cap);
+    if (!req->route) {
+      req->route = any;
+      req->early_status = any ? 405 : 404;
+    } else {
+      const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+      if (cl) {
+        char *end;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (end != cl && *end == '\0' && n > cap) req->early_status = 413;
+      }
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size) {
+    if (!req->early_status && !req->too_big &&
+        gg_buf_append(&req->body, upload_data, *upload_data_size) != GG_OK)
+      req->too_big = true;
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  pthread_mutex_lock(&req->lock);
+  if (req->state == REQ_RESUMED || req->state == REQ_SENT) {
+    enum MHD_Result ret = req->state == REQ_RESUMED ? send_answer(req) : MHD_YES;
+    pthread_mutex_unlock(&req->lock);
+    return ret;
+  }
+  if (req->state != REQ_READING) { /* called again while suspended: nothing to do yet */
+    pthread_mutex_unlock(&req->lock);
+    return MHD_YES;
+  }
+  if (req->early_status || req->too_big) {
+    answer_error(req, req->too_big ? 413 : req->early_status);
+    enum MHD_Result ret = send_answer(req);
+    pthread_mutex_unlock(&req->lock);
+    return ret;
+  }
+  req->state = REQ_HANDLING;
+  pthread_mutex_unlock(&req->lock);
+
+  req->route->handler(req, req->route->closure);
+
+  pthread_mutex_lock(&req->lock);
+  enum MHD_Result ret = MHD_YES;
+  if (req->resp) {
+    ret = send_answer(req);
+  } else {
+    req->state = REQ_SUSPENDED;
+    pthread_mutex_lock(&h->lock);
+    h->suspended++;
+    pthread_mutex_unlock(&h->lock);
+    MHD_suspend_connection(conn);
+  }
+  pthread_mutex_unlock(&req->lock);
+  return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+  gg_httpd_req *req = *con_cls;
+  if (!req) return;
+  if (req->resp) MHD_destroy_response(req->resp);
+  gg_buf_release(&req->body);
+  pthread_mutex_destroy(&req->lock);
+  free(req);
+  *con_cls = NULL;
+}
+
+static gg_status parse_listen(const char *listen, struct sockaddr_in *sa, gg_error *err) {
+  memset(sa, 0, sizeof *sa);
+  sa->sin_family = AF_INET;
+  const char *colon = listen ? strrchr(listen, ':') : NULL;
+  if (!colon)
+    return gg_error_set(err, GG_ERR_INVALID, "listen address '%s': expected HOST:PORT", listen ? listen : "");
+  char host[64];
+  size_t hl = (size_t)(colon - listen);
+  if (hl >= sizeof host)
+    return gg_error_set(err, GG_ERR_INVALID, "listen address '%s': host too long", listen);
+  memcpy(host, listen, hl);
+  host[hl] = '\0';
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  if (end == colon + 1 || *end || port < 0 || port > 65535)
+    return gg_error_set(err, GG_ERR_INVALID, "listen address '%s': bad port", listen);
+  sa->sin_port = htons((uint16_t)port);
+  if (hl == 0 || strcmp(host, "*") == 0) {
+    sa->sin_addr.s_addr = htonl(INADDR_ANY);
+  } else if (strcmp(host, "localhost") == 0) {
+    sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  } else if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
+    return gg_error_set(err, GG_ERR_INVALID, "listen address '%s': '%s' is not an IPv4 address", listen,
+                        host);
+  }
+  return GG_OK;
+}
+
+gg_status gg_httpd_start(const gg_httpd_opts *opts, gg_httpd **out, gg_error *err) {
+  struct sockaddr_in sa;
+  gg_status st = parse_listen(opts->listen, &sa, err);
+  if (st != GG_OK) return st;
+  gg_httpd *h = calloc(1, sizeof *h);
+  if (!h) return gg_error_set(err, GG_ERR_NOMEM, "start http server: out of memory");
+  h->quiesced_fd = -1;
+  pthread_mutex_init(&h->lock, NULL);
+  h->max_body = opts->max_body ? opts->max_body : GG_HTTPD_BODY_MAX;
+  h->nroutes = opts->nroutes;
+  if (opts->nroutes) {
+    h->routes = calloc(opts->nroutes, sizeof *h->routes);
+    if (!h->routes) {
+      gg_httpd_stop(h);
+      return gg_error_set(err, GG_ERR_NOMEM, "start http server: out of memory");
+    }
+    memcpy(h->routes, opts->routes, opts->nroutes * sizeof *h->routes);
+  }
+  unsigned threads = opts->threads > 1 ? opts->threads : 1;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_ALLOW_SUSPEND_RESUME |
+                   MHD_USE_ERROR_LOG;
+  struct MHD_OptionItem options[] = {
+      {MHD_OPTION_SOCK_ADDR, 0, &sa},
+      {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h},
+      {MHD_OPTION_CONNECTION_LIMIT, opts->connection_limit ? opts->connection_limit : 1024, NULL},
+      {MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout ? opts->connection_timeout : 30, NULL},
+      /* MHD warns about a pool of one: leave the option out then. */
+      {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
+      {MHD_OPTION_END, 0, NULL},
+  };
+  h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+  if (!h->daemon) {
+    gg_httpd_stop(h);
+    return gg_error_set(err, GG_ERR_SYSTEM, "listen on '%s': cannot start http server (address in use?)",
+                        opts->listen);
+  }
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  h->port = info ? info->port : ntohs(sa.sin_port);
+  *out = h;
+  return GG_OK;
+}
+
+uint16_t gg_httpd_port(const gg_httpd *h) {
+  return h->port;
+}
+
+void gg_httpd_quiesce(gg_httpd *h) {
+  if (!h || !h->daemon || h->quiesced_fd >= 0) return;
+  MHD_socket fd = MHD_quiesce_daemon(h->daemon);
+  h->quiesced_fd = fd == MHD_INVALID_SOCKET ? -2 : fd;
+}
+
+size_t gg_httpd_suspended(gg_httpd *h) {
+  pthread_mutex_lock(&h->lock);
+  size_t n = h->suspended;
+  pthread_mutex_unlock(&h->lock);
+  return n;
+}
+
+void gg_httpd_stop(gg_httpd *h) {
+  if (!h) return;
+  if (h->daemon) MHD_stop_daemon(h->daemon);
+  if (h->quiesced_fd >= 0) close(h->quiesced_fd);
+  pthread_mutex_destroy(&h->lock);
+  free(h->routes);
+  free(h);
+}

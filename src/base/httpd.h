@@ -1,0 +1,85 @@
+/*
+ * httpd.h: a small HTTP server on libmicrohttpd for the services and `gonogo watch`.
+ *
+ * A server listens on one address and dispatches by exact path to routes. A route's
+ * handler runs once the whole body has arrived (capped: a body over the route's cap is
+ * answered 413 by the server, never seen by the handler; an unknown path 404, a known
+ * path with another method 405 with Allow). The handler answers with gg_httpd_respond,
+ * either before it returns or later, from any thread: a request not answered when its
+ * handler returns is suspended (it holds no thread) and resumed when the answer comes.
+ * That is how ingest-service waits for JetStream acks without a thread per request.
+ *
+ * Handlers run on the server's threads (a pool of `threads`), so they must not block
+ * for long. Each request is answered exactly once; after gg_httpd_respond the request
+ * pointer must not be used again.
+ */
+#ifndef GG_HTTPD_H
+#define GG_HTTPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+/* The default body cap when neither the route nor the options say. */
+#define GG_HTTPD_BODY_MAX (1u << 20)
+
+typedef struct gg_httpd gg_httpd;
+typedef struct gg_httpd_req gg_httpd_req;
+
+/* Called with the complete request; must (eventually) call gg_httpd_respond once. */
+typedef void (*gg_httpd_handler)(gg_httpd_req *req, void *closure);
+
+typedef struct {
+  const char *method; /* "GET", "POST", ... */
+  const char *path;   /* exact match, e.g. "/v1/hrv" */
+  gg_httpd_handler handler;
+  void *closure;
+  size_t max_body; /* 0: the server's max_body */
+} gg_httpd_route;
+
+typedef struct {
+  const char *listen;           /* "127.0.0.1:8081", "0.0.0.0:80", "127.0.0.1:0" (any free port) */
+  size_t max_body;              /* 0: GG_HTTPD_BODY_MAX */
+  unsigned threads;             /* worker threads; 0 or 1: one */
+  unsigned connection_limit;    /* 0: 1024 */
+  unsigned connection_timeout;  /* idle seconds before a connection is closed; 0: 30 */
+  const gg_httpd_route *routes; /* copied (the strings are not: they must outlive the server) */
+  size_t nroutes;
+} gg_httpd_opts;
+
+/* Start serving. On error (bad address, port in use) err names the address and the
+ * reason. You own *out; stop it with gg_httpd_stop. */
+gg_status gg_httpd_start(const gg_httpd_opts *opts, gg_httpd **out, gg_error *err) GG_WUR;
+
+/* The port actually bound (useful with port 0). */
+uint16_t gg_httpd_port(const gg_httpd *h);
+
+/* Stop accepting new connections; requests already in progress continue. Idempotent. */
+void gg_httpd_quiesce(gg_httpd *h);
+
+/* Requests that are suspended (handler returned, answer not yet given). */
+size_t gg_httpd_suspended(gg_httpd *h);
+
+/* Stop and free the server. Suspended requests must all have been answered first (the
+ * caller waits for its own pending work; gg_httpd_suspended tells). NULL-safe. */
+void gg_httpd_stop(gg_httpd *h);
+
+/* Request accessors; the strings are owned by the request and valid until it is answered. */
+const char *gg_httpd_req_method(const gg_httpd_req *req);
+const char *gg_httpd_req_path(const gg_httpd_req *req);
+/* A request header (case-insensitive name), or NULL. */
+const char *gg_httpd_req_header(const gg_httpd_req *req, const char *name);
+/* The body (NUL-terminated for convenience; len excludes the NUL). Never NULL. */
+const char *gg_httpd_req_body(const gg_httpd_req *req, size_t *len);
+
+/* Answer the request: status, content type (NULL: none), body (copied; may be NULL when
+ * len is 0), and extra headers as NULL-terminated name/value pairs
+ * ({"Retry-After", "2", NULL}; may be NULL). Any thread, exactly once. */
+void gg_httpd_respond(gg_httpd_req *req, unsigned status, const char *content_type, const void *body,
+                      size_t len, const char *const *headers);
+
+/* Convenience: answer with a JSON body given as a C string. */
+void gg_httpd_respond_json(gg_httpd_req *req, unsigned status, const char *json);
+
+#endif

@@ -1,0 +1,9 @@
+# Unit tests of src/base (see cmake/tests.cmake for gg_unit_test).
+gg_unit_test(test_units SOURCES test_units.c LIBS gg_base)
+gg_unit_test(test_clock SOURCES test_clock.c LIBS gg_base)
+gg_unit_test(test_json SOURCES test_json.c LIBS gg_base)
+gg_unit_test(test_spawn SOURCES test_spawn.c LIBS gg_base)
+gg_unit_test(test_http SOURCES test_http.c LIBS gg_base PkgConfig::MHD)
+gg_unit_test(test_status SOURCES test_status.c LIBS gg_base)
+gg_unit_test(test_buf SOURCES test_buf.c LIBS gg_base)
+gg_unit_test(test_log SOURCES test_log.c LIBS gg_base)
