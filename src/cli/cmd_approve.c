@@ -1,0 +1,104 @@
+/* gonogo approve PLAN --phase N --role ROLE --by NAME [--decision go|no-go|defer] [--note TEXT]:
+ * record one role's approval of a phase, bound to the plan's content hash. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/journal_cli.h"
+
+static const cli_spec spec = {
+    .verb = "approve",
+    .args = "PLAN",
+    .summary = "record a role's approval of a phase (bound to this version of the plan)",
+    .min_args = 1,
+    .max_args = 1,
+    .opts = {{"phase", "N", "the phase approved"},
+             {"role", "ROLE", "the role approving (one the phase asks for)"},
+             {"by", "NAME", "the person approving"},
+             {"decision", "go|no-go|defer", "what the approver decides (default go)"},
+             {"note", "TEXT", "a note kept with the approval"},
+             {"journal", "PATH", "the journal file (default .gonogo/<migration>.db beside the plan)"},
+             {0}},
+};
+
+/* Print the roles of ph that have no approval in force with decision go. */
+static void print_missing(const plan_phase *ph, const journal_signoff *s, size_t n) {
+  int missing = 0;
+  for (size_t i = 0; i < ph->napprovals; i++) {
+    const plan_approval *a = &ph->approvals[i];
+    const journal_signoff *got = NULL;
+    for (size_t k = 0; k < n; k++)
+      if (strcmp(s[k].role, a->role) == 0) got = &s[k];
+    if (got && got->in_force && strcmp(got->decision, "go") == 0) continue;
+    printf("%s%s%s%s", missing ? ", " : "still missing: ", a->role, a->optional ? " (optional)" : "",
+           !got                                  ? ""
+           : !got->in_force                      ? " (void: the plan changed)"
+           : strcmp(got->decision, "no-go") == 0 ? " (said no-go)"
+                                                 : " (said defer)");
+    missing++;
+  }
+  printf(missing ? "\n" : "all roles of phase '%s' have approved\n", ph->id);
+}
+
+int cmd_approve(int argc, char **argv) {
+  cli_parsed args;
+  int rc = cli_parse(&spec, argc, argv, &args);
+  if (rc >= 0) return rc;
+  const char *role = cli_get(&args, "role"), *by = cli_get(&args, "by");
+  const char *decision = cli_get(&args, "decision");
+  if (!role || !role[0]) return cli_fail(CLI_EXIT_USAGE, "approve: --role is required");
+  if (!by || !by[0]) return cli_fail(CLI_EXIT_USAGE, "approve: --by NAME is required (who approves)");
+  if (!decision) decision = "go";
+  if (strcmp(decision, "go") != 0 && strcmp(decision, "no-go") != 0 && strcmp(decision, "defer") != 0)
+    return cli_fail(CLI_EXIT_USAGE, "approve: --decision '%s' is not one of go, no-go, defer", decision);
+
+  plan *p = NULL;
+  journal *j = NULL;
+  journal_signoff *s = NULL;
+  size_t n = 0;
+  rc = jcli_load_plan(args.args[0], &p);
+  if (rc >= 0) return rc;
+  const plan_phase *ph = jcli_find_phase(p, cli_get(&args, "phase"));
+  if (!ph) {
+    rc = CLI_EXIT_USAGE;
+    goto out;
+  }
+  bool asked = false;
+  for (size_t i = 0; i < ph->napprovals; i++) asked = asked || strcmp(ph->approvals[i].role, role) == 0;
+  if (!asked) {
+    char list[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < ph->napprovals && used < sizeof list; i++) {
+      int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", ph->approvals[i].role);
+      if (w < 0) break;
+      used += (size_t)w;
+    }
+    if (ph->napprovals)
+      rc = cli_fail(CLI_EXIT_USAGE, "phase '%s' does not ask for role '%s' (it asks for: %s)", ph->id, role,
+                    list);
+    else
+      rc = cli_fail(CLI_EXIT_USAGE, "phase '%s' asks for no approvals", ph->id);
+    goto out;
+  }
+  rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_CREATE, false, &j);
+  if (rc >= 0) goto out;
+  gg_error err;
+  gg_error_clear(&err);
+  long long seq = 0;
+  if (journal_approve(j, ph->id, role, by, decision, p->hash, cli_get(&args, "note"), &seq, &err) != GG_OK ||
+      journal_approvals(j, ph->id, p->hash, &s, &n, &err) != GG_OK) {
+    rc = cli_fail_error(CLI_EXIT_FAIL, &err);
+    goto out;
+  }
+  printf("recorded #%lld: %s approves phase '%s' (%s) as %s: %s; plan %.12s\n", seq, by, ph->id, ph->name,
+         role, decision, p->hash);
+  print_missing(ph, s, n);
+  rc = CLI_EXIT_OK;
+out:
+  journal_signoffs_free(s, n);
+  journal_close(j);
+  plan_free(p);
+  return rc;
+}

@@ -1,0 +1,156 @@
+/* gonogo journal log|verify PLAN: read the migration's record, or check its hash chain. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/journal_cli.h"
+
+static const cli_spec spec_log = {
+    .verb = "journal log",
+    .args = "PLAN",
+    .summary = "the journal's events in order (filtered by phase, kind or time)",
+    .min_args = 1,
+    .max_args = 1,
+    .opts = {{"phase", "N", "only events of this phase"},
+             {"kind", "KIND", "only events of this kind (evaluation, approval, phase_completed, ...)"},
+             {"since", "TIME", "only events at or after this time (RFC 3339)"},
+             {"json", NULL, "one JSON object per line"},
+             {"journal", "PATH", "the journal file (default .gonogo/<migration>.db beside the plan)"},
+             {0}},
+};
+
+static const cli_spec spec_verify = {
+    .verb = "journal verify",
+    .args = "PLAN",
+    .summary = "check the hash chain: exit 0 when intact, 2 naming the first bad row",
+    .min_args = 1,
+    .max_args = 1,
+    .opts = {{"json", NULL, "the verdict as JSON"},
+             {"journal", "PATH", "the journal file (default .gonogo/<migration>.db beside the plan)"},
+             {0}},
+};
+
+static json_t *event_json(const journal_event *ev) {
+  char when[40];
+  json_t *content = journal_event_content(ev);
+  return json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s, s:s, s:o, s:s, s:s}", "seq", (json_int_t)ev->seq, "time",
+                   gg_time_format(ev->time, when, sizeof when), "kind", ev->kind, "phase", ev->phase, "actor",
+                   ev->actor, "os_user", ev->os_user, "host", ev->host, "content",
+                   content ? content : json_null(), "prev_hash", ev->prev_hash, "hash", ev->hash);
+}
+
+static int run_log(int argc, char **argv) {
+  cli_parsed args;
+  int rc = cli_parse(&spec_log, argc, argv, &args);
+  if (rc >= 0) return rc;
+  journal_filter f = journal_filter_all();
+  gg_error err;
+  gg_error_clear(&err);
+  const char *since = cli_get(&args, "since"), *kind = cli_get(&args, "kind");
+  if (since && gg_time_parse(since, &f.since, &err) != GG_OK) return cli_fail_error(CLI_EXIT_USAGE, &err);
+  journal_kind k;
+  if (kind && journal_kind_parse(kind, &k, &err) != GG_OK) return cli_fail_error(CLI_EXIT_USAGE, &err);
+  f.kind = kind;
+  if (cli_get(&args, "phase")) {
+    f.any_phase = false;
+    f.phase = cli_get(&args, "phase");
+  }
+  bool as_json = cli_flag(&args, "json");
+  plan *p = NULL;
+  journal *j = NULL;
+  journal_event *ev = NULL;
+  size_t n = 0;
+  rc = jcli_load_plan(args.args[0], &p);
+  if (rc >= 0) return rc;
+  if (f.phase && !jcli_find_phase(p, f.phase)) {
+    rc = CLI_EXIT_USAGE;
+    goto out;
+  }
+  rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_READONLY, true, &j);
+  if (rc >= 0) goto out;
+  rc = CLI_EXIT_OK;
+  if (!j) {
+    if (!as_json) printf("no journal yet for '%s'\n", p->migration);
+    goto out;
+  }
+  if (journal_events(j, &f, &ev, &n, &err) != GG_OK) {
+    rc = cli_fail_error(CLI_EXIT_FAIL, &err);
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (as_json) {
+      json_t *o = event_json(&ev[i]);
+      char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+      if (text) printf("%s\n", text);
+      free(text);
+      json_decref(o);
+      continue;
+    }
+    char when[40], phase[48] = "";
+    if (ev[i].phase) snprintf(phase, sizeof phase, " phase %s", ev[i].phase);
+    printf("#%-5lld %s%s %s by %s (%s@%s) %s\n", ev[i].seq, gg_time_format(ev[i].time, when, sizeof when),
+           phase, ev[i].kind, ev[i].actor, ev[i].os_user, ev[i].host, ev[i].content);
+  }
+out:
+  journal_events_free(ev, n);
+  journal_close(j);
+  plan_free(p);
+  return rc;
+}
+
+static int run_verify(int argc, char **argv) {
+  cli_parsed args;
+  int rc = cli_parse(&spec_verify, argc, argv, &args);
+  if (rc >= 0) return rc;
+  plan *p = NULL;
+  journal *j = NULL;
+  rc = jcli_load_plan(args.args[0], &p);
+  if (rc >= 0) return rc;
+  rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_READONLY, false, &j);
+  if (rc >= 0) goto out;
+  journal_verify_result r;
+  gg_error err;
+  gg_error_clear(&err);
+  if (journal_verify(j, &r, &err) != GG_OK) {
+    rc = cli_fail_error(CLI_EXIT_FAIL, &err);
+    goto out;
+  }
+  if (cli_flag(&args, "json")) {
+    json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:s, s:s}", "journal", journal_path(j), "ok", r.ok, "rows",
+                          (json_int_t)r.rows, "bad_seq", (json_int_t)r.bad_seq, "what", r.what, "head_hash",
+                          r.head_hash);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (text) printf("%s\n", text);
+    free(text);
+    json_decref(o);
+  } else if (r.ok) {
+    printf("journal '%s' intact: %lld event%s, head %s\n", journal_path(j), r.rows, r.rows == 1 ? "" : "s",
+           r.rows ? r.head_hash : "(empty)");
+  }
+  if (!r.ok)
+    fprintf(stderr, "gonogo: journal '%s' is damaged at row %lld: %s\n", journal_path(j), r.bad_seq, r.what);
+  rc = r.ok ? CLI_EXIT_OK : CLI_EXIT_NOGO;
+out:
+  journal_close(j);
+  plan_free(p);
+  return rc;
+}
+
+int cmd_journal(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "log") == 0) return run_log(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "verify") == 0) return run_verify(argc - 1, argv + 1);
+  if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    cli_usage(&spec_log, stdout);
+    printf("\n");
+    cli_usage(&spec_verify, stdout);
+    return CLI_EXIT_OK;
+  }
+  fprintf(stderr, "gonogo journal: expected 'log' or 'verify'%s%s%s\n", argc >= 2 ? ", got '" : "",
+          argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
+  cli_usage(&spec_log, stderr);
+  cli_usage(&spec_verify, stderr);
+  return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,387 @@
+/* gonogo status PLAN [--json]: where the migration stands — each phase's state, the approvals
+ * and attestations in force, missing or void, the lock, and the one next step. The facts are
+ * gathered once as JSON; the human view is rendered from that document, so both say the same. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/journal_cli.h"
+
+static const cli_spec spec = {
+    .verb = "status",
+    .args = "PLAN",
+    .summary = "phases, decisions, approvals and attestations, the lock, and the next step",
+    .min_args = 1,
+    .max_args = 1,
+    .opts = {{"json", NULL, "the same facts as JSON"},
+             {"journal", "PATH", "the journal file (default .gonogo/<migration>.db beside the plan)"},
+             {0}},
+};
+
+static void set_time(json_t *o, const char *key, double t) {
+  if (t <= 0) return;
+  char when[40];
+  json_object_set_new(o, key, json_string(gg_time_format(t, when, sizeof when)));
+}
+
+static void set_str(json_t *o, const char *key, const char *v) {
+  if (v) json_object_set_new(o, key, json_string(v));
+}
+
+static const char *jstr(json_t *o, const char *key) {
+  const char *s = json_string_value(json_object_get(o, key));
+  return s ? s : "";
+}
+
+static const journal_signoff *find_signoff(const journal_signoff *s, size_t n, const char *key) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(s[i].role, key) == 0) return &s[i];
+  return NULL;
+}
+
+/* The approvals of ph: one object per role the phase asks for. *missing counts required roles
+ * without an approval in force that says go; *first_missing names the first. */
+static json_t *approvals_json(const plan_phase *ph, const journal_signoff *s, size_t n, int *missing,
+                              const char **first_missing, double *latest) {
+  json_t *arr = json_array();
+  for (size_t i = 0; i < ph->napprovals; i++) {
+    const plan_approval *a = &ph->approvals[i];
+    const journal_signoff *got = find_signoff(s, n, a->role);
+    json_t *o = json_object();
+    set_str(o, "role", a->role);
+    json_object_set_new(o, "optional", json_boolean(a->optional));
+    const char *status = "missing";
+    if (got) {
+      status = !got->in_force ? "void" : strcmp(got->decision, "go") == 0 ? "in force" : got->decision;
+      set_str(o, "by", got->by);
+      set_str(o, "os_user", got->os_user);
+      set_str(o, "host", got->host);
+      set_str(o, "decision", got->decision);
+      set_time(o, "at", got->time);
+      set_str(o, "note", got->note);
+      if (!got->in_force) set_str(o, "why", "the plan changed since");
+      if (got->time > *latest) *latest = got->time;
+    }
+    set_str(o, "status", status);
+    if (strcmp(status, "in force") != 0 && !a->optional) {
+      if (!*missing) *first_missing = a->role;
+      (*missing)++;
+    }
+    json_array_append_new(arr, o);
+  }
+  return arr;
+}
+
+/* The attestation items of ph (its go criteria, then the preflight's), one object each. */
+static json_t *attestations_json(const plan *p, const plan_phase *ph, const journal_signoff *s, size_t n,
+                                 int *missing, const char **first_missing, double *latest) {
+  json_t *arr = json_array();
+  const plan_criterion *sets[2] = {ph->go, p->preflight};
+  size_t counts[2] = {ph->ngo, p->npreflight};
+  for (int k = 0; k < 2; k++)
+    for (size_t i = 0; i < counts[k]; i++) {
+      const plan_criterion *c = &sets[k][i];
+      if (c->kind != PLAN_CRIT_ATTEST) continue;
+      bool seen = false; /* an item may be both a go criterion and a preflight one */
+      size_t m;
+      json_t *prev;
+      json_array_foreach(arr, m, prev) seen = seen || strcmp(jstr(prev, "item"), c->attest) == 0;
+      if (seen) continue;
+      const journal_signoff *got = find_signoff(s, n, c->attest);
+      json_t *o = json_object();
+      set_str(o, "item", c->attest);
+      set_str(o, "name", c->name);
+      const char *status = "missing";
+      if (got) {
+        status = got->in_force ? "in force" : "expired";
+        set_str(o, "by", got->by);
+        set_str(o, "os_user", got->os_user);
+        set_str(o, "host", got->host);
+        set_time(o, "at", got->time);
+        set_time(o, "expires", got->expires);
+        set_str(o, "note", got->note);
+        if (got->time > *latest) *latest = got->time;
+      }
+      set_str(o, "status", status);
+      if (strcmp(status, "in force") != 0) {
+        if (!*missing) *first_missing = c->attest;
+        (*missing)++;
+      }
+      json_array_append_new(arr, o);
+    }
+  return arr;
+}
+
+static const char *state_key(journal_phase_state s) {
+  return journal_phase_state_name(s);
+}
+
+/* The one next step, from the first phase that is not completed. */
+static char *next_step(const plan *p, const char *plan_path, const journal_phase_info *infos,
+                       const char *const *missing_attest, const char *const *missing_role,
+                       const double *latest, bool lock_held, bool lock_stale, bool chain_ok) {
+  char buf[1024];
+  if (!chain_ok) {
+    snprintf(buf, sizeof buf,
+             "the journal is damaged: run 'gonogo journal verify %s' and investigate before acting",
+             plan_path);
+    return strdup(buf);
+  }
+  for (size_t i = 0; i < p->nphases; i++) {
+    const plan_phase *ph = &p->phases[i];
+    const journal_phase_info *pi = &infos[i];
+    switch (pi->state) {
+      case JOURNAL_STATE_COMPLETED:
+        continue;
+      case JOURNAL_STATE_RUNNING:
+        if (lock_held && !lock_stale)
+          snprintf(buf, sizeof buf, "phase '%s' is running: wait for it (or follow 'gonogo watch %s')",
+                   ph->id, plan_path);
+        else
+          snprintf(buf, sizeof buf, "phase '%s' was interrupted: gonogo resume %s%s", ph->id, plan_path,
+                   lock_stale ? " --break-lock" : "");
+        return strdup(buf);
+      case JOURNAL_STATE_FAILED:
+      case JOURNAL_STATE_ROLLED_BACK:
+        snprintf(buf, sizeof buf, "phase '%s' %s (%s): investigate, then gonogo check %s --phase %s", ph->id,
+                 pi->state == JOURNAL_STATE_FAILED ? "failed" : "was rolled back",
+                 pi->reason[0] ? pi->reason : "no reason recorded", plan_path, ph->id);
+        return strdup(buf);
+      default:
+        break;
+    }
+    if (missing_attest[i]) {
+      snprintf(buf, sizeof buf, "gonogo attest %s --phase %s --item %s --by NAME", plan_path, ph->id,
+               missing_attest[i]);
+    } else if (missing_role[i]) {
+      snprintf(buf, sizeof buf, "gonogo approve %s --phase %s --role %s --by NAME", plan_path, ph->id,
+               missing_role[i]);
+    } else if (pi->state == JOURNAL_STATE_DECIDED && strcmp(pi->decision, "GO") == 0 &&
+               pi->decided_at >= latest[i]) {
+      snprintf(buf, sizeof buf, "gonogo run %s --phase %s", plan_path, ph->id);
+    } else if (pi->state == JOURNAL_STATE_DECIDED && strcmp(pi->decision, "NO-GO") == 0 &&
+               pi->decided_at >= latest[i]) {
+      snprintf(buf, sizeof buf, "phase '%s' is NO-GO: fix what failed, then gonogo check %s --phase %s",
+               ph->id, plan_path, ph->id);
+    } else if (pi->state == JOURNAL_STATE_DECIDED && strcmp(pi->decision, "DEFER") == 0 &&
+               pi->decided_at >= latest[i]) {
+      snprintf(buf, sizeof buf,
+               "phase '%s' is deferred: wait for what is pending, then gonogo check %s --phase %s", ph->id,
+               plan_path, ph->id);
+    } else {
+      snprintf(buf, sizeof buf, "gonogo check %s --phase %s", plan_path, ph->id);
+    }
+    return strdup(buf);
+  }
+  snprintf(buf, sizeof buf, "every phase is completed: gonogo report %s", plan_path);
+  return strdup(buf);
+}
+
+/* Gather every fact into one JSON document. Returns NULL (error printed) on failure. */
+static json_t *gather(const plan *p, const char *plan_path, journal *j) {
+  gg_error err;
+  gg_error_clear(&err);
+  double now = gg_clock_now();
+  json_t *doc = json_object();
+  set_str(doc, "migration", p->migration);
+  set_str(doc, "plan", plan_path);
+  set_str(doc, "plan_hash", p->hash);
+  set_time(doc, "now", now);
+  bool chain_ok = true, lock_held = false, lock_stale = false;
+  if (j) {
+    set_str(doc, "journal", journal_path(j));
+    journal_verify_result r;
+    if (journal_verify(j, &r, &err) != GG_OK) goto fail;
+    chain_ok = r.ok;
+    json_t *chain = json_pack("{s:b, s:I}", "ok", r.ok, "events", (json_int_t)r.rows);
+    if (!r.ok) {
+      json_object_set_new(chain, "bad_seq", json_integer(r.bad_seq));
+      set_str(chain, "what", r.what);
+    }
+    json_object_set_new(doc, "chain", chain);
+    journal_lease l;
+    if (journal_lock_get(j, &lock_held, &lock_stale, &l, &err) != GG_OK) goto fail;
+    if (lock_held) {
+      json_t *lock = json_pack("{s:s, s:s, s:I, s:b}", "holder", l.holder, "host", l.host, "pid",
+                               (json_int_t)l.pid, "stale", lock_stale);
+      set_time(lock, "since", l.since);
+      set_time(lock, "expires", l.expires);
+      json_object_set_new(doc, "lock", lock);
+    } else {
+      json_object_set_new(doc, "lock", json_null());
+    }
+  } else {
+    json_object_set_new(doc, "journal", json_null());
+    json_object_set_new(doc, "lock", json_null());
+  }
+
+  journal_signoff *att = NULL;
+  size_t natt = 0;
+  if (j && journal_attestations(j, JOURNAL_ANY_PHASE, now, &att, &natt, &err) != GG_OK) goto fail;
+  journal_phase_info *infos = calloc(p->nphases ? p->nphases : 1, sizeof *infos);
+  const char **miss_att = calloc(p->nphases ? p->nphases : 1, sizeof *miss_att);
+  const char **miss_role = calloc(p->nphases ? p->nphases : 1, sizeof *miss_role);
+  double *latest = calloc(p->nphases ? p->nphases : 1, sizeof *latest);
+  json_t *phases = json_array();
+  bool ok = infos && miss_att && miss_role && latest;
+  for (size_t i = 0; ok && i < p->nphases; i++) {
+    const plan_phase *ph = &p->phases[i];
+    journal_phase_info *pi = &infos[i];
+    journal_signoff *apr = NULL;
+    size_t napr = 0;
+    if (j && (journal_phase(j, ph->id, pi, &err) != GG_OK ||
+              journal_approvals(j, ph->id, p->hash, &apr, &napr, &err) != GG_OK)) {
+      ok = false;
+      break;
+    }
+    json_t *o = json_object();
+    set_str(o, "id", ph->id);
+    set_str(o, "name", ph->name);
+    set_str(o, "state", state_key(pi->state));
+    if (pi->decision[0]) {
+      set_str(o, "decision", pi->decision);
+      set_time(o, "decided_at", pi->decided_at);
+      json_object_set_new(o, "overridden", json_boolean(pi->overridden));
+    }
+    set_time(o, "prepared_at", pi->prepared_at);
+    set_time(o, "started_at", pi->started_at);
+    set_time(o, "completed_at", pi->completed_at);
+    set_time(o, "failed_at", pi->failed_at);
+    set_time(o, "rolled_back_at", pi->rolled_back_at);
+    if (pi->reason[0]) set_str(o, "reason", pi->reason);
+    int nmiss = 0, amiss = 0;
+    json_object_set_new(o, "approvals", approvals_json(ph, apr, napr, &nmiss, &miss_role[i], &latest[i]));
+    json_object_set_new(o, "attestations",
+                        attestations_json(p, ph, att, natt, &amiss, &miss_att[i], &latest[i]));
+    journal_signoffs_free(apr, napr);
+    json_array_append_new(phases, o);
+  }
+  journal_signoffs_free(att, natt);
+  if (ok) {
+    json_object_set_new(doc, "phases", phases);
+    phases = NULL;
+    char *next = next_step(p, plan_path, infos, miss_att, miss_role, latest, lock_held, lock_stale, chain_ok);
+    set_str(doc, "next", next ? next : "");
+    free(next);
+  }
+  json_decref(phases);
+  free(infos);
+  free(miss_att);
+  free(miss_role);
+  free(latest);
+  if (ok) return doc;
+  if (err.code == GG_OK) gg_error_set(&err, GG_ERR_NOMEM, "out of memory");
+fail:
+  json_decref(doc);
+  cli_fail_error(CLI_EXIT_FAIL, &err);
+  return NULL;
+}
+
+static void render(json_t *doc, FILE *out) {
+  bool color = cli_color(out);
+  const char *red = color ? "\033[31m" : "", *green = color ? "\033[32m" : "",
+             *yellow = color ? "\033[33m" : "", *bold = color ? "\033[1m" : "", *off = color ? "\033[0m" : "";
+  fprintf(out, "%smigration %s%s\n", bold, jstr(doc, "migration"), off);
+  fprintf(out, "plan      %s (hash %.12s)\n", jstr(doc, "plan"), jstr(doc, "plan_hash"));
+  json_t *chain = json_object_get(doc, "chain");
+  if (!chain) {
+    fprintf(out, "journal   none yet (nothing recorded)\n");
+  } else if (json_is_true(json_object_get(chain, "ok"))) {
+    fprintf(out, "journal   %s: %lld events, chain %sintact%s\n", jstr(doc, "journal"),
+            (long long)json_integer_value(json_object_get(chain, "events")), green, off);
+  } else {
+    fprintf(out, "journal   %s: %sDAMAGED at row %lld%s: %s\n", jstr(doc, "journal"), red,
+            (long long)json_integer_value(json_object_get(chain, "bad_seq")), off, jstr(chain, "what"));
+  }
+  json_t *lock = json_object_get(doc, "lock");
+  if (!json_is_object(lock))
+    fprintf(out, "lock      free\n");
+  else
+    fprintf(out, "lock      held by '%s' (pid %lld on %s) since %s, lease until %s%s%s%s\n",
+            jstr(lock, "holder"), (long long)json_integer_value(json_object_get(lock, "pid")),
+            jstr(lock, "host"), jstr(lock, "since"), jstr(lock, "expires"),
+            json_is_true(json_object_get(lock, "stale")) ? yellow : "",
+            json_is_true(json_object_get(lock, "stale")) ? " (stale)" : "", off);
+  size_t i;
+  json_t *ph;
+  json_array_foreach(json_object_get(doc, "phases"), i, ph) {
+    fprintf(out, "\n%sphase %s%s  %s\n", bold, jstr(ph, "id"), off, jstr(ph, "name"));
+    const char *state = jstr(ph, "state");
+    const char *decision = jstr(ph, "decision");
+    const char *sc = strcmp(state, "completed") == 0                                     ? green
+                     : strcmp(state, "failed") == 0 || strcmp(state, "rolled back") == 0 ? red
+                                                                                         : yellow;
+    fprintf(out, "  state         %s%s%s", sc, state, off);
+    if (strcmp(state, "completed") == 0) fprintf(out, " at %s", jstr(ph, "completed_at"));
+    if (strcmp(state, "running") == 0) fprintf(out, " since %s", jstr(ph, "started_at"));
+    if (strcmp(state, "prepared") == 0) fprintf(out, " at %s", jstr(ph, "prepared_at"));
+    if (strcmp(state, "rolled back") == 0)
+      fprintf(out, " at %s: %s", jstr(ph, "rolled_back_at"), jstr(ph, "reason"));
+    if (strcmp(state, "failed") == 0) fprintf(out, " at %s: %s", jstr(ph, "failed_at"), jstr(ph, "reason"));
+    if (strcmp(state, "decided") == 0 && json_object_get(ph, "reason"))
+      fprintf(out, " (after %s: %s)",
+              strcmp(jstr(ph, "failed_at"), jstr(ph, "rolled_back_at")) > 0 ? "a failure" : "a rollback",
+              jstr(ph, "reason"));
+    if (decision[0]) {
+      const char *dc = strcmp(decision, "GO") == 0 ? green : strcmp(decision, "NO-GO") == 0 ? red : yellow;
+      fprintf(out, "%s%s%s%s%s at %s%s", strcmp(state, "decided") == 0 ? " " : "; last decision ", dc,
+              decision, off, json_is_true(json_object_get(ph, "overridden")) ? " (OVERRIDDEN)" : "",
+              jstr(ph, "decided_at"), "");
+    }
+    fprintf(out, "\n");
+    const char *titles[2] = {"approvals", "attestations"};
+    for (int k = 0; k < 2; k++) {
+      json_t *arr = json_object_get(ph, titles[k]);
+      if (json_array_size(arr) == 0) continue;
+      size_t m;
+      json_t *a;
+      json_array_foreach(arr, m, a) {
+        const char *status = jstr(a, "status");
+        const char *c = strcmp(status, "in force") == 0  ? green
+                        : strcmp(status, "missing") == 0 ? yellow
+                                                         : red;
+        fprintf(out, "  %-13s %s%s: %s%s%s", m == 0 ? titles[k] : "", jstr(a, k == 0 ? "role" : "item"),
+                json_is_true(json_object_get(a, "optional")) ? " (optional)" : "", c, status, off);
+        if (json_object_get(a, "by")) fprintf(out, " (%s, %s", jstr(a, "by"), jstr(a, "at"));
+        if (json_object_get(a, "expires")) fprintf(out, ", until %s", jstr(a, "expires"));
+        if (json_object_get(a, "why")) fprintf(out, "; %s", jstr(a, "why"));
+        if (json_object_get(a, "by")) fprintf(out, ")");
+        fprintf(out, "\n");
+      }
+    }
+  }
+  fprintf(out, "\n%snext:%s %s\n", bold, off, jstr(doc, "next"));
+}
+
+int cmd_status(int argc, char **argv) {
+  cli_parsed args;
+  int rc = cli_parse(&spec, argc, argv, &args);
+  if (rc >= 0) return rc;
+  plan *p = NULL;
+  journal *j = NULL;
+  rc = jcli_load_plan(args.args[0], &p);
+  if (rc >= 0) return rc;
+  rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_READONLY, true, &j);
+  if (rc >= 0) goto out;
+  json_t *doc = gather(p, args.args[0], j);
+  if (!doc) {
+    rc = CLI_EXIT_FAIL;
+    goto out;
+  }
+  if (cli_flag(&args, "json")) {
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (text) printf("%s\n", text);
+    free(text);
+  } else {
+    render(doc, stdout);
+  }
+  json_decref(doc);
+  rc = CLI_EXIT_OK;
+out:
+  journal_close(j);
+  plan_free(p);
+  return rc;
+}

@@ -1,0 +1,70 @@
+/* Helpers shared by the journal verbs; see journal_cli.h. */
+#include "cli/journal_cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int jcli_load_plan(const char *path, plan **out) {
+  *out = NULL;
+  plan_diags diags;
+  plan_diags_init(&diags);
+  gg_error err;
+  gg_error_clear(&err);
+  gg_status st = plan_load_file(path, NULL, out, &diags, &err);
+  for (size_t i = 0; i < diags.count; i++) {
+    char *text = plan_diag_format(&diags, &diags.items[i]);
+    if (text) fputs(text, stderr);
+    free(text);
+  }
+  plan_diags_release(&diags);
+  if (st != GG_OK) return cli_fail_error(CLI_EXIT_USAGE, &err);
+  return -1;
+}
+
+int jcli_open_journal(const plan *p, const char *plan_path, const char *override, int flags, bool missing_ok,
+                      journal **out) {
+  *out = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  char *path = NULL;
+  if (override) {
+    path = strdup(override);
+    if (!path) return cli_fail(CLI_EXIT_FAIL, "out of memory");
+  } else if (journal_default_path(plan_path, p->migration, &path, &err) != GG_OK) {
+    return cli_fail_error(CLI_EXIT_USAGE, &err);
+  }
+  gg_status st = journal_open(path, flags, out, &err);
+  free(path);
+  if (st == GG_ERR_NOT_FOUND && missing_ok) return -1;
+  if (st != GG_OK) return cli_fail_error(st == GG_ERR_UNSUPPORTED ? CLI_EXIT_USAGE : CLI_EXIT_FAIL, &err);
+  return -1;
+}
+
+const plan_phase *jcli_find_phase(const plan *p, const char *id) {
+  const plan_phase *ph = id ? plan_find_phase(p, id) : NULL;
+  if (ph) return ph;
+  char list[512] = "";
+  size_t used = 0;
+  for (size_t i = 0; i < p->nphases && used < sizeof list; i++) {
+    int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", p->phases[i].id);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+  if (!id)
+    cli_fail(CLI_EXIT_USAGE, "--phase is required (phases: %s)", list);
+  else
+    cli_fail(CLI_EXIT_USAGE, "plan '%s' has no phase '%s' (phases: %s)", p->file, id, list);
+  return NULL;
+}
+
+const plan_criterion *jcli_find_attest(const plan *p, const plan_phase *ph, const char *item) {
+  for (size_t i = 0; i < ph->ngo; i++)
+    if (ph->go[i].kind == PLAN_CRIT_ATTEST && strcmp(ph->go[i].attest, item) == 0) return &ph->go[i];
+  for (size_t i = 0; i < p->npreflight; i++)
+    if (p->preflight[i].kind == PLAN_CRIT_ATTEST && strcmp(p->preflight[i].attest, item) == 0)
+      return &p->preflight[i];
+  return NULL;
+}

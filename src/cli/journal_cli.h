@@ -1,0 +1,29 @@
+/*
+ * journal_cli.h: what the journal verbs (approve, attest, mark, status, journal) share: loading
+ * the plan with its diagnostics, finding the plan's journal, and naming a phase.
+ */
+#ifndef GG_CLI_JOURNAL_CLI_H
+#define GG_CLI_JOURNAL_CLI_H
+
+#include "journal/journal.h"
+#include "plan/plan.h"
+
+/* Load the plan at path, printing its diagnostics to stderr. Returns -1 with *out set (you own
+ * it: plan_free), or the exit code to return (the error printed). */
+int jcli_load_plan(const char *path, plan **out);
+
+/* Open the plan's journal: `override` (--journal PATH) when given, else `.gonogo/<migration>.db`
+ * beside the plan. flags as journal_open. Returns -1 with *out set (journal_close), or the exit
+ * code (the error printed). With `missing_ok`, a journal that does not exist yet gives -1 with
+ * *out NULL. */
+int jcli_open_journal(const plan *p, const char *plan_path, const char *override, int flags, bool missing_ok,
+                      journal **out);
+
+/* Find the phase named by --phase; NULL (after printing which phases exist) when unknown. */
+const plan_phase *jcli_find_phase(const plan *p, const char *id);
+
+/* The attestation criterion `item` that applies to phase ph (its go criteria, then the plan's
+ * preflight); NULL when none. */
+const plan_criterion *jcli_find_attest(const plan *p, const plan_phase *ph, const char *item);
+
+#endif

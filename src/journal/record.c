@@ -1,0 +1,520 @@
+/*
+ * record.c: approvals, attestations, marks, phase state and the journal-backed series. All of it
+ * is written as chained events and read back through the views of the schema.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/clock.h"
+#include "journal/journal.h"
+#include "journal/journal_int.h"
+
+/* ---- writing ------------------------------------------------------------------------------------ */
+
+static gg_status set_str(json_t *obj, const char *key, const char *value, gg_error *err) {
+  if (!value) return GG_OK;
+  json_t *v = json_string(value);
+  if (!v || json_object_set_new(obj, key, v) != 0)
+    return gg_error_set(err, GG_ERR_INVALID, "'%s' is not valid UTF-8 text", key);
+  return GG_OK;
+}
+
+static gg_status need_text(const char *what, const char *value, gg_error *err) {
+  if (!value || !value[0]) return gg_error_set(err, GG_ERR_INVALID, "%s must not be empty", what);
+  return GG_OK;
+}
+
+static long long latest_evaluation_seq(journal *j, const char *phase) {
+  sqlite3_stmt *st = NULL;
+  long long seq = 0;
+  if (journal_prepare(j, "SELECT max(seq) FROM events WHERE kind = 'evaluation' AND phase IS ?", &st, NULL) !=
+      GG_OK)
+    return 0;
+  journal_bind_phase(st, 1, phase);
+  if (sqlite3_step(st) == SQLITE_ROW) seq = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return seq;
+}
+
+gg_status journal_approve(journal *j, const char *phase, const char *role, const char *by,
+                          const char *decision, const char *plan_hash, const char *note, long long *seq,
+                          gg_error *err) {
+  gg_status s = need_text("the approved phase", phase, err);
+  if (s == GG_OK) s = need_text("the approving role", role, err);
+  if (s == GG_OK) s = need_text("the approver's name (--by)", by, err);
+  if (s != GG_OK) return s;
+  if (!decision) decision = "go";
+  if (strcmp(decision, "go") != 0 && strcmp(decision, "no-go") != 0 && strcmp(decision, "defer") != 0)
+    return gg_error_set(err, GG_ERR_INVALID, "decision '%s' is not one of go, no-go, defer", decision);
+  json_t *c = json_object();
+  if (!c) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+  s = set_str(c, "role", role, err);
+  if (s == GG_OK) s = set_str(c, "decision", decision, err);
+  if (s == GG_OK) s = set_str(c, "plan_hash", plan_hash ? plan_hash : "", err);
+  if (s == GG_OK) s = set_str(c, "note", note, err);
+  long long eval = latest_evaluation_seq(j, phase);
+  if (s == GG_OK && eval > 0) json_object_set_new(c, "evaluation_seq", json_integer(eval));
+  if (s == GG_OK) s = journal_append(j, JOURNAL_APPROVAL, phase, by, c, seq, err);
+  json_decref(c);
+  return s;
+}
+
+gg_status journal_attest(journal *j, const char *phase, const char *item, const char *by, double valid_for,
+                         const char *plan_hash, const char *note, long long *seq, gg_error *err) {
+  gg_status s = need_text("the attested item", item, err);
+  if (s == GG_OK) s = need_text("the attesting person's name (--by)", by, err);
+  if (s != GG_OK) return s;
+  json_t *c = json_object();
+  if (!c) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+  s = set_str(c, "item", item, err);
+  if (s == GG_OK) s = set_str(c, "plan_hash", plan_hash ? plan_hash : "", err);
+  if (s == GG_OK) s = set_str(c, "note", note, err);
+  if (s == GG_OK && valid_for > 0) json_object_set_new(c, "valid_for", json_integer(llround(valid_for)));
+  if (s == GG_OK) s = journal_append(j, JOURNAL_ATTESTATION, phase, by, c, seq, err);
+  json_decref(c);
+  return s;
+}
+
+gg_status journal_mark(journal *j, const char *mark_kind, double at, const char *by, const char *note,
+                       long long *seq, gg_error *err) {
+  if (!mark_kind || (strcmp(mark_kind, "deployment") != 0 && strcmp(mark_kind, "incident") != 0))
+    return gg_error_set(err, GG_ERR_INVALID, "mark '%s' is not one of deployment, incident",
+                        mark_kind ? mark_kind : "");
+  if (at <= 0) at = gg_clock_now();
+  char when[40];
+  gg_time_format(at, when, sizeof when);
+  json_t *c = json_object();
+  if (!c) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+  gg_status s = set_str(c, "mark", mark_kind, err);
+  if (s == GG_OK) s = set_str(c, "at", when, err);
+  if (s == GG_OK) json_object_set_new(c, "at_ms", json_integer(llround(at * 1000.0)));
+  if (s == GG_OK) s = set_str(c, "note", note, err);
+  if (s == GG_OK) s = journal_append(j, JOURNAL_MARK, JOURNAL_NO_PHASE, by, c, seq, err);
+  json_decref(c);
+  return s;
+}
+
+/* ---- sign-offs ------------------------------------------------------------------------------------ */
+
+void journal_signoffs_free(journal_signoff *s, size_t n) {
+  if (!s) return;
+  for (size_t i = 0; i < n; i++) {
+    free(s[i].phase);
+    free(s[i].role);
+    free(s[i].by);
+    free(s[i].os_user);
+    free(s[i].host);
+    free(s[i].decision);
+    free(s[i].plan_hash);
+    free(s[i].note);
+  }
+  free(s);
+}
+
+/* Rows: seq, time_ms, phase, by_name, os_user, host, role|item, decision|NULL, plan_hash, note,
+ * expires_ms|NULL. */
+static gg_status collect_signoffs(journal *j, sqlite3_stmt *st, bool approvals, const char *plan_hash,
+                                  double now, journal_signoff **out, size_t *n, gg_error *err) {
+  journal_signoff *arr = NULL;
+  size_t len = 0, cap = 0;
+  gg_status s = GG_OK;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (len == cap) {
+      size_t ncap = cap ? cap * 2 : 8;
+      journal_signoff *na = realloc(arr, ncap * sizeof *na);
+      if (!na) {
+        s = gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+        goto out;
+      }
+      arr = na;
+      cap = ncap;
+    }
+    journal_signoff *o = &arr[len++];
+    memset(o, 0, sizeof *o);
+    o->seq = sqlite3_column_int64(st, 0);
+    o->time = (double)sqlite3_column_int64(st, 1) / 1000.0;
+    o->phase = journal_col_strdup(st, 2);
+    o->by = journal_col_strdup(st, 3);
+    o->os_user = journal_col_strdup(st, 4);
+    o->host = journal_col_strdup(st, 5);
+    o->role = journal_col_strdup(st, 6);
+    o->decision = journal_col_strdup(st, 7);
+    o->plan_hash = journal_col_strdup(st, 8);
+    o->note = journal_col_strdup(st, 9);
+    if (!o->plan_hash) o->plan_hash = strdup("");
+    if (!o->by || !o->os_user || !o->host || !o->role || !o->plan_hash) {
+      s = gg_error_set(err, GG_ERR_NOMEM, "out of memory (or a damaged row %lld)", o->seq);
+      goto out;
+    }
+    if (approvals) {
+      o->void_plan_changed = plan_hash && strcmp(plan_hash, o->plan_hash) != 0;
+      o->in_force = !o->void_plan_changed;
+    } else {
+      o->expires =
+          sqlite3_column_type(st, 10) == SQLITE_NULL ? 0 : (double)sqlite3_column_int64(st, 10) / 1000.0;
+      o->in_force = o->expires == 0 || now < o->expires;
+    }
+  }
+  if (rc != SQLITE_DONE) s = journal_sql_fail(j, err, "read sign-offs");
+out:
+  if (s != GG_OK) {
+    journal_signoffs_free(arr, len);
+    arr = NULL;
+    len = 0;
+  }
+  *out = arr;
+  *n = len;
+  return s;
+}
+
+gg_status journal_approvals(journal *j, const char *phase, const char *current_plan_hash,
+                            journal_signoff **out, size_t *n, gg_error *err) {
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st = NULL;
+  gg_status s =
+      journal_prepare(j,
+                      "SELECT seq, time_ms, phase, by_name, os_user, host, role, decision, plan_hash,"
+                      " note, NULL FROM approvals a WHERE phase IS ?1 AND seq = (SELECT max(b.seq)"
+                      " FROM approvals b WHERE b.phase IS a.phase AND b.role = a.role) ORDER BY role",
+                      &st, err);
+  if (s != GG_OK) return s;
+  journal_bind_phase(st, 1, phase);
+  s = collect_signoffs(j, st, true, current_plan_hash, 0, out, n, err);
+  sqlite3_finalize(st);
+  return s;
+}
+
+gg_status journal_attestations(journal *j, const char *phase, double now, journal_signoff **out, size_t *n,
+                               gg_error *err) {
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st = NULL;
+  gg_status s = journal_prepare(j,
+                                "SELECT seq, time_ms, phase, by_name, os_user, host, item, NULL, plan_hash,"
+                                " note, expires_ms FROM attestations a WHERE (?2 OR phase IS ?1) AND"
+                                " seq = (SELECT max(b.seq) FROM attestations b WHERE b.item = a.item AND"
+                                " (?2 OR b.phase IS ?1)) ORDER BY item",
+                                &st, err);
+  if (s != GG_OK) return s;
+  journal_bind_phase(st, 1, phase == JOURNAL_ANY_PHASE ? NULL : phase);
+  sqlite3_bind_int(st, 2, phase == JOURNAL_ANY_PHASE);
+  s = collect_signoffs(j, st, false, NULL, now, out, n, err);
+  sqlite3_finalize(st);
+  return s;
+}
+
+/* ---- marks ---------------------------------------------------------------------------------------- */
+
+void journal_marks_free(journal_mark_info *m, size_t n) {
+  if (!m) return;
+  for (size_t i = 0; i < n; i++) {
+    free(m[i].kind);
+    free(m[i].by);
+    free(m[i].note);
+  }
+  free(m);
+}
+
+gg_status journal_marks(journal *j, const char *mark_kind, journal_mark_info **out, size_t *n,
+                        gg_error *err) {
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st = NULL;
+  gg_status s = journal_prepare(j,
+                                "SELECT seq, mark, at_ms, by_name, note FROM marks WHERE ?1 IS NULL OR"
+                                " mark = ?1 ORDER BY at_ms, seq",
+                                &st, err);
+  if (s != GG_OK) return s;
+  if (mark_kind)
+    sqlite3_bind_text(st, 1, mark_kind, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, 1);
+  journal_mark_info *arr = NULL;
+  size_t len = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (len == cap) {
+      size_t ncap = cap ? cap * 2 : 8;
+      journal_mark_info *na = realloc(arr, ncap * sizeof *na);
+      if (!na) {
+        s = gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+        goto out;
+      }
+      arr = na;
+      cap = ncap;
+    }
+    journal_mark_info *m = &arr[len++];
+    memset(m, 0, sizeof *m);
+    m->seq = sqlite3_column_int64(st, 0);
+    m->kind = journal_col_strdup(st, 1);
+    m->at = (double)sqlite3_column_int64(st, 2) / 1000.0;
+    m->by = journal_col_strdup(st, 3);
+    m->note = journal_col_strdup(st, 4);
+    if (!m->kind || !m->by) {
+      s = gg_error_set(err, GG_ERR_NOMEM, "out of memory (or a damaged mark %lld)", m->seq);
+      goto out;
+    }
+  }
+  if (rc != SQLITE_DONE) s = journal_sql_fail(j, err, "read marks");
+out:
+  sqlite3_finalize(st);
+  if (s != GG_OK) {
+    journal_marks_free(arr, len);
+    arr = NULL;
+    len = 0;
+  }
+  *out = arr;
+  *n = len;
+  return s;
+}
+
+/* ---- phase state ------------------------------------------------------------------------------- */
+
+const char *journal_phase_state_name(journal_phase_state s) {
+  switch (s) {
+    case JOURNAL_STATE_NOT_STARTED:
+      return "not started";
+    case JOURNAL_STATE_PREPARED:
+      return "prepared";
+    case JOURNAL_STATE_DECIDED:
+      return "decided";
+    case JOURNAL_STATE_RUNNING:
+      return "running";
+    case JOURNAL_STATE_COMPLETED:
+      return "completed";
+    case JOURNAL_STATE_FAILED:
+      return "failed";
+    case JOURNAL_STATE_ROLLED_BACK:
+      return "rolled back";
+  }
+  return "?";
+}
+
+/* The latest lifecycle event of a phase: its kind, seq and time (seq 0 when none). */
+typedef struct {
+  long long seq;
+  double time;
+  journal_kind kind;
+} lifecycle;
+
+static gg_status latest_lifecycle(journal *j, const char *phase, lifecycle *lc, gg_error *err) {
+  memset(lc, 0, sizeof *lc);
+  sqlite3_stmt *st = NULL;
+  gg_status s = journal_prepare(j,
+                                "SELECT seq, time_ms, kind FROM phase_lifecycle WHERE phase IS ?"
+                                " ORDER BY seq DESC LIMIT 1",
+                                &st, err);
+  if (s != GG_OK) return s;
+  journal_bind_phase(st, 1, phase);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    lc->seq = sqlite3_column_int64(st, 0);
+    lc->time = (double)sqlite3_column_int64(st, 1) / 1000.0;
+    const char *k = (const char *)sqlite3_column_text(st, 2);
+    if (!k || journal_kind_parse(k, &lc->kind, NULL) != GG_OK) lc->seq = 0;
+  } else if (rc != SQLITE_DONE) {
+    s = journal_sql_fail(j, err, "read phase state");
+  }
+  sqlite3_finalize(st);
+  return s;
+}
+
+gg_status journal_phase(journal *j, const char *phase, journal_phase_info *out, gg_error *err) {
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *st = NULL;
+  /* The latest time (and reason) of each lifecycle kind. */
+  gg_status s =
+      journal_prepare(j,
+                      "SELECT p.kind, p.time_ms, p.reason FROM phase_lifecycle p WHERE p.phase IS ?1"
+                      " AND p.seq = (SELECT max(q.seq) FROM phase_lifecycle q WHERE q.phase IS ?1"
+                      " AND q.kind = p.kind)",
+                      &st, err);
+  if (s != GG_OK) return s;
+  journal_bind_phase(st, 1, phase);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *k = (const char *)sqlite3_column_text(st, 0);
+    double t = (double)sqlite3_column_int64(st, 1) / 1000.0;
+    const char *reason = (const char *)sqlite3_column_text(st, 2);
+    if (!k) continue;
+    if (strcmp(k, "phase_prepared") == 0) out->prepared_at = t;
+    if (strcmp(k, "phase_started") == 0) out->started_at = t;
+    if (strcmp(k, "phase_completed") == 0) out->completed_at = t;
+    if (strcmp(k, "phase_failed") == 0) out->failed_at = t;
+    if (strcmp(k, "phase_rolled_back") == 0) out->rolled_back_at = t;
+    (void)reason;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (rc != SQLITE_DONE) return journal_sql_fail(j, err, "read phase state");
+
+  lifecycle lc;
+  s = latest_lifecycle(j, phase, &lc, err);
+  if (s != GG_OK) return s;
+
+  /* The latest decision: an evaluation or decision event, or an override (a GO by a human). */
+  s = journal_prepare(j,
+                      "SELECT seq, time_ms, kind, json_extract(content, '$.decision') FROM events"
+                      " WHERE phase IS ? AND kind IN ('evaluation', 'decision', 'override')"
+                      " ORDER BY seq DESC LIMIT 1",
+                      &st, err);
+  if (s != GG_OK) return s;
+  journal_bind_phase(st, 1, phase);
+  long long decision_seq = 0;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const char *k = (const char *)sqlite3_column_text(st, 2);
+    const char *d = (const char *)sqlite3_column_text(st, 3);
+    out->overridden = k && strcmp(k, "override") == 0;
+    if (out->overridden && !d) d = "GO";
+    if (d) {
+      decision_seq = sqlite3_column_int64(st, 0);
+      out->decided_at = (double)sqlite3_column_int64(st, 1) / 1000.0;
+      size_t i = 0;
+      for (; d[i] && i + 1 < sizeof out->decision; i++)
+        out->decision[i] = (char)(d[i] >= 'a' && d[i] <= 'z' ? d[i] - 'a' + 'A' : d[i]);
+      out->decision[i] = '\0';
+    }
+  } else if (rc != SQLITE_DONE) {
+    s = journal_sql_fail(j, err, "read phase decision");
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (s != GG_OK) return s;
+
+  switch (lc.seq ? lc.kind : JOURNAL_NOTE) {
+    case JOURNAL_PHASE_STARTED:
+      out->state = JOURNAL_STATE_RUNNING;
+      break;
+    case JOURNAL_PHASE_COMPLETED:
+      out->state = JOURNAL_STATE_COMPLETED;
+      break;
+    case JOURNAL_PHASE_FAILED:
+      out->state = JOURNAL_STATE_FAILED;
+      break;
+    case JOURNAL_PHASE_ROLLED_BACK:
+      out->state = JOURNAL_STATE_ROLLED_BACK;
+      break;
+    case JOURNAL_PHASE_PREPARED:
+      out->state = JOURNAL_STATE_PREPARED;
+      break;
+    default:
+      out->state = JOURNAL_STATE_NOT_STARTED;
+      break;
+  }
+  /* A decision after the last lifecycle event is a new attempt, also after a rollback or failure. */
+  journal_phase_state was = out->state;
+  if ((was == JOURNAL_STATE_NOT_STARTED || was == JOURNAL_STATE_PREPARED ||
+       was == JOURNAL_STATE_ROLLED_BACK || was == JOURNAL_STATE_FAILED) &&
+      decision_seq > lc.seq)
+    out->state = JOURNAL_STATE_DECIDED;
+
+  if (was == JOURNAL_STATE_ROLLED_BACK || was == JOURNAL_STATE_FAILED) {
+    s = journal_prepare(j, "SELECT reason FROM phase_lifecycle WHERE seq = ?", &st, err);
+    if (s != GG_OK) return s;
+    sqlite3_bind_int64(st, 1, lc.seq);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+      snprintf(out->reason, sizeof out->reason, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+  }
+  return GG_OK;
+}
+
+/* ---- series ------------------------------------------------------------------------------------ */
+
+gg_status journal_series_phase_completed(journal *j, const char *phase, double *value, gg_error *err) {
+  lifecycle lc;
+  gg_status s = latest_lifecycle(j, phase, &lc, err);
+  if (s != GG_OK) return s;
+  *value = lc.seq && lc.kind == JOURNAL_PHASE_COMPLETED ? 1.0 : 0.0;
+  return GG_OK;
+}
+
+gg_status journal_series_phase_completed_age(journal *j, const char *phase, double now, double *value,
+                                             gg_error *err) {
+  lifecycle lc;
+  gg_status s = latest_lifecycle(j, phase, &lc, err);
+  if (s != GG_OK) return s;
+  if (!lc.seq || lc.kind != JOURNAL_PHASE_COMPLETED)
+    return gg_error_set(err, GG_ERR_NO_DATA, "phase '%s' is not completed (%s)", phase,
+                        lc.seq ? journal_kind_name(lc.kind) : "never started");
+  *value = now - lc.time;
+  return GG_OK;
+}
+
+gg_status journal_series_phase_stable_for(journal *j, const char *phase, double now, double *value,
+                                          gg_error *err) {
+  lifecycle lc;
+  gg_status s = latest_lifecycle(j, phase, &lc, err);
+  if (s != GG_OK) return s;
+  *value = 0;
+  if (!lc.seq || lc.kind != JOURNAL_PHASE_COMPLETED) return GG_OK;
+  sqlite3_stmt *st = NULL;
+  s = journal_prepare(j,
+                      "SELECT max(time_ms) FROM events WHERE kind = 'rule_firing' AND seq > ?1 AND"
+                      " json_extract(content, '$.then') = 'rollback' AND (phase IS NULL OR phase = ?2)",
+                      &st, err);
+  if (s != GG_OK) return s;
+  sqlite3_bind_int64(st, 1, lc.seq);
+  journal_bind_phase(st, 2, phase);
+  double since = lc.time;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+    double t = (double)sqlite3_column_int64(st, 0) / 1000.0;
+    if (t > since) since = t;
+  } else if (rc != SQLITE_ROW) {
+    s = journal_sql_fail(j, err, "read rule triggers");
+  }
+  sqlite3_finalize(st);
+  if (s == GG_OK) *value = now > since ? now - since : 0;
+  return s;
+}
+
+gg_status journal_series_event_age(journal *j, const char *kind, double now, double *value, gg_error *err) {
+  bool mark = strcmp(kind, "deployment") == 0 || strcmp(kind, "incident") == 0;
+  journal_kind k;
+  if (!mark) {
+    gg_status ks = journal_kind_parse(kind, &k, err);
+    if (ks != GG_OK) return gg_error_prefix(err, "event.age: ");
+  }
+  sqlite3_stmt *st = NULL;
+  gg_status s = journal_prepare(
+      j,
+      mark ? "SELECT max(at_ms) FROM marks WHERE mark = ?" : "SELECT max(time_ms) FROM events WHERE kind = ?",
+      &st, err);
+  if (s != GG_OK) return s;
+  sqlite3_bind_text(st, 1, kind, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+    *value = now - (double)sqlite3_column_int64(st, 0) / 1000.0;
+  else if (rc == SQLITE_ROW)
+    s = gg_error_set(err, GG_ERR_NO_DATA, "event.age: the journal has no %s %s", kind,
+                     mark ? "mark" : "event");
+  else
+    s = journal_sql_fail(j, err, "read event times");
+  sqlite3_finalize(st);
+  return s;
+}
+
+gg_status journal_series_attested(journal *j, const char *item, double now, double *value, gg_error *err) {
+  sqlite3_stmt *st = NULL;
+  gg_status s = journal_prepare(
+      j, "SELECT expires_ms FROM attestations WHERE item = ? ORDER BY seq DESC LIMIT 1", &st, err);
+  if (s != GG_OK) return s;
+  sqlite3_bind_text(st, 1, item, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  *value = 0;
+  if (rc == SQLITE_ROW)
+    *value = sqlite3_column_type(st, 0) == SQLITE_NULL || now * 1000.0 < (double)sqlite3_column_int64(st, 0)
+                 ? 1
+                 : 0;
+  else if (rc != SQLITE_DONE)
+    s = journal_sql_fail(j, err, "read attestations");
+  sqlite3_finalize(st);
+  return s;
+}
