@@ -1,0 +1,339 @@
+/*
+ * nats.c: JetStream through nats.c: account, stream and consumer info.
+ *
+ * One connection per evaluation context, made on first use with every option the plan
+ * may give (several URLs, user/password, token, credentials file, TLS CA/cert/key). A
+ * failed connect is remembered so twenty probes do not each wait for it again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "probe/internal.h"
+
+void nats_servers_text(const probe_ctx *ctx, char *out, size_t n) {
+  size_t w = 0;
+  out[0] = '\0';
+  const probe_config *cfg = ctx->cfg;
+  if (cfg->n_nats_servers == 0) {
+    snprintf(out, n, "(no servers configured)");
+    return;
+  }
+  for (size_t i = 0; i < cfg->n_nats_servers && w + 1 < n; i++) {
+    char red[512];
+    gg_http_redact_url(cfg->nats_servers[i], red, sizeof red);
+    int k = snprintf(out + w, n - w, "%s%s", i ? "," : "", red);
+    if (k < 0) break;
+    w += (size_t)k;
+  }
+}
+
+/* "what (nats URLs): status text: last error" into err. */
+static gg_status nats_fail(probe_ctx *ctx, gg_error *err, natsStatus s, jsErrCode jerr, const char *what) {
+  char servers[512];
+  nats_servers_text(ctx, servers, sizeof servers);
+  const char *last = nats_GetLastError(NULL);
+  gg_status code = s == NATS_TIMEOUT ? GG_ERR_TIMEOUT : GG_ERR_NATS;
+  if (jerr)
+    return gg_error_set(err, code, "%s (nats %s): %s (jetstream error %d)%s%s", what, servers,
+                        natsStatus_GetText(s), (int)jerr, last && *last ? ": " : "", last ? last : "");
+  return gg_error_set(err, code, "%s (nats %s): %s%s%s", what, servers, natsStatus_GetText(s),
+                      last && *last && strcmp(last, natsStatus_GetText(s)) != 0 ? ": " : "",
+                      last ? last : "");
+}
+
+static gg_status nats_connect(probe_ctx *ctx, gg_error *err) {
+  const probe_config *cfg = ctx->cfg;
+  natsOptions *opts = NULL;
+  natsStatus s = NATS_OK;
+  const char *step = "connect";
+  if (cfg->n_nats_servers == 0)
+    return gg_error_set(err, GG_ERR_INVALID, "no NATS servers configured (connect.nats.servers)");
+  s = natsOptions_Create(&opts);
+  if (s == NATS_OK)
+    s = natsOptions_SetServers(opts, (const char **)cfg->nats_servers, (int)cfg->n_nats_servers);
+  if (s == NATS_OK) s = natsOptions_SetTimeout(opts, (int64_t)(ctx->timeout * 1000));
+  if (s == NATS_OK) s = natsOptions_SetName(opts, "gonogo-probe");
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, 2);
+  if (s == NATS_OK && cfg->nats_user) s = natsOptions_SetUserInfo(opts, cfg->nats_user, cfg->nats_password);
+  if (s == NATS_OK && cfg->nats_token) s = natsOptions_SetToken(opts, cfg->nats_token);
+  if (s == NATS_OK && cfg->nats_creds) {
+    step = "load the credentials file";
+    s = natsOptions_SetUserCredentialsFromFiles(opts, cfg->nats_creds, NULL);
+  }
+  if (s == NATS_OK && (cfg->nats_tls_ca || cfg->nats_tls_cert)) {
+    step = "set up TLS";
+    s = natsOptions_SetSecure(opts, true);
+    if (s == NATS_OK && cfg->nats_tls_ca) {
+      step = "load the TLS CA file";
+      s = natsOptions_LoadCATrustedCertificates(opts, cfg->nats_tls_ca);
+    }
+    if (s == NATS_OK && cfg->nats_tls_cert) {
+      step = "load the TLS certificate and key";
+      s = natsOptions_LoadCertificatesChain(opts, cfg->nats_tls_cert, cfg->nats_tls_key);
+    }
+  }
+  if (s == NATS_OK) {
+    step = "connect";
+    s = natsConnection_Connect(&ctx->nc, opts);
+  }
+  if (s == NATS_OK) {
+    step = "open the JetStream context";
+    s = natsConnection_JetStream(&ctx->js, ctx->nc, NULL);
+  }
+  natsOptions_Destroy(opts);
+  if (s != NATS_OK) {
+    gg_status st = nats_fail(ctx, err, s, 0, step);
+    nats_close(ctx);
+    return st;
+  }
+  return GG_OK;
+}
+
+gg_status nats_get_js(probe_ctx *ctx, jsCtx **js, natsConnection **nc, gg_error *err) {
+  pthread_mutex_lock(&ctx->nats_lock);
+  if (!ctx->nats_tried) {
+    ctx->nats_tried = true;
+    gg_error_clear(&ctx->nats_err);
+    ctx->nats_status = nats_connect(ctx, &ctx->nats_err);
+  }
+  gg_status st = ctx->nats_status;
+  if (st != GG_OK && err) *err = ctx->nats_err;
+  *js = ctx->js;
+  if (nc) *nc = ctx->nc;
+  pthread_mutex_unlock(&ctx->nats_lock);
+  return st;
+}
+
+void nats_close(probe_ctx *ctx) {
+  jsCtx_Destroy(ctx->js);
+  ctx->js = NULL;
+  if (ctx->nc) natsConnection_Destroy(ctx->nc);
+  ctx->nc = NULL;
+}
+
+static void job_opts(const probe_job *job, jsOptions *o) {
+  jsOptions_Init(o);
+  o->Wait = (int64_t)(job->timeout * 1000);
+}
+
+static bool not_found(natsStatus s, jsErrCode jerr) {
+  return s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr || jerr == JSConsumerNotFoundErr;
+}
+
+static double ns_to_s(int64_t ns) {
+  return ns > 0 ? (double)ns / 1e9 : 0;
+}
+
+static bool take_names(probe_job *job, char **list, int count) {
+  job->names = calloc(count > 0 ? (size_t)count : 1, sizeof *job->names);
+  if (!job->names) return false;
+  for (int i = 0; i < count; i++) {
+    job->names[i] = strdup(list[i]);
+    if (!job->names[i]) return false;
+    job->n_names++;
+  }
+  return true;
+}
+
+void nats_run_account(probe_ctx *ctx, probe_job *job) {
+  jsCtx *js;
+  if ((job->status = nats_get_js(ctx, &js, NULL, &job->err)) != GG_OK) return;
+  jsOptions o;
+  job_opts(job, &o);
+  jsAccountInfo *ai = NULL;
+  jsErrCode jerr = 0;
+  natsStatus s = js_GetAccountInfo(&ai, js, &o, &jerr);
+  double now = gg_clock_now();
+  if (s == NATS_OK) {
+    job_add(job, "nats.jetstream.enabled", 1, now, NULL);
+    jsAccountInfo_Destroy(ai);
+  } else if (jerr == JSNotEnabledErr || jerr == JSNotEnabledForAccountErr) {
+    job_add(job, "nats.jetstream.enabled", 0, now, NULL);
+  } else {
+    job->status = nats_fail(ctx, &job->err, s, jerr, "jetstream account info");
+  }
+}
+
+void nats_run_streams(probe_ctx *ctx, probe_job *job) {
+  jsCtx *js;
+  if ((job->status = nats_get_js(ctx, &js, NULL, &job->err)) != GG_OK) return;
+  jsOptions o;
+  job_opts(job, &o);
+  jsStreamNamesList *list = NULL;
+  jsErrCode jerr = 0;
+  natsStatus s = js_StreamNames(&list, js, &o, &jerr);
+  if (s == NATS_NOT_FOUND) return; /* no streams at all */
+  if (s != NATS_OK) {
+    job->status = nats_fail(ctx, &job->err, s, jerr, "list streams");
+    return;
+  }
+  if (!take_names(job, list->List, list->Count))
+    job->status = gg_error_set(&job->err, GG_ERR_NOMEM, "out of memory");
+  jsStreamNamesList_Destroy(list);
+}
+
+void nats_run_stream(probe_ctx *ctx, probe_job *job) {
+  jsCtx *js;
+  if ((job->status = nats_get_js(ctx, &js, NULL, &job->err)) != GG_OK) return;
+  jsOptions o;
+  job_opts(job, &o);
+  jsStreamInfo *si = NULL;
+  jsErrCode jerr = 0;
+  natsStatus s = js_GetStreamInfo(&si, js, job->a, &o, &jerr);
+  double now = gg_clock_now();
+  const char *st = job->a;
+  if (s != NATS_OK) {
+    if (not_found(s, jerr)) {
+      job->missing = true;
+      job_add(job, "nats.stream.exists", 0, now, "stream", st, NULL);
+    } else {
+      char what[300];
+      snprintf(what, sizeof what, "stream info of '%s'", st);
+      job->status = nats_fail(ctx, &job->err, s, jerr, what);
+    }
+    return;
+  }
+  const jsStreamState *ss = &si->State;
+  double current = 1;
+  if (si->Cluster) {
+    current = si->Cluster->Leader && *si->Cluster->Leader ? 1 : 0;
+    for (int i = 0; i < si->Cluster->ReplicasLen; i++)
+      if (si->Cluster->Replicas[i] && si->Cluster->Replicas[i]->Current) current++;
+  }
+  job_add(job, "nats.stream.exists", 1, now, "stream", st, NULL);
+  job_add(job, "nats.stream.messages", (double)ss->Msgs, now, "stream", st, NULL);
+  job_add(job, "nats.stream.bytes", (double)ss->Bytes, now, "stream", st, NULL);
+  job_add(job, "nats.stream.first_seq", (double)ss->FirstSeq, now, "stream", st, NULL);
+  job_add(job, "nats.stream.last_seq", (double)ss->LastSeq, now, "stream", st, NULL);
+  job_add(job, "nats.stream.last_ts", ns_to_s(ss->LastTime), now, "stream", st, NULL);
+  job_add(job, "nats.stream.consumers", (double)ss->Consumers, now, "stream", st, NULL);
+  job_add(job, "nats.stream.replicas_current", current, now, "stream", st, NULL);
+  if (si->Config && !take_names(job, (char **)si->Config->Subjects, si->Config->SubjectsLen))
+    job->status = gg_error_set(&job->err, GG_ERR_NOMEM, "out of memory");
+  jsStreamInfo_Destroy(si);
+}
+
+void nats_run_subjects(probe_ctx *ctx, probe_job *job) {
+  jsCtx *js;
+  if ((job->status = nats_get_js(ctx, &js, NULL, &job->err)) != GG_OK) return;
+  jsOptions o;
+  job_opts(job, &o);
+  o.Stream.Info.SubjectsFilter = job->b;
+  jsStreamInfo *si = NULL;
+  jsErrCode jerr = 0;
+  natsStatus s = js_GetStreamInfo(&si, js, job->a, &o, &jerr);
+  double now = gg_clock_now();
+  char what[600];
+  snprintf(what, sizeof what, "subjects '%s' of stream '%s'", job->b, job->a);
+  if (s != NATS_OK) {
+    if (not_found(s, jerr)) {
+      char servers[512];
+      nats_servers_text(ctx, servers, sizeof servers);
+      job->status =
+          gg_error_set(&job->err, GG_ERR_NO_DATA, "stream '%s' not found (nats %s)", job->a, servers);
+    } else {
+      job->status = nats_fail(ctx, &job->err, s, jerr, what);
+    }
+    return;
+  }
+  bool literal = strpbrk(job->b, "*>") == NULL;
+  bool seen = false;
+  const jsStreamStateSubjects *subs = si->State.Subjects;
+  for (int i = 0; subs && i < subs->Count; i++) {
+    job_add(job, "nats.stream.subject_messages", (double)subs->List[i].Msgs, now, "stream", job->a, "subject",
+            subs->List[i].Subject, NULL);
+    if (strcmp(subs->List[i].Subject, job->b) == 0) seen = true;
+  }
+  /* A literal subject with no messages is a count of zero, not missing data. */
+  if (literal && !seen)
+    job_add(job, "nats.stream.subject_messages", 0, now, "stream", job->a, "subject", job->b, NULL);
+  jsStreamInfo_Destroy(si);
+}
+
+void nats_run_consumers(probe_ctx *ctx, probe_job *job) {
+  jsCtx *js;
+  if ((job->status = nats_get_js(ctx, &js, NULL, &job->err)) != GG_OK) return;
+  jsOptions o;
+  job_opts(job, &o);
+  jsConsumerNamesList *list = NULL;
+  jsErrCode jerr = 0;
+  natsStatus s = js_ConsumerNames(&list, js, job->a, &o, &jerr);
+  if (s == NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) return; /* a stream without consumers */
+  if (s != NATS_OK) {
+    if (not_found(s, jerr)) {
+      char servers[512];
+      nats_servers_text(ctx, servers, sizeof servers);
+      job->status =
+          gg_error_set(&job->err, GG_ERR_NO_DATA, "stream '%s' not found (nats %s)", job->a, servers);
+      return;
+    }
+    char what[300];
+    snprintf(what, sizeof what, "list consumers of stream '%s'", job->a);
+    job->status = nats_fail(ctx, &job->err, s, jerr, what);
+    return;
+  }
+  if (!take_names(job, list->List, list->Count))
+    job->status = gg_error_set(&job->err, GG_ERR_NOMEM, "out of memory");
+  jsConsumerNamesList_Destroy(list);
+}
+
+void nats_run_consumer(probe_ctx *ctx, probe_job *job) {
+  jsCtx *js;
+  if ((job->status = nats_get_js(ctx, &js, NULL, &job->err)) != GG_OK) return;
+  jsOptions o;
+  job_opts(job, &o);
+  jsConsumerInfo *ci = NULL;
+  jsErrCode jerr = 0;
+  natsStatus s = js_GetConsumerInfo(&ci, js, job->a, job->b, &o, &jerr);
+  double now = gg_clock_now();
+  const char *st = job->a, *cn = job->b;
+  if (s != NATS_OK) {
+    if (not_found(s, jerr)) {
+      job->missing = true;
+      job_add(job, "nats.consumer.exists", 0, now, "stream", st, "consumer", cn, NULL);
+    } else {
+      char what[600];
+      snprintf(what, sizeof what, "consumer info of '%s' on stream '%s'", cn, st);
+      job->status = nats_fail(ctx, &job->err, s, jerr, what);
+    }
+    return;
+  }
+  job_add(job, "nats.consumer.exists", 1, now, "stream", st, "consumer", cn, NULL);
+  job_add(job, "nats.consumer.num_pending", (double)ci->NumPending, now, "stream", st, "consumer", cn, NULL);
+  job_add(job, "nats.consumer.num_ack_pending", (double)ci->NumAckPending, now, "stream", st, "consumer", cn,
+          NULL);
+  job_add(job, "nats.consumer.num_redelivered", (double)ci->NumRedelivered, now, "stream", st, "consumer", cn,
+          NULL);
+  job_add(job, "nats.consumer.num_waiting", (double)ci->NumWaiting, now, "stream", st, "consumer", cn, NULL);
+  job_add(job, "nats.consumer.ack_floor", (double)ci->AckFloor.Stream, now, "stream", st, "consumer", cn,
+          NULL);
+  job_add(job, "nats.consumer.delivered", (double)ci->Delivered.Stream, now, "stream", st, "consumer", cn,
+          NULL);
+  job_add(job, "nats.consumer.last_active", ns_to_s(ci->Delivered.Last), now, "stream", st, "consumer", cn,
+          NULL);
+  jsConsumerInfo_Destroy(ci);
+}
+
+/* Token-wise NATS subject matching: `pattern` covers `subject` when every subject the
+ * latter can stand for is matched by the former. */
+bool probe_subject_covers(const char *pattern, const char *subject) {
+  const char *p = pattern, *s = subject;
+  for (;;) {
+    size_t pl = strcspn(p, "."), sl = strcspn(s, ".");
+    if (pl == 1 && p[0] == '>') return sl > 0 || *s != '\0';
+    if (sl == 1 && s[0] == '>') return false; /* only '>' covers '>' */
+    if (pl == 1 && p[0] == '*') {
+      if (sl == 0) return false;
+    } else {
+      if (sl == 1 && s[0] == '*') return false;
+      if (pl != sl || strncmp(p, s, pl) != 0) return false;
+    }
+    p += pl;
+    s += sl;
+    if (*p == '\0' || *s == '\0') return *p == '\0' && *s == '\0';
+    p++;
+    s++;
+  }
+}

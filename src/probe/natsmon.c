@@ -1,0 +1,326 @@
+/*
+ * natsmon.c: the NATS monitoring endpoints (/healthz, /varz, /jsz, /routez) of every
+ * configured monitor URL.
+ *
+ * Servers are labelled by their server_name from /varz. A server that does not answer
+ * is labelled by the name it had when it last answered in this process (so a node killed
+ * between two evaluations of `watch` keeps its name), else by host:port of its URL.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/json.h"
+#include "probe/internal.h"
+
+#define MON_BODY_MAX (4u << 20)
+#define LEARNED_MAX 64
+
+static pthread_mutex_t learned_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  char url[256];
+  char name[64];
+} learned[LEARNED_MAX];
+static size_t n_learned;
+
+static void learn_name(const char *url, const char *name) {
+  pthread_mutex_lock(&learned_lock);
+  size_t i = 0;
+  for (; i < n_learned; i++)
+    if (strcmp(learned[i].url, url) == 0) break;
+  if (i == n_learned && n_learned < LEARNED_MAX) n_learned++;
+  if (i < n_learned) {
+    snprintf(learned[i].url, sizeof learned[i].url, "%s", url);
+    snprintf(learned[i].name, sizeof learned[i].name, "%s", name);
+  }
+  pthread_mutex_unlock(&learned_lock);
+}
+
+static bool learned_name(const char *url, char *out, size_t n) {
+  bool found = false;
+  pthread_mutex_lock(&learned_lock);
+  for (size_t i = 0; i < n_learned; i++)
+    if (strcmp(learned[i].url, url) == 0) {
+      snprintf(out, n, "%s", learned[i].name);
+      found = true;
+    }
+  pthread_mutex_unlock(&learned_lock);
+  return found;
+}
+
+/* host:port of a URL ("http://127.0.0.1:8222/" → "127.0.0.1:8222"). */
+static void host_port(const char *url, char *out, size_t n) {
+  const char *p = strstr(url, "://");
+  p = p ? p + 3 : url;
+  const char *at = strchr(p, '@');
+  const char *slash = strchr(p, '/');
+  if (at && (!slash || at < slash)) p = at + 1;
+  size_t len = strcspn(p, "/?#");
+  snprintf(out, n, "%.*s", (int)len, p);
+}
+
+/* base + path without a doubled slash. */
+static void join_url(const char *base, const char *path, char *out, size_t n) {
+  size_t len = strlen(base);
+  while (len > 0 && base[len - 1] == '/') len--;
+  snprintf(out, n, "%.*s%s", (int)len, base, path);
+}
+
+gg_status probe_http_get(probe_job *job, const char *url, size_t max_body, gg_http_response *resp) {
+  gg_http_opts opts = {.timeout = job->timeout, .max_body = max_body};
+  memset(resp, 0, sizeof *resp);
+  gg_status st = gg_http_get(url, &opts, resp, &job->err);
+  if (st != GG_OK) {
+    job->status = st;
+    return st;
+  }
+  if (resp->status < 200 || resp->status > 299) {
+    char red[512];
+    gg_http_redact_url(url, red, sizeof red);
+    int blen = (int)(resp->body_len > 200 ? 200 : resp->body_len);
+    for (int i = 0; i < blen; i++)
+      if (resp->body[i] == '\n' || resp->body[i] == '\r') resp->body[i] = ' ';
+    job->status = gg_error_set(&job->err, GG_ERR_HTTP, "GET %s: HTTP %ld%s%.*s", red, resp->status,
+                               blen ? ": " : "", blen, resp->body);
+    gg_http_response_release(resp);
+    return job->status;
+  }
+  return GG_OK;
+}
+
+/* GET base+path and parse the JSON; on error the job holds it. */
+static json_t *get_json(probe_job *job, const char *base, const char *path) {
+  char url[1024];
+  join_url(base, path, url, sizeof url);
+  gg_http_response resp;
+  if (probe_http_get(job, url, MON_BODY_MAX, &resp) != GG_OK) return NULL;
+  char red[1024], what[1100];
+  gg_http_redact_url(url, red, sizeof red);
+  snprintf(what, sizeof what, "response from %s", red);
+  json_t *doc = NULL;
+  gg_status st = gg_json_parse(resp.body, resp.body_len, what, &doc, &job->err);
+  gg_http_response_release(&resp);
+  if (st != GG_OK) {
+    job->status = st;
+    return NULL;
+  }
+  return doc;
+}
+
+void natsmon_run_varz(probe_ctx *ctx, probe_job *job) {
+  (void)ctx;
+  json_t *doc = get_json(job, job->a, "/varz");
+  if (!doc) return;
+  const char *name = NULL, *id = NULL;
+  if (gg_json_get_string(doc, "server_name", &name, &job->err) != GG_OK ||
+      gg_json_get_string(doc, "server_id", &id, &job->err) != GG_OK) {
+    job->status = job->err.code;
+    json_decref(doc);
+    return;
+  }
+  job->names = calloc(2, sizeof *job->names);
+  if (job->names) {
+    job->names[0] = strdup(name);
+    job->names[1] = strdup(id);
+    job->n_names = 2;
+  }
+  if (!job->names || !job->names[0] || !job->names[1])
+    job->status = gg_error_set(&job->err, GG_ERR_NOMEM, "out of memory");
+  else
+    learn_name(job->a, name);
+  json_decref(doc);
+}
+
+void natsmon_server_label(probe_ctx *ctx, const char *url, char *out, size_t n) {
+  probe_job *v = job_get(ctx, JOB_MON_VARZ, url, NULL, 0);
+  if (v && v->status == GG_OK && v->n_names == 2) {
+    snprintf(out, n, "%s", v->names[0]);
+    return;
+  }
+  if (learned_name(url, out, n)) return;
+  host_port(url, out, n);
+}
+
+void natsmon_run_health(probe_ctx *ctx, probe_job *job) {
+  char url[1024], red[1024], server[128];
+  join_url(job->a, "/healthz", url, sizeof url);
+  gg_http_redact_url(url, red, sizeof red);
+  gg_http_opts opts = {.timeout = job->timeout, .max_body = 64u << 10};
+  gg_http_response resp;
+  memset(&resp, 0, sizeof resp);
+  gg_error e;
+  gg_error_clear(&e);
+  gg_status st = gg_http_get(url, &opts, &resp, &e);
+  natsmon_server_label(ctx, job->a, server, sizeof server);
+  double now = gg_clock_now();
+  if (st != GG_OK) {
+    probe_note(ctx, "nats.server.up{server=\"%s\"} = 0: %s", server, gg_error_message(&e));
+    job_add(job, "nats.server.up", 0, now, "server", server, NULL);
+    return;
+  }
+  bool ok = resp.status == 200;
+  if (!ok) {
+    int blen = (int)(resp.body_len > 200 ? 200 : resp.body_len);
+    probe_note(ctx, "nats.server.up{server=\"%s\"} = 0: GET %s: HTTP %ld: %.*s", server, red, resp.status,
+               blen, resp.body ? resp.body : "");
+  }
+  gg_http_response_release(&resp);
+  job_add(job, "nats.server.up", ok ? 1 : 0, now, "server", server, NULL);
+}
+
+void natsmon_run_jsz(probe_ctx *ctx, probe_job *job) {
+  json_t *doc = get_json(job, job->a, "/jsz");
+  if (!doc) return;
+  char server[128];
+  natsmon_server_label(ctx, job->a, server, sizeof server);
+  double max_storage, storage, max_memory, memory;
+  gg_error *e = &job->err;
+  if (gg_json_get_number(doc, "config.max_storage", &max_storage, e) != GG_OK ||
+      gg_json_get_number(doc, "storage", &storage, e) != GG_OK ||
+      gg_json_get_number(doc, "config.max_memory", &max_memory, e) != GG_OK ||
+      gg_json_get_number(doc, "memory", &memory, e) != GG_OK) {
+    char red[1024];
+    gg_http_redact_url(job->a, red, sizeof red);
+    job->status = gg_error_prefix(e, "jetstream of server '%s' (%s/jsz): ", server, red);
+    json_decref(doc);
+    return;
+  }
+  double now = gg_clock_now();
+  job_add(job, "nats.server.storage_free", max_storage - storage, now, "server", server, NULL);
+  job_add(job, "nats.server.memory_free", max_memory - memory, now, "server", server, NULL);
+  job->doc = doc;
+}
+
+void natsmon_run_routez(probe_ctx *ctx, probe_job *job) {
+  /* Peer names come from the other servers' /varz (2.9's /routez only has their ids). */
+  const probe_config *cfg = ctx->cfg;
+  probe_job *varz[64];
+  size_t nv = 0;
+  for (size_t i = 0; i < cfg->n_monitor_urls && nv < 64; i++) {
+    probe_job *v = job_lookup(ctx, JOB_MON_VARZ, cfg->monitor_urls[i], NULL, job->timeout);
+    if (v) varz[nv++] = v;
+  }
+  job_run_all(ctx, varz, nv);
+  json_t *doc = get_json(job, job->a, "/routez");
+  if (!doc) return;
+  char server[128];
+  natsmon_server_label(ctx, job->a, server, sizeof server);
+  json_t *routes = json_object_get(doc, "routes");
+  double now = gg_clock_now();
+  size_t i;
+  json_t *r;
+  json_array_foreach(routes, i, r) {
+    const char *rid = json_string_value(json_object_get(r, "remote_id"));
+    const char *rtt = json_string_value(json_object_get(r, "rtt"));
+    const char *rname = json_string_value(json_object_get(r, "remote_name"));
+    if (!rid || !rtt) continue;
+    char peer[128];
+    snprintf(peer, sizeof peer, "%s", rname ? rname : rid);
+    for (size_t k = 0; !rname && k < nv; k++)
+      if (varz[k]->status == GG_OK && varz[k]->n_names == 2 && strcmp(varz[k]->names[1], rid) == 0)
+        snprintf(peer, sizeof peer, "%s", varz[k]->names[0]);
+    double secs;
+    if (probe_parse_go_duration(rtt, &secs, &job->err) != GG_OK) {
+      job->status = gg_error_prefix(&job->err, "route rtt of server '%s' to '%s': ", server, peer);
+      break;
+    }
+    job_add(job, "nats.server.route_rtt", secs, now, "server", server, "peer", peer, NULL);
+  }
+  json_decref(doc);
+}
+
+void natsmon_run_meta(probe_ctx *ctx, probe_job *job) {
+  const probe_config *cfg = ctx->cfg;
+  probe_job *jsz[64];
+  size_t n = 0;
+  for (size_t i = 0; i < cfg->n_monitor_urls && n < 64; i++) {
+    probe_job *j = job_lookup(ctx, JOB_MON_JSZ, cfg->monitor_urls[i], NULL, job->timeout);
+    if (j) jsz[n++] = j;
+  }
+  job_run_all(ctx, jsz, n);
+  const char *leader = NULL;
+  double cluster_size = NAN;
+  probe_job *first_err = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (jsz[i]->status != GG_OK || !jsz[i]->doc) {
+      if (!first_err) first_err = jsz[i];
+      continue;
+    }
+    const char *l = json_string_value(gg_json_path(jsz[i]->doc, "meta_cluster.leader"));
+    json_t *cs = gg_json_path(jsz[i]->doc, "meta_cluster.cluster_size");
+    if (json_is_number(cs) && isnan(cluster_size)) cluster_size = json_number_value(cs);
+    if (l && *l && !leader) leader = l;
+  }
+  double now = gg_clock_now();
+  size_t answered = 0;
+  for (size_t i = 0; i < n; i++)
+    if (jsz[i]->status == GG_OK) answered++;
+  if (answered == 0 && first_err) {
+    /* Nobody to ask: an error, not "no leader". */
+    job->status = first_err->status;
+    job->err = first_err->err;
+    gg_error_prefix(&job->err, "no monitor URL answered: ");
+    return;
+  }
+  job_add(job, "nats.meta.leader_present", leader ? 1 : 0, now, NULL);
+  if (!isnan(cluster_size)) job_add(job, "nats.meta.cluster_size", cluster_size, now, NULL);
+  if (!leader) {
+    probe_note(ctx, "nats.meta.leader_present = 0: no server reports a JetStream meta leader");
+    return;
+  }
+  /* Only the leader lists the replicas and whether they are current. */
+  for (size_t i = 0; i < n; i++) {
+    if (jsz[i]->status != GG_OK || !jsz[i]->doc) continue;
+    char name[128];
+    natsmon_server_label(ctx, jsz[i]->a, name, sizeof name);
+    if (strcmp(name, leader) != 0) continue;
+    json_t *reps = gg_json_path(jsz[i]->doc, "meta_cluster.replicas");
+    size_t k;
+    json_t *r;
+    double current = 1; /* the leader itself */
+    json_array_foreach(reps, k, r) if (json_is_true(json_object_get(r, "current"))) current++;
+    job_add(job, "nats.meta.peers_current", current, now, NULL);
+    return;
+  }
+  probe_note(ctx, "nats.meta.peers_current: the meta leader '%s' is not among the reachable monitor URLs",
+             leader);
+}
+
+gg_status probe_parse_go_duration(const char *text, double *out, gg_error *err) {
+  const char *p = text;
+  double total = 0;
+  if (!p || !*p) return gg_error_set(err, GG_ERR_PARSE, "empty duration");
+  if (strcmp(p, "0") == 0) {
+    *out = 0;
+    return GG_OK;
+  }
+  while (*p) {
+    char *endp = NULL;
+    if (!((*p >= '0' && *p <= '9') || *p == '.'))
+      return gg_error_set(err, GG_ERR_PARSE, "invalid duration '%s'", text);
+    double v = strtod(p, &endp);
+    if (endp == p) return gg_error_set(err, GG_ERR_PARSE, "invalid duration '%s'", text);
+    p = endp;
+    static const struct {
+      const char *unit;
+      double factor;
+    } units[] = {{"ns", 1e-9}, {"us", 1e-6}, {"\xc2\xb5s", 1e-6}, {"\xce\xbcs", 1e-6},
+                 {"ms", 1e-3}, {"s", 1},     {"m", 60},           {"h", 3600}};
+    size_t best = 0, best_len = 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+      size_t len = strlen(units[i].unit);
+      if (strncmp(p, units[i].unit, len) == 0 && len > best_len) {
+        best = i;
+        best_len = len;
+      }
+    }
+    if (best_len == 0) return gg_error_set(err, GG_ERR_PARSE, "invalid duration '%s': missing unit", text);
+    /* "m" must not swallow the "m" of "ms" (longest match above handles it). */
+    total += v * units[best].factor;
+    p += best_len;
+  }
+  *out = total;
+  return GG_OK;
+}
