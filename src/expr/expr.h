@@ -38,8 +38,10 @@ typedef struct expr_node expr_node;
  * Checked at parse time, each with its column: the grammar of DESIGN §5, units
  * (`20GB`, `5m`, `80%`; a `%` right after a number is the percent unit, write `7 % 2`
  * for the remainder), unknown function names (with a "did you mean" suggestion),
- * argument counts, regular expressions of `=~`/`!~` matchers and of files_matching(),
- * and window specs given literally to in_window(). Strings take "…" or '…' with the
+ * argument counts, regular expressions of `=~`/`!~` matchers and of files_matching()
+ * (POSIX extended; at most 512 bytes, and patterns whose repetitions would make glibc's
+ * regcomp copy them thousands of times, such as `(a+)+…` or `(x{200}){30}`, are
+ * refused), and window specs given literally to in_window(). Strings take "…" or '…' with the
  * escapes \" \' \\ \n \t; any other backslash is kept as written (handy for regexes).
  * Input longer than EXPR_TEXT_MAX or nested deeper than EXPR_DEPTH_MAX is refused. */
 gg_status expr_parse(const char *text, expr_node **out, int *err_column, gg_error *err) GG_WUR;
@@ -101,10 +103,10 @@ typedef enum {
 const char *expr_op_text(expr_op op);
 
 typedef enum {
-  EXPR_MATCH_EQ,       /* label="v" */
-  EXPR_MATCH_NE,       /* label!="v" */
-  EXPR_MATCH_RE,       /* label=~"re" (anchored, POSIX ERE, like PromQL) */
-  EXPR_MATCH_NOT_RE    /* label!~"re" */
+  EXPR_MATCH_EQ,    /* label="v" */
+  EXPR_MATCH_NE,    /* label!="v" */
+  EXPR_MATCH_RE,    /* label=~"re" (anchored, POSIX ERE, like PromQL) */
+  EXPR_MATCH_NOT_RE /* label!~"re" */
 } expr_match_op;
 
 typedef struct {
@@ -121,7 +123,7 @@ typedef struct {
 } expr_selector;
 
 expr_kind expr_node_kind(const expr_node *n);
-int expr_node_column(const expr_node *n); /* 1-based column in the parsed text */
+int expr_node_column(const expr_node *n); /* 1-based column in the text; a binary node: its operator */
 
 /* EXPR_NUM: the value in base units (seconds, bytes, fraction); unit kind 'd' duration,
  * 's' size, '%' percent, 0 none. */
@@ -186,9 +188,9 @@ typedef struct {
  * expr_value_release frees what it holds. */
 typedef struct {
   expr_value_kind kind;
-  double num;  /* EXPR_VAL_NUM */
-  bool truth;  /* EXPR_VAL_BOOL */
-  char *str;   /* EXPR_VAL_STR */
+  double num;      /* EXPR_VAL_NUM */
+  bool truth;      /* EXPR_VAL_BOOL */
+  char *str;       /* EXPR_VAL_STR */
   expr_vector vec; /* EXPR_VAL_VEC */
   /* Unit hint for formatting: 'd' seconds, 's' bytes, '%' fraction, 0 plain. Taken
    * from the literal a value was compared or combined with (`> 20GB` makes 's'). */
@@ -201,7 +203,7 @@ typedef struct {
   size_t n_failed;
 } expr_value;
 
-void expr_value_init(expr_value *v);   /* an empty number 0 */
+void expr_value_init(expr_value *v);    /* an empty number 0 */
 void expr_value_release(expr_value *v); /* frees the contents; v becomes expr_value_init's */
 
 /* Label sets and vectors. All copy their inputs; the vector owns its samples. */
@@ -256,8 +258,7 @@ void expr_calendar_free(expr_calendar *c);
 /* Add a holiday "YYYY-MM-DD" (range-checked); GG_ERR_INVALID naming the text. */
 gg_status expr_calendar_add_holiday(expr_calendar *c, const char *date, gg_error *err) GG_WUR;
 /* Set the off_hours spec (see expr_window_parse; *err_pos as there). */
-gg_status expr_calendar_set_off_hours(expr_calendar *c, const char *spec, int *err_pos,
-                                      gg_error *err) GG_WUR;
+gg_status expr_calendar_set_off_hours(expr_calendar *c, const char *spec, int *err_pos, gg_error *err) GG_WUR;
 /* Whether the local date of t is a holiday. */
 bool expr_calendar_is_holiday(const expr_calendar *c, double t);
 
@@ -284,8 +285,7 @@ typedef struct {
   const char *name; /* for messages: "probes", "targets" */
   gg_status (*select)(void *user, const expr_selector *sel, const expr_ctx *ctx, expr_vector *out,
                       gg_error *err);
-  gg_status (*promql)(void *user, const char *query, const expr_ctx *ctx, expr_vector *out,
-                      gg_error *err);
+  gg_status (*promql)(void *user, const char *query, const expr_ctx *ctx, expr_vector *out, gg_error *err);
   gg_status (*sql)(void *user, const char *db, const char *query, const expr_ctx *ctx, expr_vector *out,
                    gg_error *err);
   void *user;
@@ -344,11 +344,11 @@ typedef struct {
  * ------------------------------------------------------------------------------- */
 
 struct expr_ctx {
-  double now;                         /* seconds since the epoch */
-  const expr_calendar *calendar;      /* NULL: no holidays, off_hours() is an error */
-  const expr_define *defines;         /* resolved first, by name */
+  double now;                    /* seconds since the epoch */
+  const expr_calendar *calendar; /* NULL: no holidays, off_hours() is an error */
+  const expr_define *defines;    /* resolved first, by name */
   size_t n_defines;
-  const expr_series_source *sources;  /* then these, in order */
+  const expr_series_source *sources; /* then these, in order */
   size_t n_sources;
   const expr_history_source *history; /* NULL: rate() & co. are errors */
 };
@@ -360,13 +360,19 @@ void expr_ctx_init(expr_ctx *ctx);
  *
  * Names: a selector's name is looked up in ctx->defines first (extra matchers on a
  * define that is itself a selector are added to its own; on any other define they
- * filter the resulting vector), then in the sources in order. A name no source knows
- * is GG_ERR_NOT_FOUND "unknown series 'x'".
+ * filter the resulting vector), then in the sources in order. Each define is followed
+ * once per lookup, so `pg.ping: pg.ping{db="main"}` narrows the sources' pg.ping. Defines
+ * that refer to each other in a cycle are GG_ERR_EXPR. A name no source knows is
+ * GG_ERR_NOT_FOUND "unknown series 'x'". An error of a source is returned with the
+ * series named in front: "series 'nats.server.up': GET http://…: connection refused".
  *
  * Semantics and errors (each message quotes the subexpression):
  *  - Numbers broadcast over vectors; vector op vector pairs members whose label sets are
  *    identical after dropping __name__; unpaired members are dropped; when none pair the
  *    result is "no data". The result keeps the left side's labels (without __name__).
+ *    Unlike PromQL, two vectors of exactly one member each always pair, whatever their
+ *    labels: `rate(dlq, 5m) / (rate(ok, 5m) + rate(dlq, 5m))` with ok and dlq told apart
+ *    by a label is the ratio an operator means.
  *  - An empty vector is GG_ERR_NO_DATA "no data for 'x'" wherever it is used, and as the
  *    final result — never a pass — except as the argument of absent() and count().
  *  - Comparisons give EXPR_VAL_BOOL. On a vector it holds iff it holds for every member;
@@ -376,7 +382,9 @@ void expr_ctx_init(expr_ctx *ctx);
  *    zero in 'a / b'" — never Inf. An arithmetic result that is NaN is GG_ERR_EXPR. A NaN
  *    sample reported by a source fails every comparison (member listed with NaN).
  *  - `and`/`or`/`not` take booleans only; both sides of `and`/`or` are evaluated (the
- *    report lists all members), an error on either side is the result's error.
+ *    report lists all members), an error on either side is the result's error. `not`
+ *    on a comparison negates it member by member (`not v > 20GB` holds when every
+ *    member is <= 20GB); on anything else it negates the truth value.
  *  - Functions: min max sum avg count (vector → number; on a number, itself / 1) abs
  *    (elementwise) absent (bool: vector empty); rate increase delta (x, window) with
  *    Prometheus' extrapolation, counter resets corrected for rate and increase;
@@ -386,7 +394,8 @@ void expr_ctx_init(expr_ctx *ctx);
  *    bool; in_window("spec") and off_hours() bool (see expr_window_parse);
  *    files_matching("regex", "dir") the number of regular files in dir whose names
  *    match the (unanchored, POSIX extended) regex; promql("query") and sql(db, "query")
- *    are routed to the sources' promql/sql callbacks (db a bare name or a string). */
+ *    are routed to the sources' promql/sql callbacks (db a bare name or a string; the
+ *    parser stores a bare name as a string, so sql(main, …) prints as sql("main", …)). */
 gg_status expr_eval(const expr_node *node, const expr_ctx *ctx, expr_value *out, gg_error *err) GG_WUR;
 
 /* Names of all functions the language knows, NULL-terminated (for help and suggestions). */
