@@ -1,0 +1,321 @@
+/* model.c: freeing, lookups and descriptions over the loaded plan. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/units.h"
+#include "plan/internal.h"
+
+static void free_strs(char **v, size_t n) {
+  for (size_t i = 0; i < n; i++) free(v[i]);
+  free(v);
+}
+
+static void expr_release(plan_expr *e) {
+  free(e->text);
+  expr_free(e->ast);
+}
+
+static void stream_release(plan_stream *s) {
+  free(s->name);
+  free_strs(s->subjects, s->nsubjects);
+  free(s->storage);
+  free(s->retention);
+  free(s->discard);
+}
+
+static void criterion_release(plan_criterion *c) {
+  free(c->name);
+  expr_release(&c->expect);
+  free(c->run);
+  free(c->attest);
+  free(c->canary_target);
+  free(c->canary_url);
+  free(c->canary_subject);
+  free(c->canary_body);
+  free(c->canary_content_type);
+}
+
+static void criteria_free(plan_criterion *v, size_t n) {
+  for (size_t i = 0; i < n; i++) criterion_release(&v[i]);
+  free(v);
+}
+
+static void actions_free(plan_action *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    plan_action *a = &v[i];
+    free(a->stream);
+    free(a->consumer);
+    free_strs(a->subjects, a->nsubjects);
+    free(a->from);
+    free(a->to);
+    free(a->publisher_counter);
+    if (a->update) {
+      stream_release(a->update);
+      free(a->update);
+    }
+    expr_release(&a->until_expr);
+    free(a->run);
+    free(a->undo);
+    free(a->bucket);
+    free(a->key);
+    free(a->value);
+  }
+  free(v);
+}
+
+void plan_free(plan *p) {
+  if (!p) return;
+  free(p->file);
+  free(p->migration);
+  free(p->description);
+  plan_nats *nt = &p->connect.nats;
+  free_strs(nt->servers, nt->nservers);
+  free_strs(nt->monitor, nt->nmonitor);
+  free(nt->credentials);
+  gg_secret_release(&nt->token);
+  free(nt->user);
+  gg_secret_release(&nt->password);
+  for (size_t i = 0; i < p->connect.ndatabases; i++) {
+    free(p->connect.databases[i].name);
+    gg_secret_release(&p->connect.databases[i].url);
+  }
+  free(p->connect.databases);
+  for (size_t i = 0; i < p->connect.ntargets; i++) {
+    plan_target *t = &p->connect.targets[i];
+    free(t->name);
+    free(t->health);
+    free(t->metrics);
+    free(t->url);
+  }
+  free(p->connect.targets);
+  free(p->connect.prometheus);
+  free(p->connect.alertmanager);
+  for (size_t i = 0; i < p->connect.nnotify; i++) gg_secret_release(&p->connect.notify[i].webhook);
+  free(p->connect.notify);
+  free(p->calendar.timezone);
+  free_strs(p->calendar.holidays, p->calendar.nholidays);
+  free(p->calendar.off_hours);
+  for (size_t i = 0; i < p->ndefines; i++) {
+    free(p->defines[i].name);
+    expr_release(&p->defines[i].expr);
+  }
+  free(p->defines);
+  for (size_t i = 0; i < p->nroles; i++) {
+    free(p->roles[i].name);
+    free(p->roles[i].title);
+  }
+  free(p->roles);
+  criteria_free(p->preflight, p->npreflight);
+  for (size_t i = 0; i < p->topology.nstreams; i++) stream_release(&p->topology.streams[i]);
+  free(p->topology.streams);
+  for (size_t i = 0; i < p->topology.nconsumers; i++) {
+    plan_consumer *c = &p->topology.consumers[i];
+    free(c->stream);
+    free(c->name);
+    free_strs(c->filters, c->nfilters);
+    free(c->deliver_policy);
+    free(c->ack_policy);
+  }
+  free(p->topology.consumers);
+  for (size_t i = 0; i < p->nphases; i++) {
+    plan_phase *ph = &p->phases[i];
+    free(ph->id);
+    free(ph->name);
+    free(ph->description);
+    for (size_t j = 0; j < ph->nrequires; j++) free(ph->requires[j].phase);
+    free(ph->requires);
+    for (size_t j = 0; j < ph->nrisks; j++) {
+      free(ph->risks[j].risk);
+      free(ph->risks[j].mitigation);
+    }
+    free(ph->risks);
+    free(ph->rollback_complexity);
+    free(ph->rollback_note);
+    for (size_t j = 0; j < ph->napprovals; j++) free(ph->approvals[j].role);
+    free(ph->approvals);
+    criteria_free(ph->go, ph->ngo);
+    for (size_t j = 0; j < ph->nno_go; j++) {
+      free(ph->no_go[j].name);
+      expr_release(&ph->no_go[j].when);
+    }
+    free(ph->no_go);
+    actions_free(ph->prepare, ph->nprepare);
+    actions_free(ph->actions, ph->nactions);
+    criteria_free(ph->verify, ph->nverify);
+  }
+  free(p->phases);
+  for (size_t i = 0; i < p->monitor.nrules; i++) {
+    plan_rule *r = &p->monitor.rules[i];
+    free(r->name);
+    expr_release(&r->when);
+    free_strs(r->phases, r->nphases);
+  }
+  free(p->monitor.rules);
+  for (size_t i = 0; i < p->nvalidation; i++) {
+    plan_checkpoint *c = &p->validation[i];
+    free(c->name);
+    free_strs(c->phases, c->nphases);
+    criteria_free(c->items, c->nitems);
+  }
+  free(p->validation);
+  for (size_t i = 0; i < p->nreferences; i++) {
+    free(p->references[i].title);
+    free(p->references[i].url);
+  }
+  free(p->references);
+  free(p);
+}
+
+const plan_phase *plan_find_phase(const plan *p, const char *id) {
+  for (size_t i = 0; i < p->nphases; i++)
+    if (strcmp(p->phases[i].id, id) == 0) return &p->phases[i];
+  return NULL;
+}
+
+const plan_stream *plan_find_stream(const plan *p, const char *name) {
+  for (size_t i = 0; i < p->topology.nstreams; i++)
+    if (strcmp(p->topology.streams[i].name, name) == 0) return &p->topology.streams[i];
+  return NULL;
+}
+
+const plan_consumer *plan_find_consumer(const plan *p, const char *stream, const char *name) {
+  for (size_t i = 0; i < p->topology.nconsumers; i++) {
+    const plan_consumer *c = &p->topology.consumers[i];
+    if (strcmp(c->stream, stream) == 0 && strcmp(c->name, name) == 0) return c;
+  }
+  return NULL;
+}
+
+const plan_role *plan_find_role(const plan *p, const char *id) {
+  for (size_t i = 0; i < p->nroles; i++)
+    if (strcmp(p->roles[i].name, id) == 0) return &p->roles[i];
+  return NULL;
+}
+
+const plan_target *plan_find_target(const plan *p, const char *name) {
+  for (size_t i = 0; i < p->connect.ntargets; i++)
+    if (strcmp(p->connect.targets[i].name, name) == 0) return &p->connect.targets[i];
+  return NULL;
+}
+
+const plan_define *plan_find_define(const plan *p, const char *name) {
+  for (size_t i = 0; i < p->ndefines; i++)
+    if (strcmp(p->defines[i].name, name) == 0) return &p->defines[i];
+  return NULL;
+}
+
+size_t plan_count_criteria(const plan *p) {
+  size_t n = p->npreflight;
+  for (size_t i = 0; i < p->nphases; i++) n += p->phases[i].ngo + p->phases[i].nno_go + p->phases[i].nverify;
+  for (size_t i = 0; i < p->nvalidation; i++) n += p->validation[i].nitems;
+  return n;
+}
+
+static const char *const action_names[PLAN_ACT_COUNT] = {
+    "create_stream", "update_stream",     "delete_stream", "move_subjects", "create_consumer",
+    "drain",         "verify_continuity", "wait",          "exec",          "kv_put"};
+
+const char *plan_action_kind_name(plan_action_kind k) {
+  return (unsigned)k < PLAN_ACT_COUNT ? action_names[k] : "?";
+}
+
+static const char *const then_names[] = {"rollback", "advise", "notify"};
+
+const char *plan_then_name(plan_then t) {
+  return (unsigned)t < 3 ? then_names[t] : "?";
+}
+
+static void join(const char *const *v, size_t n, char *out, size_t cap) {
+  size_t used = 0;
+  out[0] = 0;
+  for (size_t i = 0; i < n && used < cap; i++) {
+    int w = snprintf(out + used, cap - used, "%s%s", i ? ", " : "", v[i]);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+}
+
+char *plan_action_describe(const plan_action *a, char *out, size_t n) {
+  char subj[256], d1[32], d2[32];
+  switch (a->kind) {
+    case PLAN_ACT_CREATE_STREAM:
+      snprintf(out, n, "create stream %s", a->stream);
+      break;
+    case PLAN_ACT_UPDATE_STREAM:
+      snprintf(out, n, "update stream %s%s", a->stream,
+               a->update ? " (inline settings)" : " to its topology config");
+      break;
+    case PLAN_ACT_DELETE_STREAM:
+      snprintf(out, n, "delete stream %s%s", a->stream,
+               a->allow_data_loss ? " (allow data loss)" : " (only if empty)");
+      break;
+    case PLAN_ACT_MOVE_SUBJECTS:
+      join((const char *const *)a->subjects, a->nsubjects, subj, sizeof subj);
+      snprintf(out, n, "move subjects %s from %s to %s", subj, a->from, a->to);
+      break;
+    case PLAN_ACT_CREATE_CONSUMER:
+      snprintf(out, n, "create consumer %s/%s (bind if it exists with the same config)", a->stream,
+               a->consumer);
+      break;
+    case PLAN_ACT_DRAIN:
+      snprintf(out, n, "drain %s/%s until pending <= %g (timeout %s)", a->stream, a->consumer, a->until,
+               a->timeout >= 0 ? gg_format_duration(a->timeout, d1, sizeof d1) : "none");
+      break;
+    case PLAN_ACT_VERIFY_CONTINUITY:
+      join((const char *const *)a->subjects, a->nsubjects, subj, sizeof subj);
+      snprintf(out, n, "verify continuity of %s across %s + %s%s%s", subj, a->from, a->to,
+               a->publisher_counter ? " against " : "", a->publisher_counter ? a->publisher_counter : "");
+      break;
+    case PLAN_ACT_WAIT:
+      if (a->until_expr.ast)
+        snprintf(out, n, "wait until %s (timeout %s)", a->until_expr.text,
+                 a->timeout >= 0 ? gg_format_duration(a->timeout, d1, sizeof d1) : "none");
+      else
+        snprintf(out, n, "wait %s", gg_format_duration(a->duration, d2, sizeof d2));
+      break;
+    case PLAN_ACT_EXEC:
+      snprintf(out, n, "exec: %s", a->run);
+      break;
+    case PLAN_ACT_KV_PUT:
+      snprintf(out, n, "kv put %s.%s = %s", a->bucket, a->key, a->value);
+      break;
+    default:
+      snprintf(out, n, "?");
+  }
+  return out;
+}
+
+char *plan_action_inverse(const plan_action *a, char *out, size_t n) {
+  char subj[256];
+  switch (a->kind) {
+    case PLAN_ACT_CREATE_STREAM:
+      snprintf(out, n, "delete stream %s, only if this run created it and it is empty", a->stream);
+      break;
+    case PLAN_ACT_UPDATE_STREAM:
+      snprintf(out, n, "restore the previous config of %s", a->stream);
+      break;
+    case PLAN_ACT_DELETE_STREAM:
+      snprintf(out, n, "recreate %s from its journaled config (empty)", a->stream);
+      break;
+    case PLAN_ACT_MOVE_SUBJECTS:
+      join((const char *const *)a->subjects, a->nsubjects, subj, sizeof subj);
+      snprintf(out, n, "move subjects %s back from %s to %s", subj, a->to, a->from);
+      break;
+    case PLAN_ACT_CREATE_CONSUMER:
+      snprintf(out, n, "delete consumer %s/%s, only if this run created it", a->stream, a->consumer);
+      break;
+    case PLAN_ACT_EXEC:
+      if (a->undo)
+        snprintf(out, n, "exec: %s", a->undo);
+      else
+        snprintf(out, n, "none (no undo given)");
+      break;
+    case PLAN_ACT_KV_PUT:
+      snprintf(out, n, "restore the previous value of %s.%s", a->bucket, a->key);
+      break;
+    default:
+      snprintf(out, n, "none (observes only)");
+  }
+  return out;
+}

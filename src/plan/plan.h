@@ -1,0 +1,438 @@
+/*
+ * plan.h: the migration plan (DESIGN §4) as plain C structs, and its loader.
+ *
+ * plan_load_file / plan_load_buffer read the YAML with libyaml's document API, substitute
+ * `${VAR}` / `${VAR:-default}` from the environment in every scalar value, type every field,
+ * parse every expression (keeping its AST), resolve cross references (streams, consumers,
+ * phases, roles) and report every problem of the file in one pass as a plan_diag with the
+ * line and column it concerns. A plan is immutable once loaded; everything in it is owned by
+ * the plan and freed by plan_free. Strings are NUL-terminated and never NULL unless the
+ * field says "NULL when absent". Durations are seconds, sizes bytes (double), and "unset"
+ * numbers are negative (-1) unless the field says otherwise.
+ *
+ * Secrets (nats token/password, database URLs, notify webhooks) are gg_secret (secret.h):
+ * they never reach output, and the plan's content hash excludes them.
+ *
+ * The risk matrix maps probability (low/medium/high) x impact (low/medium/high/critical) to a
+ * level (LOW/MEDIUM/HIGH/CRITICAL). The default is the risk assessment's:
+ *
+ *                   impact: low      medium    high      critical
+ *   probability low         LOW      MEDIUM    MEDIUM    HIGH
+ *               medium      LOW      MEDIUM    HIGH      CRITICAL
+ *               high        MEDIUM   HIGH      CRITICAL  CRITICAL
+ *
+ * The four anchor cells are the document's (CRITICAL high/high, HIGH medium/high, MEDIUM
+ * low/medium, LOW low/low); the others rise by one level per step of probability or impact,
+ * with impact weighing slightly more (a likely small problem is less than an unlikely
+ * critical one). A plan replaces cells with `risk_matrix: { low: { high: high }, ... }`
+ * (rows probability, keys impact); cells it does not name keep the default.
+ */
+#ifndef GG_PLAN_H
+#define GG_PLAN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "expr/expr.h"
+#include "plan/secret.h"
+
+/* ---- positions and diagnostics ---- */
+
+typedef struct {
+  int line; /* 1-based; 0 when not from the file */
+  int col;  /* 1-based */
+} plan_pos;
+
+typedef enum { PLAN_DIAG_ERROR = 0, PLAN_DIAG_WARNING } plan_severity;
+
+typedef struct {
+  plan_severity severity;
+  int line, col; /* 1-based position in the file */
+  char *message; /* "unknown key 'aprovals' in phase '2'" */
+  char *hint;    /* "did you mean 'approvals'?"; NULL when none */
+  char *source;  /* the file's line at `line` (no newline); NULL when unknown */
+} plan_diag;
+
+typedef struct {
+  char *file; /* the name errors are reported under (the path given) */
+  plan_diag *items;
+  size_t count, cap;
+  size_t errors, warnings;
+} plan_diags;
+
+/* Start empty. Allocates nothing. */
+void plan_diags_init(plan_diags *d);
+
+/* Free every diagnostic; d is empty afterwards. NULL-safe. */
+void plan_diags_release(plan_diags *d);
+
+/* Format one diagnostic as
+ *   plan.yaml:12:5: unknown key 'aprovals' in phase '2'
+ *       aprovals: [platform-lead]
+ *       ^
+ *   did you mean 'approvals'?
+ * (warnings read "plan.yaml:L:C: warning: ..."). Every line ends in '\n'.
+ * You own the result (free()); NULL on ENOMEM. */
+char *plan_diag_format(const plan_diags *d, const plan_diag *item);
+
+/* ---- the model ---- */
+
+typedef enum { PLAN_LEVEL_LOW = 0, PLAN_LEVEL_MEDIUM, PLAN_LEVEL_HIGH, PLAN_LEVEL_CRITICAL } plan_level;
+#define PLAN_PROBABILITY_LEVELS 3 /* low medium high */
+#define PLAN_IMPACT_LEVELS 4      /* low medium high critical */
+
+/* "LOW", "MEDIUM", "HIGH", "CRITICAL". */
+const char *plan_level_name(plan_level l);
+
+typedef struct {
+  plan_level cell[PLAN_PROBABILITY_LEVELS][PLAN_IMPACT_LEVELS]; /* [probability][impact] */
+  bool is_default;
+} plan_risk_matrix;
+
+/* The default matrix documented above. */
+void plan_risk_matrix_default(plan_risk_matrix *m);
+
+/* The inherent level of probability x impact. */
+plan_level plan_risk_level(const plan_risk_matrix *m, plan_level probability, plan_level impact);
+
+/* An expression as written, with its AST. text is the substituted text. */
+typedef struct {
+  char *text;
+  expr_node *ast; /* owned; never NULL in a loaded plan where the field is present */
+  plan_pos pos;   /* where the expression starts in the file */
+} plan_expr;
+
+typedef struct {
+  char *name;
+  char *title;
+  bool optional;
+  plan_pos pos;
+} plan_role;
+
+typedef struct {
+  char *name;
+  plan_expr expr;
+} plan_define;
+
+typedef struct {
+  char *name;    /* "ingest" */
+  char *health;  /* health URL; NULL when absent */
+  char *metrics; /* metrics URL; NULL when absent */
+  char *url;     /* base URL for canary paths; defaults to the origin of health or metrics */
+  plan_pos pos;
+} plan_target;
+
+typedef struct {
+  char *name;    /* "main" */
+  gg_secret url; /* libpq connection string or URL */
+  plan_pos pos;
+} plan_database;
+
+typedef struct {
+  gg_secret webhook; /* URL */
+  plan_pos pos;
+} plan_notify;
+
+typedef struct {
+  char **servers; /* NATS URLs (comma-separated lists are split) */
+  size_t nservers;
+  char **monitor; /* monitoring base URLs, http://host:8222 */
+  size_t nmonitor;
+  char *credentials;  /* path of a .creds file; NULL when absent */
+  gg_secret token;    /* unset when absent */
+  char *user;         /* NULL when absent */
+  gg_secret password; /* unset when absent */
+  int expect_servers; /* 0 when not declared */
+} plan_nats;
+
+typedef struct {
+  plan_nats nats;
+  plan_database *databases;
+  size_t ndatabases;
+  plan_target *targets;
+  size_t ntargets;
+  char *prometheus;   /* NULL when absent or empty */
+  char *alertmanager; /* NULL when absent or empty */
+  plan_notify *notify;
+  size_t nnotify;
+} plan_connect;
+
+typedef struct {
+  char *timezone;  /* "UTC" by default */
+  char **holidays; /* "YYYY-MM-DD" */
+  size_t nholidays;
+  char *off_hours; /* "Mon-Fri 20:00-06:00; Sat-Sun"; NULL when absent */
+} plan_calendar;
+
+typedef struct {
+  char *name; /* stream name */
+  plan_pos pos;
+  bool existing; /* exists before the migration (the legacy stream); never created by it */
+  char **subjects;
+  size_t nsubjects;
+  int replicas;                 /* -1 unset */
+  char *storage;                /* "file" | "memory"; NULL unset */
+  char *retention;              /* "limits" | "interest" | "workqueue"; NULL unset */
+  char *discard;                /* "old" | "new"; NULL unset */
+  double max_age;               /* seconds, -1 unset */
+  double max_bytes;             /* bytes, -1 unset */
+  int64_t max_msgs;             /* -1 unset */
+  int64_t max_msgs_per_subject; /* -1 unset */
+  double max_msg_size;          /* bytes, -1 unset */
+  double duplicates;            /* seconds, -1 unset */
+} plan_stream;
+
+typedef struct {
+  char *stream; /* "AA_CORE_HOT" */
+  char *name;   /* durable name, "normalize-hrv-durable" */
+  plan_pos pos;
+  bool existing;
+  char **filters; /* filter subjects (`filter:` one, or a list) */
+  size_t nfilters;
+  double ack_wait;         /* seconds, -1 unset */
+  int64_t max_deliver;     /* -1 unset */
+  int64_t max_ack_pending; /* -1 unset */
+  char *deliver_policy;    /* "all" | "last" | "new" | "last_per_subject"; NULL unset */
+  char *ack_policy;        /* "explicit" | "none" | "all"; NULL unset */
+} plan_consumer;
+
+typedef struct {
+  plan_stream *streams;
+  size_t nstreams;
+  plan_consumer *consumers;
+  size_t nconsumers;
+} plan_topology;
+
+typedef enum { PLAN_CRIT_EXPECT = 0, PLAN_CRIT_RUN, PLAN_CRIT_ATTEST, PLAN_CRIT_CANARY } plan_crit_kind;
+
+/* A go criterion, preflight criterion or checkpoint item. Exactly one kind. */
+typedef struct {
+  char *name;
+  plan_pos pos;
+  plan_crit_kind kind;
+  double timeout;   /* seconds: probe timeout (default 5) or run timeout (default 60) or canary */
+  plan_expr expect; /* EXPECT and CANARY */
+  char *run;        /* RUN: a shell command line */
+  char *attest;     /* ATTEST: the item id a person confirms */
+  double valid_for; /* ATTEST: seconds an attestation stays valid; -1 forever */
+  /* CANARY: an HTTP POST to url, or a NATS publish to subject (exactly one is non-NULL). The
+   * body is sent as written; the gate expands {{id}} and {{now}} at send time. */
+  char *canary_target; /* target name when the URL came from connect.targets; NULL otherwise */
+  char *canary_url;
+  char *canary_subject;
+  char *canary_body;         /* "" when absent */
+  char *canary_content_type; /* "application/json" by default */
+  double within;             /* seconds the expect is retried for (default 30) */
+} plan_criterion;
+
+typedef enum { PLAN_OUTCOME_NOGO = 0, PLAN_OUTCOME_DEFER } plan_outcome;
+
+typedef struct {
+  char *name;
+  plan_pos pos;
+  plan_expr when;
+  plan_outcome outcome;
+} plan_nogo;
+
+typedef struct {
+  char *risk;
+  plan_pos pos;
+  plan_level probability; /* LOW..HIGH */
+  plan_level impact;      /* LOW..CRITICAL */
+  plan_level inherent;    /* computed from the plan's risk matrix */
+  char *mitigation;       /* "" when absent */
+  plan_level residual;    /* declared */
+} plan_risk;
+
+typedef struct {
+  char *phase;       /* the phase id required */
+  double stable_for; /* seconds; 0 when only completion is required */
+  plan_pos pos;
+} plan_requirement;
+
+typedef struct {
+  char *role;    /* a role id of plan->roles */
+  bool optional; /* the role's own flag unless the phase overrides it */
+  plan_pos pos;
+} plan_approval;
+
+typedef enum {
+  PLAN_ACT_CREATE_STREAM = 0,
+  PLAN_ACT_UPDATE_STREAM,
+  PLAN_ACT_DELETE_STREAM,
+  PLAN_ACT_MOVE_SUBJECTS,
+  PLAN_ACT_CREATE_CONSUMER,
+  PLAN_ACT_DRAIN,
+  PLAN_ACT_VERIFY_CONTINUITY,
+  PLAN_ACT_WAIT,
+  PLAN_ACT_EXEC,
+  PLAN_ACT_KV_PUT,
+  PLAN_ACT_COUNT
+} plan_action_kind;
+
+/* "create_stream", ... */
+const char *plan_action_kind_name(plan_action_kind k);
+
+typedef struct {
+  plan_action_kind kind;
+  plan_pos pos;
+  char *stream;    /* CREATE/UPDATE/DELETE_STREAM, DRAIN, CREATE_CONSUMER (its stream) */
+  char *consumer;  /* CREATE_CONSUMER, DRAIN: the durable name */
+  char **subjects; /* MOVE_SUBJECTS, VERIFY_CONTINUITY */
+  size_t nsubjects;
+  char *from, *to;            /* MOVE_SUBJECTS, VERIFY_CONTINUITY: stream names */
+  char *publisher_counter;    /* VERIFY_CONTINUITY: optional series counting published messages; NULL */
+  bool allow_data_loss;       /* DELETE_STREAM */
+  plan_stream *update;        /* UPDATE_STREAM: settings given inline (NULL: apply the topology's) */
+  double until;               /* DRAIN: pending at or below which it is drained (default 0) */
+  double timeout;             /* DRAIN, WAIT-until, EXEC: seconds; -1 unset */
+  double duration;            /* WAIT: seconds, -1 when it waits for `until_expr` */
+  plan_expr until_expr;       /* WAIT: ast NULL unless waiting for a condition */
+  char *run, *undo;           /* EXEC: undo NULL when absent */
+  char *bucket, *key, *value; /* KV_PUT */
+} plan_action;
+
+/* One-line description "move_subjects core.> ATHLETE_ALLY_EVENTS -> AA_CORE_HOT" and its
+ * inverse "move core.> back AA_CORE_HOT -> ATHLETE_ALLY_EVENTS" (or "none (observes only)").
+ * Written into out (at most n bytes); return out. */
+char *plan_action_describe(const plan_action *a, char *out, size_t n);
+char *plan_action_inverse(const plan_action *a, char *out, size_t n);
+
+typedef enum { PLAN_ON_FAILURE_ROLLBACK = 0, PLAN_ON_FAILURE_STOP } plan_on_failure;
+
+typedef struct {
+  char *id;   /* "2" */
+  char *name; /* "Migrate core subjects" */
+  plan_pos pos;
+  char *description; /* "" when absent */
+  plan_requirement *requires;
+  size_t nrequires;
+  plan_risk *risks;
+  size_t nrisks;
+  bool risk_declared; /* overall risk was written as `risk:` */
+  plan_level risk;    /* declared, or derived: the highest residual (LOW with no risks) */
+  plan_pos risk_pos;
+  char *rollback_complexity; /* "trivial" | "simple" | "moderate" | "complex"; NULL absent */
+  double rollback_estimate;  /* seconds, -1 absent */
+  char *rollback_note;       /* NULL absent */
+  plan_approval *approvals;
+  size_t napprovals;
+  plan_criterion *go;
+  size_t ngo;
+  plan_nogo *no_go;
+  size_t nno_go;
+  plan_action *prepare; /* run before the go decision; the criteria observe them */
+  size_t nprepare;
+  plan_action *actions;
+  size_t nactions;
+  /* Checked right after the actions (a canary through the new path, the new consumer bound):
+   * any that does not PASS within its time fails the phase, and on_failure applies. This is
+   * where checks that JetStream cannot satisfy before a cutover go (see the example plan). */
+  plan_criterion *verify;
+  size_t nverify;
+  plan_on_failure on_failure;
+} plan_phase;
+
+typedef enum { PLAN_THEN_ROLLBACK = 0, PLAN_THEN_ADVISE, PLAN_THEN_NOTIFY } plan_then;
+
+/* "rollback", "advise", "notify". */
+const char *plan_then_name(plan_then t);
+
+typedef struct {
+  char *name;
+  plan_pos pos;
+  plan_expr when;
+  double for_; /* seconds the condition must hold at every evaluation (0: at once) */
+  plan_then then;
+  char **phases; /* phases after which the rule applies; none = every phase */
+  size_t nphases;
+} plan_rule;
+
+typedef struct {
+  double interval; /* seconds, default 15 */
+  plan_rule *rules;
+  size_t nrules;
+} plan_monitor;
+
+typedef struct {
+  double at;  /* seconds after a phase completes (T+at) */
+  char *name; /* "T+5m" unless named */
+  plan_pos pos;
+  char **phases; /* phases it follows; none = every phase */
+  size_t nphases;
+  plan_criterion *items;
+  size_t nitems;
+} plan_checkpoint;
+
+typedef struct {
+  char *title;
+  char *url;
+} plan_reference;
+
+typedef struct plan {
+  char *file; /* the name it was loaded under */
+  char *migration;
+  char *description; /* "" when absent */
+  char hash[65];     /* SHA-256 hex of the substituted content, secrets excluded */
+  plan_connect connect;
+  plan_calendar calendar;
+  plan_define *defines;
+  size_t ndefines;
+  plan_risk_matrix risk_matrix;
+  plan_role *roles;
+  size_t nroles;
+  plan_criterion *preflight;
+  size_t npreflight;
+  plan_topology topology;
+  plan_phase *phases;
+  size_t nphases;
+  plan_monitor monitor;
+  plan_checkpoint *validation;
+  size_t nvalidation;
+  plan_reference *references;
+  size_t nreferences;
+} plan;
+
+/* Where `${VAR}` values come from. NULL lookup means getenv. */
+typedef struct {
+  const char *(*lookup)(const char *name, void *ctx); /* NULL result: unset */
+  void *ctx;
+} plan_load_opts;
+
+/* Load the plan at path. On GG_OK you own *out (plan_free); diags may still hold warnings.
+ * GG_ERR_PLAN when the file has errors: *out is NULL and every error (and warning) is in
+ * diags, err says how many. GG_ERR_IO / GG_ERR_NOT_FOUND / GG_ERR_TOO_BIG when the file
+ * cannot be read (over GG_BUF_PLAN_MAX). diags must be initialised; opts may be NULL. */
+gg_status plan_load_file(const char *path, const plan_load_opts *opts, plan **out, plan_diags *diags,
+                         gg_error *err) GG_WUR;
+
+/* The same from memory: data (len bytes, need not be NUL-terminated) is reported as `name`. */
+gg_status plan_load_buffer(const char *name, const char *data, size_t len, const plan_load_opts *opts,
+                           plan **out, plan_diags *diags, gg_error *err) GG_WUR;
+
+/* Free the plan and everything it owns. NULL-safe. */
+void plan_free(plan *p);
+
+/* ---- lookups (borrowed pointers into p; NULL when not found) ---- */
+
+const plan_phase *plan_find_phase(const plan *p, const char *id);
+const plan_stream *plan_find_stream(const plan *p, const char *name);
+const plan_consumer *plan_find_consumer(const plan *p, const char *stream, const char *name);
+const plan_role *plan_find_role(const plan *p, const char *id);
+const plan_target *plan_find_target(const plan *p, const char *name);
+const plan_define *plan_find_define(const plan *p, const char *name);
+
+/* Counts for `validate`: preflight + go + no-go + verify + checkpoint items. */
+size_t plan_count_criteria(const plan *p);
+
+/* The whole plan as JSON (what `show --json` prints): every field, computed risk levels,
+ * action inverses, the hash; secrets as their labels only. You own the reference. */
+json_t *plan_to_json(const plan *p);
+
+/* Edit distance (Levenshtein) between a and b, capped at 100; for suggestions. */
+int plan_edit_distance(const char *a, const char *b);
+
+#endif

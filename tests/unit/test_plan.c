@@ -1,0 +1,549 @@
+/* Unit tests of the plan loader: every error class at its exact position, substitution,
+ * secrets and the hash, the risk matrix, and the example plan. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "plan/plan.h"
+
+/* ---- a fixed environment for ${VAR} ---- */
+
+typedef struct {
+  const char *names[8];
+  const char *values[8];
+} fake_env;
+
+static const char *env_lookup(const char *name, void *ctx) {
+  const fake_env *e = ctx;
+  for (int i = 0; i < 8 && e->names[i]; i++)
+    if (strcmp(e->names[i], name) == 0) return e->values[i];
+  return NULL;
+}
+
+static fake_env env_none = {{NULL}, {NULL}};
+
+typedef struct {
+  plan *p;
+  plan_diags d;
+  gg_status st;
+  gg_error err;
+} loaded;
+
+static void load_env(loaded *l, const char *text, fake_env *env) {
+  plan_load_opts opts = {env_lookup, env};
+  plan_diags_init(&l->d);
+  gg_error_clear(&l->err);
+  l->p = NULL;
+  l->st = plan_load_buffer("plan.yaml", text, strlen(text), &opts, &l->p, &l->d, &l->err);
+}
+
+static void load(loaded *l, const char *text) {
+  load_env(l, text, &env_none);
+}
+
+static void release(loaded *l) {
+  plan_free(l->p);
+  plan_diags_release(&l->d);
+}
+
+/* Print every diagnostic (helps when an assertion fails). */
+static void dump(const loaded *l) {
+  for (size_t i = 0; i < l->d.count; i++) {
+    char *s = plan_diag_format(&l->d, &l->d.items[i]);
+    fprintf(stderr, "%s", s ? s : "(nomem)\n");
+    free(s);
+  }
+}
+
+/* Assert that exactly one error was reported, at line:col, with this message and hint. */
+static void expect_one_error(const char *text, int line, int col, const char *message, const char *hint) {
+  loaded l;
+  load(&l, text);
+  if (l.d.errors != 1) dump(&l);
+  assert_int_equal(l.st, GG_ERR_PLAN);
+  assert_null(l.p);
+  assert_int_equal(l.d.errors, 1);
+  const plan_diag *dg = NULL;
+  for (size_t i = 0; i < l.d.count; i++)
+    if (l.d.items[i].severity == PLAN_DIAG_ERROR) dg = &l.d.items[i];
+  assert_non_null(dg);
+  assert_string_equal(dg->message, message);
+  assert_int_equal(dg->line, line);
+  assert_int_equal(dg->col, col);
+  if (hint) {
+    assert_non_null(dg->hint);
+    assert_string_equal(dg->hint, hint);
+  }
+  release(&l);
+}
+
+/* A valid plan; the tests below each break one thing in a copy of it. Lines are numbered. */
+#define L01 "migration: t\n"
+#define L02 "roles:\n"
+#define L03 "  - { id: lead, title: Lead }\n"
+#define L04 "  - { id: on-call, title: On-Call Engineer }\n"
+#define L05 "topology:\n"
+#define L06 "  streams:\n"
+#define L07 "    OLD: { existing: true, subjects: [a.>] }\n"
+#define L08 "    NEW: { subjects: [a.>], replicas: 3, max_age: 7d }\n"
+#define L09 "  consumers:\n"
+#define L10 "    NEW/c1: { filter: a.x, ack_wait: 30s }\n"
+#define L11 "phases:\n"
+#define L12 "  - id: 1\n"
+#define L13 "    name: one\n"
+#define L14 "    approvals: [lead]\n"
+#define L15 "    go:\n"
+#define L16 "      - { name: ok, expect: 'x == 1' }\n"
+#define L17 "    actions:\n"
+#define L18 "      - create_stream: NEW\n"
+#define HEAD L01 L02 L03 L04 L05 L06 L07 L08 L09 L10 L11 L12 L13
+
+static void test_valid_base(void **state) {
+  loaded l;
+  load(&l, HEAD L14 L15 L16 L17 L18);
+  if (l.st != GG_OK) dump(&l);
+  assert_int_equal(l.st, GG_OK);
+  assert_int_equal(l.d.count, 0);
+  assert_string_equal(l.p->migration, "t");
+  assert_int_equal(l.p->nphases, 1);
+  assert_int_equal(l.p->topology.nstreams, 2);
+  assert_int_equal(l.p->topology.streams[1].replicas, 3);
+  assert_true(l.p->topology.streams[1].max_age == 7 * 86400);
+  assert_true(l.p->topology.consumers[0].ack_wait == 30);
+  assert_string_equal(l.p->topology.consumers[0].stream, "NEW");
+  assert_string_equal(l.p->topology.consumers[0].name, "c1");
+  const plan_phase *ph = plan_find_phase(l.p, "1");
+  assert_non_null(ph);
+  assert_int_equal(ph->ngo, 1);
+  assert_non_null(ph->go[0].expect.ast);
+  assert_int_equal(ph->go[0].expect.pos.line, 16);
+  assert_int_equal(ph->go[0].expect.pos.col, 30);
+  assert_int_equal(ph->nactions, 1);
+  assert_int_equal(ph->actions[0].kind, PLAN_ACT_CREATE_STREAM);
+  assert_int_equal(strlen(l.p->hash), 64);
+  release(&l);
+}
+
+static void test_unknown_key_suggests(void **state) {
+  expect_one_error(HEAD "    aprovals: [lead]\n" L15 L16, 14, 5, "unknown key 'aprovals' in phase '1'",
+                   "did you mean 'approvals'?");
+}
+
+static void test_unknown_top_key(void **state) {
+  expect_one_error("migration: t\ndescripton: x\nphases: []\n", 2, 1, "unknown key 'descripton' in the plan",
+                   "did you mean 'description'?");
+}
+
+static void test_wrong_type_integer(void **state) {
+  expect_one_error(L01 L05 L06
+                   "    NEW: { replicas: three }\n"
+                   "phases: []\n",
+                   4, 22, "'replicas' must be an integer, not 'three'", NULL);
+}
+
+static void test_wrong_type_list(void **state) {
+  expect_one_error(HEAD L14 "    go: everything\n", 15, 9, "'go' must be a list, not a string", NULL);
+}
+
+static void test_bad_unit(void **state) {
+  loaded l;
+  load(&l, HEAD "    requires: { phase: 1, stable_for: 24x }\n");
+  /* requires names its own phase too; the unit error is the one we check. */
+  const plan_diag *dg = NULL;
+  for (size_t i = 0; i < l.d.count; i++)
+    if (strstr(l.d.items[i].message, "stable_for")) dg = &l.d.items[i];
+  assert_non_null(dg);
+  assert_int_equal(dg->line, 14);
+  assert_int_equal(dg->col, 39);
+  assert_non_null(strstr(dg->message, "'stable_for': invalid duration '24x': unknown unit 'x'"));
+  release(&l);
+}
+
+static void test_bad_size(void **state) {
+  expect_one_error(
+      L01 L05 L06
+      "    NEW: { max_bytes: 20GX }\n"
+      "phases: []\n",
+      4, 23,
+      "'max_bytes': invalid size '20GX': unknown unit 'GX' (want B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)",
+      NULL);
+}
+
+static void test_duplicate_phase_id(void **state) {
+  expect_one_error(HEAD "  - id: 1\n    name: again\n", 14, 9, "duplicate phase id '1' (first at line 12)",
+                   NULL);
+}
+
+static void test_consumer_stream_missing(void **state) {
+  expect_one_error(L01 L05 L06 L08 L09
+                   "    NEX/c1: { filter: a.x }\n"
+                   "phases: []\n",
+                   6, 5, "consumer 'NEX/c1': stream 'NEX' is not in topology.streams", "did you mean 'NEW'?");
+}
+
+static void test_action_unknown_stream(void **state) {
+  expect_one_error(HEAD L17 "      - move_subjects: { subjects: [a.>], from: OLD, to: NOPE }\n", 15, 58,
+                   "move_subjects names unknown stream 'NOPE'", "declare it under topology.streams");
+}
+
+static void test_requires_missing_phase(void **state) {
+  expect_one_error(HEAD "    requires: { phase: 7, stable_for: 24h }\n", 14, 24,
+                   "phase '1' requires unknown phase '7'", NULL);
+}
+
+static void test_approval_undeclared_role(void **state) {
+  expect_one_error(HEAD "    approvals: [lead, on-cal]\n", 14, 23, "approval names undeclared role 'on-cal'",
+                   "did you mean 'on-call'?");
+}
+
+static void test_criterion_none(void **state) {
+  expect_one_error(HEAD L15 "      - { name: nothing, timeout: 5s }\n", 15, 9,
+                   "go criterion 'nothing' needs exactly one of expect, run, attest, canary (has none)",
+                   NULL);
+}
+
+static void test_criterion_two(void **state) {
+  expect_one_error(
+      HEAD L15 "      - { name: both, expect: 'x == 1', run: 'true' }\n", 15, 9,
+      "go criterion 'both' needs exactly one of expect, run, attest, canary (has expect and run)", NULL);
+}
+
+static void test_malformed_expression_column(void **state) {
+  /* Single-quoted at column 30, so the text starts at 31; the parser blames the second '>'
+   * (expression column 5), which is file column 35. */
+  loaded l;
+  load(&l, HEAD L15 "      - { name: bad, expect: 'x > > 1' }\n");
+  assert_int_equal(l.d.errors, 1);
+  const plan_diag *dg = &l.d.items[0];
+  assert_int_equal(dg->line, 15);
+  assert_int_equal(dg->col, 35);
+  assert_non_null(strstr(dg->message, "malformed expression in 'expect': "));
+  /* The formatted diagnostic has the source line and a caret under the bad token. */
+  char *s = plan_diag_format(&l.d, dg);
+  assert_non_null(s);
+  const char *caret = strstr(s, "\n    ");
+  assert_non_null(caret);
+  assert_non_null(strstr(s, "plan.yaml:15:35: malformed expression"));
+  assert_non_null(strstr(s,
+                         "    "
+                         "      - { name: bad, expect: 'x > > 1' }\n"
+                         "    "
+                         "                                  ^\n"));
+  free(s);
+  release(&l);
+}
+
+static void test_malformed_expression_plain(void **state) {
+  /* A plain scalar: the expression starts at the scalar's column (17). 'rate(' never closes. */
+  loaded l;
+  load(&l, HEAD "    no_go:\n      - name: busy\n        when: rate(x, 5m\n");
+  assert_int_equal(l.d.errors, 1);
+  const plan_diag *dg = &l.d.items[0];
+  assert_int_equal(dg->line, 16);
+  assert_true(dg->col >= 15 && dg->col <= 28);
+  assert_non_null(strstr(dg->message, "malformed expression in 'when': "));
+  release(&l);
+}
+
+static void test_malformed_expression_folded(void **state) {
+  /* A folded scalar: the error is reported at the scalar's start (line 16, column 15). */
+  expect_one_error(
+      HEAD "    no_go:\n      - name: busy\n        when: >-\n          rate(x, 5m)\n          > > 100\n", 16,
+      15, "malformed expression in 'when': expected a number, string, name or '(', found '>'", NULL);
+}
+
+static void test_duplicate_approval(void **state) {
+  expect_one_error(HEAD "    approvals: [lead, lead]\n", 14, 23, "phase '1' lists approval role 'lead' twice",
+                   NULL);
+}
+
+static void test_unset_variable(void **state) {
+  expect_one_error("migration: t\nconnect:\n  nats: { servers: \"x,${NATS_URL}\" }\nphases: []\n", 3, 23,
+                   "unset variable 'NATS_URL'",
+                   "set NATS_URL in the environment, or give a default: '${NATS_URL:-VALUE}'");
+}
+
+static void test_malformed_variable(void **state) {
+  expect_one_error("migration: t\ndescription: ${1X}\nphases: []\n", 2, 14,
+                   "malformed variable reference '${1X}'", NULL);
+}
+
+static void test_yaml_syntax_error(void **state) {
+  loaded l;
+  load(&l, "migration: t\nphases: [\n  - id: 1\n");
+  assert_int_equal(l.st, GG_ERR_PLAN);
+  assert_int_equal(l.d.errors, 1);
+  assert_non_null(strstr(l.d.items[0].message, "yaml: "));
+  assert_true(l.d.items[0].line >= 2);
+  release(&l);
+}
+
+static void test_literal_secret_refused(void **state) {
+  expect_one_error("migration: t\nconnect:\n  databases: { main: \"postgres://u:pw@h/db\" }\nphases: []\n", 3,
+                   22, "secret 'databases' must come from the environment, not from the plan file", NULL);
+}
+
+static void test_all_errors_one_pass(void **state) {
+  loaded l;
+  load(&l, HEAD
+       "    aprovals: [lead]\n"
+       "    go:\n"
+       "      - { name: n }\n"
+       "    actions:\n"
+       "      - create_stream: NOPE\n");
+  assert_int_equal(l.d.errors, 3);
+  assert_int_equal(l.d.items[0].line, 14);
+  assert_int_equal(l.d.items[1].line, 16);
+  assert_int_equal(l.d.items[2].line, 18);
+  assert_string_equal(l.d.items[2].message, "create_stream names unknown stream 'NOPE'");
+  release(&l);
+}
+
+static void test_substitution_and_hash(void **state) {
+  const char *text =
+      "migration: t\n"
+      "connect:\n"
+      "  nats: { servers: \"${NATS_URL:-nats://127.0.0.1:4222}\" }\n"
+      "  databases: { main: \"${PG_URL}\" }\n"
+      "phases:\n"
+      "  - { id: 1, name: \"${NAME:-default name}\", requires: [] }\n";
+  fake_env e1 = {{"PG_URL", NULL}, {"postgres://u:one@h/db", NULL}};
+  fake_env e2 = {{"PG_URL", NULL}, {"postgres://u:two@h/db", NULL}};
+  fake_env e3 = {{"PG_URL", "NATS_URL", NULL}, {"postgres://u:one@h/db", "nats://10.0.0.1:4222", NULL}};
+  loaded a, b, c;
+  load_env(&a, text, &e1);
+  load_env(&b, text, &e2);
+  load_env(&c, text, &e3);
+  assert_int_equal(a.st, GG_OK);
+  assert_int_equal(b.st, GG_OK);
+  assert_int_equal(c.st, GG_OK);
+  assert_string_equal(a.p->connect.nats.servers[0], "nats://127.0.0.1:4222");
+  assert_string_equal(c.p->connect.nats.servers[0], "nats://10.0.0.1:4222");
+  assert_string_equal(a.p->phases[0].name, "default name");
+  /* The secret is usable but prints as its variable only. */
+  assert_string_equal(gg_secret_reveal(&a.p->connect.databases[0].url), "postgres://u:one@h/db");
+  assert_string_equal(gg_secret_label(&a.p->connect.databases[0].url), "<secret ${PG_URL}>");
+  json_t *j = plan_to_json(a.p);
+  char *dumped = json_dumps(j, 0);
+  assert_null(strstr(dumped, "one@h"));
+  assert_non_null(strstr(dumped, "<secret ${PG_URL}>"));
+  free(dumped);
+  json_decref(j);
+  /* A changed secret keeps the hash; a changed value elsewhere changes it. */
+  assert_string_equal(a.p->hash, b.p->hash);
+  assert_string_not_equal(a.p->hash, c.p->hash);
+  release(&a);
+  release(&b);
+  release(&c);
+}
+
+static void test_risk_matrix_and_warning(void **state) {
+  loaded l;
+  load(&l,
+       "migration: t\nphases:\n  - id: 1\n    name: x\n    risk: low\n    risks:\n"
+       "      - { risk: a, probability: medium, impact: high, residual: medium }\n"
+       "      - { risk: b, probability: low, impact: critical, residual: low }\n"
+       "  - id: 2\n    name: y\n    risks:\n"
+       "      - { risk: c, probability: high, impact: high, residual: high }\n");
+  assert_int_equal(l.st, GG_OK);
+  assert_int_equal(l.d.errors, 0);
+  assert_int_equal(l.d.warnings, 1);
+  assert_int_equal(l.d.items[0].severity, PLAN_DIAG_WARNING);
+  assert_int_equal(l.d.items[0].line, 5);
+  assert_int_equal(l.d.items[0].col, 11);
+  assert_string_equal(l.d.items[0].message,
+                      "phase '1' declares overall risk LOW, lower than its highest residual risk MEDIUM");
+  const plan_phase *p1 = &l.p->phases[0], *p2 = &l.p->phases[1];
+  assert_int_equal(p1->risks[0].inherent, PLAN_LEVEL_HIGH);
+  assert_int_equal(p1->risks[1].inherent, PLAN_LEVEL_HIGH);
+  assert_true(p1->risk_declared);
+  assert_int_equal(p1->risk, PLAN_LEVEL_LOW);
+  assert_int_equal(p2->risks[0].inherent, PLAN_LEVEL_CRITICAL);
+  assert_false(p2->risk_declared);
+  assert_int_equal(p2->risk, PLAN_LEVEL_HIGH); /* derived: the highest residual */
+  release(&l);
+
+  /* The document's four anchors, and a plan that replaces a cell. */
+  plan_risk_matrix m;
+  plan_risk_matrix_default(&m);
+  assert_int_equal(plan_risk_level(&m, PLAN_LEVEL_HIGH, PLAN_LEVEL_HIGH), PLAN_LEVEL_CRITICAL);
+  assert_int_equal(plan_risk_level(&m, PLAN_LEVEL_MEDIUM, PLAN_LEVEL_HIGH), PLAN_LEVEL_HIGH);
+  assert_int_equal(plan_risk_level(&m, PLAN_LEVEL_LOW, PLAN_LEVEL_MEDIUM), PLAN_LEVEL_MEDIUM);
+  assert_int_equal(plan_risk_level(&m, PLAN_LEVEL_LOW, PLAN_LEVEL_LOW), PLAN_LEVEL_LOW);
+  load(&l,
+       "migration: t\nrisk_matrix: { medium: { high: critical } }\nphases:\n  - id: 1\n    name: x\n    "
+       "risks:\n"
+       "      - { risk: a, probability: medium, impact: high, residual: low }\n");
+  assert_int_equal(l.st, GG_OK);
+  assert_false(l.p->risk_matrix.is_default);
+  assert_int_equal(l.p->phases[0].risks[0].inherent, PLAN_LEVEL_CRITICAL);
+  assert_int_equal(plan_risk_level(&l.p->risk_matrix, PLAN_LEVEL_LOW, PLAN_LEVEL_LOW), PLAN_LEVEL_LOW);
+  release(&l);
+}
+
+static void test_bad_risk_level(void **state) {
+  expect_one_error(
+      "migration: t\nphases:\n  - id: 1\n    name: x\n    risks:\n"
+      "      - { risk: a, probability: critical, impact: high, residual: low }\n",
+      6, 33, "'probability' must be low, medium or high, not 'critical'", NULL);
+}
+
+static void test_actions_and_inverses(void **state) {
+  loaded l;
+  load(&l, HEAD L14 L17
+       "      - create_stream: NEW\n"
+       "      - move_subjects: { subjects: [a.>], from: OLD, to: NEW }\n"
+       "      - create_consumer: NEW/c1\n"
+       "      - drain: { stream: OLD, consumer: c1, until: 0, timeout: 30m }\n"
+       "      - verify_continuity: { subjects: [a.>], from: OLD, to: NEW }\n"
+       "      - wait: 5m\n"
+       "      - wait: { until: 'x == 0', timeout: 10m }\n"
+       "      - exec: { run: 'deploy green', undo: 'deploy blue' }\n"
+       "      - kv_put: { bucket: cfg, key: shift, value: '100' }\n"
+       "      - update_stream: { stream: NEW, max_age: 14d }\n"
+       "      - delete_stream: { stream: OLD, allow_data_loss: true }\n");
+  if (l.st != GG_OK) dump(&l);
+  assert_int_equal(l.st, GG_OK);
+  const plan_phase *ph = &l.p->phases[0];
+  assert_int_equal(ph->nactions, 11);
+  char buf[512];
+  assert_string_equal(plan_action_inverse(&ph->actions[1], buf, sizeof buf),
+                      "move subjects a.> back from NEW to OLD");
+  assert_string_equal(plan_action_describe(&ph->actions[3], buf, sizeof buf),
+                      "drain OLD/c1 until pending <= 0 (timeout 30m)");
+  assert_true(ph->actions[5].duration == 300);
+  assert_non_null(ph->actions[6].until_expr.ast);
+  assert_true(ph->actions[6].timeout == 600);
+  assert_string_equal(plan_action_inverse(&ph->actions[7], buf, sizeof buf), "exec: deploy blue");
+  assert_string_equal(ph->actions[8].value, "100");
+  assert_true(ph->actions[9].update->max_age == 14 * 86400);
+  assert_true(ph->actions[10].allow_data_loss);
+  assert_string_equal(plan_action_inverse(&ph->actions[10], buf, sizeof buf),
+                      "recreate OLD from its journaled config (empty)");
+  release(&l);
+}
+
+static void test_unknown_action(void **state) {
+  expect_one_error(HEAD L17 "      - create_streem: NEW\n", 15, 9, "unknown action 'create_streem'",
+                   "did you mean 'create_stream'?");
+}
+
+static void test_edit_distance(void **state) {
+  assert_int_equal(plan_edit_distance("approvals", "aprovals"), 1);
+  assert_int_equal(plan_edit_distance("", "abc"), 3);
+  assert_int_equal(plan_edit_distance("kitten", "sitting"), 3);
+}
+
+static void test_file_errors(void **state) {
+  plan_diags d;
+  plan_diags_init(&d);
+  plan *p = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(plan_load_file("/nonexistent/plan.yaml", NULL, &p, &d, &err), GG_ERR_NOT_FOUND);
+  assert_null(p);
+  assert_non_null(strstr(err.msg, "cannot open plan '/nonexistent/plan.yaml'"));
+  plan_diags_release(&d);
+}
+
+/* The example plan: it validates and encodes the risk assessment's key facts. */
+static void test_example_plan(void **state) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/examples/athlete-ally/plan.yaml", GONOGO_SOURCE_DIR);
+  plan_diags d;
+  plan_diags_init(&d);
+  plan *p = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  gg_status st = plan_load_file(path, NULL, &p, &d, &err);
+  if (st != GG_OK)
+    for (size_t i = 0; i < d.count; i++)
+      fprintf(stderr, "%s: %s\n", d.items[i].message, d.items[i].hint ? d.items[i].hint : "");
+  assert_int_equal(st, GG_OK);
+  assert_int_equal(d.count, 0);
+  assert_string_equal(p->migration, "athlete-ally-3-stream");
+  assert_int_equal(p->nphases, 4);
+  static const plan_level overall[] = {PLAN_LEVEL_LOW, PLAN_LEVEL_MEDIUM, PLAN_LEVEL_HIGH, PLAN_LEVEL_LOW};
+  static const size_t nrisks[] = {3, 4, 6, 2};
+  for (size_t i = 0; i < 4; i++) {
+    assert_true(p->phases[i].risk_declared);
+    assert_int_equal(p->phases[i].risk, overall[i]);
+    assert_int_equal(p->phases[i].nrisks, nrisks[i]);
+  }
+  const plan_phase *p2 = plan_find_phase(p, "2");
+  assert_non_null(p2);
+  assert_string_equal(p2->risks[2].risk, "Message loss during subject migration");
+  assert_int_equal(p2->risks[2].impact, PLAN_LEVEL_CRITICAL);
+  assert_int_equal(p2->risks[0].inherent, PLAN_LEVEL_HIGH);
+  assert_true(p2->rollback_estimate == 300);
+  assert_string_equal(p2->rollback_complexity, "moderate");
+  assert_int_equal(p2->nrequires, 1);
+  assert_string_equal(p2->requires[0].phase, "1");
+  assert_true(p2->requires[0].stable_for == 86400);
+  assert_int_equal(p2->napprovals, 4);
+  assert_string_equal(p2->approvals[3].role, "engineering-manager");
+  assert_true(p2->approvals[3].optional);
+  assert_false(p2->approvals[0].optional);
+  assert_int_equal(p2->nno_go, 6);
+  assert_int_equal(p2->no_go[5].outcome, PLAN_OUTCOME_DEFER);
+  assert_int_equal(p2->nprepare, 1);
+  assert_int_equal(p2->prepare[0].kind, PLAN_ACT_CREATE_STREAM);
+  assert_int_equal(p2->actions[0].kind, PLAN_ACT_MOVE_SUBJECTS);
+  assert_int_equal(p2->verify[1].kind, PLAN_CRIT_CANARY);
+  assert_string_equal(p2->verify[1].canary_url, "http://127.0.0.1:8081/v1/hrv");
+  /* Every expression is parsed and kept. */
+  for (size_t i = 0; i < p->nphases; i++)
+    for (size_t j = 0; j < p->phases[i].nno_go; j++) assert_non_null(p->phases[i].no_go[j].when.ast);
+  for (size_t i = 0; i < p->monitor.nrules; i++) assert_non_null(p->monitor.rules[i].when.ast);
+  assert_int_equal(p->nvalidation, 4);
+  assert_true(p->validation[0].at == 300 && p->validation[3].at == 14 * 86400);
+  assert_int_equal(p->validation[0].nitems, 5);
+  const plan_role *em = plan_find_role(p, "engineering-manager");
+  assert_non_null(em);
+  assert_true(em->optional);
+  plan_free(p);
+  plan_diags_release(&d);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_valid_base),
+      cmocka_unit_test(test_unknown_key_suggests),
+      cmocka_unit_test(test_unknown_top_key),
+      cmocka_unit_test(test_wrong_type_integer),
+      cmocka_unit_test(test_wrong_type_list),
+      cmocka_unit_test(test_bad_unit),
+      cmocka_unit_test(test_bad_size),
+      cmocka_unit_test(test_duplicate_phase_id),
+      cmocka_unit_test(test_consumer_stream_missing),
+      cmocka_unit_test(test_action_unknown_stream),
+      cmocka_unit_test(test_requires_missing_phase),
+      cmocka_unit_test(test_approval_undeclared_role),
+      cmocka_unit_test(test_criterion_none),
+      cmocka_unit_test(test_criterion_two),
+      cmocka_unit_test(test_malformed_expression_column),
+      cmocka_unit_test(test_malformed_expression_plain),
+      cmocka_unit_test(test_malformed_expression_folded),
+      cmocka_unit_test(test_duplicate_approval),
+      cmocka_unit_test(test_unset_variable),
+      cmocka_unit_test(test_malformed_variable),
+      cmocka_unit_test(test_yaml_syntax_error),
+      cmocka_unit_test(test_literal_secret_refused),
+      cmocka_unit_test(test_all_errors_one_pass),
+      cmocka_unit_test(test_substitution_and_hash),
+      cmocka_unit_test(test_risk_matrix_and_warning),
+      cmocka_unit_test(test_bad_risk_level),
+      cmocka_unit_test(test_actions_and_inverses),
+      cmocka_unit_test(test_unknown_action),
+      cmocka_unit_test(test_edit_distance),
+      cmocka_unit_test(test_file_errors),
+      cmocka_unit_test(test_example_plan),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
