@@ -8,5 +8,13 @@
 int cmd_sandbox(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_approve(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
+int cmd_mark(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_journal(int argc, char **argv);
+
+int cmd_check(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

@@ -14,6 +14,15 @@ typedef struct {
 
 static const verb_entry verbs[] = {
     {"sandbox", cmd_sandbox, "a local JetStream cluster + PostgreSQL (+ Prometheus) on loopback"},
+    {"validate", cmd_validate, "check a plan file; every error with file:line:col"},
+    {"show", cmd_show, "the plan as a readable checklist, no live values"},
+    {"eval", cmd_eval, "evaluate an expression live and print the vector"},
+    {"check", cmd_check, "decide a phase GO / NO-GO / DEFER from live facts (exit 0/1/2)"},
+    {"approve", cmd_approve, "record a role's approval of a phase"},
+    {"attest", cmd_attest, "record a person's attestation of an item"},
+    {"mark", cmd_mark, "record a deployment or an incident"},
+    {"status", cmd_status, "phases, decisions, pending humans, the lock and the next step"},
+    {"journal", cmd_journal, "journal log | journal verify: read or check the record"},
 };
 
 static void usage(FILE *out) {

@@ -404,9 +404,19 @@ static bool http_ok(const char *url, double timeout, char *why, size_t n, char *
   return ok;
 }
 
+/* /healthz: the server and every stream and consumer it holds are current. */
 static bool node_healthy(const proc_rec *r, char *why, size_t n) {
   char url[128];
   snprintf(url, sizeof url, "http://127.0.0.1:%d/healthz", r->monitor);
+  return http_ok(url, 1.0, why, n, NULL);
+}
+
+/* The server is up and its JetStream has rejoined the cluster, whatever its assets say:
+ * nats-server 2.9 can report an R3 consumer that existed while the node was down as "not
+ * current" long after the node is back, which `status` shows. */
+static bool node_serving(const proc_rec *r, char *why, size_t n) {
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/healthz?js-server-only=true", r->monitor);
   return http_ok(url, 1.0, why, n, NULL);
 }
 
@@ -1093,7 +1103,7 @@ gg_status sandbox_start_node(const sandbox_opts *o, int n, gg_error *err) {
   }
   double deadline = gg_clock_mono() + (o->timeout > 0 ? o->timeout : 30);
   char why[256];
-  while (st == GG_OK && !node_healthy(r, why, sizeof why)) {
+  while (st == GG_OK && !node_serving(r, why, sizeof why)) {
     if (!proc_is_ours(r))
       st = exited_error(r, err);
     else if (gg_clock_mono() > deadline)
@@ -1101,7 +1111,10 @@ gg_status sandbox_start_node(const sandbox_opts *o, int n, gg_error *err) {
     else
       usleep(100000);
   }
-  if (st == GG_OK) progress(o, "%s: healthy", r->name);
+  if (st == GG_OK) {
+    if (node_healthy(r, why, sizeof why)) progress(o, "%s: healthy", r->name);
+    else progress(o, "%s: serving; still catching up: %s", r->name, why);
+  }
   unlock_dir(lock);
   return st;
 }

@@ -1,0 +1,428 @@
+/*
+ * gonogo check as an operator meets it, against the sandbox `make test` brings up:
+ * a JetStream stream and consumer made here, PostgreSQL, an HTTP service served by this
+ * test (health and a metrics page), Alertmanager with an alert posted here, and a
+ * Prometheus that never answers. Each scenario asserts the decision, the exit code and
+ * the evidence text an operator would read.
+ */
+#include <arpa/inet.h>
+#include <nats/nats.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/clock.h"
+#include "base/http.h"
+#include "base/httpd.h"
+#include "base/spawn.h"
+
+static const char *gonogo, *sandbox_dir;
+static char dir[256], plan_path[300], journal_path[300];
+static gg_httpd *svc;
+static volatile int svc_health_status = 200;
+static char target_url[64], blackhole_url[64];
+static int blackhole_fd = -1;
+static natsConnection *nc;
+static char stream[64];  /* unique per run */
+static char subject[64]; /* stream.> */
+static char publish_to[80];
+static jsCtx *js;
+
+/* ---- the service this test serves ---- */
+
+static void on_health(gg_httpd_req *req, void *closure) {
+  (void)closure;
+  int st = svc_health_status;
+  gg_httpd_respond(req, (unsigned)st, "text/plain", st == 200 ? "ok\n" : "broken\n", st == 200 ? 3 : 7, NULL);
+}
+
+static void on_metrics(gg_httpd_req *req, void *closure) {
+  (void)closure;
+  const char *page =
+      "# HELP svc_queue_depth Items waiting.\n# TYPE svc_queue_depth gauge\nsvc_queue_depth 5\n"
+      "# TYPE svc_requests_total counter\nsvc_requests_total{code=\"200\"} 1027\n";
+  gg_httpd_respond(req, 200, "text/plain; version=0.0.4", page, strlen(page), NULL);
+}
+
+/* ---- running gonogo ---- */
+
+typedef struct {
+  int code;
+  char *out;
+  double took;
+} run_result;
+
+/* The output of the latest run; freed by the next run or the teardown, so a failed
+ * assertion leaks nothing. */
+static char *last_out;
+
+static run_result run_gonogo(const char *const *args) {
+  free(last_out);
+  last_out = NULL;
+  const char *argv[24];
+  int n = 0;
+  argv[n++] = gonogo;
+  for (int i = 0; args[i] && n < 23; i++) argv[n++] = args[i];
+  argv[n] = NULL;
+  char env_target[128], env_prom[128], env_stream[128];
+  snprintf(env_target, sizeof env_target, "CHECK_TARGET=%s", target_url);
+  snprintf(env_prom, sizeof env_prom, "CHECK_PROMETHEUS=%s", blackhole_url);
+  snprintf(env_stream, sizeof env_stream, "CHECK_STREAM=%s", stream);
+  const char *env[] = {env_target, env_prom, env_stream, "NO_COLOR=1", NULL};
+  gg_spawn_opts o = {.timeout = 60, .max_output = 1 << 18, .env = env};
+  gg_spawn_result r = {0};
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(gg_spawn_run(argv, &o, &r, &err), GG_OK);
+  run_result rr = {.code = r.timed_out ? -1 : r.exit_code, .out = r.output, .took = r.elapsed};
+  r.output = NULL;
+  gg_spawn_result_release(&r);
+  last_out = rr.out;
+  return rr;
+}
+
+static run_result check(const char *phase, const char *at) {
+  const char *args[] = {"check", plan_path, "--phase", phase, "--journal", journal_path,
+                        at ? "--at" : NULL, at, NULL};
+  run_result r = run_gonogo(args);
+  print_message("$ gonogo check --phase %s%s%s → %d (%.1f s)\n%s\n", phase, at ? " --at " : "", at ? at : "", r.code,
+                r.took, r.out);
+  return r;
+}
+
+/* gonogo sandbox ACTION [NODE] on the shared sandbox; keeps last_out (a check's output
+ * may still be in use). */
+static void sandbox(const char *action, const char *node) {
+  const char *argv[10];
+  int n = 0;
+  argv[n++] = gonogo;
+  argv[n++] = "sandbox";
+  argv[n++] = action;
+  if (node) argv[n++] = node;
+  argv[n++] = "--quiet";
+  argv[n++] = "--dir";
+  argv[n++] = sandbox_dir;
+  argv[n] = NULL;
+  gg_spawn_opts o = {.timeout = 90, .max_output = 1 << 16};
+  gg_spawn_result r = {0};
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(gg_spawn_run(argv, &o, &r, &err), GG_OK);
+  if (r.exit_code != 0) print_message("sandbox %s: %s\n", action, r.output);
+  int code = r.exit_code;
+  gg_spawn_result_release(&r);
+  assert_int_equal(code, 0);
+}
+
+static void assert_contains(const char *hay, const char *needle) {
+  if (!strstr(hay, needle)) print_message("expected to find: %s\n", needle);
+  assert_non_null(strstr(hay, needle));
+}
+
+/* A weekday that is no holiday, and a Saturday, in the past so soak math is irrelevant. */
+#define THURSDAY "2026-11-26T12:00:00Z"
+#define SATURDAY "2026-11-28T12:00:00Z"
+#define CHRISTMAS "2026-12-25T10:00:00Z"
+
+/* ---- scenarios, in order: they share the sandbox and the journal ---- */
+
+static void test_missing_humans_defer(void **state) {
+  (void)state;
+  run_result r = check("1", THURSDAY);
+  assert_int_equal(r.code, 1);
+  assert_contains(r.out, "DECISION: DEFER");
+  assert_contains(r.out, "approval by platform-lead");
+  assert_contains(r.out, "attestation 'on-call-available'");
+}
+
+static void test_everything_healthy_go(void **state) {
+  (void)state;
+  const char *attest[] = {"attest", plan_path, "--phase", "1", "--item", "on-call-available", "--by", "alice",
+                          "--journal", journal_path, NULL};
+  run_result r = run_gonogo(attest);
+  assert_int_equal(r.code, 0);
+  const char *approve[] = {"approve", plan_path, "--phase", "1", "--role", "platform-lead", "--by", "bob",
+                           "--journal", journal_path, NULL};
+  r = run_gonogo(approve);
+  assert_int_equal(r.code, 0);
+  r = check("1", THURSDAY);
+  assert_int_equal(r.code, 0);
+  assert_contains(r.out, "DECISION: GO");
+  char want[128];
+  snprintf(want, sizeof want, "%s/worker 0", stream); /* the observed pending count */
+  assert_contains(r.out, want);
+}
+
+static void test_weekend_and_holiday_defer_with_earliest(void **state) {
+  (void)state;
+  run_result r = check("1", SATURDAY);
+  assert_int_equal(r.code, 1);
+  assert_contains(r.out, "DECISION: DEFER");
+  assert_contains(r.out, "Weekend or holiday");
+  assert_contains(r.out, "earliest time the calendar and soak waits can pass: 2026-11-30T00:00:00");
+  r = check("1", CHRISTMAS); /* Friday the 25th, then a weekend */
+  assert_int_equal(r.code, 1);
+  assert_contains(r.out, "earliest time the calendar and soak waits can pass: 2026-12-28T00:00:00");
+}
+
+static void test_pending_messages_nogo(void **state) {
+  (void)state;
+  jsErrCode jerr = 0;
+  for (int i = 0; i < 7; i++) assert_int_equal(js_Publish(NULL, js, publish_to, "x", 1, NULL, &jerr), NATS_OK);
+  run_result r = check("1", THURSDAY);
+  assert_int_equal(r.code, 2);
+  assert_contains(r.out, "DECISION: NO-GO");
+  char want[128];
+  snprintf(want, sizeof want, "%s/worker: 7, want == 0", stream);
+  assert_contains(r.out, want);
+  assert_int_equal(js_PurgeStream(js, stream, NULL, &jerr), NATS_OK);
+}
+
+static void test_target_500_fails(void **state) {
+  (void)state;
+  svc_health_status = 500;
+  run_result r = check("1", THURSDAY);
+  svc_health_status = 200;
+  assert_int_equal(r.code, 2);
+  assert_contains(r.out, "FAIL   Service healthy");
+  assert_contains(r.out, "svc: 500, want == 200");
+}
+
+/* Last: nats-server 2.9 can leave a restarted node reporting an R3 consumer "not current"
+ * for good when that consumer existed while it was down, so the stream goes first and the
+ * phase checked here observes the servers only. */
+static void test_node_killed_nogo(void **state) {
+  (void)state;
+  jsErrCode jerr = 0;
+  assert_int_equal(js_DeleteStream(js, stream, NULL, &jerr), NATS_OK);
+  stream[0] = '\0';
+  run_result r = check("4", THURSDAY);
+  assert_int_equal(r.code, 0);
+  sandbox("kill-node", "3");
+  r = check("4", THURSDAY);
+  sandbox("start-node", "3");
+  assert_int_equal(r.code, 2);
+  assert_contains(r.out, "FAIL   All NATS nodes up");
+  assert_contains(r.out, ": 0, want == 1"); /* the dead server's member */
+  assert_true(r.took < 15);                 /* decided within the probe timeout, not hung */
+  r = check("4", THURSDAY);
+  assert_int_equal(r.code, 0); /* back */
+}
+
+static void test_postgres_stopped_error_nogo(void **state) {
+  (void)state;
+  sandbox("pg-stop", NULL);
+  run_result r = check("1", THURSDAY);
+  sandbox("pg-start", NULL);
+  assert_int_equal(r.code, 2);
+  assert_contains(r.out, "ERROR  Database responsive");
+}
+
+static void test_unreachable_prometheus_errors_without_hanging(void **state) {
+  (void)state;
+  run_result r = check("2", THURSDAY);
+  assert_int_equal(r.code, 2);
+  assert_contains(r.out, "ERROR  Prometheus agrees");
+  assert_contains(r.out, blackhole_url + strlen("http://"));
+  assert_true(r.took < 15); /* the 2 s timeout, not a hang */
+}
+
+static void test_firing_alert_fails(void **state) {
+  (void)state;
+  const char *am = getenv("ALERTMANAGER_URL");
+  if (!am || !*am) {
+    print_message("ALERTMANAGER_URL not set: prometheus-alertmanager is not installed\n");
+    skip();
+  }
+  run_result r = check("3", THURSDAY);
+  assert_int_equal(r.code, 0);
+  char url[256];
+  snprintf(url, sizeof url, "%s/api/v2/alerts", am);
+  const char *alert = "[{\"labels\":{\"alertname\":\"GonogoCheckTest\",\"severity\":\"critical\"}}]";
+  gg_http_response resp = {0};
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(gg_http_post(url, "application/json", alert, strlen(alert), NULL, &resp, &err), GG_OK);
+  assert_int_equal(resp.status, 200);
+  gg_http_response_release(&resp);
+  r = check("3", THURSDAY);
+  assert_int_equal(r.code, 2);
+  assert_contains(r.out, "FAIL   No critical alerts firing");
+}
+
+static void test_check_is_journaled(void **state) {
+  (void)state;
+  const char *args[] = {"journal", "log", plan_path, "--journal", journal_path, "--kind", "decision", NULL};
+  run_result r = run_gonogo(args);
+  assert_int_equal(r.code, 0);
+  assert_contains(r.out, "NO-GO");
+  assert_contains(r.out, "GO");
+  const char *verify[] = {"journal", "verify", plan_path, "--journal", journal_path, NULL};
+  r = run_gonogo(verify);
+  assert_int_equal(r.code, 0);
+}
+
+/* ---- fixture ---- */
+
+static const char *plan_text =
+    "migration: check-integration\n"
+    "connect:\n"
+    "  nats: { servers: \"${NATS_URL}\", monitor: \"${NATS_MONITOR_URLS}\" }\n"
+    "  databases: { main: \"${PG_URL}\" }\n"
+    "  targets:\n"
+    "    svc: { health: \"${CHECK_TARGET}/health\", metrics: \"${CHECK_TARGET}/metrics\" }\n"
+    "  prometheus: \"${CHECK_PROMETHEUS}\"\n"
+    "  alertmanager: \"${ALERTMANAGER_URL:-}\"\n"
+    "calendar: { timezone: UTC, holidays: [2026-12-25], off_hours: \"Sat-Sun\" }\n"
+    "roles:\n"
+    "  - { id: platform-lead, title: Platform Team Lead }\n"
+    "phases:\n"
+    "  - id: 1\n"
+    "    name: Check scenario\n"
+    "    go:\n"
+    "      - { name: All NATS nodes up, expect: nats.server.up == 1 }\n"
+    "      - name: Worker drained\n"
+    "        expect: 'nats.consumer.num_pending{stream=\"${CHECK_STREAM}\", consumer=\"worker\"} == 0'\n"
+    "      - { name: Database responsive, expect: 'pg.ping{db=\"main\"} < 1s' }\n"
+    "      - { name: Service healthy, expect: 'http.status{target=\"svc\"} == 200' }\n"
+    "      - { name: Queue depth low, expect: 'svc_queue_depth{target=\"svc\"} < 100' }\n"
+    "      - { name: On-call available, attest: on-call-available, valid_for: 4h }\n"
+    "    no_go:\n"
+    "      - { name: Weekend or holiday, when: holiday() or weekday() >= 6, outcome: defer }\n"
+    "    approvals: [platform-lead]\n"
+    "  - id: 2\n"
+    "    name: Prometheus unreachable\n"
+    "    go:\n"
+    "      - { name: Prometheus agrees, expect: 'promql(\"up\") == 1', timeout: 2s }\n"
+    "  - id: 3\n"
+    "    name: Alerts\n"
+    "    go:\n"
+    "      - name: No critical alerts firing\n"
+    "        expect: 'sum(alerts.firing{alertname=\"GonogoCheckTest\"}) == 0'\n"
+    "  - id: 4\n"
+    "    name: Servers\n"
+    "    go:\n"
+    "      - { name: All NATS nodes up, expect: nats.server.up == 1 }\n";
+
+static int setup(void **state) {
+  (void)state;
+  gonogo = getenv("GONOGO_BIN");
+  sandbox_dir = getenv("GONOGO_SANDBOX_DIR");
+  const char *nats_url = getenv("NATS_URL");
+  if (!gonogo || !sandbox_dir || !nats_url || !getenv("PG_URL")) {
+    fprintf(stderr, "test_check needs the sandbox env (NATS_URL, PG_URL, GONOGO_SANDBOX_DIR) and GONOGO_BIN\n");
+    return -1;
+  }
+  gg_error err;
+  gg_error_clear(&err);
+  if (gg_http_global_init(&err) != GG_OK) return -1;
+  snprintf(dir, sizeof dir, "/tmp/gonogo-check-test-XXXXXX");
+  if (!mkdtemp(dir)) return -1;
+  snprintf(plan_path, sizeof plan_path, "%s/plan.yaml", dir);
+  snprintf(journal_path, sizeof journal_path, "%s/journal.db", dir);
+  FILE *f = fopen(plan_path, "w");
+  if (!f) return -1;
+  fputs(plan_text, f);
+  fclose(f);
+
+  gg_httpd_route routes[] = {{"GET", "/health", on_health, NULL, 0}, {"GET", "/metrics", on_metrics, NULL, 0}};
+  gg_httpd_opts ho = {.listen = "127.0.0.1:0", .threads = 2, .routes = routes, .nroutes = 2};
+  if (gg_httpd_start(&ho, &svc, &err) != GG_OK) {
+    fprintf(stderr, "httpd: %s\n", gg_error_message(&err));
+    return -1;
+  }
+  snprintf(target_url, sizeof target_url, "http://127.0.0.1:%u", gg_httpd_port(svc));
+
+  /* A "Prometheus" that accepts connections and never answers. */
+  blackhole_fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof sa;
+  if (bind(blackhole_fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(blackhole_fd, 16) != 0 ||
+      getsockname(blackhole_fd, (struct sockaddr *)&sa, &len) != 0)
+    return -1;
+  snprintf(blackhole_url, sizeof blackhole_url, "http://127.0.0.1:%u", ntohs(sa.sin_port));
+
+  /* NATS_URL lists every node, comma-separated. */
+  static char urls_buf[1024];
+  const char *urls[16];
+  int nurls = 0;
+  snprintf(urls_buf, sizeof urls_buf, "%s", nats_url);
+  char *save = NULL;
+  for (char *u = strtok_r(urls_buf, ",", &save); u && nurls < 16; u = strtok_r(NULL, ",", &save)) urls[nurls++] = u;
+  natsOptions *o = NULL;
+  if (natsOptions_Create(&o) != NATS_OK || natsOptions_SetServers(o, urls, nurls) != NATS_OK ||
+      natsConnection_Connect(&nc, o) != NATS_OK || natsConnection_JetStream(&js, nc, NULL) != NATS_OK) {
+    fprintf(stderr, "connect to %s: %s\n", nats_url, nats_GetLastError(NULL));
+    natsOptions_Destroy(o);
+    return -1;
+  }
+  natsOptions_Destroy(o);
+  jsErrCode jerr = 0;
+  snprintf(stream, sizeof stream, "CHECK_%d", (int)getpid());
+  snprintf(subject, sizeof subject, "check%d.>", (int)getpid());
+  snprintf(publish_to, sizeof publish_to, "check%d.hrv", (int)getpid());
+  jsStreamConfig sc;
+  jsStreamConfig_Init(&sc);
+  const char *subjects[] = {subject};
+  sc.Name = stream;
+  sc.Subjects = subjects;
+  sc.SubjectsLen = 1;
+  sc.Replicas = 3;
+  jsStreamInfo *si = NULL;
+  if (js_AddStream(&si, js, &sc, NULL, &jerr) != NATS_OK) {
+    fprintf(stderr, "add stream %s: %s (%d)\n", stream, nats_GetLastError(NULL), (int)jerr);
+    return -1;
+  }
+  jsStreamInfo_Destroy(si);
+  jsConsumerConfig cc;
+  jsConsumerConfig_Init(&cc);
+  cc.Durable = "worker";
+  cc.AckPolicy = js_AckExplicit;
+  cc.FilterSubject = subject;
+  jsConsumerInfo *ci = NULL;
+  if (js_AddConsumer(&ci, js, stream, &cc, NULL, &jerr) != NATS_OK) {
+    fprintf(stderr, "add consumer worker: %s (%d)\n", nats_GetLastError(NULL), (int)jerr);
+    return -1;
+  }
+  jsConsumerInfo_Destroy(ci);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  jsErrCode jerr = 0;
+  if (js && stream[0]) js_DeleteStream(js, stream, NULL, &jerr);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+  nats_Close();
+  gg_httpd_stop(svc);
+  free(last_out);
+  if (blackhole_fd >= 0) close(blackhole_fd);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_missing_humans_defer),
+      cmocka_unit_test(test_everything_healthy_go),
+      cmocka_unit_test(test_weekend_and_holiday_defer_with_earliest),
+      cmocka_unit_test(test_pending_messages_nogo),
+      cmocka_unit_test(test_target_500_fails),
+      cmocka_unit_test(test_postgres_stopped_error_nogo),
+      cmocka_unit_test(test_unreachable_prometheus_errors_without_hanging),
+      cmocka_unit_test(test_firing_alert_fails),
+      cmocka_unit_test(test_check_is_journaled),
+      cmocka_unit_test(test_node_killed_nogo),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
