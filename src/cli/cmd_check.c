@@ -133,8 +133,9 @@ static void print_human(const plan *p, const gate_report *r) {
     gg_time_format(r->earliest, t, sizeof t);
     printf("earliest time the calendar and soak waits can pass: %s\n", t);
   }
-  printf("%sevaluated in %.0f ms; slowest item %.0f ms%s\n", c.dim, r->elapsed * 1000, r->slowest * 1000,
-         c.off);
+  printf("%sevaluated in %.0f ms; probes %.0f ms concurrently, the slowest %.0f ms (%s)%s\n", c.dim,
+         r->elapsed * 1000, r->probes * 1000, r->slowest_probe * 1000,
+         r->slowest_probe_what[0] ? r->slowest_probe_what : "none", c.off);
 }
 
 int cmd_check(int argc, char **argv) {

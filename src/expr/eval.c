@@ -215,9 +215,10 @@ static gg_status eval_selector(const expr_node *n, const expr_ctx *ctx, int dept
   out->kind = EXPR_VAL_VEC;
   if (r.expr) {
     if (depth > EXPR_DEPTH_MAX * 4) { /* a define cycle: each define adds <= EXPR_DEPTH_MAX levels */
+      gg_error_set(err, GG_ERR_EXPR, "define '%s' refers to itself through other defines",
+                   r.define_name ? r.define_name : "?");
       resolved_selector_release(&r);
-      return gg_error_set(err, GG_ERR_EXPR, "define '%s' refers to itself through other defines",
-                          r.define_name);
+      return GG_ERR_EXPR;
     }
     expr_value inner;
     expr_value_init(&inner);

@@ -48,6 +48,8 @@ const char *gate_section_name(gate_section s) {
 char *gate_format_number(double v, char unit, char *out, size_t n) {
   if (isnan(v)) {
     snprintf(out, n, "NaN");
+  } else if (isinf(v)) {
+    snprintf(out, n, "%s", v > 0 ? (unit == 'd' ? "never" : "inf") : "-inf");
   } else if (unit == 'd') {
     gg_format_duration(v, out, n);
   } else if (unit == 's') {
@@ -127,7 +129,18 @@ typedef struct {
   const plan_requirement *req;
   bool req_stable; /* the stable_for half of a requirement */
   const plan_approval *approval;
+  const struct att_cache *att; /* attestations, read once before the threads start */
 } item_job;
+
+/* The attestations in the journal, for this phase and for any phase (preflight items may
+ * have been attested under any phase), read once: forty attest items must not mean forty
+ * queries behind the journal's lock. */
+typedef struct att_cache {
+  journal_signoff *phase, *any;
+  size_t nphase, nany;
+  gg_status status;
+  gg_error err;
+} att_cache;
 
 static void set_result(gate_item *it, gate_result r, const char *observed, const char *message) {
   it->result = r;
@@ -384,18 +397,13 @@ static void do_attest(item_job *job, bool any_phase) {
     set_result(it, GATE_ERROR, "no journal", "attestations live in the journal, which could not be opened");
     return;
   }
-  journal_signoff *s = NULL;
-  size_t n = 0;
-  gg_error e;
-  gg_error_clear(&e);
-  pthread_mutex_lock(&job->env->jlock);
-  gg_status st =
-      journal_attestations(job->env->j, any_phase ? JOURNAL_ANY_PHASE : job->phase->id, job->now, &s, &n, &e);
-  pthread_mutex_unlock(&job->env->jlock);
-  if (st != GG_OK) {
-    record_error(job, &e);
+  const att_cache *ac = job->att;
+  if (ac->status != GG_OK) {
+    record_error(job, &ac->err);
     return;
   }
+  const journal_signoff *s = any_phase ? ac->any : ac->phase;
+  size_t n = any_phase ? ac->nany : ac->nphase;
   const journal_signoff *found = NULL;
   for (size_t i = 0; i < n; i++)
     if (strcmp(s[i].role, c->attest) == 0) found = &s[i];
@@ -417,7 +425,6 @@ static void do_attest(item_job *job, bool any_phase) {
       set_result(it, GATE_PASS, buf, "");
     }
   }
-  journal_signoffs_free(s, n);
 }
 
 static void do_canary(item_job *job) {
@@ -581,6 +588,44 @@ static void do_approval(item_job *job, const journal_signoff *s, size_t n) {
     set_result(it, GATE_FAIL, buf, "the approver decided no-go");
 }
 
+typedef struct {
+  const gate_env *env;
+  int depth;
+  bool found;
+} change_walk;
+
+static bool calls_change_fn(const expr_node *n, void *user);
+
+static bool expr_calls_change(const gate_env *env, const expr_node *x, int depth) {
+  change_walk w = {env, depth, false};
+  if (x && depth < 8) expr_walk(x, calls_change_fn, &w);
+  return w.found;
+}
+
+static bool calls_change_fn(const expr_node *n, void *user) {
+  change_walk *w = user;
+  if (expr_node_kind(n) == EXPR_CALL) {
+    const char *f = expr_node_text(n);
+    if (strcmp(f, "rate") == 0 || strcmp(f, "increase") == 0 || strcmp(f, "delta") == 0) w->found = true;
+  } else if (expr_node_kind(n) == EXPR_SELECTOR) {
+    for (size_t i = 0; i < w->env->ndefines; i++)
+      if (strcmp(w->env->defines[i].name, expr_node_text(n)) == 0 &&
+          expr_calls_change(w->env, w->env->defines[i].expr, w->depth + 1))
+        w->found = true;
+  }
+  return !w->found;
+}
+
+/* Whether an item may wait on something other than the prefetched values: a command, a
+ * canary, or a rate() (directly or through a define) that may take two fresh samples
+ * seconds apart. Those run on threads of their own so they wait side by side. */
+static bool job_waits(const item_job *job) {
+  if (job->nogo) return expr_calls_change(job->env, job->nogo->when.ast, 0);
+  if (!job->crit) return false;
+  if (job->crit->kind == PLAN_CRIT_EXPECT) return expr_calls_change(job->env, job->crit->expect.ast, 0);
+  return job->crit->kind == PLAN_CRIT_RUN || job->crit->kind == PLAN_CRIT_CANARY;
+}
+
 static void *run_job(void *arg) {
   item_job *job = arg;
   double t0 = gg_clock_mono();
@@ -722,6 +767,7 @@ gg_status gate_check(const plan *p, const char *phase_id, const gate_opts *opts,
   probe_ctx *probes = probe_ctx_new(&env->cfg);
   journal_signoff *approvals = NULL;
   size_t napprovals = 0;
+  att_cache att = {0};
   if (!out->items || !jobs || !threads || !wants || !probes) {
     st = gg_error_set(err, GG_ERR_NOMEM, "check phase '%s'", phase_id);
     goto out;
@@ -773,7 +819,17 @@ gg_status gate_check(const plan *p, const char *phase_id, const gate_opts *opts,
   }
 
   /* Fetch every series concurrently, then evaluate every item concurrently. */
+  if (env->j) {
+    pthread_mutex_lock(&env->jlock);
+    att.status = journal_attestations(env->j, ph->id, out->now, &att.phase, &att.nphase, &att.err);
+    if (att.status == GG_OK)
+      att.status = journal_attestations(env->j, JOURNAL_ANY_PHASE, out->now, &att.any, &att.nany, &att.err);
+    pthread_mutex_unlock(&env->jlock);
+  }
+  double tp = gg_clock_mono();
   if ((st = probe_prefetch(probes, wants, nw, err)) != GG_OK) goto out;
+  out->probes = gg_clock_mono() - tp;
+  out->slowest_probe = probe_ctx_slowest(probes, out->slowest_probe_what, sizeof out->slowest_probe_what);
   size_t started = 0;
   for (size_t i = 0; i < first_approval; i++) {
     jobs[i].env = env;
@@ -783,6 +839,8 @@ gg_status gate_check(const plan *p, const char *phase_id, const gate_opts *opts,
     jobs[i].phase = ph;
     jobs[i].now = out->now;
     jobs[i].item = &out->items[i];
+    jobs[i].att = &att;
+    if (!job_waits(&jobs[i])) continue; /* evaluated below, from the prefetched values */
     if (pthread_create(&threads[i], NULL, run_job, &jobs[i]) != 0) {
       run_job(&jobs[i]); /* no thread to be had: do it here */
       threads[i] = 0;
@@ -790,6 +848,9 @@ gg_status gate_check(const plan *p, const char *phase_id, const gate_opts *opts,
       started++;
     }
   }
+  /* Everything else reads what the prefetch fetched: microseconds each, no thread needed. */
+  for (size_t i = 0; i < first_approval; i++)
+    if (!job_waits(&jobs[i])) run_job(&jobs[i]);
   /* Approvals: one read of the journal. */
   if (ph->napprovals > 0) {
     gg_error e;
@@ -821,6 +882,8 @@ gg_status gate_check(const plan *p, const char *phase_id, const gate_opts *opts,
     if (out->items[i].elapsed > out->slowest) out->slowest = out->items[i].elapsed;
   decide(out);
 out:
+  journal_signoffs_free(att.phase, att.nphase);
+  journal_signoffs_free(att.any, att.nany);
   journal_signoffs_free(approvals, napprovals);
   probe_ctx_free(probes);
   free(wants);
@@ -893,6 +956,9 @@ json_t *gate_report_json(const gate_report *r) {
                 "items", items, "elapsed_ms", r->elapsed * 1000.0, "slowest_ms", r->slowest * 1000.0);
   json_object_set_new(root, "earliest", time_or_null(r->earliest));
   json_object_set_new(root, "evaluated_at", time_or_null(r->now));
+  json_object_set_new(root, "probes_ms", json_real(r->probes * 1000.0));
+  json_object_set_new(root, "slowest_probe_ms", json_real(r->slowest_probe * 1000.0));
+  json_object_set_new(root, "slowest_probe", json_string(r->slowest_probe_what));
   json_object_set_new(root, "at_given", json_boolean(r->at_given));
   json_object_set_new(root, "exit_code", json_integer((int)r->decision));
   return root;

@@ -89,12 +89,15 @@ typedef struct {
   char **pending; /* who must act: "approval by platform-lead (Platform Team Lead)", "attest
                      on-call-available" */
   size_t npending;
-  double earliest; /* DEFER: earliest time every calendar/soak wait can pass; 0 unknown or none */
-  double now;      /* the time calendar and soak criteria were evaluated as of */
-  bool at_given;   /* `now` came from --at (live probes still read the present) */
-  double started;  /* when the evaluation began (real time) */
-  double elapsed;  /* seconds, whole evaluation */
-  double slowest;  /* seconds, the slowest single item */
+  double earliest;      /* DEFER: earliest time every calendar/soak wait can pass; 0 unknown or none */
+  double now;           /* the time calendar and soak criteria were evaluated as of */
+  bool at_given;        /* `now` came from --at (live probes still read the present) */
+  double started;       /* when the evaluation began (real time) */
+  double elapsed;       /* seconds, whole evaluation */
+  double slowest;       /* seconds, the slowest single item (its own work after the prefetch) */
+  double probes;        /* seconds, the concurrent prefetch of every series */
+  double slowest_probe; /* seconds, the slowest single probe of the prefetch */
+  char slowest_probe_what[160];
 } gate_report;
 
 typedef struct {

@@ -118,6 +118,13 @@ static gg_status select_series(void *user, const expr_selector *sel, const expr_
     gg_error inner;
     gg_error_clear(&inner);
     gg_status vs = series_value(j, id, keys[i], ctx->now, &v, &inner);
+    if (vs == GG_ERR_NO_DATA && id == S_EVENT_AGE && want) {
+      /* Asked for one kind the journal has never seen: the journal knows for certain that it
+       * never happened, so the time since is infinite (`event.age{kind="incident"} < 48h`
+       * is false, not "no data"). */
+      v = INFINITY;
+      vs = GG_OK;
+    }
     if (vs == GG_ERR_NO_DATA) continue; /* no sample: the evaluator reports "no data" */
     if (vs != GG_OK) {
       s = gg_error_set(err, vs, "%s{%s=\"%s\"}: %s", sel->name, label, keys[i], gg_error_message(&inner));

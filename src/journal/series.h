@@ -9,7 +9,8 @@
  *   phase.stable_for{phase}     seconds since completion or the last automatic trigger after it; 0
  *                               when not completed
  *   event.age{kind}             seconds since the latest event of that kind (kinds of journal.h, plus
- *                               the marks "deployment" and "incident")
+ *                               the marks "deployment" and "incident"); +Inf ("never") when asked
+ *                               for one kind (kind="…") that the journal has never recorded
  *   attested{item}              1 when the item's latest attestation is in force, else 0
  *
  * With an equality matcher on the label (phase="2") the source answers for that one value, even

@@ -78,6 +78,9 @@ struct probe_ctx {
   gg_status nats_status;
   gg_error nats_err;
   probe_pg *pg; /* one per cfg->databases */
+  /* The slowest fetch of a prefetch (under lock): how long, and what. */
+  double slowest;
+  char slowest_what[160];
 };
 
 /* The job for (kind, a, b), run now if it has not been (with `timeout`, <= 0: ctx's).

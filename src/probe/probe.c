@@ -854,6 +854,7 @@ static void *fetch_thread(void *p) {
   gg_error e;
   gg_error_clear(&e);
   gg_status st;
+  double t0 = gg_clock_mono();
   if (item->what == 0)
     st = select_timed(item->ctx, &item->sel, item->timeout, &v, &e);
   else if (item->what == 1)
@@ -862,7 +863,25 @@ static void *fetch_thread(void *p) {
     st = single_job(item->ctx, JOB_SQL, item->a, item->b, item->timeout, &v, &e);
   (void)st; /* failures stay in the jobs and are reported when the evaluator asks */
   expr_vector_release(&v);
+  double took = gg_clock_mono() - t0;
+  pthread_mutex_lock(&item->ctx->lock);
+  if (took > item->ctx->slowest) {
+    item->ctx->slowest = took;
+    snprintf(item->ctx->slowest_what, sizeof item->ctx->slowest_what, "%s",
+             item->what == 0   ? item->sel.name
+             : item->what == 1 ? "promql()"
+                               : "sql()");
+  }
+  pthread_mutex_unlock(&item->ctx->lock);
   return NULL;
+}
+
+double probe_ctx_slowest(probe_ctx *ctx, char *what, size_t n) {
+  pthread_mutex_lock(&ctx->lock);
+  double s = ctx->slowest;
+  if (what && n) snprintf(what, n, "%s", ctx->slowest_what);
+  pthread_mutex_unlock(&ctx->lock);
+  return s;
 }
 
 /* expr_walk stops at a false return, so sql()'s arguments are skipped by walking the

@@ -124,6 +124,10 @@ typedef struct {
  * hit its own timeout. */
 gg_status probe_prefetch(probe_ctx *ctx, const probe_want *wants, size_t n, gg_error *err) GG_WUR;
 
+/* How long the slowest single fetch of the prefetches so far took (seconds), and what it
+ * fetched (a series name, "promql()" or "sql()") into what[n] when what is not NULL. */
+double probe_ctx_slowest(probe_ctx *ctx, char *what, size_t n);
+
 /* The series source callbacks, usable directly. `out` receives the samples (appended),
  * without a __name__ label. select returns GG_ERR_NOT_FOUND for a name it does not know
  * (a built-in prefix with an unknown name, or a scraped name when no target has a

@@ -308,7 +308,8 @@ gg_status promtext_parse(const char *text, size_t len, const char *what, double 
     const char *lend = le;
     if (lend > p && lend[-1] == '\r') lend--;
     cursor c = {p, lend, lineno, what, err};
-    if (memchr(p, '\0', (size_t)(lend - p))) return fail(&c, "NUL byte in line");
+    size_t linelen = lend > p ? (size_t)(lend - p) : 0;
+    if (linelen && memchr(p, '\0', linelen)) return fail(&c, "NUL byte in line");
     skip_blanks(&c);
     gg_status st = GG_OK;
     if (c.p < c.end) st = *c.p == '#' ? parse_comment(&c) : parse_sample(&c, default_ts, out);
