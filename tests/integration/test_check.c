@@ -34,6 +34,7 @@ static natsConnection *nc;
 static char stream[64];  /* unique per run */
 static char subject[64]; /* stream.> */
 static char publish_to[80];
+static char alert_name[64];
 static jsCtx *js;
 
 /* ---- the service this test serves ---- */
@@ -76,7 +77,9 @@ static run_result run_gonogo(const char *const *args) {
   snprintf(env_target, sizeof env_target, "CHECK_TARGET=%s", target_url);
   snprintf(env_prom, sizeof env_prom, "CHECK_PROMETHEUS=%s", blackhole_url);
   snprintf(env_stream, sizeof env_stream, "CHECK_STREAM=%s", stream);
-  const char *env[] = {env_target, env_prom, env_stream, "NO_COLOR=1", NULL};
+  char env_alert[128];
+  snprintf(env_alert, sizeof env_alert, "CHECK_ALERT=%s", alert_name);
+  const char *env[] = {env_target, env_prom, env_stream, env_alert, "NO_COLOR=1", NULL};
   gg_spawn_opts o = {.timeout = 60, .max_output = 1 << 18, .env = env};
   gg_spawn_result r = {0};
   gg_error err;
@@ -90,11 +93,11 @@ static run_result run_gonogo(const char *const *args) {
 }
 
 static run_result check(const char *phase, const char *at) {
-  const char *args[] = {"check", plan_path, "--phase", phase, "--journal", journal_path,
-                        at ? "--at" : NULL, at, NULL};
+  const char *args[] = {"check",      plan_path,          "--phase", phase, "--journal",
+                        journal_path, at ? "--at" : NULL, at,        NULL};
   run_result r = run_gonogo(args);
-  print_message("$ gonogo check --phase %s%s%s → %d (%.1f s)\n%s\n", phase, at ? " --at " : "", at ? at : "", r.code,
-                r.took, r.out);
+  print_message("$ gonogo check --phase %s%s%s → %d (%.1f s)\n%s\n", phase, at ? " --at " : "", at ? at : "",
+                r.code, r.took, r.out);
   return r;
 }
 
@@ -145,12 +148,12 @@ static void test_missing_humans_defer(void **state) {
 
 static void test_everything_healthy_go(void **state) {
   (void)state;
-  const char *attest[] = {"attest", plan_path, "--phase", "1", "--item", "on-call-available", "--by", "alice",
-                          "--journal", journal_path, NULL};
+  const char *attest[] = {"attest", plan_path, "--phase",   "1",          "--item", "on-call-available",
+                          "--by",   "alice",   "--journal", journal_path, NULL};
   run_result r = run_gonogo(attest);
   assert_int_equal(r.code, 0);
-  const char *approve[] = {"approve", plan_path, "--phase", "1", "--role", "platform-lead", "--by", "bob",
-                           "--journal", journal_path, NULL};
+  const char *approve[] = {"approve", plan_path, "--phase",   "1",          "--role", "platform-lead",
+                           "--by",    "bob",     "--journal", journal_path, NULL};
   r = run_gonogo(approve);
   assert_int_equal(r.code, 0);
   r = check("1", THURSDAY);
@@ -176,7 +179,8 @@ static void test_weekend_and_holiday_defer_with_earliest(void **state) {
 static void test_pending_messages_nogo(void **state) {
   (void)state;
   jsErrCode jerr = 0;
-  for (int i = 0; i < 7; i++) assert_int_equal(js_Publish(NULL, js, publish_to, "x", 1, NULL, &jerr), NATS_OK);
+  for (int i = 0; i < 7; i++)
+    assert_int_equal(js_Publish(NULL, js, publish_to, "x", 1, NULL, &jerr), NATS_OK);
   run_result r = check("1", THURSDAY);
   assert_int_equal(r.code, 2);
   assert_contains(r.out, "DECISION: NO-GO");
@@ -246,7 +250,12 @@ static void test_firing_alert_fails(void **state) {
   assert_int_equal(r.code, 0);
   char url[256];
   snprintf(url, sizeof url, "%s/api/v2/alerts", am);
-  const char *alert = "[{\"labels\":{\"alertname\":\"GonogoCheckTest\",\"severity\":\"critical\"}}]";
+  /* A name of this run's own, ending by itself in two minutes: Alertmanager keeps alerts. */
+  char ends[40], alert[256];
+  gg_time_format(gg_clock_now() + 120, ends, sizeof ends);
+  snprintf(alert, sizeof alert,
+           "[{\"labels\":{\"alertname\":\"%s\",\"severity\":\"critical\"},\"endsAt\":\"%s\"}]", alert_name,
+           ends);
   gg_http_response resp = {0};
   gg_error err;
   gg_error_clear(&err);
@@ -306,7 +315,7 @@ static const char *plan_text =
     "    name: Alerts\n"
     "    go:\n"
     "      - name: No critical alerts firing\n"
-    "        expect: 'sum(alerts.firing{alertname=\"GonogoCheckTest\"}) == 0'\n"
+    "        expect: 'sum(alerts.firing{alertname=\"${CHECK_ALERT}\"}) == 0'\n"
     "  - id: 4\n"
     "    name: Servers\n"
     "    go:\n"
@@ -318,7 +327,8 @@ static int setup(void **state) {
   sandbox_dir = getenv("GONOGO_SANDBOX_DIR");
   const char *nats_url = getenv("NATS_URL");
   if (!gonogo || !sandbox_dir || !nats_url || !getenv("PG_URL")) {
-    fprintf(stderr, "test_check needs the sandbox env (NATS_URL, PG_URL, GONOGO_SANDBOX_DIR) and GONOGO_BIN\n");
+    fprintf(stderr,
+            "test_check needs the sandbox env (NATS_URL, PG_URL, GONOGO_SANDBOX_DIR) and GONOGO_BIN\n");
     return -1;
   }
   gg_error err;
@@ -333,7 +343,8 @@ static int setup(void **state) {
   fputs(plan_text, f);
   fclose(f);
 
-  gg_httpd_route routes[] = {{"GET", "/health", on_health, NULL, 0}, {"GET", "/metrics", on_metrics, NULL, 0}};
+  gg_httpd_route routes[] = {{"GET", "/health", on_health, NULL, 0},
+                             {"GET", "/metrics", on_metrics, NULL, 0}};
   gg_httpd_opts ho = {.listen = "127.0.0.1:0", .threads = 2, .routes = routes, .nroutes = 2};
   if (gg_httpd_start(&ho, &svc, &err) != GG_OK) {
     fprintf(stderr, "httpd: %s\n", gg_error_message(&err));
@@ -356,7 +367,8 @@ static int setup(void **state) {
   int nurls = 0;
   snprintf(urls_buf, sizeof urls_buf, "%s", nats_url);
   char *save = NULL;
-  for (char *u = strtok_r(urls_buf, ",", &save); u && nurls < 16; u = strtok_r(NULL, ",", &save)) urls[nurls++] = u;
+  for (char *u = strtok_r(urls_buf, ",", &save); u && nurls < 16; u = strtok_r(NULL, ",", &save))
+    urls[nurls++] = u;
   natsOptions *o = NULL;
   if (natsOptions_Create(&o) != NATS_OK || natsOptions_SetServers(o, urls, nurls) != NATS_OK ||
       natsConnection_Connect(&nc, o) != NATS_OK || natsConnection_JetStream(&js, nc, NULL) != NATS_OK) {
@@ -367,6 +379,7 @@ static int setup(void **state) {
   natsOptions_Destroy(o);
   jsErrCode jerr = 0;
   snprintf(stream, sizeof stream, "CHECK_%d", (int)getpid());
+  snprintf(alert_name, sizeof alert_name, "GonogoCheckTest%d", (int)getpid());
   snprintf(subject, sizeof subject, "check%d.>", (int)getpid());
   snprintf(publish_to, sizeof publish_to, "check%d.hrv", (int)getpid());
   jsStreamConfig sc;
