@@ -426,6 +426,19 @@ static void load_calendar(L *l, ynode *v) {
         const ynode *at = h->kind == YN_SEQ && i < h->n ? h->items[i] : h;
         perr(l->c, at, "holiday '%s' is not a date (YYYY-MM-DD)", cal->holidays[i]);
       }
+    if (cal->off_hours) {
+      /* The window spec is checked here so a typo fails `validate`, not a 3 a.m. check. */
+      const ynode *at = ynode_get(v, "off_hours");
+      expr_window *w = NULL;
+      int pos = 0;
+      gg_error e;
+      gg_error_clear(&e);
+      if (expr_window_parse(cal->off_hours, &w, &pos, &e) != GG_OK && at)
+        plan_diag_add(l->c, PLAN_DIAG_ERROR, at->line,
+                      at->col + (at->quoted ? 1 : 0) + (pos > 0 ? pos - 1 : 0), NULL, "off_hours: %s",
+                      gg_error_message(&e));
+      expr_window_free(w);
+    }
   }
   if (!cal->timezone) cal->timezone = dup(l, "UTC");
 }

@@ -140,6 +140,14 @@ static void test_unknown_top_key(void **state) {
                    "did you mean 'description'?");
 }
 
+static void test_bad_off_hours(void **state) {
+  expect_one_error(
+      "migration: t\ncalendar: { off_hours: \"Mon-Fri 20:00-06:00; Sta-Sun\" }\nphases: []\n", 2, 46,
+      "off_hours: window \"Mon-Fri 20:00-06:00; Sta-Sun\": unknown day 'Sta' (use Mon Tue Wed Thu "
+      "Fri Sat Sun) at position 22",
+      NULL);
+}
+
 static void test_wrong_type_integer(void **state) {
   expect_one_error(L01 L05 L06
                    "    NEW: { replicas: three }\n"
@@ -516,6 +524,7 @@ int main(void) {
       cmocka_unit_test(test_valid_base),
       cmocka_unit_test(test_unknown_key_suggests),
       cmocka_unit_test(test_unknown_top_key),
+      cmocka_unit_test(test_bad_off_hours),
       cmocka_unit_test(test_wrong_type_integer),
       cmocka_unit_test(test_wrong_type_list),
       cmocka_unit_test(test_bad_unit),
