@@ -250,8 +250,9 @@ json_t *plan_to_json(const plan *p) {
   for (size_t i = 0; i < p->monitor.nrules; i++) {
     const plan_rule *r = &p->monitor.rules[i];
     json_array_append_new(
-        rules, json_pack("{s:s?,s:o,s:f,s:s,s:o}", "name", r->name, "when", expr_json(&r->when), "for",
-                         r->for_, "then", plan_then_name(r->then), "phases", strs(r->phases, r->nphases)));
+        rules, json_pack("{s:s?,s:o,s:f,s:s,s:s,s:o}", "name", r->name, "when", expr_json(&r->when), "for",
+                         r->for_, "then", plan_then_name(r->then), "on_error",
+                         r->on_error_hold ? "hold" : "ignore", "phases", strs(r->phases, r->nphases)));
   }
   json_object_set_new(o, "monitor", json_pack("{s:f,s:o}", "interval", p->monitor.interval, "rules", rules));
 

@@ -1113,7 +1113,7 @@ static void load_phases(L *l, ynode *v, const ynode *root) {
 
 static void load_monitor(L *l, ynode *v) {
   static const char *const keys[] = {"interval", "rules"};
-  static const char *const rkeys[] = {"name", "when", "for", "then", "phases"};
+  static const char *const rkeys[] = {"name", "when", "for", "then", "phases", "on_error"};
   plan_monitor *m = &l->p->monitor;
   m->interval = 15;
   if (!v || !want_map(l, v, "'monitor'")) return;
@@ -1150,6 +1150,15 @@ static void load_monitor(L *l, ynode *v) {
         plan_diag_add(l->c, PLAN_DIAG_ERROR, t->line, t->col, sg ? hint : NULL,
                       "'then' must be rollback, advise or notify, not '%s'", ts);
       }
+    }
+    ynode *oe = ynode_get(r, "on_error");
+    const char *oes = oe ? scalar(l, oe, "on_error") : NULL;
+    if (oes) {
+      if (!strcmp(oes, "hold"))
+        rule->on_error_hold = true;
+      else if (strcmp(oes, "ignore") != 0)
+        plan_diag_add(l->c, PLAN_DIAG_ERROR, oe->line, oe->col, NULL,
+                      "'on_error' must be hold or ignore, not '%s'", oes);
     }
     ynode *ph = ynode_get(r, "phases");
     if (ph) phase_refs(l, ph, "phases", &rule->phases, &rule->nphases);

@@ -347,6 +347,9 @@ typedef struct {
   plan_expr when;
   double for_; /* seconds the condition must hold at every evaluation (0: at once) */
   plan_then then;
+  /* on_error: hold — a probe ERROR keeps the rule's state (pending stays pending) instead
+   * of counting as "condition not held" (on_error: ignore, the default). */
+  bool on_error_hold;
   char **phases; /* phases after which the rule applies; none = every phase */
   size_t nphases;
 } plan_rule;

@@ -148,6 +148,20 @@ static void test_bad_off_hours(void **state) {
       NULL);
 }
 
+static void test_rule_on_error(void **state) {
+  loaded l;
+  load(&l,
+       "migration: t\nphases: []\nmonitor:\n  rules:\n"
+       "    - { name: r, when: 'x > 1', for: 5m, then: notify, on_error: hold }\n");
+  assert_int_equal(l.st, GG_OK);
+  assert_true(l.p->monitor.rules[0].on_error_hold);
+  release(&l);
+  expect_one_error(
+      "migration: t\nphases: []\nmonitor:\n  rules:\n"
+      "    - { name: r, when: 'x > 1', then: notify, on_error: maybe }\n",
+      5, 57, "'on_error' must be hold or ignore, not 'maybe'", NULL);
+}
+
 static void test_wrong_type_integer(void **state) {
   expect_one_error(L01 L05 L06
                    "    NEW: { replicas: three }\n"
@@ -525,6 +539,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_key_suggests),
       cmocka_unit_test(test_unknown_top_key),
       cmocka_unit_test(test_bad_off_hours),
+      cmocka_unit_test(test_rule_on_error),
       cmocka_unit_test(test_wrong_type_integer),
       cmocka_unit_test(test_wrong_type_list),
       cmocka_unit_test(test_bad_unit),
