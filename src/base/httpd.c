@@ -19,6 +19,8 @@ struct gg_httpd {
   size_t max_body;
   uint16_t port;
   int quiesced_fd; /* the listen socket handed back by MHD_quiesce_daemon, or -1 */
+  void (*on_answer)(void *closure, const char *path, unsigned status);
+  void *on_answer_closure;
   pthread_mutex_t lock;
   size_t suspended;
 };
@@ -50,6 +52,10 @@ const char *gg_httpd_req_path(const gg_httpd_req *req) {
 
 const char *gg_httpd_req_header(const gg_httpd_req *req, const char *name) {
   return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *gg_httpd_req_query(const gg_httpd_req *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 const char *gg_httpd_req_body(const gg_httpd_req *req, size_t *len) {
@@ -98,6 +104,8 @@ static enum MHD_Result send_answer(gg_httpd_req *req) {
   req->resp = NULL;
   req->state = REQ_SENT;
   enum MHD_Result ret = r ? MHD_queue_response(req->conn, req->status, r) : MHD_NO;
+  gg_httpd *h = req->server;
+  if (h->on_answer) h->on_answer(h->on_answer_closure, req->route ? req->route->path : "", req->status);
   if (r) MHD_destroy_response(r);
   return ret;
 }
@@ -247,6 +255,8 @@ gg_status gg_httpd_start(const gg_httpd_opts *opts, gg_httpd **out, gg_error *er
   h->quiesced_fd = -1;
   pthread_mutex_init(&h->lock, NULL);
   h->max_body = opts->max_body ? opts->max_body : GG_HTTPD_BODY_MAX;
+  h->on_answer = opts->on_answer;
+  h->on_answer_closure = opts->on_answer_closure;
   h->nroutes = opts->nroutes;
   if (opts->nroutes) {
     h->routes = calloc(opts->nroutes, sizeof *h->routes);

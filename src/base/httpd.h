@@ -46,6 +46,10 @@ typedef struct {
   unsigned connection_timeout;  /* idle seconds before a connection is closed; 0: 30 */
   const gg_httpd_route *routes; /* copied (the strings are not: they must outlive the server) */
   size_t nroutes;
+  /* Called once per answered request, on the thread that sends it, with the route's path
+   * ("" for an unknown path) and the status: for request counters. May be NULL. */
+  void (*on_answer)(void *closure, const char *path, unsigned status);
+  void *on_answer_closure;
 } gg_httpd_opts;
 
 /* Start serving. On error (bad address, port in use) err names the address and the
@@ -70,6 +74,8 @@ const char *gg_httpd_req_method(const gg_httpd_req *req);
 const char *gg_httpd_req_path(const gg_httpd_req *req);
 /* A request header (case-insensitive name), or NULL. */
 const char *gg_httpd_req_header(const gg_httpd_req *req, const char *name);
+/* A query-string argument ("?since=5m" → "5m" for "since"), decoded, or NULL. */
+const char *gg_httpd_req_query(const gg_httpd_req *req, const char *name);
 /* The body (NUL-terminated for convenience; len excludes the NUL). Never NULL. */
 const char *gg_httpd_req_body(const gg_httpd_req *req, size_t *len);
 

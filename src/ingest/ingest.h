@@ -1,0 +1,70 @@
+/*
+ * ingest.h: ingest-service, HTTP in front of JetStream.
+ *
+ * POST /v1/hrv (a reading, base/payload.h) is published to core.hrv.<athlete_id>, POST
+ * /webhooks/oura (a sleep document) to vendor.oura.<event_type>, each with Nats-Msg-Id set
+ * from the event id so a retried publish is stored once. A request is answered 202 only
+ * after the JetStream ack: the handler publishes asynchronously and returns, the
+ * connection stays suspended (no thread held), and the ack handler answers it. "No
+ * responders" (no stream for the subject, as during a subject cutover) and ack timeouts
+ * are retried with backoff until INGEST_PUBLISH_BUDGET is spent, then the answer is 503
+ * with Retry-After. GET /health is 200 only when NATS is connected and JetStream answers;
+ * GET /metrics is the Prometheus page.
+ */
+#ifndef GG_INGEST_H
+#define GG_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "base/log.h"
+
+/* What `ingest-service --help` prints: every variable with its default. */
+extern const char ingest_usage[];
+
+typedef struct {
+  char *nats_url;             /* NATS_URL: comma-separated server URLs */
+  char *listen;               /* INGEST_LISTEN: HOST:PORT */
+  size_t max_body;            /* INGEST_MAX_BODY: bytes */
+  unsigned char *hmac_secret; /* from INGEST_HMAC_SECRET_FILE; NULL: no signatures required */
+  size_t hmac_secret_len;
+  double publish_budget;  /* INGEST_PUBLISH_BUDGET: seconds for all attempts of one publish */
+  double publish_timeout; /* INGEST_PUBLISH_TIMEOUT: seconds to wait for one ack */
+  size_t max_inflight;    /* INGEST_MAX_INFLIGHT: requests awaiting acks before 503 */
+  unsigned threads;       /* INGEST_THREADS: HTTP worker threads */
+  gg_log_level log_level; /* INGEST_LOG_LEVEL */
+} ingest_config;
+
+/* Read and validate the configuration from the environment. An invalid value is
+ * GG_ERR_INVALID with a message naming the variable. Release with ingest_config_release. */
+gg_status ingest_config_load(ingest_config *cfg, gg_error *err) GG_WUR;
+void ingest_config_release(ingest_config *cfg);
+
+/* Verify an X-Signature header value ("sha256=<hex>" or "<hex>") against the HMAC-SHA256
+ * of body under secret, in constant time. false for NULL or malformed headers. */
+bool ingest_signature_ok(const unsigned char *secret, size_t secret_len, const void *body, size_t len,
+                         const char *header);
+
+/* Format the HMAC-SHA256 of body as "sha256=<64 hex>" into out (at least 72 bytes). */
+void ingest_signature_format(const unsigned char *secret, size_t secret_len, const void *body, size_t len,
+                             char *out, size_t n);
+
+/* Whether a Content-Type header value is JSON (application/json, optional parameters). */
+bool ingest_content_type_ok(const char *value);
+
+typedef struct ingest ingest;
+
+/* Connect to NATS and start serving per cfg (borrowed; must outlive the service).
+ * You own *out; stop it with ingest_stop. */
+gg_status ingest_start(const ingest_config *cfg, ingest **out, gg_error *err) GG_WUR;
+
+/* The HTTP port actually bound. */
+uint16_t ingest_port(const ingest *svc);
+
+/* Graceful stop: stop accepting, answer every request in flight (waiting for its acks, at
+ * most the publish budget plus a second), close NATS, free. NULL-safe. */
+void ingest_stop(ingest *svc);
+
+#endif

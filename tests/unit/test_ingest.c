@@ -1,0 +1,158 @@
+/* ingest-service: configuration from the environment, signatures, content types. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ingest/ingest.h"
+
+static const char *const vars[] = {"NATS_URL",
+                                   "INGEST_LISTEN",
+                                   "INGEST_MAX_BODY",
+                                   "INGEST_HMAC_SECRET_FILE",
+                                   "INGEST_PUBLISH_BUDGET",
+                                   "INGEST_PUBLISH_TIMEOUT",
+                                   "INGEST_MAX_INFLIGHT",
+                                   "INGEST_THREADS",
+                                   "INGEST_LOG_LEVEL"};
+
+static int clear_env(void **state) {
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) unsetenv(vars[i]);
+  return 0;
+}
+
+static void test_defaults(void **state) {
+  ingest_config c;
+  gg_error err;
+  assert_int_equal(ingest_config_load(&c, &err), GG_OK);
+  assert_string_equal(c.nats_url, "nats://127.0.0.1:4222");
+  assert_string_equal(c.listen, "127.0.0.1:8081");
+  assert_int_equal(c.max_body, 64 * 1024);
+  assert_null(c.hmac_secret);
+  assert_true(c.publish_budget == 5);
+  assert_true(c.publish_timeout == 2);
+  assert_int_equal(c.max_inflight, 10000);
+  assert_int_equal(c.threads, 2);
+  ingest_config_release(&c);
+}
+
+static void test_values_are_read(void **state) {
+  char path[] = "/tmp/ingest-secret-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "s3cret\n", 7), 7);
+  close(fd);
+  setenv("INGEST_HMAC_SECRET_FILE", path, 1);
+  setenv("INGEST_MAX_BODY", "1MiB", 1);
+  setenv("INGEST_PUBLISH_BUDGET", "1m30s", 1);
+  setenv("INGEST_LISTEN", "0.0.0.0:9000", 1);
+  setenv("INGEST_THREADS", "4", 1);
+  ingest_config c;
+  gg_error err;
+  assert_int_equal(ingest_config_load(&c, &err), GG_OK);
+  assert_int_equal(c.max_body, 1 << 20);
+  assert_true(c.publish_budget == 90);
+  assert_string_equal(c.listen, "0.0.0.0:9000");
+  assert_int_equal(c.threads, 4);
+  /* The trailing newline of the file is not part of the secret. */
+  assert_int_equal(c.hmac_secret_len, 6);
+  assert_memory_equal(c.hmac_secret, "s3cret", 6);
+  ingest_config_release(&c);
+  unlink(path);
+}
+
+typedef struct {
+  const char *var, *value, *expect;
+} bad_env;
+
+static void test_bad_values_name_the_variable(void **state) {
+  static const bad_env cases[] = {
+      {"NATS_URL", "http://x:4222", "NATS_URL"},
+      {"INGEST_LISTEN", "8081", "INGEST_LISTEN"},
+      {"INGEST_MAX_BODY", "lots", "INGEST_MAX_BODY"},
+      {"INGEST_MAX_BODY", "1GiB", "INGEST_MAX_BODY"},
+      {"INGEST_MAX_BODY", "10B", "INGEST_MAX_BODY"},
+      {"INGEST_PUBLISH_BUDGET", "5", "INGEST_PUBLISH_BUDGET"},
+      {"INGEST_PUBLISH_BUDGET", "2h", "INGEST_PUBLISH_BUDGET"},
+      {"INGEST_PUBLISH_TIMEOUT", "1ms", "INGEST_PUBLISH_TIMEOUT"},
+      {"INGEST_MAX_INFLIGHT", "0", "INGEST_MAX_INFLIGHT"},
+      {"INGEST_MAX_INFLIGHT", "12abc", "INGEST_MAX_INFLIGHT"},
+      {"INGEST_THREADS", "99999999999999999999", "INGEST_THREADS"},
+      {"INGEST_LOG_LEVEL", "loud", "INGEST_LOG_LEVEL"},
+      {"INGEST_HMAC_SECRET_FILE", "/nonexistent/secret", "INGEST_HMAC_SECRET_FILE"},
+      {"INGEST_HMAC_SECRET_FILE", "/dev/null", "empty"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    clear_env(NULL);
+    setenv(cases[i].var, cases[i].value, 1);
+    ingest_config c;
+    gg_error err;
+    gg_error_clear(&err);
+    assert_int_not_equal(ingest_config_load(&c, &err), GG_OK);
+    if (!strstr(gg_error_message(&err), cases[i].expect))
+      fail_msg("%s=%s: message '%s' does not name '%s'", cases[i].var, cases[i].value, gg_error_message(&err),
+               cases[i].expect);
+  }
+}
+
+static void test_hmac_known_vector(void **state) {
+  /* RFC 4231 test case 2. */
+  const char *key = "Jefe", *data = "what do ya want for nothing?";
+  char sig[80];
+  ingest_signature_format((const unsigned char *)key, 4, data, strlen(data), sig, sizeof sig);
+  assert_string_equal(sig, "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  assert_true(ingest_signature_ok((const unsigned char *)key, 4, data, strlen(data), sig));
+  assert_true(ingest_signature_ok((const unsigned char *)key, 4, data, strlen(data), sig + 7)); /* bare hex */
+  assert_true(ingest_signature_ok((const unsigned char *)key, 4, data, strlen(data),
+                                  "SHA256=5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843"));
+}
+
+static void test_hmac_rejects(void **state) {
+  const unsigned char *key = (const unsigned char *)"k";
+  const char *body = "{}";
+  char sig[80];
+  ingest_signature_format(key, 1, body, 2, sig, sizeof sig);
+  assert_false(ingest_signature_ok(key, 1, body, 2, NULL));
+  assert_false(ingest_signature_ok(key, 1, body, 2, ""));
+  assert_false(ingest_signature_ok(key, 1, "{ }", 3, sig));                       /* another body */
+  assert_false(ingest_signature_ok((const unsigned char *)"K", 1, body, 2, sig)); /* another key */
+  char shorter[80];
+  snprintf(shorter, sizeof shorter, "%.*s", (int)strlen(sig) - 1, sig);
+  assert_false(ingest_signature_ok(key, 1, body, 2, shorter));
+  char flipped[80];
+  snprintf(flipped, sizeof flipped, "%s", sig);
+  flipped[10] = flipped[10] == 'a' ? 'b' : 'a';
+  assert_false(ingest_signature_ok(key, 1, body, 2, flipped));
+  char nonhex[80];
+  snprintf(nonhex, sizeof nonhex, "%s", sig);
+  nonhex[20] = 'z';
+  assert_false(ingest_signature_ok(key, 1, body, 2, nonhex));
+}
+
+static void test_content_types(void **state) {
+  assert_true(ingest_content_type_ok("application/json"));
+  assert_true(ingest_content_type_ok("application/json; charset=utf-8"));
+  assert_true(ingest_content_type_ok("Application/JSON"));
+  assert_false(ingest_content_type_ok(NULL));
+  assert_false(ingest_content_type_ok(""));
+  assert_false(ingest_content_type_ok("text/plain"));
+  assert_false(ingest_content_type_ok("application/jsonp"));
+  assert_false(ingest_content_type_ok("application/x-www-form-urlencoded"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup(test_defaults, clear_env),
+      cmocka_unit_test_setup(test_values_are_read, clear_env),
+      cmocka_unit_test_setup(test_bad_values_name_the_variable, clear_env),
+      cmocka_unit_test(test_hmac_known_vector),
+      cmocka_unit_test(test_hmac_rejects),
+      cmocka_unit_test(test_content_types),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
