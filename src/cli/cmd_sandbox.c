@@ -4,19 +4,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "act/seed.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/journal_cli.h"
 #include "sandbox/sandbox.h"
 
 static const cli_spec spec = {
     .verb = "sandbox",
-    .args = "up|down|status|env|kill-node N|start-node N|pg-stop|pg-start",
+    .args = "up|down|status|env|kill-node N|start-node N|pg-stop|pg-start|seed PLAN",
     .summary =
         "A disposable local JetStream cluster (N nats-server processes), PostgreSQL with the database\n"
         "'athlete', and Prometheus and Alertmanager when installed, all on loopback. `up` waits until\n"
         "everything is healthy and writes DIR/env (source it); `down` stops exactly what `up` started.\n"
         "kill-node/start-node stop one nats-server hard and bring it back with its data; pg-stop/pg-start\n"
-        "do the same for PostgreSQL (for fault tests).",
+        "do the same for PostgreSQL (for fault tests). `seed PLAN` creates the streams and consumers the\n"
+        "plan marks `existing: true` (the legacy topology) where missing, for a rehearsal.",
     .min_args = 1,
     .max_args = 2,
     .opts = {{"dir", "DIR", "sandbox directory (default .sandbox, or $GONOGO_SANDBOX_DIR)"},
@@ -71,6 +74,18 @@ static int print_status(const sandbox_opts *o) {
   return bad == 0 && st.meta_leader ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
+/* sandbox seed PLAN: the plan's pre-existing topology, on whatever NATS_URL the plan names. */
+static int seed(const char *plan_path, bool verbose) {
+  plan *pl = NULL;
+  int rc = jcli_load_plan(plan_path, &pl);
+  if (rc >= 0) return rc;
+  gg_error err;
+  gg_error_clear(&err);
+  gg_status st = act_seed_existing(pl, verbose ? print_progress : NULL, NULL, &err);
+  plan_free(pl);
+  return st == GG_OK ? CLI_EXIT_OK : cli_fail_error(CLI_EXIT_FAIL, &err);
+}
+
 int cmd_sandbox(int argc, char **argv) {
   cli_parsed p;
   int rc = cli_parse(&spec, argc, argv, &p);
@@ -88,11 +103,15 @@ int cmd_sandbox(int argc, char **argv) {
 
   const char *action = p.args[0];
   bool wants_node = strcmp(action, "kill-node") == 0 || strcmp(action, "start-node") == 0;
-  if (wants_node != (p.nargs == 2)) {
+  bool wants_plan = strcmp(action, "seed") == 0;
+  if ((wants_node || wants_plan) != (p.nargs == 2)) {
     cli_usage(&spec, stderr);
     return cli_fail(CLI_EXIT_USAGE, "sandbox %s: %s", action,
-                    wants_node ? "which node? (1-based)" : "too many arguments");
+                    wants_node   ? "which node? (1-based)"
+                    : wants_plan ? "which plan?"
+                                 : "too many arguments");
   }
+  if (wants_plan) return seed(p.args[1], o.progress != NULL);
   int node = 0;
   if (wants_node && (rc = parse_int(p.args[1], "node", 1, SANDBOX_MAX_NODES, &node)) != 0) return rc;
 

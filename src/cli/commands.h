@@ -17,4 +17,10 @@ int cmd_journal(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 
+int cmd_plan(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+
 #endif

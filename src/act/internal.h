@@ -1,0 +1,109 @@
+/*
+ * internal.h: what the files of src/act share. Not installed; callers use act.h.
+ */
+#ifndef GG_ACT_INTERNAL_H
+#define GG_ACT_INTERNAL_H
+
+#include <jansson.h>
+#include <nats/nats.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "act/act.h"
+#include "gate/gate.h"
+
+/* Seconds the inverse of create_consumer waits for the consumer to drain before deleting it. */
+#define ACT_CONSUMER_UNDO_DRAIN 30.0
+
+/* One execution: the plan, the journal, the NATS connection and where progress goes. */
+typedef struct {
+  const plan *p;
+  journal *j;
+  const char *phase; /* the phase acted on */
+  const char *actor;
+  act_progress_fn progress;
+  void *ud;
+  natsConnection *nc;
+  jsCtx *js;
+  gate_env *env; /* made on first use (wait until, verify criteria, publisher counters) */
+  act_summary *sum;
+  const _Atomic bool *lease_lost; /* set by the renewing thread when the lease was lost; may be NULL */
+} act_ctx;
+
+/* Connect ctx->nc / ctx->js from the plan's connect.nats settings (once). */
+gg_status act_connect(act_ctx *ctx, gg_error *err) GG_WUR;
+/* Close what act_connect and the gate environment opened. */
+void act_ctx_release(act_ctx *ctx);
+/* The gate environment, made on first use. */
+gg_status act_env(act_ctx *ctx, gate_env **out, gg_error *err) GG_WUR;
+
+/* printf-like progress line (nothing when no callback). */
+void act_say(act_ctx *ctx, const char *fmt, ...) GG_PRINTF(2, 3);
+/* Append a change line to the summary. */
+void act_change(act_ctx *ctx, const char *fmt, ...) GG_PRINTF(2, 3);
+
+/* A nats.c failure as a gg_status with "what: text (jetstream error code)". */
+gg_status act_nats_error(gg_error *err, natsStatus s, jsErrCode jerr, const char *fmt, ...) GG_PRINTF(4, 5);
+
+/* ---- configurations (config.c; pure, unit-tested) ---- */
+
+/* Differences between what the plan sets for a stream and a live config, one line per field
+ * ("max_age: 0s -> 7d", "replicas: 1 -> 3"), fields the plan leaves unset not compared. With
+ * ignore_subjects, subjects are not compared. Appends to *lines (you own them: free each, then
+ * the array). Returns the number of lines added, or -1 on ENOMEM. */
+int act_stream_diff(const plan_stream *want, const jsStreamConfig *have, bool ignore_subjects, char ***lines,
+                    size_t *n);
+/* The same for a consumer; every field the plan sets is compared. */
+int act_consumer_diff(const plan_consumer *want, const jsConsumerConfig *have, char ***lines, size_t *n);
+
+/* Fill cfg from the plan's stream settings (defaults where unset). subjects/nsubjects are the
+ * subjects to create with (borrowed); cfg borrows every string. */
+void act_stream_config_from_plan(const plan_stream *ps, const char **subjects, int nsubjects,
+                                 jsStreamConfig *cfg);
+/* Overlay the fields the plan sets onto cfg (a copy of the live config); subjects too when the
+ * plan lists some. */
+void act_stream_config_overlay(const plan_stream *ps, jsStreamConfig *cfg);
+void act_consumer_config_from_plan(const plan_consumer *pc, jsConsumerConfig *cfg);
+
+/* The managed fields of a stream config as JSON (name, subjects, replicas, storage, retention,
+ * discard, max_age_ns, max_bytes, max_msgs, max_msgs_per_subject, max_msg_size, duplicates_ns),
+ * so an inverse can restore them. You own the reference. */
+json_t *act_stream_config_json(const jsStreamConfig *cfg);
+/* Apply such JSON onto cfg; subject strings are borrowed from `j` (keep it alive while cfg is
+ * used); *subjects_out receives an array you free(). */
+gg_status act_stream_config_apply_json(const json_t *j, jsStreamConfig *cfg, const char ***subjects_out,
+                                       gg_error *err) GG_WUR;
+
+/* The subjects a created stream gets: its topology subjects minus those some move_subjects in
+ * the plan brings to it; when none remain, its own name (the placeholder). *out is an array of
+ * borrowed strings you free(); *placeholder says the name was used. */
+gg_status act_initial_subjects(const plan *p, const plan_stream *ps, const char ***out, int *n,
+                               bool *placeholder, gg_error *err) GG_WUR;
+
+/* Whether subject list `have` holds `s` exactly. */
+bool act_has_subject(const char *const *have, int n, const char *s);
+
+/* ---- actions (actions.c) ---- */
+
+/* Execute action `a` forward. prior: the intent of an earlier attempt that has no outcome (the
+ * run was killed in it), or NULL. On return *outcome (owned) holds the outcome content without
+ * section/index (result, undo, ...), even on failure. dry: observe only. */
+gg_status act_forward(act_ctx *ctx, const plan_action *a, const json_t *prior, json_t *intent_observed,
+                      json_t **outcome, gg_error *err) GG_WUR;
+/* Observe what the action would need to undo, before acting: written into the intent. */
+json_t *act_observe(act_ctx *ctx, const plan_action *a);
+/* Execute the inverse of a completed action given its undo record; verified. */
+gg_status act_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t **outcome,
+                      gg_error *err) GG_WUR;
+
+/* The baseline journaled by this phase's latest move_subjects from -> to (run.c); you own it. */
+json_t *act_run_baseline(act_ctx *ctx, const char *from, const char *to);
+
+/* For `gonogo plan`: what the action would do now. */
+gg_status act_describe_live(act_ctx *ctx, const plan_action *a, act_plan_line *line, gg_error *err) GG_WUR;
+
+/* Strings */
+char *act_strdup_printf(const char *fmt, ...) GG_PRINTF(1, 2);
+int act_lines_add(char ***lines, size_t *n, char *line); /* takes line; -1 on ENOMEM */
+
+#endif

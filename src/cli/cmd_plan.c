@@ -1,0 +1,65 @@
+/* gonogo plan PLAN --phase N [--prepare]: what `run` would change against the live cluster. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "act/act.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/journal_cli.h"
+
+static const cli_spec spec = {
+    .verb = "plan",
+    .args = "PLAN",
+    .summary =
+        "Observe the live cluster and show what `gonogo run` would change for a phase, like an\n"
+        "infrastructure tool's plan: + create, ~ update (field diffs), > move, - delete, = nothing to\n"
+        "do, ? observes only, ! cannot be done (drift or refusal). Nothing is changed.\n"
+        "Exit 0, or 2 when some action cannot be done.",
+    .min_args = 1,
+    .max_args = 1,
+    .opts = {{"phase", "N", "the phase (required)"}, {"prepare", NULL, "only the phase's prepare actions"}},
+};
+
+int cmd_plan(int argc, char **argv) {
+  cli_parsed a;
+  int rc = cli_parse(&spec, argc, argv, &a);
+  if (rc >= 0) return rc;
+  const char *phase = cli_get(&a, "phase");
+  if (!phase) return cli_fail(CLI_EXIT_USAGE, "plan: --phase N is required");
+  plan *p = NULL;
+  if ((rc = jcli_load_plan(a.args[0], &p)) >= 0) return rc;
+  const plan_phase *ph = jcli_find_phase(p, phase);
+  if (!ph) {
+    plan_free(p);
+    return CLI_EXIT_USAGE;
+  }
+  gg_error err;
+  gg_error_clear(&err);
+  act_plan_line *lines = NULL;
+  size_t n = 0;
+  if (act_plan_phase(p, phase, cli_flag(&a, "prepare"), &lines, &n, &err) != GG_OK) {
+    rc = cli_fail_error(CLI_EXIT_FAIL, &err);
+    plan_free(p);
+    return rc;
+  }
+  bool color = cli_color(stdout);
+  printf("Phase %s — %s\n\n", ph->id, ph->name);
+  size_t changes = 0, blocked = 0;
+  for (size_t i = 0; i < n; i++) {
+    char s = lines[i].sign;
+    const char *c = !color                 ? ""
+                    : s == '+'             ? "\033[32m"
+                    : s == '-' || s == '!' ? "\033[31m"
+                    : s == '~' || s == '>' ? "\033[33m"
+                                           : "";
+    printf("  %s%c %s%s\n", c, s, lines[i].text, color ? "\033[0m" : "");
+    for (size_t k = 0; k < lines[i].ndiff; k++) printf("      %s\n", lines[i].diff[k]);
+    if (s == '+' || s == '-' || s == '~' || s == '>') changes++;
+    if (s == '!') blocked++;
+  }
+  printf("\n%zu to change, %zu already as planned or observe-only, %zu cannot be done\n", changes,
+         n - changes - blocked, blocked);
+  act_plan_lines_free(lines, n);
+  plan_free(p);
+  return blocked ? CLI_EXIT_NOGO : CLI_EXIT_OK;
+}

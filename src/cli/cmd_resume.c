@@ -1,0 +1,62 @@
+/* gonogo resume PLAN: finish (or finish rolling back) what a killed run left in flight. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "act/act.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/journal_cli.h"
+
+static const cli_spec spec = {
+    .verb = "resume",
+    .args = "PLAN",
+    .summary =
+        "After `gonogo run` (or a rollback) was killed: re-observe the action that was in flight,\n"
+        "then finish the phase or its rollback, as the journal shows was under way — never both,\n"
+        "never twice. Nothing in flight: says so, exit 0.",
+    .min_args = 1,
+    .max_args = 1,
+    .opts = {{"journal", "PATH", "the journal (default .gonogo/<migration>.db beside the plan)"},
+             {"break-lock", NULL, "take over the stale lock the killed run left (journaled)"}},
+};
+
+static void progress(void *ud, const char *line) {
+  (void)ud;
+  fprintf(stderr, "%s\n", line);
+}
+
+int cmd_resume(int argc, char **argv) {
+  cli_parsed a;
+  int rc = cli_parse(&spec, argc, argv, &a);
+  if (rc >= 0) return rc;
+  plan *p = NULL;
+  journal *j = NULL;
+  if ((rc = jcli_load_plan(a.args[0], &p)) >= 0) return rc;
+  if ((rc = jcli_open_journal(p, a.args[0], cli_get(&a, "journal"), JOURNAL_OPEN_CREATE, false, &j)) >= 0) {
+    plan_free(p);
+    return rc;
+  }
+  gg_error err;
+  gg_error_clear(&err);
+  act_run_opts o = {.actor = "gonogo resume", .break_lock = cli_flag(&a, "break-lock"), .progress = progress};
+  act_summary s;
+  char *phase = NULL;
+  gg_status st = act_resume(p, j, &o, &phase, &s, &err);
+  if (!phase && st == GG_OK) {
+    printf("nothing in flight\n");
+    rc = CLI_EXIT_OK;
+  } else {
+    for (size_t i = 0; i < s.nchanges; i++) printf("  %s\n", s.changes[i]);
+    if (st != GG_OK)
+      rc = cli_fail_error(CLI_EXIT_FAIL, &err);
+    else {
+      printf("phase %s %s\n", phase, s.rolled_back ? "rolled back" : s.completed ? "completed" : "resumed");
+      rc = CLI_EXIT_OK;
+    }
+  }
+  free(phase);
+  act_summary_release(&s);
+  journal_close(j);
+  plan_free(p);
+  return rc;
+}

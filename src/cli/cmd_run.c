@@ -1,0 +1,205 @@
+/* gonogo run PLAN --phase N [--prepare] [--yes] [--dry-run] [--override REASON --by NAME]. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "act/act.h"
+#include "base/clock.h"
+#include "base/units.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/journal_cli.h"
+#include "gate/gate.h"
+
+static const cli_spec spec = {
+    .verb = "run",
+    .args = "PLAN",
+    .summary =
+        "Run a phase: evaluate it afresh and proceed only on GO (or a journaled --override), ask for\n"
+        "confirmation on a terminal, execute its actions (observe, act if needed, verify; journaled),\n"
+        "check its verify criteria, roll back by itself on failure (on_failure: rollback), and end\n"
+        "with a summary. --prepare runs only the prepare actions (before the go decision).\n"
+        "Exit 0 completed, 1 DEFER, 2 NO-GO, 3 usage, 4 failed (rolled back or left, as said).",
+    .min_args = 1,
+    .max_args = 1,
+    .opts = {{"phase", "N", "the phase to run (required)"},
+             {"prepare", NULL, "only the phase's prepare actions (no gate)"},
+             {"yes", NULL, "do not ask for confirmation"},
+             {"dry-run", NULL, "evaluate and show what would change; change nothing, journal nothing"},
+             {"override", "REASON", "proceed over a NO-GO or DEFER (journaled, reported in red); needs --by"},
+             {"by", "NAME", "who overrides"},
+             {"break-lock", NULL, "take over a stale lock (journaled)"},
+             {"journal", "PATH", "the journal (default .gonogo/<migration>.db beside the plan)"}},
+};
+
+/* Progress on stderr; on a terminal a drain redraws one line (count, rate, ETA) in place. */
+static void progress(void *ud, const char *line) {
+  (void)ud;
+  static bool open_line;
+  bool redraw = strncmp(line, "draining ", 9) == 0 && isatty(STDERR_FILENO);
+  if (redraw) {
+    fprintf(stderr, "\r\033[K  %s", line);
+    open_line = true;
+    return;
+  }
+  fprintf(stderr, "%s  %s\n", open_line ? "\n" : "", line);
+  open_line = false;
+}
+
+static void print_plan(const plan *p, const char *phase, bool prepare) {
+  act_plan_line *lines = NULL;
+  size_t n = 0;
+  gg_error err;
+  gg_error_clear(&err);
+  if (act_plan_phase(p, phase, prepare, &lines, &n, &err) != GG_OK) {
+    printf("  (cannot observe the cluster: %s)\n", gg_error_message(&err));
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    printf("  %c %s\n", lines[i].sign, lines[i].text);
+    for (size_t k = 0; k < lines[i].ndiff; k++) printf("      %s\n", lines[i].diff[k]);
+  }
+  act_plan_lines_free(lines, n);
+}
+
+static bool confirm(const char *phase) {
+  printf("Run phase %s? Type 'yes' to proceed: ", phase);
+  fflush(stdout);
+  char line[32];
+  if (!fgets(line, sizeof line, stdin)) return false;
+  return strncmp(line, "yes", 3) == 0;
+}
+
+static void next_steps(const plan *p, const plan_phase *ph) {
+  double now = gg_clock_now();
+  char t[40], d[32];
+  printf("next:\n  gonogo watch %s   (monitor rules every %s)\n", p->file,
+         gg_format_duration(p->monitor.interval, d, sizeof d));
+  for (size_t i = 0; i < p->nvalidation; i++) {
+    const plan_checkpoint *c = &p->validation[i];
+    bool applies = c->nphases == 0;
+    for (size_t k = 0; k < c->nphases; k++)
+      if (strcmp(c->phases[k], ph->id) == 0) applies = true;
+    if (applies) {
+      printf("  checkpoint %s at %s\n", c->name, gg_time_format(now + c->at, t, sizeof t));
+      break;
+    }
+  }
+  for (size_t i = 0; i < p->nphases; i++)
+    for (size_t k = 0; k < p->phases[i].nrequires; k++)
+      if (strcmp(p->phases[i].requires[k].phase, ph->id) == 0)
+        printf("  phase %s can be decided after %s stable, at %s: gonogo check %s --phase %s\n",
+               p->phases[i].id, gg_format_duration(p->phases[i].requires[k].stable_for, d, sizeof d),
+               gg_time_format(now + p->phases[i].requires[k].stable_for, t, sizeof t), p->file,
+               p->phases[i].id);
+}
+
+int cmd_run(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0); /* progress on stderr and the report on stdout interleave in order */
+  cli_parsed a;
+  int rc = cli_parse(&spec, argc, argv, &a);
+  if (rc >= 0) return rc;
+  const char *phase = cli_get(&a, "phase"), *override = cli_get(&a, "override"), *by = cli_get(&a, "by");
+  bool prepare = cli_flag(&a, "prepare"), dry = cli_flag(&a, "dry-run");
+  if (!phase) return cli_fail(CLI_EXIT_USAGE, "run: --phase N is required");
+  if (override && (!*override || !by || !*by))
+    return cli_fail(CLI_EXIT_USAGE, "run: --override needs a reason and --by NAME");
+  plan *p = NULL;
+  journal *j = NULL;
+  if ((rc = jcli_load_plan(a.args[0], &p)) >= 0) return rc;
+  const plan_phase *ph = jcli_find_phase(p, phase);
+  if (!ph) {
+    plan_free(p);
+    return CLI_EXIT_USAGE;
+  }
+  if ((rc = jcli_open_journal(p, a.args[0], cli_get(&a, "journal"), JOURNAL_OPEN_CREATE, false, &j)) >= 0) {
+    plan_free(p);
+    return rc;
+  }
+  gg_error err;
+  gg_error_clear(&err);
+  bool color = cli_color(stdout);
+  const char *red = color ? "\033[31m" : "", *green = color ? "\033[32m" : "", *off = color ? "\033[0m" : "";
+  bool overridden = false;
+  rc = CLI_EXIT_FAIL;
+
+  if (!prepare) {
+    gate_opts go = {.journal = j};
+    gate_report r;
+    if (gate_check(p, phase, &go, &r, &err) != GG_OK) {
+      rc = cli_fail_error(CLI_EXIT_USAGE, &err);
+      goto out;
+    }
+    if (!dry && gate_record(j, &r, "gonogo run", &err) != GG_OK) {
+      rc = cli_fail_error(CLI_EXIT_FAIL, &err);
+      gate_report_release(&r);
+      goto out;
+    }
+    printf("Phase %s — %s: %s%s%s\n", ph->id, ph->name, r.decision == GATE_GO ? green : red,
+           gate_decision_name(r.decision), off);
+    for (size_t i = 0; i < r.nreasons; i++) printf("  - %s\n", r.reasons[i]);
+    for (size_t i = 0; i < r.npending; i++) printf("  waiting for: %s\n", r.pending[i]);
+    gate_decision d = r.decision;
+    gate_report_release(&r);
+    if (d != GATE_GO) {
+      if (!override) {
+        fprintf(stderr,
+                "gonogo: run: phase %s is %s; not running (override with --override REASON --by NAME)\n",
+                phase, gate_decision_name(d));
+        rc = (int)d;
+        goto out;
+      }
+      overridden = true;
+      printf("%sOVERRIDE of %s by %s: %s%s\n", red, gate_decision_name(d), by, override, off);
+      if (!dry) {
+        json_t *c = json_pack("{s:s, s:s, s:s}", "reason", override, "decision", "GO", "overridden",
+                              gate_decision_name(d));
+        gg_status st = journal_append(j, JOURNAL_OVERRIDE, phase, by, c, NULL, &err);
+        json_decref(c);
+        if (st != GG_OK) {
+          rc = cli_fail_error(CLI_EXIT_FAIL, &err);
+          goto out;
+        }
+      }
+    }
+  }
+  printf("\n%s of phase %s against the live cluster:\n", prepare ? "Prepare" : "Run", phase);
+  print_plan(p, phase, prepare);
+  if (dry) {
+    printf("\ndry run: nothing changed\n");
+    rc = CLI_EXIT_OK;
+    goto out;
+  }
+  if (!cli_flag(&a, "yes") && isatty(STDIN_FILENO) && !confirm(phase)) {
+    printf("not confirmed; nothing changed\n");
+    rc = CLI_EXIT_FAIL;
+    goto out;
+  }
+  char actor[160];
+  snprintf(actor, sizeof actor, "%s", overridden ? by : "gonogo run");
+  act_run_opts o = {.actor = actor,
+                    .prepare_only = prepare,
+                    .break_lock = cli_flag(&a, "break-lock"),
+                    .progress = progress};
+  act_summary s;
+  printf("\n");
+  gg_status st = act_run_phase(p, j, phase, &o, &s, &err);
+  printf("\nSummary of phase %s (%.1f s):\n", phase, s.elapsed);
+  for (size_t i = 0; i < s.nchanges; i++) printf("  %s\n", s.changes[i]);
+  if (s.nchanges == 0) printf("  nothing changed\n");
+  if (s.gap_ms >= 0) printf("  publish gap: %.1f ms\n", s.gap_ms);
+  if (st == GG_OK) {
+    printf("%sphase %s %s%s\n", green, phase, prepare ? "prepared" : "completed", off);
+    if (!prepare) next_steps(p, ph);
+    rc = CLI_EXIT_OK;
+  } else {
+    if (s.rolled_back) printf("%sphase %s failed and was rolled back%s\n", red, phase, off);
+    rc = cli_fail_error(st == GG_ERR_LOCKED || st == GG_ERR_STATE ? CLI_EXIT_FAIL : CLI_EXIT_FAIL, &err);
+  }
+  act_summary_release(&s);
+out:
+  journal_close(j);
+  plan_free(p);
+  return rc;
+}

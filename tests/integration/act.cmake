@@ -1,0 +1,8 @@
+# gonogo plan / run / rollback / resume on the sandbox (src/act).
+add_library(gg_act_fixture STATIC test_act_fixture.c)
+target_include_directories(gg_act_fixture PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(gg_act_fixture PUBLIC gg_journal PkgConfig::NATS PkgConfig::CMOCKA Threads::Threads)
+gg_integration_test(test_act SOURCES test_act.c LIBS gg_act_fixture TIMEOUT 180)
+gg_integration_test(test_act_rollback SOURCES test_act_rollback.c LIBS gg_act_fixture TIMEOUT 180)
+gg_integration_test(test_act_resume SOURCES test_act_resume.c LIBS gg_act_fixture TIMEOUT 180)
+gg_integration_test(test_act_guards SOURCES test_act_guards.c LIBS gg_act_fixture TIMEOUT 120)

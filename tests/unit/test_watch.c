@@ -1,0 +1,474 @@
+/*
+ * src/watch without a sandbox: the rule state machine with an injected clock, the SVG charts,
+ * the webhook payload, the notifier's retries against a real loopback receiver, the one-watcher
+ * lock, and whole watcher ticks on a fixed clock against a metrics page served here.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/clock.h"
+#include "base/http.h"
+#include "base/httpd.h"
+#include "base/json.h"
+#include "watch/watch.h"
+
+/* ---- the rule state machine ---- */
+
+static void test_rule_lifecycle(void **state) {
+  (void)state;
+  watch_rule_tracker t = {0};
+  assert_int_equal(watch_rule_step(&t, 10, false, WATCH_OBS_FALSE, 100), WATCH_TRANS_NONE);
+  assert_int_equal(watch_rule_step(&t, 10, false, WATCH_OBS_TRUE, 101), WATCH_TRANS_PENDING);
+  assert_int_equal(t.state, WATCH_RULE_PENDING);
+  assert_int_equal(watch_rule_step(&t, 10, false, WATCH_OBS_TRUE, 105), WATCH_TRANS_NONE);
+  assert_int_equal(watch_rule_step(&t, 10, false, WATCH_OBS_TRUE, 110.9), WATCH_TRANS_NONE);
+  assert_int_equal(watch_rule_step(&t, 10, false, WATCH_OBS_TRUE, 111), WATCH_TRANS_FIRING);
+  assert_int_equal(t.state, WATCH_RULE_FIRING);
+  assert_true(t.fired_at == 111);
+  assert_int_equal(watch_rule_step(&t, 10, false, WATCH_OBS_TRUE, 112), WATCH_TRANS_NONE); /* fires once */
+  assert_int_equal(watch_rule_step(&t, 10, false, WATCH_OBS_FALSE, 113), WATCH_TRANS_RESOLVED);
+  assert_int_equal(t.state, WATCH_RULE_INACTIVE);
+  assert_string_equal(watch_rule_state_name(WATCH_RULE_FIRING), "firing");
+}
+
+static void test_rule_flapping_never_fires(void **state) {
+  (void)state;
+  watch_rule_tracker t = {0};
+  int fired = 0;
+  /* true for 4 s, false for 1 s, repeatedly, with for: 5s */
+  for (int s = 0; s < 120; s++) {
+    watch_obs o = (s % 5 == 4) ? WATCH_OBS_FALSE : WATCH_OBS_TRUE;
+    fired += watch_rule_step(&t, 5, false, o, 1000 + s) == WATCH_TRANS_FIRING;
+  }
+  assert_int_equal(fired, 0);
+}
+
+static void test_rule_for_zero_fires_at_once(void **state) {
+  (void)state;
+  watch_rule_tracker t = {0};
+  assert_int_equal(watch_rule_step(&t, 0, false, WATCH_OBS_TRUE, 5), WATCH_TRANS_FIRING);
+}
+
+static void test_rule_error_counts_as_not_held(void **state) {
+  (void)state;
+  watch_rule_tracker t = {0};
+  assert_int_equal(watch_rule_step(&t, 3, false, WATCH_OBS_TRUE, 0), WATCH_TRANS_PENDING);
+  assert_int_equal(watch_rule_step(&t, 3, false, WATCH_OBS_ERROR, 1), WATCH_TRANS_CLEARED);
+  assert_int_equal(watch_rule_step(&t, 3, false, WATCH_OBS_TRUE, 2), WATCH_TRANS_PENDING);
+  assert_int_equal(watch_rule_step(&t, 3, false, WATCH_OBS_TRUE, 4), WATCH_TRANS_NONE);
+  assert_int_equal(watch_rule_step(&t, 3, false, WATCH_OBS_TRUE, 5), WATCH_TRANS_FIRING);
+  assert_int_equal(watch_rule_step(&t, 3, false, WATCH_OBS_ERROR, 6), WATCH_TRANS_RESOLVED);
+}
+
+static void test_rule_on_error_hold(void **state) {
+  (void)state;
+  watch_rule_tracker t = {0};
+  assert_int_equal(watch_rule_step(&t, 3, true, WATCH_OBS_ERROR, 0),
+                   WATCH_TRANS_NONE); /* no start on error */
+  assert_int_equal(t.state, WATCH_RULE_INACTIVE);
+  assert_int_equal(watch_rule_step(&t, 3, true, WATCH_OBS_TRUE, 1), WATCH_TRANS_PENDING);
+  assert_int_equal(watch_rule_step(&t, 3, true, WATCH_OBS_ERROR, 2), WATCH_TRANS_NONE);
+  assert_int_equal(t.state, WATCH_RULE_PENDING);
+  assert_int_equal(watch_rule_step(&t, 3, true, WATCH_OBS_ERROR, 9),
+                   WATCH_TRANS_NONE); /* error alone never fires */
+  assert_int_equal(t.state, WATCH_RULE_PENDING);
+  assert_int_equal(watch_rule_step(&t, 3, true, WATCH_OBS_TRUE, 10), WATCH_TRANS_FIRING); /* held since 1 */
+  assert_int_equal(watch_rule_step(&t, 3, true, WATCH_OBS_ERROR, 11), WATCH_TRANS_NONE);
+  assert_int_equal(t.state, WATCH_RULE_FIRING);
+}
+
+/* ---- charts ---- */
+
+static size_t count(const char *hay, const char *needle) {
+  size_t n = 0;
+  for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
+  return n;
+}
+
+static void test_svg_chart(void **state) {
+  (void)state;
+  double t[] = {100, 101, 102, 103, 104};
+  double a[] = {1, 2, NAN, 4, 5};
+  double b[] = {3, 3, 3, 3, 3};
+  watch_chart_line lines[] = {{"{stream=\"A\"}", t, a, 5}, {"{stream=\"B\"}", t, b, 5}};
+  watch_chart c = {.title = "lag <b>&",
+                   .lines = lines,
+                   .nlines = 2,
+                   .has_threshold = true,
+                   .threshold = 4.5,
+                   .t0 = 100,
+                   .t1 = 104,
+                   .width = 400,
+                   .height = 100};
+  gg_buf out;
+  gg_buf_init(&out, 1 << 20);
+  assert_int_equal(watch_svg_chart(&out, &c), GG_OK);
+  const char *s = gg_buf_str(&out);
+  assert_non_null(strstr(s, "<svg"));
+  assert_non_null(strstr(s, "</svg>"));
+  assert_non_null(strstr(s, "lag &lt;b&gt;&amp;"));
+  assert_null(strstr(s, "<b>"));
+  assert_int_equal(count(s, "<polyline"), 3); /* the NaN splits line A in two */
+  assert_non_null(strstr(s, "class=\"threshold\""));
+  assert_non_null(strstr(s, "threshold 4.5"));
+  assert_non_null(strstr(s, "{stream=&quot;B&quot;}"));
+  /* the threshold line lies between the max (5, top) and the min (1, bottom) */
+  assert_null(strstr(s, "no data"));
+  gg_buf_reset(&out);
+  watch_chart empty = {.title = "nothing", .t0 = 0, .t1 = 10};
+  assert_int_equal(watch_svg_chart(&out, &empty), GG_OK);
+  assert_non_null(strstr(gg_buf_str(&out), "no data"));
+  gg_buf_release(&out);
+}
+
+/* ---- payload ---- */
+
+static void test_payload(void **state) {
+  (void)state;
+  json_t *ev = json_pack("{s:s, s:s}", "rule", "Error rate", "then", "rollback");
+  json_t *p = watch_notify_payload("mig-1", "rule 'Error rate' firing", ev);
+  json_decref(ev);
+  char *s = gg_json_dump(p);
+  assert_string_equal(s,
+                      "{\"event\":{\"rule\":\"Error rate\",\"then\":\"rollback\"},\"migration\":\"mig-1\","
+                      "\"source\":\"gonogo watch\",\"text\":\"rule 'Error rate' firing\"}");
+  free(s);
+  json_decref(p);
+}
+
+/* ---- the notifier against a real receiver ---- */
+
+typedef struct {
+  pthread_mutex_t mu;
+  int posts;
+  int fail_first; /* answer 500 to this many posts first */
+  char last[4096];
+} receiver;
+
+static void on_hook(gg_httpd_req *req, void *closure) {
+  receiver *r = closure;
+  size_t len;
+  const char *body = gg_httpd_req_body(req, &len);
+  pthread_mutex_lock(&r->mu);
+  r->posts++;
+  snprintf(r->last, sizeof r->last, "%s", body);
+  bool fail = r->fail_first > 0;
+  if (fail) r->fail_first--;
+  pthread_mutex_unlock(&r->mu);
+  gg_httpd_respond(req, fail ? 500 : 200, "text/plain", "ok", 2, NULL);
+}
+
+static void test_notifier_retries_and_redacts(void **state) {
+  (void)state;
+  receiver r = {.fail_first = 1};
+  pthread_mutex_init(&r.mu, NULL);
+  gg_httpd_route routes[] = {{"POST", "/hook/SECRETTOKEN", on_hook, &r, 0}};
+  gg_httpd_opts ho = {.listen = "127.0.0.1:0", .routes = routes, .nroutes = 1};
+  gg_httpd *h = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(gg_httpd_start(&ho, &h, &err), GG_OK);
+  char url[128], dead[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/hook/SECRETTOKEN", gg_httpd_port(h));
+  snprintf(dead, sizeof dead, "http://127.0.0.1:1/hook/SECRETTOKEN");
+  plan_notify hooks[2];
+  memset(hooks, 0, sizeof hooks);
+  assert_true(gg_secret_set(&hooks[0].webhook, url, "${HOOK}"));
+  assert_true(gg_secret_set(&hooks[1].webhook, dead, "${DEAD_HOOK}"));
+  watch_notifier_opts o = {.attempts = 3, .backoff = 0.1, .timeout = 2};
+  watch_notifier *nt = NULL;
+  assert_int_equal(watch_notifier_new(hooks, 2, &o, &nt, &err), GG_OK);
+  json_t *ev = json_pack("{s:s}", "rule", "r1");
+  json_t *p = watch_notify_payload("m", "hello", ev);
+  double t0 = gg_clock_mono();
+  watch_notifier_send(nt, p); /* returns at once */
+  assert_true(gg_clock_mono() - t0 < 0.05);
+  json_decref(p);
+  json_decref(ev);
+  watch_notifier_stats s = {0};
+  for (int i = 0; i < 100; i++) {
+    watch_notifier_get_stats(nt, &s);
+    if (s.queued == 0) break;
+    usleep(50 * 1000);
+  }
+  assert_int_equal(s.queued, 0);
+  assert_int_equal(s.sent, 1);   /* the live hook, on its second try */
+  assert_int_equal(s.failed, 1); /* the dead one, after 3 tries */
+  assert_int_equal(s.retries, 3);
+  assert_null(strstr(s.last_error, "SECRETTOKEN"));
+  assert_non_null(strstr(s.last_error, "${DEAD_HOOK}"));
+  pthread_mutex_lock(&r.mu);
+  assert_int_equal(r.posts, 2);
+  assert_non_null(strstr(r.last, "\"text\":\"hello\""));
+  pthread_mutex_unlock(&r.mu);
+  watch_notifier_free(nt, 1);
+  gg_httpd_stop(h);
+  gg_secret_release(&hooks[0].webhook);
+  gg_secret_release(&hooks[1].webhook);
+  pthread_mutex_destroy(&r.mu);
+}
+
+/* ---- the lock ---- */
+
+static void test_pidlock(void **state) {
+  (void)state;
+  char dir[] = "/tmp/gonogo-watch-lock-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[128];
+  snprintf(path, sizeof path, "%s/j.db", dir);
+  int fd = -1, fd2 = -1;
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(watch_pidlock_acquire(path, &fd, &err), GG_OK);
+  assert_int_equal(watch_pidlock_acquire(path, &fd2, &err), GG_ERR_LOCKED);
+  char pid[32];
+  snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
+  assert_non_null(strstr(gg_error_message(&err), pid));
+  watch_pidlock_release(path, fd);
+  assert_int_equal(watch_pidlock_acquire(path, &fd2, &err), GG_OK);
+  watch_pidlock_release(path, fd2);
+  char lock[160];
+  snprintf(lock, sizeof lock, "%s.watch.pid", path);
+  unlink(lock);
+  rmdir(dir);
+}
+
+/* ---- whole ticks on a fixed clock ---- */
+
+static pthread_mutex_t page_mu = PTHREAD_MUTEX_INITIALIZER;
+static double page_errors, page_lag;
+
+static void on_metrics(gg_httpd_req *req, void *closure) {
+  (void)closure;
+  char page[256];
+  pthread_mutex_lock(&page_mu);
+  int n = snprintf(page, sizeof page, "svc_errors %g\nsvc_lag{queue=\"a\"} %g\n", page_errors, page_lag);
+  pthread_mutex_unlock(&page_mu);
+  gg_httpd_respond(req, 200, "text/plain; version=0.0.4", page, (size_t)n, NULL);
+}
+
+static void set_page(double errors, double lag) {
+  pthread_mutex_lock(&page_mu);
+  page_errors = errors;
+  page_lag = lag;
+  pthread_mutex_unlock(&page_mu);
+}
+
+static int rollbacks;
+static int locked_left; /* answer GG_ERR_LOCKED this many times first */
+
+static gg_status test_rollback(void *ud, const plan *p, journal *j, const char *phase, const char *reason,
+                               gg_error *err) {
+  (void)ud;
+  (void)p;
+  rollbacks++;
+  if (locked_left > 0) {
+    locked_left--;
+    return gg_error_set(err, GG_ERR_LOCKED, "lease held by 'gonogo run phase 1'");
+  }
+  json_t *c = json_pack("{s:s}", "reason", reason);
+  gg_status st = journal_append(j, JOURNAL_PHASE_ROLLED_BACK, phase, "test", c, NULL, err);
+  json_decref(c);
+  return st;
+}
+
+static size_t count_events(journal *j, const char *kind) {
+  journal_filter f = journal_filter_all();
+  f.kind = kind;
+  journal_event *ev = NULL;
+  size_t n = 0;
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(journal_events(j, &f, &ev, &n, &err), GG_OK);
+  journal_events_free(ev, n);
+  return n;
+}
+
+static void test_watch_ticks(void **state) {
+  (void)state;
+  gg_error err;
+  gg_error_clear(&err);
+  gg_httpd_route routes[] = {{"GET", "/metrics", on_metrics, NULL, 0}};
+  gg_httpd_opts ho = {.listen = "127.0.0.1:0", .routes = routes, .nroutes = 1};
+  gg_httpd *h = NULL;
+  assert_int_equal(gg_httpd_start(&ho, &h, &err), GG_OK);
+  char text[2048];
+  snprintf(
+      text, sizeof text,
+      "migration: watch-unit\n"
+      "connect:\n"
+      "  targets:\n"
+      "    svc: { metrics: \"http://127.0.0.1:%u/metrics\" }\n"
+      "phases:\n"
+      "  - id: 1\n"
+      "    name: First\n"
+      "    actions:\n"
+      "      - wait: 1s\n"
+      "monitor:\n"
+      "  interval: 1s\n"
+      "  rules:\n"
+      "    - { name: Errors, when: 'svc_errors{target=\"svc\"} > 5', for: 3s, then: rollback }\n"
+      "    - { name: Lag, when: 'max_over_time(svc_lag{target=\"svc\"}, 2s) > 100', for: 0s, then: advise }\n"
+      "validation:\n"
+      "  - at: 5s\n"
+      "    expect:\n"
+      "      - { name: Errors low, expect: 'svc_errors{target=\"svc\"} < 1' }\n",
+      gg_httpd_port(h));
+  plan_diags d;
+  plan_diags_init(&d);
+  plan *p = NULL;
+  gg_status st = plan_load_buffer("watch.yaml", text, strlen(text), NULL, &p, &d, &err);
+  for (size_t i = 0; i < d.count; i++) print_message("%s\n", d.items[i].message);
+  plan_diags_release(&d);
+  assert_int_equal(st, GG_OK);
+
+  char dir[] = "/tmp/gonogo-watch-unit-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char jpath[128];
+  snprintf(jpath, sizeof jpath, "%s/j.db", dir);
+  journal *j = NULL;
+  assert_int_equal(journal_open(jpath, JOURNAL_OPEN_CREATE, &j, &err), GG_OK);
+
+  double t = floor(gg_clock_now());
+  gg_clock_set_fixed(t);
+  watch_opts o = {.listen = "127.0.0.1:0", .rollback = test_rollback, .advise_repeat = 3};
+  watch *w = NULL;
+  assert_int_equal(watch_new(p, j, &o, &w, &err), GG_OK);
+
+  /* no phase running: the rules are idle whatever the values */
+  set_page(50, 0);
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(watch_tick(w, &err), GG_OK);
+    gg_clock_advance(1);
+  }
+  assert_int_equal(count_events(j, "rule_firing"), 0);
+
+  /* the phase completes */
+  assert_int_equal(journal_append(j, JOURNAL_PHASE_STARTED, "1", "test", NULL, NULL, &err), GG_OK);
+  assert_int_equal(journal_append(j, JOURNAL_PHASE_COMPLETED, "1", "test", NULL, NULL, &err), GG_OK);
+
+  /* flapping: 2 s high, 1 s low, for 12 s: never fires (for: 3s) */
+  for (int i = 0; i < 12; i++) {
+    set_page(i % 3 == 2 ? 0 : 50, 0);
+    assert_int_equal(watch_tick(w, &err), GG_OK);
+    gg_clock_advance(1);
+  }
+  assert_int_equal(count_events(j, "rule_firing"), 0);
+  assert_true(count_events(j, "rule_pending") >= 3);
+  assert_int_equal(rollbacks, 0);
+  /* the checkpoint at T+5s ran once */
+  assert_int_equal(count_events(j, "checkpoint"), 1);
+
+  /* sustained: fires once, rolls back once, then resolves (the phase is rolled back) */
+  set_page(50, 0);
+  for (int i = 0; i < 8; i++) {
+    assert_int_equal(watch_tick(w, &err), GG_OK);
+    gg_clock_advance(1);
+  }
+  assert_int_equal(count_events(j, "rule_firing"), 1);
+  assert_int_equal(rollbacks, 1);
+  assert_int_equal(count_events(j, "phase_rolled_back"), 1);
+  json_t *s = watch_state(w);
+  json_t *r0 = json_array_get(json_object_get(s, "rules"), 0);
+  assert_string_equal(json_string_value(json_object_get(r0, "state")), "inactive");
+  assert_false(json_is_true(json_object_get(r0, "armed")));
+  assert_non_null(strstr(json_string_value(json_object_get(r0, "action")), "rolled back phase 1"));
+  json_decref(s);
+
+  /* the phase runs again; the advisory fires on lag, reminds, and stops after an ack */
+  assert_int_equal(journal_append(j, JOURNAL_PHASE_STARTED, "1", "test", NULL, NULL, &err), GG_OK);
+  assert_int_equal(journal_append(j, JOURNAL_PHASE_COMPLETED, "1", "test", NULL, NULL, &err), GG_OK);
+  set_page(0, 500);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(watch_tick(w, &err), GG_OK);
+    gg_clock_advance(1);
+  }
+  assert_int_equal(count_events(j, "rule_firing"), 2); /* the advisory */
+  assert_int_equal(rollbacks, 1);                      /* advise never rolls back */
+  assert_int_equal(watch_acknowledge(p, j, "Lag", "carol", "looking at it", &err), GG_OK);
+  assert_int_equal(watch_acknowledge(p, j, "Nope", "carol", NULL, &err), GG_ERR_NOT_FOUND);
+  assert_int_equal(watch_tick(w, &err), GG_OK);
+  s = watch_state(w);
+  json_t *r1 = json_array_get(json_object_get(s, "rules"), 1);
+  assert_string_equal(json_string_value(json_object_get(r1, "state")), "firing");
+  assert_true(json_is_true(json_object_get(r1, "acknowledged")));
+  /* charts carry the rule's value and threshold */
+  json_t *chart = json_object_get(r1, "chart");
+  assert_true(json_real_value(json_object_get(chart, "threshold")) == 100);
+  assert_true(json_array_size(json_object_get(s, "series")) >= 2);
+  json_decref(s);
+
+  /* samples were journaled for history */
+  journal_sample_row *rows = NULL;
+  size_t n = 0;
+  assert_int_equal(journal_samples_query(j, "svc_errors", 0, 1e12, &rows, &n, &err), GG_OK);
+  assert_true(n >= 25);
+  journal_sample_rows_free(rows, n);
+
+  /* the HTTP views */
+  char url[128];
+  gg_http_response resp = {0};
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/", watch_port(w));
+  assert_int_equal(gg_http_get(url, NULL, &resp, &err), GG_OK);
+  assert_int_equal(resp.status, 200);
+  assert_non_null(strstr(resp.body, "<svg"));
+  assert_non_null(strstr(resp.body, "Lag"));
+  assert_non_null(strstr(resp.body, "http-equiv=\"refresh\""));
+  assert_null(strstr(resp.body, "<script"));
+  gg_http_response_release(&resp);
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/metrics", watch_port(w));
+  assert_int_equal(gg_http_get(url, NULL, &resp, &err), GG_OK);
+  assert_non_null(strstr(resp.body, "gonogo_watch_rule_state{rule=\"Lag\"} 2"));
+  assert_non_null(strstr(resp.body, "gonogo_watch_rollbacks_total{result=\"ok\"} 1"));
+  gg_http_response_release(&resp);
+
+  /* a rollback that finds the lease held is tried again at the next evaluations */
+  assert_int_equal(journal_append(j, JOURNAL_PHASE_STARTED, "1", "test", NULL, NULL, &err), GG_OK);
+  assert_int_equal(journal_append(j, JOURNAL_PHASE_COMPLETED, "1", "test", NULL, NULL, &err), GG_OK);
+  set_page(50, 0);
+  locked_left = 2;
+  for (int i = 0; i < 8; i++) {
+    assert_int_equal(watch_tick(w, &err), GG_OK);
+    gg_clock_advance(1);
+  }
+  assert_int_equal(rollbacks, 4); /* 1 before, then 2 refused and 1 done */
+  assert_int_equal(count_events(j, "phase_rolled_back"), 2);
+  assert_int_equal(count_events(j, "rule_firing"), 3); /* one firing, however many tries */
+
+  watch_free(w);
+  gg_clock_clear_fixed();
+  journal_close(j);
+  plan_free(p);
+  gg_httpd_stop(h);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+int main(void) {
+  gg_error err;
+  gg_error_clear(&err);
+  if (gg_http_global_init(&err) != GG_OK) return 1;
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_rule_lifecycle),
+      cmocka_unit_test(test_rule_flapping_never_fires),
+      cmocka_unit_test(test_rule_for_zero_fires_at_once),
+      cmocka_unit_test(test_rule_error_counts_as_not_held),
+      cmocka_unit_test(test_rule_on_error_hold),
+      cmocka_unit_test(test_svg_chart),
+      cmocka_unit_test(test_payload),
+      cmocka_unit_test(test_notifier_retries_and_redacts),
+      cmocka_unit_test(test_pidlock),
+      cmocka_unit_test(test_watch_ticks),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
