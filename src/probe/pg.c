@@ -196,6 +196,20 @@ void pg_run(probe_ctx *ctx, probe_job *job) {
   job_add(job, "pg.max_connections", maxc, now, "db", job->a, NULL);
   job_add(job, "pg.pool_utilization", maxc > 0 ? conns / maxc : 0, now, "db", job->a, NULL);
   job_add(job, "pg.xact_commit", commits, now, "db", job->a, NULL);
+  PQclear(r);
+  r = NULL;
+  /* Rows inserted per table since the statistics were reset: a counter, so
+   * increase(pg.rows_inserted{table="hrv_data"}, 10m) == 0 says inserts stopped, read from
+   * the database itself (whoever the writer is, and whether or not it still answers). */
+  const char *ins =
+      "SELECT CASE WHEN schemaname = 'public' THEN relname ELSE schemaname || '.' || relname END,"
+      " n_tup_ins::float8 FROM pg_stat_user_tables";
+  if ((job->status = pg_exec(ctx, idx, ins, deadline, &r, &job->err)) != GG_OK) goto out;
+  for (int i = 0; i < PQntuples(r); i++) {
+    double n = 0;
+    if (PQnfields(r) == 2 && cell_number(r, i, 1, &n))
+      job_add(job, "pg.rows_inserted", n, now, "db", job->a, "table", PQgetvalue(r, i, 0), NULL);
+  }
 out:
   PQclear(r);
   pthread_mutex_unlock(&pg->lock);

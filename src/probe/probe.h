@@ -29,6 +29,7 @@
  *                                        (last_active: epoch seconds of the last delivery)
  *   pg.up pg.connect_time pg.ping pg.connections pg.max_connections pg.pool_utilization
  *   pg.xact_commit{db}                   libpq (ping = round trip of SELECT 1, seconds)
+ *   pg.rows_inserted{db,table}           pg_stat_user_tables.n_tup_ins: rows inserted (a counter)
  *   http.up http.status http.latency{target}      GET of the target's health URL
  *   <any scraped name>{target,...}       the target's metrics page (Prometheus text)
  *   alerts.firing{alertname,severity}    Alertmanager /api/v2/alerts, active alerts only

@@ -8,6 +8,7 @@
  * `gonogo sandbox kill-node` and always started again.
  */
 #include <arpa/inet.h>
+#include <libpq-fe.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -510,6 +511,32 @@ static void test_postgres(void **state) {
   assert_true(one(&v) > 0 && one(&v) <= 1);
   must(sel(ctx, &v, &err, "pg.xact_commit", "db", "main", NULL), &err);
   assert_true(one(&v) > 0);
+
+  /* Rows inserted into a table this test writes to, read from pg_stat_user_tables. */
+  PGconn *w = PQconnectdb(getenv("PG_URL"));
+  assert_int_equal(PQstatus(w), CONNECTION_OK);
+  PGresult *pr = PQexec(w,
+                        "DROP TABLE IF EXISTS ggprobe_ins; CREATE TABLE ggprobe_ins (i int);"
+                        " INSERT INTO ggprobe_ins SELECT generate_series(1, 25)");
+  assert_int_equal(PQresultStatus(pr), PGRES_COMMAND_OK);
+  PQclear(pr);
+  /* A backend that goes idle flushes its statistics only after a while; ask for it now. */
+  pr = PQexec(w, "SELECT pg_stat_force_next_flush()");
+  PQclear(pr);
+  pr = PQexec(w, "SELECT 1");
+  PQclear(pr);
+  double inserted = 0;
+  for (int tries = 0; tries < 100 && inserted != 25; tries++) {
+    probe_ctx_forget(ctx);
+    expr_vector_release(&v);
+    must(sel(ctx, &v, &err, "pg.rows_inserted", "db", "main", "table", "ggprobe_ins", NULL), &err);
+    inserted = v.n == 1 ? one(&v) : 0;
+    if (inserted != 25) usleep(100 * 1000);
+  }
+  assert_true(inserted == 25);
+  pr = PQexec(w, "DROP TABLE ggprobe_ins");
+  PQclear(pr);
+  PQfinish(w);
 
   expr_vector_release(&v);
   must(probe_sql(ctx, "main", "select 41 + 1", &v, &err), &err);
