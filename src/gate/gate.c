@@ -705,12 +705,14 @@ static void decide(gate_report *r) {
   double earliest = 0;
   for (size_t i = 0; i < r->nitems; i++) {
     const gate_item *it = &r->items[i];
-    const char *what = it->message[0] ? it->message : it->observed;
+    /* One line per reason: a command's output tail is evidence, not a reason. */
+    const char *what = strcmp(it->kind, "run") == 0 || !it->message[0] ? it->observed : it->message;
+    int len = (int)strcspn(what, "\n");
     if (it->result == GATE_FAIL || it->result == GATE_ERROR) {
       nogo = true;
       push_str(&r->reasons, &r->nreasons,
-               xprintf("%s %s: %s%s%s", gate_section_name(it->section), gate_result_name(it->result),
-                       it->name, what[0] ? " — " : "", what));
+               xprintf("%s %s: %s%s%.*s", gate_section_name(it->section), gate_result_name(it->result),
+                       it->name, len ? " — " : "", len, what));
     }
   }
   for (size_t i = 0; i < r->nitems; i++) {

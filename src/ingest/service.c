@@ -502,6 +502,13 @@ static gg_status register_metrics(ingest *svc, gg_error *err) {
   }
   gg_metrics_series(svc->m_retries, (const char *const[]){"no_responders"});
   gg_metrics_series(svc->m_retries, (const char *const[]){"timeout"});
+  /* The answers an operator alerts on exist at 0 from the start, so "no 5xx in the last hour"
+   * is a 0, not "no data" (the Prometheus practice of initialising known label values). */
+  static const char *const routes[] = {"/v1/hrv", "/webhooks/oura"};
+  static const char *const codes[] = {"202", "400", "500", "503"};
+  for (size_t r = 0; r < 2; r++)
+    for (size_t c = 0; c < 4; c++)
+      gg_metrics_series(svc->m_requests, (const char *const[]){routes[r], codes[c]});
   return GG_OK;
 }
 

@@ -18,8 +18,9 @@ const char normalize_usage[] =
     "  NATS_URL              NATS server URLs, comma-separated (default nats://127.0.0.1:4222)\n"
     "  PG_URL                PostgreSQL connection URL (required)\n"
     "  NORMALIZE_BINDINGS    STREAM:DURABLE list, comma-separated; each that exists is consumed\n"
-    "                        (default AA_CORE_HOT:normalize-hrv-durable,"
-    "ATHLETE_ALLY_EVENTS:normalize-hrv-durable)\n"
+    "                        (default "
+    "AA_CORE_HOT:normalize-hrv-durable,ATHLETE_ALLY_EVENTS:normalize-hrv-durable,\n"
+    "                        AA_VENDOR_HOT:normalize-oura,ATHLETE_ALLY_EVENTS:normalize-oura)\n"
     "  NORMALIZE_BATCH       messages per fetch and per transaction (default 500, 1..10000)\n"
     "  NORMALIZE_FETCH_WAIT  how long a fetch waits for messages (default 500ms)\n"
     "  NORMALIZE_RECHECK     how often bindings are re-checked (default 2s)\n"
@@ -144,7 +145,10 @@ gg_status normalize_config_load(normalize_config *cfg, gg_error *err) {
   }
   if ((st = normalize_parse_bindings(
            env_or("NORMALIZE_BINDINGS",
-                  "AA_CORE_HOT:normalize-hrv-durable,ATHLETE_ALLY_EVENTS:normalize-hrv-durable"),
+                  /* HRV readings and the vendors' documents, each on the hot stream first and
+                   * on the legacy stream while it still carries them. */
+                  "AA_CORE_HOT:normalize-hrv-durable,ATHLETE_ALLY_EVENTS:normalize-hrv-durable,"
+                  "AA_VENDOR_HOT:normalize-oura,ATHLETE_ALLY_EVENTS:normalize-oura"),
            &cfg->bindings, &cfg->nbindings, err)) != GG_OK)
     goto fail;
   const char *bv = env_or("NORMALIZE_BATCH", "500");

@@ -152,8 +152,11 @@ static void test_config(void **state) {
   assert_non_null(strstr(gg_error_message(&err), "PG_URL"));
   setenv("PG_URL", "postgresql://u@127.0.0.1:5432/db", 1);
   assert_int_equal(normalize_config_load(&c, &err), GG_OK);
-  assert_int_equal(c.nbindings, 2);
+  /* By default both durables, each on its hot stream and on the legacy one. */
+  assert_int_equal(c.nbindings, 4);
   assert_string_equal(c.bindings[0].stream, "AA_CORE_HOT");
+  assert_string_equal(c.bindings[2].stream, "AA_VENDOR_HOT");
+  assert_string_equal(c.bindings[3].stream, "ATHLETE_ALLY_EVENTS");
   assert_int_equal(c.batch, 500);
   assert_true(c.fetch_wait == 0.5);
   assert_true(c.recheck == 2);
