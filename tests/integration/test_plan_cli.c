@@ -148,6 +148,27 @@ static void test_show_unknown_phase(void **state) {
   free(r.out);
 }
 
+/* The facts checked here are the plan's defaults: unset every ${VAR} the example reads, so a
+ * rehearsal's settings in the environment (SOAK_PHASE1=20s, as `make demo` exports while it
+ * runs this test as a go criterion) do not change them. */
+static void unset_plan_variables(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  char line[4096];
+  while (fgets(line, sizeof line, f)) {
+    for (char *p = strstr(line, "${"); p; p = strstr(p + 2, "${")) {
+      char name[128];
+      size_t n = 0;
+      for (const char *q = p + 2;
+           n + 1 < sizeof name && ((*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '_'); q++)
+        name[n++] = *q;
+      name[n] = '\0';
+      if (n) unsetenv(name);
+    }
+  }
+  fclose(f);
+}
+
 int main(void) {
   bin = getenv("GONOGO_BIN");
   const char *src = getenv("GONOGO_SOURCE_DIR");
@@ -157,6 +178,7 @@ int main(void) {
   }
   snprintf(example, sizeof example, "%s/examples/athlete-ally/plan.yaml", src);
   snprintf(broken, sizeof broken, "%s/tests/unit/plans/broken.yaml", src);
+  unset_plan_variables(example);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_validate_example),   cmocka_unit_test(test_validate_broken),
       cmocka_unit_test(test_show_phase2_facts),  cmocka_unit_test(test_show_json),
