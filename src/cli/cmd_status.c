@@ -115,6 +115,61 @@ static json_t *attestations_json(const plan *p, const plan_phase *ph, const jour
   return arr;
 }
 
+/* The validation checkpoints that follow phase ph: each one's latest result since the phase
+ * completed (journaled by `watch`), or when it is due. */
+static json_t *checkpoints_json(const plan *p, const plan_phase *ph, const journal_phase_info *pi, journal *j,
+                                gg_error *err, bool *ok) {
+  json_t *arr = json_array();
+  journal_event *evs = NULL;
+  size_t n = 0;
+  if (j && pi->completed_at > 0) {
+    journal_filter f = journal_filter_all();
+    f.any_phase = false;
+    f.phase = ph->id;
+    f.kind = "checkpoint";
+    f.since = pi->completed_at;
+    if (journal_events(j, &f, &evs, &n, err) != GG_OK) {
+      *ok = false;
+      return arr;
+    }
+  }
+  for (size_t c = 0; c < p->nvalidation; c++) {
+    const plan_checkpoint *cp = &p->validation[c];
+    bool applies = cp->nphases == 0;
+    for (size_t k = 0; k < cp->nphases && !applies; k++) applies = strcmp(cp->phases[k], ph->id) == 0;
+    if (!applies) continue;
+    json_t *o = json_object();
+    set_str(o, "checkpoint", cp->name);
+    const char *result = NULL;
+    double at = 0;
+    for (size_t i = 0; i < n; i++) {
+      json_t *ct = journal_event_content(&evs[i]);
+      const char *name = ct ? json_string_value(json_object_get(ct, "checkpoint")) : NULL;
+      if (name && strcmp(name, cp->name) == 0) {
+        const char *r = json_string_value(json_object_get(ct, "result"));
+        result = r && strcmp(r, "PASS") == 0   ? "PASS"
+                 : r && strcmp(r, "FAIL") == 0 ? "FAIL"
+                 : r                           ? "ERROR"
+                                               : NULL;
+        at = evs[i].time;
+      }
+      json_decref(ct);
+    }
+    if (result) {
+      set_str(o, "result", result);
+      set_time(o, "at", at);
+    } else if (pi->state == JOURNAL_STATE_COMPLETED) {
+      set_str(o, "result", "due");
+      set_time(o, "due", pi->completed_at + cp->at);
+    } else {
+      set_str(o, "result", "after completion");
+    }
+    json_array_append_new(arr, o);
+  }
+  journal_events_free(evs, n);
+  return arr;
+}
+
 static const char *state_key(journal_phase_state s) {
   return journal_phase_state_name(s);
 }
@@ -257,6 +312,7 @@ static json_t *gather(const plan *p, const char *plan_path, journal *j) {
     json_object_set_new(o, "attestations",
                         attestations_json(p, ph, att, natt, &amiss, &miss_att[i], &latest[i]));
     journal_signoffs_free(apr, napr);
+    json_object_set_new(o, "checkpoints", checkpoints_json(p, ph, pi, j, &err, &ok));
     json_array_append_new(phases, o);
   }
   journal_signoffs_free(att, natt);
@@ -352,6 +408,18 @@ static void render(json_t *doc, FILE *out) {
         fprintf(out, "\n");
       }
     }
+    size_t m;
+    json_t *c;
+    json_array_foreach(json_object_get(ph, "checkpoints"), m, c) {
+      const char *r = jstr(c, "result");
+      const char *col = strcmp(r, "PASS") == 0                              ? green
+                        : strcmp(r, "FAIL") == 0 || strcmp(r, "ERROR") == 0 ? red
+                                                                            : "";
+      fprintf(out, "  %-13s %s: %s%s%s", m == 0 ? "checkpoints" : "", jstr(c, "checkpoint"), col, r, off);
+      if (json_object_get(c, "at")) fprintf(out, " at %s", jstr(c, "at"));
+      if (json_object_get(c, "due")) fprintf(out, " %s", jstr(c, "due"));
+      fprintf(out, "\n");
+    }
   }
   fprintf(out, "\n%snext:%s %s\n", bold, off, jstr(doc, "next"));
 }
@@ -362,7 +430,7 @@ int cmd_status(int argc, char **argv) {
   if (rc >= 0) return rc;
   plan *p = NULL;
   journal *j = NULL;
-  rc = jcli_load_plan(args.args[0], &p);
+  rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
   rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_READONLY, true, &j);
   if (rc >= 0) goto out;

@@ -53,7 +53,9 @@ static const char PLAN[] =
     "  - id: 3\n"
     "    name: Delete the legacy stream\n"
     "    actions:\n"
-    "      - wait: 1s\n";
+    "      - wait: 1s\n"
+    "validation:\n"
+    "  - { at: 5m, name: Immediate, phases: [0], expect: [ { name: ok, expect: \"1 == 1\" } ] }\n";
 
 static void write_plan(const char *extra) {
   FILE *f = fopen(plan_path, "w");
@@ -237,6 +239,16 @@ static void test_status_each_phase_state(void **state) {
                       "error rate > 50% for 5m");
   assert_string_equal(json_string_value(json_object_get(phase_of(doc, "3"), "state")), "not started");
   assert_true(json_is_true(json_object_get(json_object_get(doc, "chain"), "ok")));
+  /* The checkpoint after phase 0: due until `watch` journals its result. */
+  json_t *cp = json_array_get(json_object_get(phase_of(doc, "0"), "checkpoints"), 0);
+  assert_string_equal(json_string_value(json_object_get(cp, "checkpoint")), "Immediate");
+  assert_string_equal(json_string_value(json_object_get(cp, "result")), "due");
+  assert_non_null(json_object_get(cp, "due"));
+  json_decref(doc);
+  append(j, JOURNAL_CHECKPOINT, "0", "{\"checkpoint\":\"Immediate\",\"result\":\"PASS\"}");
+  doc = status_json();
+  cp = json_array_get(json_object_get(phase_of(doc, "0"), "checkpoints"), 0);
+  assert_string_equal(json_string_value(json_object_get(cp, "result")), "PASS");
   assert_non_null(
       strstr(json_string_value(json_object_get(doc, "next")), "--phase 1 --item on-call-available"));
   json_decref(doc);
