@@ -289,6 +289,7 @@ gg_status journal_open(const char *path, int flags, journal **out, gg_error *err
     if (s != GG_OK) return s;
   }
   journal *j = calloc(1, sizeof *j);
+  if (j) j->samples_cap = JOURNAL_SAMPLES_MAX_ROWS;
   if (!j || !(j->path = strdup(path))) {
     free(j);
     return gg_error_set(err, GG_ERR_NOMEM, "out of memory");

@@ -344,6 +344,11 @@ gg_status journal_series_attested(journal *j, const char *item, double now, doub
 /* ---- samples (series history; outside the chain) ---------------------------------------------- */
 
 #define JOURNAL_DEFAULT_RETENTION (30.0 * 86400.0)
+/* At most this many sample rows are kept (about 300 MB), the oldest pruned first, so a long
+ * watch with many series cannot fill the disk whatever the retention says. */
+#ifndef JOURNAL_SAMPLES_MAX_ROWS
+#define JOURNAL_SAMPLES_MAX_ROWS 2000000
+#endif
 
 typedef struct {
   const char *name;   /* series name */
@@ -352,7 +357,8 @@ typedef struct {
   double value;
 } journal_sample;
 
-/* Write n samples in one transaction, then delete samples older than now - retention.
+/* Write n samples in one transaction, then delete samples older than now - retention and the
+ * oldest beyond JOURNAL_SAMPLES_MAX_ROWS.
  * GG_ERR_INVALID for a labels text that is not a JSON object. */
 gg_status journal_samples_add(journal *j, const journal_sample *s, size_t n, gg_error *err) GG_WUR;
 
@@ -370,6 +376,8 @@ void journal_sample_rows_free(journal_sample_row *rows, size_t n);
 
 /* Retention in seconds (stored in the file; default JOURNAL_DEFAULT_RETENTION). */
 gg_status journal_set_retention(journal *j, double seconds, gg_error *err) GG_WUR;
+/* The row cap this handle applies when it adds samples (<= 0: JOURNAL_SAMPLES_MAX_ROWS). */
+void journal_set_samples_cap(journal *j, long long rows);
 double journal_retention(journal *j);
 
 /* ---- the lease lock ---------------------------------------------------------------------------- */

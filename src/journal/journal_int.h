@@ -14,7 +14,8 @@ struct journal {
   int version;
   bool readonly;
   bool lease_held;
-  char lease_token[33]; /* random, identifies this handle's lease */
+  char lease_token[33];  /* random, identifies this handle's lease */
+  long long samples_cap; /* rows of samples kept at most (JOURNAL_SAMPLES_MAX_ROWS unless set) */
 };
 
 /* Record a SQLite failure as GG_ERR_SQLITE: "journal 'PATH': WHAT: sqlite's message". */

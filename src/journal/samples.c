@@ -24,6 +24,10 @@ double journal_retention(journal *j) {
   return r;
 }
 
+void journal_set_samples_cap(journal *j, long long rows) {
+  j->samples_cap = rows > 0 ? rows : JOURNAL_SAMPLES_MAX_ROWS;
+}
+
 gg_status journal_set_retention(journal *j, double seconds, gg_error *err) {
   gg_status s = journal_need_writable(j, "set retention", err);
   if (s != GG_OK) return s;
@@ -88,6 +92,17 @@ gg_status journal_samples_add(journal *j, const journal_sample *samples, size_t 
   sqlite3_bind_double(st, 1, gg_clock_now() - retention);
   if (sqlite3_step(st) != SQLITE_DONE) {
     s = journal_sql_fail(j, err, "prune samples");
+    goto out;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  /* And never more than the row cap, whatever the retention: the oldest go first (rowids grow
+   * with every insert, so this is a range delete on the primary key). */
+  s = journal_prepare(j, "DELETE FROM samples WHERE rowid <= (SELECT max(rowid) FROM samples) - ?", &st, err);
+  if (s != GG_OK) goto out;
+  sqlite3_bind_int64(st, 1, j->samples_cap);
+  if (sqlite3_step(st) != SQLITE_DONE) {
+    s = journal_sql_fail(j, err, "cap samples");
     goto out;
   }
   sqlite3_finalize(st);

@@ -634,6 +634,17 @@ static void test_samples_retention(void **state) {
   journal_sample_rows_free(r, n);
   journal_sample bad = {"x", "[1]", 1, 1};
   assert_int_equal(journal_samples_add(j, &bad, 1, &err), GG_ERR_INVALID);
+
+  /* The row cap keeps the newest rows, whatever the retention. */
+  journal_set_samples_cap(j, 10);
+  for (int i = 0; i < 25; i++) {
+    journal_sample one = {"cap.test", "{}", 1800000000.0 - 25 + i, (double)i};
+    assert_int_equal(journal_samples_add(j, &one, 1, &err), GG_OK);
+  }
+  assert_int_equal(journal_samples_query(j, "cap.test", 0, 2e9, &r, &n, &err), GG_OK);
+  assert_true(n <= 10 && n >= 7); /* other series share the cap */
+  assert_true(r[n - 1].value == 24);
+  journal_sample_rows_free(r, n);
   journal_close(j);
 }
 
