@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/envconf.h"
 #include "base/units.h"
 #include "ingest/ingest.h"
 
@@ -31,34 +32,6 @@ const char ingest_usage[] =
     "  INGEST_THREADS           HTTP worker threads (default 2)\n"
     "  INGEST_LOG_LEVEL         debug|info|warn|error (default info)\n"
     "A bad value stops the service with exit status 2.\n";
-
-static const char *env_or(const char *name, const char *def) {
-  const char *v = getenv(name);
-  return v && *v ? v : def;
-}
-
-static gg_status env_duration(const char *name, const char *def, double min, double max, double *out,
-                              gg_error *err) {
-  const char *v = env_or(name, def);
-  if (gg_parse_duration(v, 0, out, err) != GG_OK) return gg_error_prefix(err, "%s: ", name);
-  if (*out < min || *out > max)
-    return gg_error_set(err, GG_ERR_INVALID, "%s: '%s' is out of range (%gs to %gs)", name, v, min, max);
-  return GG_OK;
-}
-
-static gg_status env_count(const char *name, const char *def, long long min, long long max, long long *out,
-                           gg_error *err) {
-  const char *v = env_or(name, def);
-  char *end;
-  errno = 0;
-  long long n = strtoll(v, &end, 10);
-  if (end == v || *end || errno)
-    return gg_error_set(err, GG_ERR_INVALID, "%s: '%s' is not a whole number", name, v);
-  if (n < min || n > max)
-    return gg_error_set(err, GG_ERR_INVALID, "%s: '%s' is out of range (%lld to %lld)", name, v, min, max);
-  *out = n;
-  return GG_OK;
-}
 
 static gg_status read_secret(const char *path, ingest_config *cfg, gg_error *err) {
   FILE *f = fopen(path, "rb");
@@ -87,8 +60,8 @@ static gg_status read_secret(const char *path, ingest_config *cfg, gg_error *err
 gg_status ingest_config_load(ingest_config *cfg, gg_error *err) {
   memset(cfg, 0, sizeof *cfg);
   gg_status st;
-  cfg->nats_url = strdup(env_or("NATS_URL", "nats://127.0.0.1:4222"));
-  cfg->listen = strdup(env_or("INGEST_LISTEN", "127.0.0.1:8081"));
+  cfg->nats_url = strdup(gg_env_or("NATS_URL", "nats://127.0.0.1:4222"));
+  cfg->listen = strdup(gg_env_or("INGEST_LISTEN", "127.0.0.1:8081"));
   if (!cfg->nats_url || !cfg->listen) {
     st = gg_error_set(err, GG_ERR_NOMEM, "configuration: out of memory");
     goto fail;
@@ -102,7 +75,7 @@ gg_status ingest_config_load(ingest_config *cfg, gg_error *err) {
     goto fail;
   }
   double bytes;
-  const char *mb = env_or("INGEST_MAX_BODY", "64KiB");
+  const char *mb = gg_env_or("INGEST_MAX_BODY", "64KiB");
   if (gg_parse_size(mb, &bytes, err) != GG_OK) {
     st = gg_error_prefix(err, "INGEST_MAX_BODY: ");
     goto fail;
@@ -112,18 +85,15 @@ gg_status ingest_config_load(ingest_config *cfg, gg_error *err) {
     goto fail;
   }
   cfg->max_body = (size_t)bytes;
-  if ((st = env_duration("INGEST_PUBLISH_BUDGET", "5s", 0, 600, &cfg->publish_budget, err)) != GG_OK ||
-      (st = env_duration("INGEST_PUBLISH_TIMEOUT", "2s", 0.01, 60, &cfg->publish_timeout, err)) != GG_OK)
+  if ((st = gg_env_duration("INGEST_PUBLISH_BUDGET", "5s", 0, 600, &cfg->publish_budget, err)) != GG_OK ||
+      (st = gg_env_duration("INGEST_PUBLISH_TIMEOUT", "2s", 0.01, 60, &cfg->publish_timeout, err)) != GG_OK)
     goto fail;
   long long n;
-  if ((st = env_count("INGEST_MAX_INFLIGHT", "10000", 1, 1000000, &n, err)) != GG_OK) goto fail;
+  if ((st = gg_env_count("INGEST_MAX_INFLIGHT", "10000", 1, 1000000, &n, err)) != GG_OK) goto fail;
   cfg->max_inflight = (size_t)n;
-  if ((st = env_count("INGEST_THREADS", "2", 1, 64, &n, err)) != GG_OK) goto fail;
+  if ((st = gg_env_count("INGEST_THREADS", "2", 1, 64, &n, err)) != GG_OK) goto fail;
   cfg->threads = (unsigned)n;
-  if (gg_log_parse_level(env_or("INGEST_LOG_LEVEL", "info"), &cfg->log_level, err) != GG_OK) {
-    st = gg_error_prefix(err, "INGEST_LOG_LEVEL: ");
-    goto fail;
-  }
+  if ((st = gg_env_log_level("INGEST_LOG_LEVEL", "info", &cfg->log_level, err)) != GG_OK) goto fail;
   const char *secret = getenv("INGEST_HMAC_SECRET_FILE");
   if (secret && *secret && (st = read_secret(secret, cfg, err)) != GG_OK) goto fail;
   return GG_OK;

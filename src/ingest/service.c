@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/payload.h"
+#include "base/service.h"
 #include "ingest/ingest.h"
 
 #define PENDING_BUCKETS 8192u
@@ -401,15 +402,7 @@ static void on_health(gg_httpd_req *req, void *closure) {
 static void on_metrics(gg_httpd_req *req, void *closure) {
   ingest *svc = closure;
   gg_metrics_set(svc->s_connected, natsConnection_Status(svc->nc) == NATS_CONN_STATUS_CONNECTED ? 1 : 0);
-  gg_buf b;
-  gg_buf_init(&b, GG_BUF_METRICS_PAGE_MAX);
-  if (gg_metrics_render(svc->metrics, &b) != GG_OK) {
-    gg_buf_release(&b);
-    gg_httpd_respond_json(req, 500, "{\"error\":\"metrics page too large\"}");
-    return;
-  }
-  gg_httpd_respond(req, 200, GG_METRICS_CONTENT_TYPE, b.data, b.len, NULL);
-  gg_buf_release(&b);
+  gg_service_respond_metrics(req, svc->metrics);
 }
 
 /* nats.c runs connection callbacks on its own thread, possibly after the service is freed:

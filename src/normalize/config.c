@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/units.h"
+#include "base/envconf.h"
 #include "normalize/normalize.h"
 
 #define NORMALIZE_BINDINGS_MAX 16
@@ -28,11 +28,6 @@ const char normalize_usage[] =
     "  NORMALIZE_DLQ_PREFIX  subject prefix for poison messages (default dlq)\n"
     "  NORMALIZE_LOG_LEVEL   debug|info|warn|error (default info)\n"
     "A bad value stops the service with exit status 2.\n";
-
-static const char *env_or(const char *name, const char *def) {
-  const char *v = getenv(name);
-  return v && *v ? v : def;
-}
 
 void normalize_bindings_free(normalize_binding_spec *b, size_t n) {
   for (size_t i = 0; b && i < n; i++) {
@@ -101,15 +96,6 @@ fail:
   return st;
 }
 
-static gg_status env_duration(const char *name, const char *def, double min, double max, double *out,
-                              gg_error *err) {
-  const char *v = env_or(name, def);
-  if (gg_parse_duration(v, 0, out, err) != GG_OK) return gg_error_prefix(err, "%s: ", name);
-  if (*out < min || *out > max)
-    return gg_error_set(err, GG_ERR_INVALID, "%s: '%s' is out of range (%gs to %gs)", name, v, min, max);
-  return GG_OK;
-}
-
 gg_status normalize_config_load(normalize_config *cfg, gg_error *err) {
   memset(cfg, 0, sizeof *cfg);
   gg_status st;
@@ -117,9 +103,9 @@ gg_status normalize_config_load(normalize_config *cfg, gg_error *err) {
   if (!pg || !*pg)
     return gg_error_set(err, GG_ERR_INVALID, "PG_URL: required (e.g. postgresql://user@host/db)");
   cfg->pg_url = strdup(pg);
-  cfg->nats_url = strdup(env_or("NATS_URL", "nats://127.0.0.1:4222"));
-  cfg->listen = strdup(env_or("NORMALIZE_LISTEN", "127.0.0.1:8082"));
-  cfg->dlq_prefix = strdup(env_or("NORMALIZE_DLQ_PREFIX", "dlq"));
+  cfg->nats_url = strdup(gg_env_or("NATS_URL", "nats://127.0.0.1:4222"));
+  cfg->listen = strdup(gg_env_or("NORMALIZE_LISTEN", "127.0.0.1:8082"));
+  cfg->dlq_prefix = strdup(gg_env_or("NORMALIZE_DLQ_PREFIX", "dlq"));
   if (!cfg->pg_url || !cfg->nats_url || !cfg->listen || !cfg->dlq_prefix) {
     st = gg_error_set(err, GG_ERR_NOMEM, "configuration: out of memory");
     goto fail;
@@ -144,14 +130,14 @@ gg_status normalize_config_load(normalize_config *cfg, gg_error *err) {
     goto fail;
   }
   if ((st = normalize_parse_bindings(
-           env_or("NORMALIZE_BINDINGS",
-                  /* HRV readings and the vendors' documents, each on the hot stream first and
-                   * on the legacy stream while it still carries them. */
-                  "AA_CORE_HOT:normalize-hrv-durable,ATHLETE_ALLY_EVENTS:normalize-hrv-durable,"
-                  "AA_VENDOR_HOT:normalize-oura,ATHLETE_ALLY_EVENTS:normalize-oura"),
+           gg_env_or("NORMALIZE_BINDINGS",
+                     /* HRV readings and the vendors' documents, each on the hot stream first and
+                      * on the legacy stream while it still carries them. */
+                     "AA_CORE_HOT:normalize-hrv-durable,ATHLETE_ALLY_EVENTS:normalize-hrv-durable,"
+                     "AA_VENDOR_HOT:normalize-oura,ATHLETE_ALLY_EVENTS:normalize-oura"),
            &cfg->bindings, &cfg->nbindings, err)) != GG_OK)
     goto fail;
-  const char *bv = env_or("NORMALIZE_BATCH", "500");
+  const char *bv = gg_env_or("NORMALIZE_BATCH", "500");
   char *end;
   errno = 0;
   long long batch = strtoll(bv, &end, 10);
@@ -161,13 +147,10 @@ gg_status normalize_config_load(normalize_config *cfg, gg_error *err) {
     goto fail;
   }
   cfg->batch = (int)batch;
-  if ((st = env_duration("NORMALIZE_FETCH_WAIT", "500ms", 0.01, 30, &cfg->fetch_wait, err)) != GG_OK ||
-      (st = env_duration("NORMALIZE_RECHECK", "2s", 0.1, 300, &cfg->recheck, err)) != GG_OK)
+  if ((st = gg_env_duration("NORMALIZE_FETCH_WAIT", "500ms", 0.01, 30, &cfg->fetch_wait, err)) != GG_OK ||
+      (st = gg_env_duration("NORMALIZE_RECHECK", "2s", 0.1, 300, &cfg->recheck, err)) != GG_OK)
     goto fail;
-  if (gg_log_parse_level(env_or("NORMALIZE_LOG_LEVEL", "info"), &cfg->log_level, err) != GG_OK) {
-    st = gg_error_prefix(err, "NORMALIZE_LOG_LEVEL: ");
-    goto fail;
-  }
+  if ((st = gg_env_log_level("NORMALIZE_LOG_LEVEL", "info", &cfg->log_level, err)) != GG_OK) goto fail;
   return GG_OK;
 fail:
   normalize_config_release(cfg);

@@ -1,49 +1,38 @@
-/* normalize-service: argument handling and signals; the work is in gg_normalize. */
+/* normalize-service: a thin main; the work is in gg_normalize, the run loop in base/service. */
 #include <nats/nats.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
 
-#include "base/log.h"
+#include "base/service.h"
 #include "normalize/normalize.h"
 
-int main(int argc, char **argv) {
-  if (argc > 1) {
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-      fputs(normalize_usage, stdout);
-      return 0;
-    }
-    fprintf(stderr, "normalize-service: unknown argument '%s'\n%s", argv[1], normalize_usage);
-    return 2;
-  }
-  /* Block the stop signals in every thread; main waits for them with sigwait. */
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, NULL);
-  signal(SIGPIPE, SIG_IGN);
+static gg_status config_load(void *cfg, gg_log_level *level, gg_error *err) {
+  normalize_config *c = cfg;
+  gg_status st = normalize_config_load(c, err);
+  if (st == GG_OK) *level = c->log_level;
+  return st;
+}
 
-  gg_error err;
-  gg_error_clear(&err);
-  normalize_config cfg;
-  if (normalize_config_load(&cfg, &err) != GG_OK) {
-    fprintf(stderr, "normalize-service: %s\n", gg_error_message(&err));
-    return 2;
-  }
-  gg_log_set_level(cfg.log_level);
-  normalize *svc = NULL;
-  if (normalize_start(&cfg, &svc, &err) != GG_OK) {
-    gg_log_error("cannot start", "err=\"%s\"", gg_error_message(&err));
-    normalize_config_release(&cfg);
-    return 1;
-  }
-  int sig = 0;
-  sigwait(&stop, &sig);
-  gg_info("stopping", "signal=%d", sig);
+static void config_release(void *cfg) {
+  normalize_config_release(cfg);
+}
+
+static gg_status start(const void *cfg, void **svc, gg_error *err) {
+  normalize *s = NULL;
+  gg_status st = normalize_start(cfg, &s, err);
+  *svc = s;
+  return st;
+}
+
+static void stop(void *svc) {
   normalize_stop(svc);
-  normalize_config_release(&cfg);
+}
+
+static void shutdown_nats(void) {
   nats_Close();
-  gg_info("stopped", "%s", "");
-  return 0;
+}
+
+int main(int argc, char **argv) {
+  static const gg_service_def def = {
+      "normalize-service", normalize_usage, config_load, config_release, start, stop, shutdown_nats};
+  normalize_config cfg;
+  return gg_service_main(argc, argv, &def, &cfg);
 }

@@ -25,6 +25,7 @@
 #include "base/httpd.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/service.h"
 #include "normalize/normalize.h"
 
 #define DB_RETRY_INTERVAL 1.0  /* seconds between reconnection attempts */
@@ -595,15 +596,7 @@ static void on_health(gg_httpd_req *req, void *closure) {
 
 static void on_metrics(gg_httpd_req *req, void *closure) {
   normalize *svc = closure;
-  gg_buf b;
-  gg_buf_init(&b, GG_BUF_METRICS_PAGE_MAX);
-  if (gg_metrics_render(svc->metrics, &b) != GG_OK) {
-    gg_buf_release(&b);
-    gg_httpd_respond_json(req, 500, "{\"error\":\"metrics page too large\"}");
-    return;
-  }
-  gg_httpd_respond(req, 200, GG_METRICS_CONTENT_TYPE, b.data, b.len, NULL);
-  gg_buf_release(&b);
+  gg_service_respond_metrics(req, svc->metrics);
 }
 
 /* ---- lifecycle ----------------------------------------------------------------- */

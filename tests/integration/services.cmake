@@ -1,7 +1,7 @@
 # Integration tests: the reference pipeline (ingest-service, normalize-service) on the sandbox.
 add_library(gg_svc_fixture STATIC svc_fixture.c)
 target_include_directories(gg_svc_fixture PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(gg_svc_fixture PUBLIC PkgConfig::NATS PkgConfig::PQ PkgConfig::CURL PkgConfig::CMOCKA)
+target_link_libraries(gg_svc_fixture PUBLIC PkgConfig::NATS PkgConfig::PQ PkgConfig::CURL PkgConfig::CMOCKA Threads::Threads)
 
 foreach(t test_pipeline test_pipeline_pg test_pipeline_cutover test_pipeline_faults)
   gg_integration_test(${t} SOURCES ${t}.c LIBS gg_svc_fixture gg_ingest Threads::Threads)

@@ -378,3 +378,63 @@ bool fx_wait_until(bool (*cond)(void *), void *arg, double seconds) {
     usleep(50 * 1000);
   }
 }
+
+static void *load_post(void *arg) {
+  fx_load_thread *t = arg;
+  fx_load *l = t->load;
+  for (long n = 0; atomic_load(&l->posting) && (l->max_posts == 0 || n < l->max_posts); n++) {
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"event_id\":\"%s%ld-%ld\",\"athlete_id\":\"ath%ld\",\"measured_at\":\"2026-11-28T07:00:00Z\","
+             "\"rmssd_ms\":%ld,\"source\":\"it\"}",
+             l->prefix, t->id, n, n % 5, 20 + n % 50);
+    long st = fx_http("POST", l->url, "application/json", body, strlen(body), NULL, NULL);
+    if (st == 202)
+      atomic_fetch_add(&l->accepted, 1);
+    else
+      atomic_fetch_add(&l->refused, 1);
+    if (l->pause_us) usleep(l->pause_us);
+  }
+  return NULL;
+}
+
+void fx_load_start(fx_load *load, const fx_service *ingest, const char *prefix, int threads,
+                   unsigned pause_us, long max_posts) {
+  assert_true(threads >= 1 && threads <= FX_LOAD_THREADS_MAX);
+  snprintf(load->url, sizeof load->url, "%s/v1/hrv", ingest->base);
+  snprintf(load->prefix, sizeof load->prefix, "%s", prefix);
+  load->nthreads = 0;
+  load->pause_us = pause_us;
+  load->max_posts = max_posts;
+  atomic_store(&load->accepted, 0);
+  atomic_store(&load->refused, 0);
+  atomic_store(&load->posting, true);
+  for (int i = 0; i < threads; i++) {
+    load->args[i] = (fx_load_thread){load, i};
+    if (pthread_create(&load->threads[i], NULL, load_post, &load->args[i]) != 0) {
+      fx_load_stop(load);
+      fail_msg("cannot start poster thread %d", i);
+    }
+    load->nthreads++;
+  }
+}
+
+void fx_load_stop(fx_load *load) {
+  atomic_store(&load->posting, false);
+  for (int i = 0; i < load->nthreads; i++) pthread_join(load->threads[i], NULL);
+  load->nthreads = 0;
+}
+
+long long fx_load_rows(fx_load *load) {
+  return fx_pg_scalar("SELECT count(*) FROM hrv_data WHERE msg_id LIKE '%s%%'", load->prefix);
+}
+
+static bool load_all_stored(void *arg) {
+  fx_load *load = arg;
+  return fx_load_rows(load) == atomic_load(&load->accepted);
+}
+
+void fx_load_expect_all_stored(fx_load *load, double seconds) {
+  if (!fx_wait_until(load_all_stored, load, seconds))
+    fail_msg("rows %lld, accepted %ld", fx_load_rows(load), atomic_load(&load->accepted));
+}

@@ -12,6 +12,8 @@
 #define SVC_FIXTURE_H
 
 #include <nats/nats.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,5 +79,40 @@ bool fx_sandbox_try(const char *verb, const char *arg);
 bool fx_wait_until(bool (*cond)(void *), void *arg, double seconds);
 
 double fx_now(void);
+
+/* Load: threads that post HRV readings to ingest-service's POST /v1/hrv until stopped, for
+ * the tests that break something while clients keep posting. Event ids are
+ * "<prefix><thread>-<n>", so the rows a load produced are counted by prefix. The struct
+ * lives in the test (static storage); fields are read-only for it. */
+#define FX_LOAD_THREADS_MAX 8
+typedef struct fx_load fx_load;
+typedef struct {
+  fx_load *load;
+  long id;
+} fx_load_thread;
+struct fx_load {
+  char url[128];   /* "<ingest base>/v1/hrv" */
+  char prefix[32]; /* of every event id */
+  int nthreads;
+  unsigned pause_us; /* between two posts of a thread */
+  long max_posts;    /* per thread; 0: until stopped */
+  atomic_bool posting;
+  atomic_long accepted; /* answered 202 */
+  atomic_long refused;  /* answered anything else, or not at all */
+  pthread_t threads[FX_LOAD_THREADS_MAX];
+  fx_load_thread args[FX_LOAD_THREADS_MAX];
+};
+
+/* Start `threads` posters (1..FX_LOAD_THREADS_MAX) against ingest (borrowed for the
+ * call); fails the test if one cannot start. */
+void fx_load_start(fx_load *load, const fx_service *ingest, const char *prefix, int threads,
+                   unsigned pause_us, long max_posts);
+/* Tell the posters to stop and join them. */
+void fx_load_stop(fx_load *load);
+/* Rows in hrv_data whose msg_id starts with the load's prefix (-1 on error). */
+long long fx_load_rows(fx_load *load);
+/* Wait up to `seconds` until hrv_data holds exactly one row per accepted post; fails the
+ * test with both counts otherwise. */
+void fx_load_expect_all_stored(fx_load *load, double seconds);
 
 #endif

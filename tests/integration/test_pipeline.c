@@ -385,6 +385,10 @@ static void test_bad_configuration_stops_with_exit_2(void **state) {
               "NORMALIZE_BATCH");
   expect_exit(INGEST_BIN, "--help", NULL, 0, "INGEST_HMAC_SECRET_FILE");
   expect_exit(NORMALIZE_BIN, "--help", NULL, 0, "NORMALIZE_BINDINGS");
+  expect_exit(INGEST_BIN, "--bogus", NULL, 2, "ingest-service: unknown argument '--bogus'");
+  expect_exit(NORMALIZE_BIN, "-x", NULL, 2, "normalize-service: unknown argument '-x'");
+  expect_exit(INGEST_BIN, NULL, (const char *const[]){"INGEST_THREADS=two", NULL}, 2,
+              "ingest-service: INGEST_THREADS: 'two' is not a whole number");
 }
 
 int main(void) {

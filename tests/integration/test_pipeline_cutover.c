@@ -27,8 +27,7 @@
 
 static char old_stream[64], new_stream[64], prefix[32];
 static fx_service ingest_svc, normalize_svc;
-static atomic_bool posting;
-static atomic_long accepted, refused;
+static fx_load load;
 
 static int setup(void **state) {
   fx_init();
@@ -58,30 +57,6 @@ static int teardown(void **state) {
   return a == 0 && b == 0 ? 0 : -1;
 }
 
-static void *poster(void *arg) {
-  long id = (long)(intptr_t)arg;
-  char url[128];
-  snprintf(url, sizeof url, "%s/v1/hrv", ingest_svc.base);
-  for (long n = 0; atomic_load(&posting); n++) {
-    char body[256];
-    snprintf(body, sizeof body,
-             "{\"event_id\":\"%s%ld-%ld\",\"athlete_id\":\"ath%ld\",\"measured_at\":\"2026-11-28T07:00:00Z\","
-             "\"rmssd_ms\":%ld,\"source\":\"it\"}",
-             prefix, id, n, n % 5, 20 + n % 50);
-    long st = fx_http("POST", url, "application/json", body, strlen(body), NULL, NULL);
-    if (st == 202)
-      atomic_fetch_add(&accepted, 1);
-    else
-      atomic_fetch_add(&refused, 1);
-  }
-  return NULL;
-}
-
-static bool all_rows_in(void *arg) {
-  return fx_pg_scalar("SELECT count(*) FROM hrv_data WHERE msg_id LIKE '%s%%'", prefix) ==
-         atomic_load(&accepted);
-}
-
 static bool binding_is(const char *stream, const char *want) {
   char url[128], *body = NULL, frag[160];
   snprintf(url, sizeof url, "%s/metrics", normalize_svc.base);
@@ -105,12 +80,9 @@ static bool old_drained(void *arg) {
 }
 
 static void test_cutover_while_posting(void **state) {
-  atomic_store(&posting, true);
-  pthread_t t[POSTERS];
-  for (long i = 0; i < POSTERS; i++)
-    assert_int_equal(pthread_create(&t[i], NULL, poster, (void *)(intptr_t)i), 0);
+  fx_load_start(&load, &ingest_svc, prefix, POSTERS, 0, 0);
   sleep(1);
-  long before = atomic_load(&accepted);
+  long before = atomic_load(&load.accepted);
   /* The cutover: two stream updates back to back. */
   double t0 = fx_now();
   natsStatus s1 = fx_stream_set_subjects(old_stream, (const char *const[]){old_stream}, 1);
@@ -121,21 +93,18 @@ static void test_cutover_while_posting(void **state) {
   double gap = fx_now() - t0;
   fx_consumer_create(new_stream, "hrv", "core.hrv.>");
   sleep(2);
-  atomic_store(&posting, false);
-  for (int i = 0; i < POSTERS; i++) pthread_join(t[i], NULL);
+  fx_load_stop(&load);
   assert_int_equal(s1, NATS_OK);
   assert_int_equal(s2, NATS_OK);
   assert_true(before > 0);
   assert_true(fx_stream_messages(new_stream) > 0); /* posts after the cutover went to the new stream */
-  assert_int_equal(atomic_load(&refused), 0);      /* the gap was bridged: every request got its 202 */
+  assert_int_equal(atomic_load(&load.refused), 0); /* the gap was bridged: every request got its 202 */
   assert_true(fx_wait_until(new_bound, NULL, 10));
   assert_true(fx_wait_until(old_drained, NULL, 30));
-  if (!fx_wait_until(all_rows_in, NULL, 30))
-    fail_msg("rows %lld, accepted %ld",
-             fx_pg_scalar("SELECT count(*) FROM hrv_data WHERE msg_id LIKE '%s%%'", prefix),
-             atomic_load(&accepted));
+  fx_load_expect_all_stored(&load, 30);
   /* Exactly once: the ids are the primary key, and both streams together hold each once. */
-  assert_int_equal(fx_stream_messages(old_stream) + fx_stream_messages(new_stream), atomic_load(&accepted));
+  assert_int_equal(fx_stream_messages(old_stream) + fx_stream_messages(new_stream),
+                   atomic_load(&load.accepted));
   /* Delete the old stream: normalize lets go of that binding and keeps the new one. */
   fx_stream_delete(old_stream);
   assert_true(fx_wait_until(old_released, NULL, 10));
@@ -146,8 +115,8 @@ static void test_cutover_while_posting(void **state) {
   const char *retries = strstr(metrics, "ingest_publish_retries_total{reason=\"no_responders\"}");
   assert_non_null(retries);
   assert_true(strtod(retries + strlen("ingest_publish_retries_total{reason=\"no_responders\"}"), NULL) > 0);
-  print_message("accepted %ld (%ld before the cutover), gap %.1f ms, %.60s\n", atomic_load(&accepted), before,
-                gap * 1000, retries);
+  print_message("accepted %ld (%ld before the cutover), gap %.1f ms, %.60s\n", atomic_load(&load.accepted),
+                before, gap * 1000, retries);
   free(metrics);
 }
 

@@ -5,7 +5,6 @@
  * leader, so an election has to happen): ingest retries through it, every request is
  * answered 202, and every 202 lands in hrv_data exactly once.
  */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -23,8 +22,7 @@
 
 static char core[64], prefix[32], killed[8];
 static fx_service ingest_svc, normalize_svc;
-static atomic_bool posting;
-static atomic_long accepted, refused;
+static fx_load load;
 
 static int setup(void **state) {
   fx_init();
@@ -108,31 +106,6 @@ static void test_missing_ack_is_retried_then_503(void **state) {
   print_message("no ack: 503 after %.2f s and %d attempts\n", took, attempts);
 }
 
-static void *poster(void *arg) {
-  long id = (long)(intptr_t)arg;
-  char url[128];
-  snprintf(url, sizeof url, "%s/v1/hrv", ingest_svc.base);
-  for (long n = 0; atomic_load(&posting); n++) {
-    char body[256];
-    snprintf(body, sizeof body,
-             "{\"event_id\":\"%s%ld-%ld\",\"athlete_id\":\"ath%ld\",\"measured_at\":\"2026-11-28T07:00:00Z\","
-             "\"rmssd_ms\":%ld,\"source\":\"it\"}",
-             prefix, id, n, n % 5, 20 + n % 50);
-    long st = fx_http("POST", url, "application/json", body, strlen(body), NULL, NULL);
-    if (st == 202)
-      atomic_fetch_add(&accepted, 1);
-    else
-      atomic_fetch_add(&refused, 1);
-    usleep(5000);
-  }
-  return NULL;
-}
-
-static bool all_rows_in(void *arg) {
-  return fx_pg_scalar("SELECT count(*) FROM hrv_data WHERE msg_id LIKE '%s%%'", prefix) ==
-         atomic_load(&accepted);
-}
-
 static void test_stream_leader_killed_while_posting(void **state) {
   jsStreamInfo *si = NULL;
   assert_int_equal(js_GetStreamInfo(&si, fx_js(), core, NULL, NULL), NATS_OK);
@@ -148,28 +121,21 @@ static void test_stream_leader_killed_while_posting(void **state) {
   snprintf(victim, sizeof victim, "%s", killed);
   killed[0] = '\0';
 
-  atomic_store(&posting, true);
-  pthread_t t[POSTERS];
-  for (long i = 0; i < POSTERS; i++)
-    assert_int_equal(pthread_create(&t[i], NULL, poster, (void *)(intptr_t)i), 0);
+  fx_load_start(&load, &ingest_svc, prefix, POSTERS, 5000, 0);
   sleep(1);
-  long before = atomic_load(&accepted);
+  long before = atomic_load(&load.accepted);
   fx_sandbox("kill-node", victim);
   snprintf(killed, sizeof killed, "%s", victim);
   sleep(4);
   fx_sandbox("start-node", victim);
   killed[0] = '\0';
   sleep(2);
-  atomic_store(&posting, false);
-  for (int i = 0; i < POSTERS; i++) pthread_join(t[i], NULL);
+  fx_load_stop(&load);
   assert_true(before > 0);
-  assert_int_equal(atomic_load(&refused), 0);
-  if (!fx_wait_until(all_rows_in, NULL, 60))
-    fail_msg("rows %lld, accepted %ld",
-             fx_pg_scalar("SELECT count(*) FROM hrv_data WHERE msg_id LIKE '%s%%'", prefix),
-             atomic_load(&accepted));
+  assert_int_equal(atomic_load(&load.refused), 0);
+  fx_load_expect_all_stored(&load, 60);
   print_message("leader n%s killed: accepted %ld (%ld before), all stored once\n", victim,
-                atomic_load(&accepted), before);
+                atomic_load(&load.accepted), before);
 }
 
 int main(void) {

@@ -4,7 +4,6 @@
  * deliveries, and once PostgreSQL is back every accepted reading is in hrv_data exactly
  * once.
  */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -22,9 +21,8 @@
 
 static char core[64], dlq[64], prefix[32];
 static fx_service ingest_svc, normalize_svc;
-static atomic_bool posting;
+static fx_load load;
 static bool pg_stopped;
-static atomic_long accepted, refused;
 
 static int setup(void **state) {
   fx_init();
@@ -53,27 +51,6 @@ static int teardown(void **state) {
   return a == 0 && b == 0 ? 0 : -1;
 }
 
-static void *poster(void *arg) {
-  long n = 0;
-  char url[128];
-  snprintf(url, sizeof url, "%s/v1/hrv", ingest_svc.base);
-  while (atomic_load(&posting) && n < MAX_POSTS) {
-    char body[256];
-    snprintf(body, sizeof body,
-             "{\"event_id\":\"%s%ld\",\"athlete_id\":\"ath%ld\",\"measured_at\":\"2026-11-28T07:00:00Z\","
-             "\"rmssd_ms\":%ld,\"source\":\"it\"}",
-             prefix, n, n % 7, 20 + n % 50);
-    long st = fx_http("POST", url, "application/json", body, strlen(body), NULL, NULL);
-    if (st == 202)
-      atomic_fetch_add(&accepted, 1);
-    else
-      atomic_fetch_add(&refused, 1);
-    n++;
-    usleep(2000);
-  }
-  return NULL;
-}
-
 static bool health_says_db_down(void *arg) {
   char url[128], *body = NULL;
   snprintf(url, sizeof url, "%s/health", normalize_svc.base);
@@ -89,35 +66,24 @@ static bool health_ok(void *arg) {
   return fx_http("GET", url, NULL, NULL, 0, NULL, NULL) == 200;
 }
 
-static bool all_rows_in(void *arg) {
-  return fx_pg_scalar("SELECT count(*) FROM hrv_data WHERE msg_id LIKE '%s%%'", prefix) ==
-         atomic_load(&accepted);
-}
-
 static void test_postgres_outage_under_load(void **state) {
-  atomic_store(&posting, true);
-  pthread_t t;
-  assert_int_equal(pthread_create(&t, NULL, poster, NULL), 0);
+  fx_load_start(&load, &ingest_svc, prefix, 1, 2000, MAX_POSTS);
   sleep(2);
-  assert_true(atomic_load(&accepted) > 0);
+  assert_true(atomic_load(&load.accepted) > 0);
   fx_sandbox("pg-stop", NULL);
   pg_stopped = true;
   bool went_down = fx_wait_until(health_says_db_down, NULL, 15);
-  long during_before = atomic_load(&accepted);
+  long during_before = atomic_load(&load.accepted);
   sleep(3); /* readings keep arriving while the database is away */
-  long during = atomic_load(&accepted) - during_before;
+  long during = atomic_load(&load.accepted) - during_before;
   fx_sandbox("pg-start", NULL);
   pg_stopped = false;
   sleep(1);
-  atomic_store(&posting, false);
-  pthread_join(t, NULL);
+  fx_load_stop(&load);
   assert_true(went_down);
   assert_true(during > 0); /* ingest kept accepting: JetStream held them */
-  assert_int_equal(atomic_load(&refused), 0);
-  if (!fx_wait_until(all_rows_in, NULL, 60))
-    fail_msg("rows %lld, accepted %ld",
-             fx_pg_scalar("SELECT count(*) FROM hrv_data WHERE msg_id LIKE '%s%%'", prefix),
-             atomic_load(&accepted));
+  assert_int_equal(atomic_load(&load.refused), 0);
+  fx_load_expect_all_stored(&load, 60);
   assert_true(fx_wait_until(health_ok, NULL, 15));
   /* No DLQ flood, nothing counted as an error, no delivery burnt. */
   assert_int_equal(fx_stream_messages(dlq), 0);
@@ -133,7 +99,7 @@ static void test_postgres_outage_under_load(void **state) {
   assert_int_equal(ci->NumRedelivered, 0);
   assert_int_equal(ci->NumPending + ci->NumAckPending, 0);
   jsConsumerInfo_Destroy(ci);
-  print_message("accepted %ld readings, %ld of them while PostgreSQL was down\n", atomic_load(&accepted),
+  print_message("accepted %ld readings, %ld of them while PostgreSQL was down\n", atomic_load(&load.accepted),
                 during);
 }
 
