@@ -245,6 +245,21 @@ out:
   return st;
 }
 
+/* Delete stream `name` (already gone is fine) and verify that it is gone. */
+static gg_status delete_stream(act_ctx *ctx, const char *name, gg_error *err) {
+  jsErrCode je = 0;
+  natsStatus s = js_DeleteStream(ctx->js, name, NULL, &je);
+  if (s != NATS_OK && s != NATS_NOT_FOUND) return act_nats_error(err, s, je, "delete stream '%s'", name);
+  jsStreamInfo *si = NULL;
+  gg_status st = stream_get(ctx, name, NULL, &si, err);
+  if (st != GG_OK) return st;
+  if (si) {
+    jsStreamInfo_Destroy(si);
+    return gg_error_set(err, GG_ERR_STATE, "stream '%s' still exists after delete", name);
+  }
+  return GG_OK;
+}
+
 /* Delete a stream this phase created, only if empty (the inverse of create_stream). */
 static gg_status undo_create_stream(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
                                     gg_error *err) {
@@ -265,14 +280,7 @@ static gg_status undo_create_stream(act_ctx *ctx, const plan_action *a, const js
   if (msgs > 0)
     return gg_error_set(err, GG_ERR_STATE, "stream '%s' holds %llu messages; not deleted (delete it by hand)",
                         a->stream, (unsigned long long)msgs);
-  jsErrCode je = 0;
-  natsStatus s = js_DeleteStream(ctx->js, a->stream, NULL, &je);
-  if (s != NATS_OK && s != NATS_NOT_FOUND) return act_nats_error(err, s, je, "delete stream '%s'", a->stream);
-  if ((st = stream_get(ctx, a->stream, NULL, &si, err)) != GG_OK) return st;
-  if (si) {
-    jsStreamInfo_Destroy(si);
-    return gg_error_set(err, GG_ERR_STATE, "stream '%s' still exists after delete", a->stream);
-  }
+  if ((st = delete_stream(ctx, a->stream, err)) != GG_OK) return st;
   json_object_set_new(out, "result", json_string("ok"));
   act_change(ctx, "deleted stream %s (it was created by this phase, empty)", a->stream);
   return GG_OK;
@@ -392,14 +400,7 @@ static gg_status do_delete_stream(act_ctx *ctx, const plan_action *a, const json
   uint64_t msgs = si->State.Msgs;
   jsStreamInfo_Destroy(si);
   si = NULL;
-  jsErrCode je = 0;
-  natsStatus s = js_DeleteStream(ctx->js, a->stream, NULL, &je);
-  if (s != NATS_OK && s != NATS_NOT_FOUND) return act_nats_error(err, s, je, "delete stream '%s'", a->stream);
-  if ((st = stream_get(ctx, a->stream, NULL, &si, err)) != GG_OK) return st;
-  if (si) {
-    jsStreamInfo_Destroy(si);
-    return gg_error_set(err, GG_ERR_STATE, "stream '%s' still exists after delete", a->stream);
-  }
+  if ((st = delete_stream(ctx, a->stream, err)) != GG_OK) return st;
   json_object_set_new(out, "result", json_string("ok"));
   act_change(ctx, "deleted stream %s (%llu messages)", a->stream, (unsigned long long)msgs);
   return GG_OK;

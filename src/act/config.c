@@ -196,6 +196,16 @@ int act_consumer_diff(const plan_consumer *w, const jsConsumerConfig *h, char **
 }
 #undef ADD
 
+/* The limits the plan sets (a negative value: not set, keep cfg's). */
+static void limits_overlay(const plan_stream *ps, jsStreamConfig *cfg) {
+  if (ps->max_age >= 0) cfg->MaxAge = llround(ps->max_age * 1e9);
+  if (ps->max_bytes >= 0) cfg->MaxBytes = llround(ps->max_bytes);
+  if (ps->max_msgs >= 0) cfg->MaxMsgs = ps->max_msgs;
+  if (ps->max_msgs_per_subject >= 0) cfg->MaxMsgsPerSubject = ps->max_msgs_per_subject;
+  if (ps->max_msg_size >= 0) cfg->MaxMsgSize = (int32_t)llround(ps->max_msg_size);
+  if (ps->duplicates >= 0) cfg->Duplicates = llround(ps->duplicates * 1e9);
+}
+
 void act_stream_config_from_plan(const plan_stream *ps, const char **subjects, int nsubjects,
                                  jsStreamConfig *cfg) {
   jsStreamConfig_Init(cfg);
@@ -206,12 +216,7 @@ void act_stream_config_from_plan(const plan_stream *ps, const char **subjects, i
   cfg->Storage = storage_parse(ps->storage);
   cfg->Retention = retention_parse(ps->retention);
   cfg->Discard = discard_parse(ps->discard);
-  if (ps->max_age >= 0) cfg->MaxAge = llround(ps->max_age * 1e9);
-  if (ps->max_bytes >= 0) cfg->MaxBytes = llround(ps->max_bytes);
-  if (ps->max_msgs >= 0) cfg->MaxMsgs = ps->max_msgs;
-  if (ps->max_msgs_per_subject >= 0) cfg->MaxMsgsPerSubject = ps->max_msgs_per_subject;
-  if (ps->max_msg_size >= 0) cfg->MaxMsgSize = (int32_t)llround(ps->max_msg_size);
-  if (ps->duplicates >= 0) cfg->Duplicates = llround(ps->duplicates * 1e9);
+  limits_overlay(ps, cfg);
 }
 
 void act_stream_config_overlay(const plan_stream *ps, jsStreamConfig *cfg) {
@@ -223,12 +228,7 @@ void act_stream_config_overlay(const plan_stream *ps, jsStreamConfig *cfg) {
   if (ps->storage) cfg->Storage = storage_parse(ps->storage);
   if (ps->retention) cfg->Retention = retention_parse(ps->retention);
   if (ps->discard) cfg->Discard = discard_parse(ps->discard);
-  if (ps->max_age >= 0) cfg->MaxAge = llround(ps->max_age * 1e9);
-  if (ps->max_bytes >= 0) cfg->MaxBytes = llround(ps->max_bytes);
-  if (ps->max_msgs >= 0) cfg->MaxMsgs = ps->max_msgs;
-  if (ps->max_msgs_per_subject >= 0) cfg->MaxMsgsPerSubject = ps->max_msgs_per_subject;
-  if (ps->max_msg_size >= 0) cfg->MaxMsgSize = (int32_t)llround(ps->max_msg_size);
-  if (ps->duplicates >= 0) cfg->Duplicates = llround(ps->duplicates * 1e9);
+  limits_overlay(ps, cfg);
 }
 
 void act_consumer_config_from_plan(const plan_consumer *pc, jsConsumerConfig *cfg) {

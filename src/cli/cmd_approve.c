@@ -58,7 +58,7 @@ int cmd_approve(int argc, char **argv) {
   journal *j = NULL;
   journal_signoff *s = NULL;
   size_t n = 0;
-  rc = jcli_load_plan(args.args[0], &p);
+  rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
   const plan_phase *ph = jcli_find_phase(p, cli_get(&args, "phase"));
   if (!ph) {

@@ -48,7 +48,7 @@ int cmd_attest(int argc, char **argv) {
   if (!by || !by[0]) return cli_fail(CLI_EXIT_USAGE, "attest: --by NAME is required (who attests)");
   plan *p = NULL;
   journal *j = NULL;
-  rc = jcli_load_plan(args.args[0], &p);
+  rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
   const plan_phase *ph = jcli_find_phase(p, cli_get(&args, "phase"));
   if (!ph) {

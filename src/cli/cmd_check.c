@@ -153,16 +153,8 @@ int cmd_check(int argc, char **argv) {
     return cli_fail(CLI_EXIT_USAGE, "--at: %s", gg_error_message(&err));
 
   plan *p = NULL;
-  if ((rc = jcli_load_plan(a.args[0], &p)) >= 0) return rc;
   journal *j = NULL;
-  if (!jcli_find_phase(p, phase)) {
-    plan_free(p);
-    return CLI_EXIT_USAGE;
-  }
-  if ((rc = jcli_open_journal(p, a.args[0], cli_get(&a, "journal"), JOURNAL_OPEN_CREATE, false, &j)) >= 0) {
-    plan_free(p);
-    return rc;
-  }
+  if ((rc = jcli_open_phase(a.args[0], phase, cli_get(&a, "journal"), &p, NULL, &j)) >= 0) return rc;
   opts.journal = j;
   gate_report r;
   rc = CLI_EXIT_FAIL;

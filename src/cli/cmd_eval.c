@@ -115,7 +115,7 @@ int cmd_eval(int argc, char **argv) {
   plan *p = NULL;
   journal *j = NULL;
   gate_env *env = NULL;
-  if ((rc = jcli_load_plan(a.args[0], &p)) >= 0) goto out;
+  if ((rc = jcli_load_plan(a.args[0], &p, NULL)) >= 0) goto out;
   if ((rc = jcli_open_journal(p, a.args[0], cli_get(&a, "journal"), JOURNAL_OPEN_READONLY, true, &j)) >= 0)
     goto out;
   if (gate_env_new(p, j, &env, &err) != GG_OK) {

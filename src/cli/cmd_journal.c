@@ -63,7 +63,7 @@ static int run_log(int argc, char **argv) {
   journal *j = NULL;
   journal_event *ev = NULL;
   size_t n = 0;
-  rc = jcli_load_plan(args.args[0], &p);
+  rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
   if (f.phase && !jcli_find_phase(p, f.phase)) {
     rc = CLI_EXIT_USAGE;
@@ -107,7 +107,7 @@ static int run_verify(int argc, char **argv) {
   if (rc >= 0) return rc;
   plan *p = NULL;
   journal *j = NULL;
-  rc = jcli_load_plan(args.args[0], &p);
+  rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
   rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_READONLY, false, &j);
   if (rc >= 0) goto out;

@@ -35,7 +35,7 @@ int cmd_mark(int argc, char **argv) {
   if (at_text && gg_time_parse(at_text, &at, &err) != GG_OK) return cli_fail_error(CLI_EXIT_USAGE, &err);
   plan *p = NULL;
   journal *j = NULL;
-  rc = jcli_load_plan(args.args[0], &p);
+  rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
   rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_CREATE, false, &j);
   if (rc >= 0) goto out;

@@ -27,7 +27,7 @@ int cmd_plan(int argc, char **argv) {
   const char *phase = cli_get(&a, "phase");
   if (!phase) return cli_fail(CLI_EXIT_USAGE, "plan: --phase N is required");
   plan *p = NULL;
-  if ((rc = jcli_load_plan(a.args[0], &p)) >= 0) return rc;
+  if ((rc = jcli_load_plan(a.args[0], &p, NULL)) >= 0) return rc;
   const plan_phase *ph = jcli_find_phase(p, phase);
   if (!ph) {
     plan_free(p);

@@ -31,7 +31,7 @@ int cmd_resume(int argc, char **argv) {
   if (rc >= 0) return rc;
   plan *p = NULL;
   journal *j = NULL;
-  if ((rc = jcli_load_plan(a.args[0], &p)) >= 0) return rc;
+  if ((rc = jcli_load_plan(a.args[0], &p, NULL)) >= 0) return rc;
   if ((rc = jcli_open_journal(p, a.args[0], cli_get(&a, "journal"), JOURNAL_OPEN_CREATE, false, &j)) >= 0) {
     plan_free(p);
     return rc;

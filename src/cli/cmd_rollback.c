@@ -36,15 +36,7 @@ int cmd_rollback(int argc, char **argv) {
     return cli_fail(CLI_EXIT_USAGE, "rollback: --phase N and --reason TEXT are required");
   plan *p = NULL;
   journal *j = NULL;
-  if ((rc = jcli_load_plan(a.args[0], &p)) >= 0) return rc;
-  if (!jcli_find_phase(p, phase)) {
-    plan_free(p);
-    return CLI_EXIT_USAGE;
-  }
-  if ((rc = jcli_open_journal(p, a.args[0], cli_get(&a, "journal"), JOURNAL_OPEN_CREATE, false, &j)) >= 0) {
-    plan_free(p);
-    return rc;
-  }
+  if ((rc = jcli_open_phase(a.args[0], phase, cli_get(&a, "journal"), &p, NULL, &j)) >= 0) return rc;
   char actor[160];
   snprintf(actor, sizeof actor, "%s", cli_get(&a, "by") ? cli_get(&a, "by") : "gonogo rollback");
   gg_error err;

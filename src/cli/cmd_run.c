@@ -106,17 +106,9 @@ int cmd_run(int argc, char **argv) {
   if (override && (!*override || !by || !*by))
     return cli_fail(CLI_EXIT_USAGE, "run: --override needs a reason and --by NAME");
   plan *p = NULL;
+  const plan_phase *ph = NULL;
   journal *j = NULL;
-  if ((rc = jcli_load_plan(a.args[0], &p)) >= 0) return rc;
-  const plan_phase *ph = jcli_find_phase(p, phase);
-  if (!ph) {
-    plan_free(p);
-    return CLI_EXIT_USAGE;
-  }
-  if ((rc = jcli_open_journal(p, a.args[0], cli_get(&a, "journal"), JOURNAL_OPEN_CREATE, false, &j)) >= 0) {
-    plan_free(p);
-    return rc;
-  }
+  if ((rc = jcli_open_phase(a.args[0], phase, cli_get(&a, "journal"), &p, &ph, &j)) >= 0) return rc;
   gg_error err;
   gg_error_clear(&err);
   bool color = cli_color(stdout);

@@ -77,7 +77,7 @@ static int print_status(const sandbox_opts *o) {
 /* sandbox seed PLAN: the plan's pre-existing topology, on whatever NATS_URL the plan names. */
 static int seed(const char *plan_path, bool verbose) {
   plan *pl = NULL;
-  int rc = jcli_load_plan(plan_path, &pl);
+  int rc = jcli_load_plan(plan_path, &pl, NULL);
   if (rc >= 0) return rc;
   gg_error err;
   gg_error_clear(&err);

@@ -7,6 +7,7 @@
 #include "base/units.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/journal_cli.h"
 #include "plan/plan.h"
 
 static const cli_spec spec = {
@@ -256,21 +257,9 @@ int cmd_show(int argc, char **argv) {
   cli_parsed args;
   int rc = cli_parse(&spec, argc, argv, &args);
   if (rc >= 0) return rc;
-  plan_diags diags;
-  plan_diags_init(&diags);
   plan *p = NULL;
-  gg_error err;
-  gg_error_clear(&err);
-  gg_status st = plan_load_file(args.args[0], NULL, &p, &diags, &err);
-  for (size_t i = 0; i < diags.count; i++) {
-    char *text = plan_diag_format(&diags, &diags.items[i]);
-    if (text) fputs(text, stderr);
-    free(text);
-  }
-  if (st != GG_OK) {
-    rc = cli_fail_error(CLI_EXIT_USAGE, &err);
-    goto out;
-  }
+  rc = jcli_load_plan(args.args[0], &p, NULL);
+  if (rc >= 0) return rc;
   const char *phase_id = cli_get(&args, "phase");
   const plan_phase *only = NULL;
   if (phase_id) {
@@ -304,6 +293,5 @@ int cmd_show(int argc, char **argv) {
   rc = CLI_EXIT_OK;
 out:
   plan_free(p);
-  plan_diags_release(&diags);
   return rc;
 }

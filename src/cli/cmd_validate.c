@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/journal_cli.h"
 #include "plan/plan.h"
 
 static const cli_spec spec = {
@@ -19,28 +20,15 @@ int cmd_validate(int argc, char **argv) {
   cli_parsed args;
   int rc = cli_parse(&spec, argc, argv, &args);
   if (rc >= 0) return rc;
-  plan_diags diags;
-  plan_diags_init(&diags);
   plan *p = NULL;
-  gg_error err;
-  gg_error_clear(&err);
-  gg_status st = plan_load_file(args.args[0], NULL, &p, &diags, &err);
-  for (size_t i = 0; i < diags.count; i++) {
-    char *text = plan_diag_format(&diags, &diags.items[i]);
-    if (text) fputs(text, stderr);
-    free(text);
-  }
-  if (st != GG_OK) {
-    rc = cli_fail_error(CLI_EXIT_USAGE, &err);
-  } else {
-    printf("ok: %s, %zu phase%s, %zu criteria, %zu rule%s", p->migration, p->nphases,
-           p->nphases == 1 ? "" : "s", plan_count_criteria(p), p->monitor.nrules,
-           p->monitor.nrules == 1 ? "" : "s");
-    if (diags.warnings) printf(" (%zu warning%s)", diags.warnings, diags.warnings == 1 ? "" : "s");
-    printf("\n");
-    rc = CLI_EXIT_OK;
-  }
+  size_t warnings = 0;
+  rc = jcli_load_plan(args.args[0], &p, &warnings);
+  if (rc >= 0) return rc;
+  printf("ok: %s, %zu phase%s, %zu criteria, %zu rule%s", p->migration, p->nphases,
+         p->nphases == 1 ? "" : "s", plan_count_criteria(p), p->monitor.nrules,
+         p->monitor.nrules == 1 ? "" : "s");
+  if (warnings) printf(" (%zu warning%s)", warnings, warnings == 1 ? "" : "s");
+  printf("\n");
   plan_free(p);
-  plan_diags_release(&diags);
-  return rc;
+  return CLI_EXIT_OK;
 }

@@ -124,7 +124,7 @@ int cmd_watch(int argc, char **argv) {
   journal *j = NULL;
   watch *w = NULL;
   int lockfd = -1;
-  if ((rc = jcli_load_plan(a.args[0], &p)) >= 0) return rc;
+  if ((rc = jcli_load_plan(a.args[0], &p, NULL)) >= 0) return rc;
   if ((rc = jcli_open_journal(p, a.args[0], cli_get(&a, "journal"), JOURNAL_OPEN_CREATE, false, &j)) >= 0)
     goto out;
   rc = CLI_EXIT_OK;

@@ -7,8 +7,9 @@
 
 #include "cli/cli.h"
 
-int jcli_load_plan(const char *path, plan **out) {
+int jcli_load_plan(const char *path, plan **out, size_t *warnings) {
   *out = NULL;
+  if (warnings) *warnings = 0;
   plan_diags diags;
   plan_diags_init(&diags);
   gg_error err;
@@ -19,6 +20,7 @@ int jcli_load_plan(const char *path, plan **out) {
     if (text) fputs(text, stderr);
     free(text);
   }
+  if (warnings) *warnings = diags.warnings;
   plan_diags_release(&diags);
   if (st != GG_OK) return cli_fail_error(CLI_EXIT_USAGE, &err);
   return -1;
@@ -41,6 +43,27 @@ int jcli_open_journal(const plan *p, const char *plan_path, const char *override
   if (st == GG_ERR_NOT_FOUND && missing_ok) return -1;
   if (st != GG_OK) return cli_fail_error(st == GG_ERR_UNSUPPORTED ? CLI_EXIT_USAGE : CLI_EXIT_FAIL, &err);
   return -1;
+}
+
+int jcli_open_phase(const char *plan_path, const char *phase, const char *override, plan **p,
+                    const plan_phase **ph, journal **j) {
+  if (ph) *ph = NULL;
+  *j = NULL;
+  int rc = jcli_load_plan(plan_path, p, NULL);
+  if (rc >= 0) return rc;
+  const plan_phase *found = jcli_find_phase(*p, phase);
+  if (!found) {
+    rc = CLI_EXIT_USAGE;
+  } else {
+    rc = jcli_open_journal(*p, plan_path, override, JOURNAL_OPEN_CREATE, false, j);
+    if (rc < 0) {
+      if (ph) *ph = found;
+      return -1;
+    }
+  }
+  plan_free(*p);
+  *p = NULL;
+  return rc;
 }
 
 const plan_phase *jcli_find_phase(const plan *p, const char *id) {

@@ -1,16 +1,21 @@
 /*
- * journal_cli.h: what the journal verbs (approve, attest, mark, status, journal) share: loading
- * the plan with its diagnostics, finding the plan's journal, and naming a phase.
+ * journal_cli.h: what the verbs share: loading the plan with its diagnostics (every verb that
+ * reads a plan), and for the journal verbs (approve, attest, mark, status, journal) finding the
+ * plan's journal and naming a phase.
  */
 #ifndef GG_CLI_JOURNAL_CLI_H
 #define GG_CLI_JOURNAL_CLI_H
 
+#include <stddef.h>
+
 #include "journal/journal.h"
 #include "plan/plan.h"
 
-/* Load the plan at path, printing its diagnostics to stderr. Returns -1 with *out set (you own
- * it: plan_free), or the exit code to return (the error printed). */
-int jcli_load_plan(const char *path, plan **out);
+/* Load the plan at path, printing its diagnostics (errors and warnings) to stderr. Returns -1 with
+ * *out set (you own it: plan_free), or the exit code to return (the error printed). When warnings
+ * is not NULL it receives how many warnings were printed. Every verb that reads a plan loads it
+ * here. */
+int jcli_load_plan(const char *path, plan **out, size_t *warnings);
 
 /* Open the plan's journal: `override` (--journal PATH) when given, else `.gonogo/<migration>.db`
  * beside the plan. flags as journal_open. Returns -1 with *out set (journal_close), or the exit
@@ -18,6 +23,14 @@ int jcli_load_plan(const char *path, plan **out);
  * *out NULL. */
 int jcli_open_journal(const plan *p, const char *plan_path, const char *override, int flags, bool missing_ok,
                       journal **out);
+
+/* Load the plan at plan_path, find the phase named by --phase and open (creating) the plan's
+ * journal (`override` as jcli_open_journal): how the verbs that act on one phase (check, run,
+ * rollback) begin. Returns -1 with *p, *ph (when ph is not NULL) and *j set (you own *p:
+ * plan_free, and *j: journal_close), or the exit code to return (the error printed; nothing
+ * to free). */
+int jcli_open_phase(const char *plan_path, const char *phase, const char *override, plan **p,
+                    const plan_phase **ph, journal **j);
 
 /* Find the phase named by --phase; NULL (after printing which phases exist) when unknown. */
 const plan_phase *jcli_find_phase(const plan *p, const char *id);

@@ -451,76 +451,84 @@ static gg_status parse_primary(parser *p, expr_node **out) {
   }
 }
 
-static gg_status parse_unary(parser *p, expr_node **out) {
-  if (p->lx.tok.kind == TOK_MINUS) {
-    expr_node *n = node_new(EXPR_NEG, p->lx.tok.column);
-    if (!n) return nomem(p);
-    *out = n;
-    if (++p->depth > EXPR_DEPTH_MAX) return fail_at(p, p->lx.tok.column, "expression nested too deeply");
-    gg_status s = advance(p);
-    if (s != GG_OK) return s;
-    expr_node *kid = NULL;
-    s = parse_unary(p, &kid);
-    if (kid && add_kid(n, kid) != GG_OK) {
-      expr_free(kid);
-      return nomem(p);
-    }
-    p->depth--;
-    return s == GG_OK ? check_height(p, n) : s;
+typedef gg_status (*parse_fn)(parser *p, expr_node **out);
+
+/* A prefix operator at the current token (unary minus, not): a node of `kind` whose one child
+ * is parsed by `operand`. */
+static gg_status parse_prefix(parser *p, expr_kind kind, parse_fn operand, expr_node **out) {
+  expr_node *n = node_new(kind, p->lx.tok.column);
+  if (!n) return nomem(p);
+  *out = n;
+  if (++p->depth > EXPR_DEPTH_MAX) return fail_at(p, p->lx.tok.column, "expression nested too deeply");
+  gg_status s = advance(p);
+  if (s != GG_OK) return s;
+  expr_node *kid = NULL;
+  s = operand(p, &kid);
+  if (kid && add_kid(n, kid) != GG_OK) {
+    expr_free(kid);
+    return nomem(p);
   }
+  p->depth--;
+  return s == GG_OK ? check_height(p, n) : s;
+}
+
+/* A left-associative chain `next (op next)*`; op_of says which tokens are its operators. */
+static gg_status parse_chain(parser *p, parse_fn next, bool (*op_of)(tok_kind k, expr_op *op),
+                             expr_node **out) {
+  gg_status s = next(p, out);
+  expr_op op;
+  while (s == GG_OK && op_of(p->lx.tok.kind, &op)) {
+    int column = p->lx.tok.column;
+    if ((s = advance(p)) != GG_OK) return s;
+    expr_node *rhs = NULL;
+    s = next(p, &rhs);
+    gg_status m = make_binary(p, op, column, out, rhs);
+    if (m != GG_OK) return m;
+  }
+  return s;
+}
+
+static gg_status parse_unary(parser *p, expr_node **out) {
+  if (p->lx.tok.kind == TOK_MINUS) return parse_prefix(p, EXPR_NEG, parse_unary, out);
   if (p->lx.tok.kind == TOK_NOT) return unexpected(p, "'not' needs parentheses here: -(not x) or (not x)");
   return parse_primary(p, out);
 }
 
-static gg_status parse_prod(parser *p, expr_node **out) {
-  gg_status s = parse_unary(p, out);
-  while (s == GG_OK) {
-    expr_op op;
-    switch (p->lx.tok.kind) {
-      case TOK_STAR:
-        op = EXPR_OP_MUL;
-        break;
-      case TOK_SLASH:
-        op = EXPR_OP_DIV;
-        break;
-      case TOK_PERCENT:
-        op = EXPR_OP_MOD;
-        break;
-      default:
-        return GG_OK;
-    }
-    int column = p->lx.tok.column;
-    if ((s = advance(p)) != GG_OK) return s;
-    expr_node *rhs = NULL;
-    s = parse_unary(p, &rhs);
-    gg_status m = make_binary(p, op, column, out, rhs);
-    if (m != GG_OK) return m;
+static bool prod_op(tok_kind k, expr_op *op) {
+  switch (k) {
+    case TOK_STAR:
+      *op = EXPR_OP_MUL;
+      return true;
+    case TOK_SLASH:
+      *op = EXPR_OP_DIV;
+      return true;
+    case TOK_PERCENT:
+      *op = EXPR_OP_MOD;
+      return true;
+    default:
+      return false;
   }
-  return s;
+}
+
+static gg_status parse_prod(parser *p, expr_node **out) {
+  return parse_chain(p, parse_unary, prod_op, out);
+}
+
+static bool sum_op(tok_kind k, expr_op *op) {
+  switch (k) {
+    case TOK_PLUS:
+      *op = EXPR_OP_ADD;
+      return true;
+    case TOK_MINUS:
+      *op = EXPR_OP_SUB;
+      return true;
+    default:
+      return false;
+  }
 }
 
 static gg_status parse_sum(parser *p, expr_node **out) {
-  gg_status s = parse_prod(p, out);
-  while (s == GG_OK) {
-    expr_op op;
-    switch (p->lx.tok.kind) {
-      case TOK_PLUS:
-        op = EXPR_OP_ADD;
-        break;
-      case TOK_MINUS:
-        op = EXPR_OP_SUB;
-        break;
-      default:
-        return GG_OK;
-    }
-    int column = p->lx.tok.column;
-    if ((s = advance(p)) != GG_OK) return s;
-    expr_node *rhs = NULL;
-    s = parse_prod(p, &rhs);
-    gg_status m = make_binary(p, op, column, out, rhs);
-    if (m != GG_OK) return m;
-  }
-  return s;
+  return parse_chain(p, parse_prod, sum_op, out);
 }
 
 static bool cmp_op(tok_kind k, expr_op *op) {
@@ -569,46 +577,25 @@ static gg_status parse_cmp(parser *p, expr_node **out) {
 
 static gg_status parse_not(parser *p, expr_node **out) {
   if (p->lx.tok.kind != TOK_NOT) return parse_cmp(p, out);
-  expr_node *n = node_new(EXPR_NOT, p->lx.tok.column);
-  if (!n) return nomem(p);
-  *out = n;
-  if (++p->depth > EXPR_DEPTH_MAX) return fail_at(p, p->lx.tok.column, "expression nested too deeply");
-  gg_status s = advance(p);
-  if (s != GG_OK) return s;
-  expr_node *kid = NULL;
-  s = parse_not(p, &kid);
-  if (kid && add_kid(n, kid) != GG_OK) {
-    expr_free(kid);
-    return nomem(p);
-  }
-  p->depth--;
-  return s == GG_OK ? check_height(p, n) : s;
+  return parse_prefix(p, EXPR_NOT, parse_not, out);
+}
+
+static bool and_op(tok_kind k, expr_op *op) {
+  *op = EXPR_OP_AND;
+  return k == TOK_AND;
 }
 
 static gg_status parse_and(parser *p, expr_node **out) {
-  gg_status s = parse_not(p, out);
-  while (s == GG_OK && p->lx.tok.kind == TOK_AND) {
-    int column = p->lx.tok.column;
-    if ((s = advance(p)) != GG_OK) return s;
-    expr_node *rhs = NULL;
-    s = parse_not(p, &rhs);
-    gg_status m = make_binary(p, EXPR_OP_AND, column, out, rhs);
-    if (m != GG_OK) return m;
-  }
-  return s;
+  return parse_chain(p, parse_not, and_op, out);
+}
+
+static bool or_op(tok_kind k, expr_op *op) {
+  *op = EXPR_OP_OR;
+  return k == TOK_OR;
 }
 
 static gg_status parse_or(parser *p, expr_node **out) {
-  gg_status s = parse_and(p, out);
-  while (s == GG_OK && p->lx.tok.kind == TOK_OR) {
-    int column = p->lx.tok.column;
-    if ((s = advance(p)) != GG_OK) return s;
-    expr_node *rhs = NULL;
-    s = parse_and(p, &rhs);
-    gg_status m = make_binary(p, EXPR_OP_OR, column, out, rhs);
-    if (m != GG_OK) return m;
-  }
-  return s;
+  return parse_chain(p, parse_and, or_op, out);
 }
 
 gg_status expr_parse(const char *text, expr_node **out, int *err_column, gg_error *err) {

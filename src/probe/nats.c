@@ -5,6 +5,7 @@
  * may give (several URLs, user/password, token, credentials file, TLS CA/cert/key). A
  * failed connect is remembered so twenty probes do not each wait for it again.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,16 @@ void nats_servers_text(const probe_ctx *ctx, char *out, size_t n) {
   }
 }
 
-/* "what (nats URLs): status text: last error" into err. */
-static gg_status nats_fail(probe_ctx *ctx, gg_error *err, natsStatus s, jsErrCode jerr, const char *what) {
+/* "what (nats URLs): status text: last error" into err; what is a printf format. */
+static gg_status nats_fail(probe_ctx *ctx, gg_error *err, natsStatus s, jsErrCode jerr, const char *fmt, ...)
+    GG_PRINTF(5, 6);
+static gg_status nats_fail(probe_ctx *ctx, gg_error *err, natsStatus s, jsErrCode jerr, const char *fmt,
+                           ...) {
+  char what[600];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
   char servers[512];
   nats_servers_text(ctx, servers, sizeof servers);
   const char *last = nats_GetLastError(NULL);
@@ -84,7 +93,7 @@ static gg_status nats_connect(probe_ctx *ctx, gg_error *err) {
   }
   natsOptions_Destroy(opts);
   if (s != NATS_OK) {
-    gg_status st = nats_fail(ctx, err, s, 0, step);
+    gg_status st = nats_fail(ctx, err, s, 0, "%s", step);
     nats_close(ctx);
     return st;
   }
@@ -113,10 +122,27 @@ void nats_close(probe_ctx *ctx) {
   ctx->nc = NULL;
 }
 
-static void job_opts(const probe_job *job, jsOptions *o) {
+/* The connection and the request options (the job's timeout) every JetStream job starts with;
+ * false (job->status and job->err set) when there is no connection. */
+static bool job_start(probe_ctx *ctx, probe_job *job, jsCtx **js, jsOptions *o) {
+  if ((job->status = nats_get_js(ctx, js, NULL, &job->err)) != GG_OK) return false;
   jsOptions_Init(o);
   o->Wait = (int64_t)(job->timeout * 1000);
+  return true;
 }
+
+/* A stream the job reads from does not exist: no data (not an error of the connection). */
+static void stream_not_found(probe_ctx *ctx, probe_job *job) {
+  char servers[512];
+  nats_servers_text(ctx, servers, sizeof servers);
+  job->status = gg_error_set(&job->err, GG_ERR_NO_DATA, "stream '%s' not found (nats %s)", job->a, servers);
+}
+
+/* One metric of a stream (labels: stream) or of a consumer (labels: stream, consumer). */
+typedef struct {
+  const char *name;
+  double value;
+} metric;
 
 static bool not_found(natsStatus s, jsErrCode jerr) {
   return s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr || jerr == JSConsumerNotFoundErr;
@@ -139,9 +165,8 @@ static bool take_names(probe_job *job, char **list, int count) {
 
 void nats_run_account(probe_ctx *ctx, probe_job *job) {
   jsCtx *js;
-  if ((job->status = nats_get_js(ctx, &js, NULL, &job->err)) != GG_OK) return;
   jsOptions o;
-  job_opts(job, &o);
+  if (!job_start(ctx, job, &js, &o)) return;
   jsAccountInfo *ai = NULL;
   jsErrCode jerr = 0;
   natsStatus s = js_GetAccountInfo(&ai, js, &o, &jerr);
@@ -158,9 +183,8 @@ void nats_run_account(probe_ctx *ctx, probe_job *job) {
 
 void nats_run_streams(probe_ctx *ctx, probe_job *job) {
   jsCtx *js;
-  if ((job->status = nats_get_js(ctx, &js, NULL, &job->err)) != GG_OK) return;
   jsOptions o;
-  job_opts(job, &o);
+  if (!job_start(ctx, job, &js, &o)) return;
   jsStreamNamesList *list = NULL;
   jsErrCode jerr = 0;
   natsStatus s = js_StreamNames(&list, js, &o, &jerr);
@@ -176,9 +200,8 @@ void nats_run_streams(probe_ctx *ctx, probe_job *job) {
 
 void nats_run_stream(probe_ctx *ctx, probe_job *job) {
   jsCtx *js;
-  if ((job->status = nats_get_js(ctx, &js, NULL, &job->err)) != GG_OK) return;
   jsOptions o;
-  job_opts(job, &o);
+  if (!job_start(ctx, job, &js, &o)) return;
   jsStreamInfo *si = NULL;
   jsErrCode jerr = 0;
   natsStatus s = js_GetStreamInfo(&si, js, job->a, &o, &jerr);
@@ -189,9 +212,7 @@ void nats_run_stream(probe_ctx *ctx, probe_job *job) {
       job->missing = true;
       job_add(job, "nats.stream.exists", 0, now, "stream", st, NULL);
     } else {
-      char what[300];
-      snprintf(what, sizeof what, "stream info of '%s'", st);
-      job->status = nats_fail(ctx, &job->err, s, jerr, what);
+      job->status = nats_fail(ctx, &job->err, s, jerr, "stream info of '%s'", st);
     }
     return;
   }
@@ -202,14 +223,18 @@ void nats_run_stream(probe_ctx *ctx, probe_job *job) {
     for (int i = 0; i < si->Cluster->ReplicasLen; i++)
       if (si->Cluster->Replicas[i] && si->Cluster->Replicas[i]->Current) current++;
   }
-  job_add(job, "nats.stream.exists", 1, now, "stream", st, NULL);
-  job_add(job, "nats.stream.messages", (double)ss->Msgs, now, "stream", st, NULL);
-  job_add(job, "nats.stream.bytes", (double)ss->Bytes, now, "stream", st, NULL);
-  job_add(job, "nats.stream.first_seq", (double)ss->FirstSeq, now, "stream", st, NULL);
-  job_add(job, "nats.stream.last_seq", (double)ss->LastSeq, now, "stream", st, NULL);
-  job_add(job, "nats.stream.last_ts", ns_to_s(ss->LastTime), now, "stream", st, NULL);
-  job_add(job, "nats.stream.consumers", (double)ss->Consumers, now, "stream", st, NULL);
-  job_add(job, "nats.stream.replicas_current", current, now, "stream", st, NULL);
+  const metric m[] = {
+      {"nats.stream.exists", 1},
+      {"nats.stream.messages", (double)ss->Msgs},
+      {"nats.stream.bytes", (double)ss->Bytes},
+      {"nats.stream.first_seq", (double)ss->FirstSeq},
+      {"nats.stream.last_seq", (double)ss->LastSeq},
+      {"nats.stream.last_ts", ns_to_s(ss->LastTime)},
+      {"nats.stream.consumers", (double)ss->Consumers},
+      {"nats.stream.replicas_current", current},
+  };
+  for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+    job_add(job, m[i].name, m[i].value, now, "stream", st, NULL);
   if (si->Config && !take_names(job, (char **)si->Config->Subjects, si->Config->SubjectsLen))
     job->status = gg_error_set(&job->err, GG_ERR_NOMEM, "out of memory");
   jsStreamInfo_Destroy(si);
@@ -217,25 +242,18 @@ void nats_run_stream(probe_ctx *ctx, probe_job *job) {
 
 void nats_run_subjects(probe_ctx *ctx, probe_job *job) {
   jsCtx *js;
-  if ((job->status = nats_get_js(ctx, &js, NULL, &job->err)) != GG_OK) return;
   jsOptions o;
-  job_opts(job, &o);
+  if (!job_start(ctx, job, &js, &o)) return;
   o.Stream.Info.SubjectsFilter = job->b;
   jsStreamInfo *si = NULL;
   jsErrCode jerr = 0;
   natsStatus s = js_GetStreamInfo(&si, js, job->a, &o, &jerr);
   double now = gg_clock_now();
-  char what[600];
-  snprintf(what, sizeof what, "subjects '%s' of stream '%s'", job->b, job->a);
   if (s != NATS_OK) {
-    if (not_found(s, jerr)) {
-      char servers[512];
-      nats_servers_text(ctx, servers, sizeof servers);
-      job->status =
-          gg_error_set(&job->err, GG_ERR_NO_DATA, "stream '%s' not found (nats %s)", job->a, servers);
-    } else {
-      job->status = nats_fail(ctx, &job->err, s, jerr, what);
-    }
+    if (not_found(s, jerr))
+      stream_not_found(ctx, job);
+    else
+      job->status = nats_fail(ctx, &job->err, s, jerr, "subjects '%s' of stream '%s'", job->b, job->a);
     return;
   }
   bool literal = strpbrk(job->b, "*>") == NULL;
@@ -254,24 +272,17 @@ void nats_run_subjects(probe_ctx *ctx, probe_job *job) {
 
 void nats_run_consumers(probe_ctx *ctx, probe_job *job) {
   jsCtx *js;
-  if ((job->status = nats_get_js(ctx, &js, NULL, &job->err)) != GG_OK) return;
   jsOptions o;
-  job_opts(job, &o);
+  if (!job_start(ctx, job, &js, &o)) return;
   jsConsumerNamesList *list = NULL;
   jsErrCode jerr = 0;
   natsStatus s = js_ConsumerNames(&list, js, job->a, &o, &jerr);
   if (s == NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) return; /* a stream without consumers */
   if (s != NATS_OK) {
-    if (not_found(s, jerr)) {
-      char servers[512];
-      nats_servers_text(ctx, servers, sizeof servers);
-      job->status =
-          gg_error_set(&job->err, GG_ERR_NO_DATA, "stream '%s' not found (nats %s)", job->a, servers);
-      return;
-    }
-    char what[300];
-    snprintf(what, sizeof what, "list consumers of stream '%s'", job->a);
-    job->status = nats_fail(ctx, &job->err, s, jerr, what);
+    if (not_found(s, jerr))
+      stream_not_found(ctx, job);
+    else
+      job->status = nats_fail(ctx, &job->err, s, jerr, "list consumers of stream '%s'", job->a);
     return;
   }
   if (!take_names(job, list->List, list->Count))
@@ -281,9 +292,8 @@ void nats_run_consumers(probe_ctx *ctx, probe_job *job) {
 
 void nats_run_consumer(probe_ctx *ctx, probe_job *job) {
   jsCtx *js;
-  if ((job->status = nats_get_js(ctx, &js, NULL, &job->err)) != GG_OK) return;
   jsOptions o;
-  job_opts(job, &o);
+  if (!job_start(ctx, job, &js, &o)) return;
   jsConsumerInfo *ci = NULL;
   jsErrCode jerr = 0;
   natsStatus s = js_GetConsumerInfo(&ci, js, job->a, job->b, &o, &jerr);
@@ -294,25 +304,22 @@ void nats_run_consumer(probe_ctx *ctx, probe_job *job) {
       job->missing = true;
       job_add(job, "nats.consumer.exists", 0, now, "stream", st, "consumer", cn, NULL);
     } else {
-      char what[600];
-      snprintf(what, sizeof what, "consumer info of '%s' on stream '%s'", cn, st);
-      job->status = nats_fail(ctx, &job->err, s, jerr, what);
+      job->status = nats_fail(ctx, &job->err, s, jerr, "consumer info of '%s' on stream '%s'", cn, st);
     }
     return;
   }
-  job_add(job, "nats.consumer.exists", 1, now, "stream", st, "consumer", cn, NULL);
-  job_add(job, "nats.consumer.num_pending", (double)ci->NumPending, now, "stream", st, "consumer", cn, NULL);
-  job_add(job, "nats.consumer.num_ack_pending", (double)ci->NumAckPending, now, "stream", st, "consumer", cn,
-          NULL);
-  job_add(job, "nats.consumer.num_redelivered", (double)ci->NumRedelivered, now, "stream", st, "consumer", cn,
-          NULL);
-  job_add(job, "nats.consumer.num_waiting", (double)ci->NumWaiting, now, "stream", st, "consumer", cn, NULL);
-  job_add(job, "nats.consumer.ack_floor", (double)ci->AckFloor.Stream, now, "stream", st, "consumer", cn,
-          NULL);
-  job_add(job, "nats.consumer.delivered", (double)ci->Delivered.Stream, now, "stream", st, "consumer", cn,
-          NULL);
-  job_add(job, "nats.consumer.last_active", ns_to_s(ci->Delivered.Last), now, "stream", st, "consumer", cn,
-          NULL);
+  const metric m[] = {
+      {"nats.consumer.exists", 1},
+      {"nats.consumer.num_pending", (double)ci->NumPending},
+      {"nats.consumer.num_ack_pending", (double)ci->NumAckPending},
+      {"nats.consumer.num_redelivered", (double)ci->NumRedelivered},
+      {"nats.consumer.num_waiting", (double)ci->NumWaiting},
+      {"nats.consumer.ack_floor", (double)ci->AckFloor.Stream},
+      {"nats.consumer.delivered", (double)ci->Delivered.Stream},
+      {"nats.consumer.last_active", ns_to_s(ci->Delivered.Last)},
+  };
+  for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+    job_add(job, m[i].name, m[i].value, now, "stream", st, "consumer", cn, NULL);
   jsConsumerInfo_Destroy(ci);
 }
 

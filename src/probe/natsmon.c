@@ -193,16 +193,23 @@ void natsmon_run_jsz(probe_ctx *ctx, probe_job *job) {
   job->doc = doc;
 }
 
+/* Look up the job `kind` of every monitoring URL (at most max) into jobs and run them
+ * together; returns how many there are. */
+static size_t run_per_server(probe_ctx *ctx, job_kind kind, double timeout, probe_job **jobs, size_t max) {
+  const probe_config *cfg = ctx->cfg;
+  size_t n = 0;
+  for (size_t i = 0; i < cfg->n_monitor_urls && n < max; i++) {
+    probe_job *j = job_lookup(ctx, kind, cfg->monitor_urls[i], NULL, timeout);
+    if (j) jobs[n++] = j;
+  }
+  job_run_all(ctx, jobs, n);
+  return n;
+}
+
 void natsmon_run_routez(probe_ctx *ctx, probe_job *job) {
   /* Peer names come from the other servers' /varz (2.9's /routez only has their ids). */
-  const probe_config *cfg = ctx->cfg;
   probe_job *varz[64];
-  size_t nv = 0;
-  for (size_t i = 0; i < cfg->n_monitor_urls && nv < 64; i++) {
-    probe_job *v = job_lookup(ctx, JOB_MON_VARZ, cfg->monitor_urls[i], NULL, job->timeout);
-    if (v) varz[nv++] = v;
-  }
-  job_run_all(ctx, varz, nv);
+  size_t nv = run_per_server(ctx, JOB_MON_VARZ, job->timeout, varz, 64);
   json_t *doc = get_json(job, job->a, "/routez");
   if (!doc) return;
   char server[128];
@@ -232,14 +239,8 @@ void natsmon_run_routez(probe_ctx *ctx, probe_job *job) {
 }
 
 void natsmon_run_meta(probe_ctx *ctx, probe_job *job) {
-  const probe_config *cfg = ctx->cfg;
   probe_job *jsz[64];
-  size_t n = 0;
-  for (size_t i = 0; i < cfg->n_monitor_urls && n < 64; i++) {
-    probe_job *j = job_lookup(ctx, JOB_MON_JSZ, cfg->monitor_urls[i], NULL, job->timeout);
-    if (j) jsz[n++] = j;
-  }
-  job_run_all(ctx, jsz, n);
+  size_t n = run_per_server(ctx, JOB_MON_JSZ, job->timeout, jsz, 64);
   const char *leader = NULL;
   double cluster_size = NAN;
   probe_job *first_err = NULL;

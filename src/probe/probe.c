@@ -369,6 +369,19 @@ static gg_status list_add(job_list *l, probe_job *job, gg_error *err) {
   return GG_OK;
 }
 
+/* Add sample s to out without its __name__ label (the name is the caller's, not a label). */
+static gg_status add_without_name(expr_vector *out, const expr_sample *s, gg_error *err) {
+  expr_labels l = {0};
+  gg_status st = GG_OK;
+  for (size_t j = 0; j < s->labels.n && st == GG_OK; j++)
+    if (strcmp(s->labels.v[j].name, "__name__") != 0)
+      st = expr_labels_set(&l, s->labels.v[j].name, s->labels.v[j].value);
+  if (st == GG_OK) st = expr_vector_add_labels(out, s->value, s->ts, &l);
+  expr_labels_release(&l);
+  if (st != GG_OK) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+  return GG_OK;
+}
+
 static gg_status job_failed(const probe_job *job, gg_error *err) {
   if (err) {
     *err = job->err;
@@ -394,14 +407,8 @@ static gg_status collect(const job_list *jobs, const char *name, expr_vector *ou
       const expr_sample *s = &job->vec.v[k];
       const char *n = expr_labels_get(&s->labels, "__name__");
       if (!n || strcmp(n, name) != 0) continue;
-      expr_labels l = {0};
-      gg_status st = GG_OK;
-      for (size_t j = 0; j < s->labels.n && st == GG_OK; j++)
-        if (strcmp(s->labels.v[j].name, "__name__") != 0)
-          st = expr_labels_set(&l, s->labels.v[j].name, s->labels.v[j].value);
-      if (st == GG_OK) st = expr_vector_add_labels(out, s->value, s->ts, &l);
-      expr_labels_release(&l);
-      if (st != GG_OK) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+      gg_status st = add_without_name(out, s, err);
+      if (st != GG_OK) return st;
     }
   }
   return GG_OK;
@@ -733,14 +740,8 @@ static gg_status single_job(probe_ctx *ctx, job_kind kind, const char *a, const 
   if (job->status != GG_OK) return job_failed(job, err);
   for (size_t i = 0; i < job->vec.n; i++) {
     const expr_sample *s = &job->vec.v[i];
-    expr_labels l = {0};
-    gg_status st = GG_OK;
-    for (size_t j = 0; j < s->labels.n && st == GG_OK; j++)
-      if (strcmp(s->labels.v[j].name, "__name__") != 0)
-        st = expr_labels_set(&l, s->labels.v[j].name, s->labels.v[j].value);
-    if (st == GG_OK) st = expr_vector_add_labels(out, s->value, s->ts, &l);
-    expr_labels_release(&l);
-    if (st != GG_OK) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+    gg_status st = add_without_name(out, s, err);
+    if (st != GG_OK) return st;
   }
   return GG_OK;
 }

@@ -497,6 +497,23 @@ static gg_status make_dir(const char *path, gg_error *err) {
   return gg_error_set(err, GG_ERR_IO, "cannot create directory '%s': %s", path, strerror(errno));
 }
 
+/* Name r, make its directory DIR/NAME and lay out its config file, data directory and log
+ * there; the config file's path is the marker that finds the process again. */
+static gg_status proc_layout(proc_rec *r, const char *dir, const char *name, const char *bin,
+                             const char *conf, const char *data, const char *log, gg_error *err) {
+  snprintf(r->name, sizeof r->name, "%s", name);
+  snprintf(r->bin, sizeof r->bin, "%s", bin);
+  char d[SB_PATH_MAX];
+  path_join(d, sizeof d, dir, r->name);
+  gg_status st = make_dir(d, err);
+  if (st != GG_OK) return st;
+  path_join(r->conf, sizeof r->conf, d, conf);
+  path_join(r->data, sizeof r->data, d, data);
+  path_join(r->log, sizeof r->log, d, log);
+  memcpy(r->marker, r->conf, sizeof r->marker);
+  return GG_OK;
+}
+
 static gg_status write_nats_conf(const sb_state *s, int i, gg_error *err) {
   const proc_rec *r = &s->nodes[i];
   gg_buf b;
@@ -880,15 +897,10 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
   if ((st = free_ports(nports, ports, err)) != GG_OK) return st;
   for (int i = 0; i < s.nnodes; i++) {
     proc_rec *r = &s.nodes[i];
-    snprintf(r->name, sizeof r->name, "n%d", i + 1);
-    snprintf(r->bin, sizeof r->bin, "%s", nats_bin);
-    char nd[SB_PATH_MAX];
-    path_join(nd, sizeof nd, s.dir, r->name);
-    if ((st = make_dir(nd, err)) != GG_OK) return st;
-    path_join(r->conf, sizeof r->conf, nd, "nats.conf");
-    path_join(r->data, sizeof r->data, nd, "jetstream");
-    path_join(r->log, sizeof r->log, nd, "nats.log");
-    memcpy(r->marker, r->conf, sizeof r->marker);
+    char name[16];
+    snprintf(name, sizeof name, "n%d", i + 1);
+    if ((st = proc_layout(r, s.dir, name, nats_bin, "nats.conf", "jetstream", "nats.log", err)) != GG_OK)
+      return st;
     r->port = ports[3 * i];
     r->cluster = ports[3 * i + 1];
     r->monitor = ports[3 * i + 2];
@@ -898,30 +910,15 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
   path_join(s.pg.log, sizeof s.pg.log, s.dir, "postgres.log");
   s.pg.port = ports[3 * s.nnodes];
   if (s.has_prom) {
-    proc_rec *r = &s.prom;
-    snprintf(r->name, sizeof r->name, "prometheus");
-    snprintf(r->bin, sizeof r->bin, "%s", prom_bin);
-    char pd[SB_PATH_MAX];
-    path_join(pd, sizeof pd, s.dir, "prometheus");
-    if ((st = make_dir(pd, err)) != GG_OK) return st;
-    path_join(r->conf, sizeof r->conf, pd, "prometheus.yml");
-    path_join(r->data, sizeof r->data, pd, "data");
-    path_join(r->log, sizeof r->log, pd, "prometheus.log");
-    memcpy(r->marker, r->conf, sizeof r->marker);
-    r->port = ports[3 * s.nnodes + 1];
+    st = proc_layout(&s.prom, s.dir, "prometheus", prom_bin, "prometheus.yml", "data", "prometheus.log", err);
+    if (st != GG_OK) return st;
+    s.prom.port = ports[3 * s.nnodes + 1];
   }
   if (s.has_am) {
-    proc_rec *r = &s.am;
-    snprintf(r->name, sizeof r->name, "alertmanager");
-    snprintf(r->bin, sizeof r->bin, "%s", am_bin);
-    char ad[SB_PATH_MAX];
-    path_join(ad, sizeof ad, s.dir, "alertmanager");
-    if ((st = make_dir(ad, err)) != GG_OK) return st;
-    path_join(r->conf, sizeof r->conf, ad, "alertmanager.yml");
-    path_join(r->data, sizeof r->data, ad, "data");
-    path_join(r->log, sizeof r->log, ad, "alertmanager.log");
-    memcpy(r->marker, r->conf, sizeof r->marker);
-    r->port = ports[3 * s.nnodes + 2];
+    st = proc_layout(&s.am, s.dir, "alertmanager", am_bin, "alertmanager.yml", "data", "alertmanager.log",
+                     err);
+    if (st != GG_OK) return st;
+    s.am.port = ports[3 * s.nnodes + 2];
   }
 
   double deadline = gg_clock_mono() + (o->timeout > 0 ? o->timeout : 30);
@@ -1112,8 +1109,10 @@ gg_status sandbox_start_node(const sandbox_opts *o, int n, gg_error *err) {
       usleep(100000);
   }
   if (st == GG_OK) {
-    if (node_healthy(r, why, sizeof why)) progress(o, "%s: healthy", r->name);
-    else progress(o, "%s: serving; still catching up: %s", r->name, why);
+    if (node_healthy(r, why, sizeof why))
+      progress(o, "%s: healthy", r->name);
+    else
+      progress(o, "%s: serving; still catching up: %s", r->name, why);
   }
   unlock_dir(lock);
   return st;

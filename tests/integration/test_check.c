@@ -23,6 +23,7 @@
 #include "base/http.h"
 #include "base/httpd.h"
 #include "base/spawn.h"
+#include "support.h"
 
 static const char *gonogo, *sandbox_dir;
 static char dir[256], plan_path[300], journal_path[300];
@@ -55,11 +56,7 @@ static void on_metrics(gg_httpd_req *req, void *closure) {
 
 /* ---- running gonogo ---- */
 
-typedef struct {
-  int code;
-  char *out;
-  double took;
-} run_result;
+typedef support_run_result run_result;
 
 /* The output of the latest run; freed by the next run or the teardown, so a failed
  * assertion leaks nothing. */
@@ -81,13 +78,7 @@ static run_result run_gonogo(const char *const *args) {
   snprintf(env_alert, sizeof env_alert, "CHECK_ALERT=%s", alert_name);
   const char *env[] = {env_target, env_prom, env_stream, env_alert, "NO_COLOR=1", NULL};
   gg_spawn_opts o = {.timeout = 60, .max_output = 1 << 18, .env = env};
-  gg_spawn_result r = {0};
-  gg_error err;
-  gg_error_clear(&err);
-  assert_int_equal(gg_spawn_run(argv, &o, &r, &err), GG_OK);
-  run_result rr = {.code = r.timed_out ? -1 : r.exit_code, .out = r.output, .took = r.elapsed};
-  r.output = NULL;
-  gg_spawn_result_release(&r);
+  run_result rr = support_run(argv, &o);
   last_out = rr.out;
   return rr;
 }
@@ -115,14 +106,10 @@ static void sandbox(const char *action, const char *node) {
   argv[n++] = sandbox_dir;
   argv[n] = NULL;
   gg_spawn_opts o = {.timeout = 90, .max_output = 1 << 16};
-  gg_spawn_result r = {0};
-  gg_error err;
-  gg_error_clear(&err);
-  assert_int_equal(gg_spawn_run(argv, &o, &r, &err), GG_OK);
-  if (r.exit_code != 0) print_message("sandbox %s: %s\n", action, r.output);
-  int code = r.exit_code;
-  gg_spawn_result_release(&r);
-  assert_int_equal(code, 0);
+  run_result r = support_run(argv, &o);
+  if (r.code != 0) print_message("sandbox %s: %s\n", action, r.out);
+  free(r.out);
+  assert_int_equal(r.code, 0);
 }
 
 static void assert_contains(const char *hay, const char *needle) {
@@ -362,21 +349,7 @@ static int setup(void **state) {
   snprintf(blackhole_url, sizeof blackhole_url, "http://127.0.0.1:%u", ntohs(sa.sin_port));
 
   /* NATS_URL lists every node, comma-separated. */
-  static char urls_buf[1024];
-  const char *urls[16];
-  int nurls = 0;
-  snprintf(urls_buf, sizeof urls_buf, "%s", nats_url);
-  char *save = NULL;
-  for (char *u = strtok_r(urls_buf, ",", &save); u && nurls < 16; u = strtok_r(NULL, ",", &save))
-    urls[nurls++] = u;
-  natsOptions *o = NULL;
-  if (natsOptions_Create(&o) != NATS_OK || natsOptions_SetServers(o, urls, nurls) != NATS_OK ||
-      natsConnection_Connect(&nc, o) != NATS_OK || natsConnection_JetStream(&js, nc, NULL) != NATS_OK) {
-    fprintf(stderr, "connect to %s: %s\n", nats_url, nats_GetLastError(NULL));
-    natsOptions_Destroy(o);
-    return -1;
-  }
-  natsOptions_Destroy(o);
+  if (support_nats_connect(nats_url, &nc, &js) != 0) return -1;
   jsErrCode jerr = 0;
   snprintf(stream, sizeof stream, "CHECK_%d", (int)getpid());
   snprintf(alert_name, sizeof alert_name, "GonogoCheckTest%d", (int)getpid());

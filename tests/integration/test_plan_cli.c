@@ -14,26 +14,17 @@
 #include <string.h>
 
 #include "base/spawn.h"
+#include "support.h"
 
 static const char *bin;
 static char example[4096];
 static char broken[4096];
 
-typedef struct {
-  int code;
-  char *out;
-} ran;
+typedef support_run_result ran;
 
 static ran run(const char *const *argv, const char *const *env) {
   gg_spawn_opts opts = {.timeout = 60, .max_output = 4u << 20, .env = env};
-  gg_spawn_result r;
-  gg_error err;
-  gg_error_clear(&err);
-  assert_int_equal(gg_spawn_run(argv, &opts, &r, &err), GG_OK);
-  ran out = {r.exit_code, r.output};
-  r.output = NULL;
-  gg_spawn_result_release(&r);
-  return out;
+  return support_run(argv, &opts);
 }
 
 static void expect_has(const char *text, const char *needle) {

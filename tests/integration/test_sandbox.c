@@ -19,14 +19,12 @@
 
 #include "base/clock.h"
 #include "base/spawn.h"
+#include "support.h"
 
 static char dir[256];
 static const char *gonogo;
 
-typedef struct {
-  int code;
-  char *out;
-} run_result;
+typedef support_run_result run_result;
 
 /* Run `gonogo ARGS... --dir DIR` and return its exit code and combined output. */
 static run_result run(const char *a1, const char *a2) {
@@ -40,13 +38,7 @@ static run_result run(const char *a1, const char *a2) {
   argv[n++] = dir;
   argv[n] = NULL;
   gg_spawn_opts o = {.timeout = 90, .max_output = 1 << 16};
-  gg_spawn_result r = {0};
-  gg_error err;
-  gg_error_clear(&err);
-  assert_int_equal(gg_spawn_run(argv, &o, &r, &err), GG_OK);
-  run_result rr = {.code = r.exit_code, .out = r.output};
-  r.output = NULL;
-  gg_spawn_result_release(&r);
+  run_result rr = support_run(argv, &o);
   print_message("$ gonogo sandbox %s%s%s → %d\n%s", a1, a2 ? " " : "", a2 ? a2 : "", rr.code, rr.out);
   return rr;
 }

@@ -1,0 +1,39 @@
+/* Helpers shared by the integration tests; see support.h. */
+#include "support.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+support_run_result support_run(const char *const *argv, const gg_spawn_opts *o) {
+  gg_spawn_result r = {0};
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(gg_spawn_run(argv, o, &r, &err), GG_OK);
+  support_run_result rr = {.code = r.exit_code, .out = r.output, .took = r.elapsed};
+  r.output = NULL;
+  gg_spawn_result_release(&r);
+  return rr;
+}
+
+int support_nats_connect(const char *urls, natsConnection **nc, jsCtx **js) {
+  char buf[1024];
+  const char *list[16];
+  int n = 0;
+  snprintf(buf, sizeof buf, "%s", urls);
+  char *save = NULL;
+  for (char *u = strtok_r(buf, ",", &save); u && n < 16; u = strtok_r(NULL, ",", &save)) list[n++] = u;
+  natsOptions *o = NULL;
+  if (natsOptions_Create(&o) != NATS_OK || natsOptions_SetServers(o, list, n) != NATS_OK ||
+      natsConnection_Connect(nc, o) != NATS_OK || natsConnection_JetStream(js, *nc, NULL) != NATS_OK) {
+    fprintf(stderr, "connect to %s: %s\n", urls, nats_GetLastError(NULL));
+    natsOptions_Destroy(o);
+    return -1;
+  }
+  natsOptions_Destroy(o);
+  return 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * support.h: what the integration tests that drive the gonogo binary share: running a
+ * program (usually gonogo) and keeping its exit code and output, and connecting to the
+ * sandbox's NATS cluster. Linked as the static library gg_it_support (check.cmake).
+ */
+#ifndef GG_TESTS_SUPPORT_H
+#define GG_TESTS_SUPPORT_H
+
+#include <nats/nats.h>
+
+#include "base/spawn.h"
+
+typedef struct {
+  int code;    /* exit code; -1 when killed by a signal or timed out */
+  char *out;   /* stdout and stderr together (the tail o->max_output keeps); you own it (free) */
+  double took; /* seconds */
+} support_run_result;
+
+/* Run argv (argv[0] the program, NULL-terminated) with o. Fails the current cmocka test
+ * when the program cannot be started. */
+support_run_result support_run(const char *const *argv, const gg_spawn_opts *o);
+
+/* Connect to `urls` (comma-separated, as the sandbox's NATS_URL) and open a JetStream context.
+ * Returns 0 with *nc and *js set (natsConnection_Destroy and jsCtx_Destroy them), or -1 after
+ * printing what failed to stderr. */
+int support_nats_connect(const char *urls, natsConnection **nc, jsCtx **js);
+
+#endif
