@@ -131,7 +131,7 @@ static gg_status parse_clock(wparser *w, bool is_end, int *minutes) {
   int h = 0, m = 0;
   size_t i = 0;
   if (!isdigit((unsigned char)s[0])) return wfail(w, at, "expected a time HH:MM");
-  while (isdigit((unsigned char)s[i]) && i < 2) h = h * 10 + (s[i++] - '0');
+  while (i < 2 && isdigit((unsigned char)s[i])) h = h * 10 + (s[i++] - '0');
   if (s[i] != ':' || !isdigit((unsigned char)s[i + 1]) || !isdigit((unsigned char)s[i + 2]) ||
       isdigit((unsigned char)s[i + 3]))
     return wfail(w, at, "expected a time HH:MM");
