@@ -304,7 +304,14 @@ gg_status journal_open(const char *path, int flags, journal **out, gg_error *err
   sqlite3_busy_timeout(j->db, JOURNAL_BUSY_TIMEOUT_MS);
   sqlite3_extended_result_codes(j->db, 1);
   int version = 0;
-  s = pragma_int(j, "PRAGMA user_version", &version, err);
+  for (int attempt = 0;; attempt++) { /* busy while another process creates the file: see below */
+    s = pragma_int(j, "PRAGMA user_version", &version, err);
+    if (s == GG_OK || (sqlite3_errcode(j->db) & 0xff) != SQLITE_BUSY ||
+        attempt * 20 >= JOURNAL_BUSY_TIMEOUT_MS)
+      break;
+    gg_error_clear(err);
+    usleep(20 * 1000);
+  }
   if (s != GG_OK) goto fail;
   if (version > JOURNAL_SCHEMA_VERSION) {
     s = refuse_newer(j, version, err);
@@ -324,10 +331,20 @@ gg_status journal_open(const char *path, int flags, journal **out, gg_error *err
     *out = j;
     return GG_OK;
   }
-  /* WAL: readers never block the writer; FULL sync: a committed event survives a power cut. */
-  s = journal_exec(j, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", err);
-  if (s != GG_OK) goto fail;
-  s = migrate(j, err);
+  /* WAL: readers never block the writer; FULL sync: a committed event survives a power cut.
+   * Several processes creating the same journal at once can meet SQLITE_BUSY here without the
+   * busy handler being consulted (switching to WAL, creating the schema): try again for as long
+   * as the busy timeout would have waited. */
+  for (int attempt = 0;; attempt++) {
+    s = journal_exec(j, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+                     err);
+    if (s == GG_OK) s = migrate(j, err);
+    if (s == GG_OK || (sqlite3_errcode(j->db) & 0xff) != SQLITE_BUSY ||
+        attempt * 20 >= JOURNAL_BUSY_TIMEOUT_MS)
+      break;
+    gg_error_clear(err);
+    usleep(20 * 1000);
+  }
   if (s != GG_OK) goto fail;
   *out = j;
   return GG_OK;
