@@ -22,5 +22,6 @@ int cmd_run(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

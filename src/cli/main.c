@@ -28,6 +28,7 @@ static const verb_entry verbs[] = {
     {"mark", cmd_mark, "record a deployment or an incident"},
     {"status", cmd_status, "phases, decisions, pending humans, the lock and the next step"},
     {"journal", cmd_journal, "journal log | journal verify: read or check the record"},
+    {"report", cmd_report, "the filled-in checklist from the plan and the journal: md, html or json"},
 };
 
 static void usage(FILE *out) {

@@ -1,0 +1,88 @@
+/* Unit tests of src/report's pure parts: the formatting helpers, and rendering a plan with no
+ * journal yet (gathered without one), including escaping of what the plan's author wrote. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+
+static void test_md_cell(void **state) {
+  (void)state;
+  gg_buf b;
+  gg_buf_init(&b, 0);
+  assert_int_equal(report_md_cell(&b, "a|b\nc"), GG_OK);
+  assert_string_equal(gg_buf_str(&b), "a\\|b c");
+  gg_buf_reset(&b);
+  assert_int_equal(report_md_cell(&b, ""), GG_OK);
+  assert_int_equal(report_md_cell(&b, NULL), GG_OK);
+  assert_string_equal(gg_buf_str(&b), "--");
+  gg_buf_release(&b);
+}
+
+static void test_format_ms(void **state) {
+  (void)state;
+  char out[32];
+  assert_string_equal(report_format_ms(4.25, out, sizeof out), "4.2 ms");
+  assert_string_equal(report_format_ms(1500, out, sizeof out), "1.50 s");
+  assert_string_equal(report_format_ms(125000, out, sizeof out), "2m05s");
+  assert_string_equal(report_format_ms(-1, out, sizeof out), "-");
+}
+
+static const char PLAN[] =
+    "migration: unit-fixture\n"
+    "phases:\n"
+    "  - id: 1\n"
+    "    name: \"Move <script>alert(1)</script> | subjects\"\n"
+    "    risks:\n"
+    "      - { risk: Loss, probability: high, impact: critical, residual: medium }\n"
+    "    actions:\n"
+    "      - wait: 1s\n";
+
+static void test_render_without_journal(void **state) {
+  (void)state;
+  plan_diags d;
+  plan_diags_init(&d);
+  plan *p = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(plan_load_buffer("plan.yaml", PLAN, strlen(PLAN), NULL, &p, &d, &err), GG_OK);
+  plan_diags_release(&d);
+  report_opts opts = {.plan_path = "plan.yaml", .now = 1.8e9, .with_points = true};
+  json_t *doc = NULL;
+  assert_int_equal(report_gather(p, NULL, &opts, &doc, &err), GG_OK);
+  assert_true(json_is_null(json_object_get(doc, "journal")));
+  gg_buf b;
+  gg_buf_init(&b, 0);
+  assert_int_equal(report_render_md(doc, &b, &err), GG_OK);
+  assert_non_null(strstr(gg_buf_str(&b), "| Journal | none (nothing recorded yet) |"));
+  assert_non_null(strstr(gg_buf_str(&b), "| Loss | HIGH | CRITICAL | CRITICAL | - | MEDIUM |"));
+  assert_non_null(strstr(gg_buf_str(&b), "State: **not started**"));
+  gg_buf_reset(&b);
+  assert_int_equal(report_render_html(doc, &b, &err), GG_OK);
+  assert_null(strstr(gg_buf_str(&b), "<script>"));
+  assert_non_null(strstr(gg_buf_str(&b), "&lt;script&gt;alert(1)&lt;/script&gt;"));
+  gg_buf_reset(&b);
+  assert_int_equal(report_render_json(doc, &b, &err), GG_OK);
+  json_t *back = json_loads(gg_buf_str(&b), 0, NULL);
+  assert_non_null(back);
+  assert_string_equal(json_string_value(json_object_get(back, "generated_at")), "2027-01-15T08:00:00.000Z");
+  json_decref(back);
+  gg_buf_release(&b);
+  json_decref(doc);
+  plan_free(p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_md_cell),
+      cmocka_unit_test(test_format_ms),
+      cmocka_unit_test(test_render_without_journal),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
