@@ -598,6 +598,8 @@ static const char CSS[] =
     "6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{background:#f4f4f4}"
     "td.ok{color:#11772d;font-weight:600}td.bad{color:#b00020;font-weight:700}td.warn{color:#8a5a00;font-"
     "weight:600}"
+    /* a result word or a section name reads whole; the long cells wrap instead */
+    "td.ok,td.bad,td.warn,td:first-child{overflow-wrap:normal;white-space:nowrap}"
     "strong.bad,.override strong{color:#b00020}strong.ok{color:#11772d}strong.warn{color:#8a5a00}"
     ".alarm{background:#fde7ea;border:2px solid #b00020;padding:8px}"
     ".override{background:#fde7ea;border-left:4px solid #b00020;padding:6px}"

@@ -27,15 +27,21 @@ static bool rule_applies(const plan_rule *r, const char *phase) {
   return false;
 }
 
-/* The most recent running or completed phase the rule applies to; NULL when none. */
+/* The most recent running or completed phase the rule applies to; NULL when none.
+ * Only phases run since the latest rollback count: once a phase was rolled back (by a rule or
+ * by a person), the phases completed before it stay as they are until someone decides — one
+ * fault must not unwind the whole migration phase after phase. */
 static const plan_phase *rule_target(watch *w, const plan_rule *r, double *started) {
   const plan_phase *best = NULL;
-  double best_t = -1;
+  double best_t = -1, latest_rollback = 0;
+  for (size_t i = 0; i < w->p->nphases; i++)
+    latest_rollback = fmax(latest_rollback, w->phases[i].rolled_back_at);
   for (size_t i = 0; i < w->p->nphases; i++) {
     const journal_phase_info *pi = &w->phases[i];
     if (pi->state != JOURNAL_STATE_RUNNING && pi->state != JOURNAL_STATE_COMPLETED) continue;
     if (!rule_applies(r, w->p->phases[i].id)) continue;
     double t = fmax(pi->started_at, pi->completed_at);
+    if (t <= latest_rollback) continue;
     if (t > best_t) {
       best_t = t;
       best = &w->p->phases[i];

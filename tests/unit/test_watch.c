@@ -293,6 +293,75 @@ static size_t count_events(journal *j, const char *kind) {
   return n;
 }
 
+/* One fault rolls back the latest phase only: the phases completed before the rollback stay,
+ * however long the condition keeps holding. */
+static void test_no_cascade(void **state) {
+  (void)state;
+  gg_error err;
+  gg_error_clear(&err);
+  gg_httpd_route routes[] = {{"GET", "/metrics", on_metrics, NULL, 0}};
+  gg_httpd_opts ho = {.listen = "127.0.0.1:0", .routes = routes, .nroutes = 1};
+  gg_httpd *h = NULL;
+  assert_int_equal(gg_httpd_start(&ho, &h, &err), GG_OK);
+  char text[1024];
+  snprintf(text, sizeof text,
+           "migration: watch-cascade\n"
+           "connect: { targets: { svc: { metrics: \"http://127.0.0.1:%u/metrics\" } } }\n"
+           "phases:\n"
+           "  - { id: 0, name: Zero, actions: [ { wait: 1s } ] }\n"
+           "  - { id: 1, name: One, actions: [ { wait: 1s } ] }\n"
+           "monitor:\n"
+           "  interval: 1s\n"
+           "  rules:\n"
+           "    - { name: Errors, when: 'svc_errors{target=\"svc\"} > 5', for: 0s, then: rollback }\n",
+           gg_httpd_port(h));
+  plan_diags d;
+  plan_diags_init(&d);
+  plan *p = NULL;
+  gg_status st = plan_load_buffer("cascade.yaml", text, strlen(text), NULL, &p, &d, &err);
+  for (size_t i = 0; i < d.count; i++) print_message("%s\n", d.items[i].message);
+  plan_diags_release(&d);
+  assert_int_equal(st, GG_OK);
+  char dir[] = "/tmp/gonogo-watch-cascade-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char jpath[128];
+  snprintf(jpath, sizeof jpath, "%s/j.db", dir);
+  journal *j = NULL;
+  assert_int_equal(journal_open(jpath, JOURNAL_OPEN_CREATE, &j, &err), GG_OK);
+  double t = floor(gg_clock_now());
+  gg_clock_set_fixed(t);
+  const char *ids[] = {"0", "1"};
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(journal_append(j, JOURNAL_PHASE_STARTED, ids[i], "test", NULL, NULL, &err), GG_OK);
+    assert_int_equal(journal_append(j, JOURNAL_PHASE_COMPLETED, ids[i], "test", NULL, NULL, &err), GG_OK);
+    gg_clock_advance(1);
+  }
+  watch_opts o = {.listen = "127.0.0.1:0", .rollback = test_rollback, .advise_repeat = 3};
+  watch *w = NULL;
+  assert_int_equal(watch_new(p, j, &o, &w, &err), GG_OK);
+  rollbacks = 0;
+  locked_left = 0;
+  set_page(50, 0);
+  for (int i = 0; i < 10; i++) {
+    assert_int_equal(watch_tick(w, &err), GG_OK);
+    gg_clock_advance(1);
+  }
+  assert_int_equal(rollbacks, 1);
+  journal_phase_info info;
+  assert_int_equal(journal_phase(j, "1", &info, &err), GG_OK);
+  assert_int_equal(info.state, JOURNAL_STATE_ROLLED_BACK);
+  assert_int_equal(journal_phase(j, "0", &info, &err), GG_OK);
+  assert_int_equal(info.state, JOURNAL_STATE_COMPLETED); /* not unwound */
+  watch_free(w);
+  gg_clock_clear_fixed();
+  journal_close(j);
+  plan_free(p);
+  gg_httpd_stop(h);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 static void test_watch_ticks(void **state) {
   (void)state;
   gg_error err;
@@ -469,6 +538,7 @@ int main(void) {
       cmocka_unit_test(test_notifier_retries_and_redacts),
       cmocka_unit_test(test_pidlock),
       cmocka_unit_test(test_watch_ticks),
+      cmocka_unit_test(test_no_cascade),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
