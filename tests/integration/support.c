@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -36,4 +37,23 @@ int support_nats_connect(const char *urls, natsConnection **nc, jsCtx **js) {
   }
   natsOptions_Destroy(o);
   return 0;
+}
+
+int support_gonogo(const char *bin, char **out, ...) {
+  const char *argv[24];
+  int n = 0;
+  argv[n++] = bin;
+  va_list ap;
+  va_start(ap, out);
+  const char *a;
+  while ((a = va_arg(ap, const char *)) != NULL && n < 23) argv[n++] = a;
+  va_end(ap);
+  argv[n] = NULL;
+  gg_spawn_opts opts = {.timeout = 60};
+  support_run_result r = support_run(argv, &opts);
+  if (out)
+    *out = r.out;
+  else
+    free(r.out);
+  return r.code;
 }

@@ -1,7 +1,7 @@
 /*
  * support.h: what the integration tests that drive the gonogo binary share: running a
  * program (usually gonogo) and keeping its exit code and output, and connecting to the
- * sandbox's NATS cluster. Linked as the static library gg_it_support (check.cmake).
+ * sandbox's NATS cluster. Linked as the static library gg_it_support (tests/integration/CMakeLists.txt).
  */
 #ifndef GG_TESTS_SUPPORT_H
 #define GG_TESTS_SUPPORT_H
@@ -19,6 +19,11 @@ typedef struct {
 /* Run argv (argv[0] the program, NULL-terminated) with o. Fails the current cmocka test
  * when the program cannot be started. */
 support_run_result support_run(const char *const *argv, const gg_spawn_opts *o);
+
+/* Run the program `bin` with the arguments that follow (NULL-terminated), 60 s at most; returns
+ * its exit code and, when out is not NULL, its output in *out (you own it: free). Fails the
+ * current cmocka test when it cannot be started. */
+int support_gonogo(const char *bin, char **out, ...);
 
 /* Connect to `urls` (comma-separated, as the sandbox's NATS_URL) and open a JetStream context.
  * Returns 0 with *nc and *js set (natsConnection_Destroy and jsCtx_Destroy them), or -1 after

@@ -19,6 +19,7 @@
 #include "base/spawn.h"
 #include "journal/journal.h"
 #include "plan/plan.h"
+#include "support.h"
 
 static const char *bin;
 static char dir[64];
@@ -92,28 +93,8 @@ static int teardown(void **state) {
   return system(cmd) == 0 ? 0 : -1;
 }
 
-/* Run gonogo (NULL-terminated arguments); the exit code, *out its output (caller frees). */
-static int gonogo(char **out, ...) {
-  const char *argv[24];
-  int n = 0;
-  argv[n++] = bin;
-  va_list ap;
-  va_start(ap, out);
-  const char *a;
-  while ((a = va_arg(ap, const char *)) != NULL && n < 23) argv[n++] = a;
-  va_end(ap);
-  argv[n] = NULL;
-  gg_spawn_opts opts = {.timeout = 60};
-  gg_spawn_result r;
-  gg_error err;
-  gg_error_clear(&err);
-  if (gg_spawn_run(argv, &opts, &r, &err) != GG_OK) fail_msg("spawn %s: %s", bin, gg_error_message(&err));
-  int code = r.exit_code;
-  *out = r.output;
-  r.output = NULL;
-  gg_spawn_result_release(&r);
-  return code;
-}
+/* Run gonogo with the given arguments (NULL-terminated); the exit code, *out the output. */
+#define gonogo(out, ...) support_gonogo(bin, out, __VA_ARGS__)
 
 static void assert_contains(const char *hay, const char *needle) {
   if (hay && strstr(hay, needle)) return;
