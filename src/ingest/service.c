@@ -20,6 +20,7 @@
 #include "base/httpd.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/natsopts.h"
 #include "base/payload.h"
 #include "base/service.h"
 #include "ingest/ingest.h"
@@ -405,46 +406,15 @@ static void on_metrics(gg_httpd_req *req, void *closure) {
   gg_service_respond_metrics(req, svc->metrics);
 }
 
-/* nats.c runs connection callbacks on its own thread, possibly after the service is freed:
- * they look at this flag, never at the service. */
-static atomic_bool nats_closing;
-
-static void on_disconnected(natsConnection *nc, void *closure) {
-  if (!atomic_load(&nats_closing)) gg_warn("nats disconnected", "%s", "");
-}
-
-static void on_reconnected(natsConnection *nc, void *closure) {
-  char url[256] = "";
-  natsConnection_GetConnectedUrl(nc, url, sizeof url);
-  gg_info("nats reconnected", "url=%s", url);
-}
-
-/* NATS_URL may list several servers, comma-separated; natsOptions_SetURL takes one. */
-static natsStatus set_servers(natsOptions *o, const char *list) {
-  char *copy = strdup(list);
-  const char *urls[32];
-  int n = 0;
-  if (!copy) return NATS_NO_MEMORY;
-  for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok && n < 32;
-       tok = strtok_r(NULL, ",", &save)) {
-    while (*tok == ' ') tok++;
-    if (*tok) urls[n++] = tok;
-  }
-  natsStatus s = n ? natsOptions_SetServers(o, urls, n) : NATS_INVALID_ARG;
-  free(copy);
-  return s;
-}
-
 static gg_status connect_nats(ingest *svc, gg_error *err) {
   natsOptions *o = NULL;
   natsStatus s = natsOptions_Create(&o);
-  if (s == NATS_OK) s = set_servers(o, svc->cfg->nats_url);
+  if (s == NATS_OK) s = gg_nats_set_servers(o, svc->cfg->nats_url);
   if (s == NATS_OK) s = natsOptions_SetName(o, "ingest-service");
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(o, 250);
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(o, 64 << 20);
-  if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, on_disconnected, svc);
-  if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, on_reconnected, svc);
+  if (s == NATS_OK) s = gg_nats_log_connection(o);
   if (s == NATS_OK) s = natsConnection_Connect(&svc->nc, o);
   natsOptions_Destroy(o);
   if (s != NATS_OK)
@@ -509,7 +479,7 @@ gg_status ingest_start(const ingest_config *cfg, ingest **out, gg_error *err) {
   ingest *svc = calloc(1, sizeof *svc);
   if (!svc) return gg_error_set(err, GG_ERR_NOMEM, "start ingest: out of memory");
   svc->cfg = cfg;
-  atomic_store(&nats_closing, false);
+  gg_nats_closing(false);
   pthread_mutex_init(&svc->lock, NULL);
   pthread_cond_init(&svc->cond, NULL);
   gg_status st = register_metrics(svc, err);
@@ -570,7 +540,7 @@ void ingest_stop(ingest *svc) {
   if (svc->retry_thread_started) pthread_join(svc->retry_thread, NULL);
   gg_httpd_stop(svc->http);
   jsCtx_Destroy(svc->js);
-  atomic_store(&nats_closing, true);
+  gg_nats_closing(true);
   if (svc->nc) {
     natsConnection_Close(svc->nc);
     natsConnection_Destroy(svc->nc);

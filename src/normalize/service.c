@@ -25,6 +25,7 @@
 #include "base/httpd.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/natsopts.h"
 #include "base/service.h"
 #include "normalize/normalize.h"
 
@@ -633,41 +634,11 @@ static gg_status register_metrics(normalize *svc, gg_error *err) {
   return GG_OK;
 }
 
-/* nats.c runs connection callbacks on its own thread, possibly after the service is freed:
- * they look at this flag, never at the service. */
-static atomic_bool nats_closing;
-
-static void on_disconnected(natsConnection *nc, void *closure) {
-  if (!atomic_load(&nats_closing)) gg_warn("nats disconnected", "%s", "");
-}
-
-static void on_reconnected(natsConnection *nc, void *closure) {
-  char url[256] = "";
-  natsConnection_GetConnectedUrl(nc, url, sizeof url);
-  gg_info("nats reconnected", "url=%s", url);
-}
-
-/* NATS_URL may list several servers, comma-separated; natsOptions_SetURL takes one. */
-static natsStatus set_servers(natsOptions *o, const char *list) {
-  char *copy = strdup(list);
-  const char *urls[32];
-  int n = 0;
-  if (!copy) return NATS_NO_MEMORY;
-  for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok && n < 32;
-       tok = strtok_r(NULL, ",", &save)) {
-    while (*tok == ' ') tok++;
-    if (*tok) urls[n++] = tok;
-  }
-  natsStatus s = n ? natsOptions_SetServers(o, urls, n) : NATS_INVALID_ARG;
-  free(copy);
-  return s;
-}
-
 gg_status normalize_start(const normalize_config *cfg, normalize **out, gg_error *err) {
   normalize *svc = calloc(1, sizeof *svc);
   if (!svc) return gg_error_set(err, GG_ERR_NOMEM, "start normalize: out of memory");
   svc->cfg = cfg;
-  atomic_store(&nats_closing, false);
+  gg_nats_closing(false);
   atomic_init(&svc->stopping, false);
   atomic_init(&svc->db_up, true);
   gg_status st = register_metrics(svc, err);
@@ -676,12 +647,11 @@ gg_status normalize_start(const normalize_config *cfg, normalize **out, gg_error
   gg_metrics_set(svc->db_up_gauge, 1);
   natsOptions *o = NULL;
   natsStatus s = natsOptions_Create(&o);
-  if (s == NATS_OK) s = set_servers(o, cfg->nats_url);
+  if (s == NATS_OK) s = gg_nats_set_servers(o, cfg->nats_url);
   if (s == NATS_OK) s = natsOptions_SetName(o, "normalize-service");
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(o, 250);
-  if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, on_disconnected, svc);
-  if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, on_reconnected, svc);
+  if (s == NATS_OK) s = gg_nats_log_connection(o);
   if (s == NATS_OK) s = natsConnection_Connect(&svc->nc, o);
   natsOptions_Destroy(o);
   if (s != NATS_OK) {
@@ -750,7 +720,7 @@ void normalize_stop(normalize *svc) {
   }
   free(svc->workers);
   jsCtx_Destroy(svc->js);
-  atomic_store(&nats_closing, true);
+  gg_nats_closing(true);
   if (svc->nc) {
     natsConnection_Close(svc->nc);
     natsConnection_Destroy(svc->nc);
