@@ -176,7 +176,11 @@ static ynode *convert(plan_ctx *c, yaml_document_t *doc, yaml_node_t *yn, bool s
           goto fail;
         }
         if (k->kind != YN_SCALAR) {
+          /* Reported, and the pair left out: every reader of a map takes keys as text. */
           perr(c, k, "mapping keys must be plain strings");
+          ynode_free(k);
+          ynode_free(v);
+          continue;
         } else {
           for (size_t p = 0; p < n->n; p++) {
             ynode *prev = n->items[2 * p];

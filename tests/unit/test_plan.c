@@ -162,6 +162,13 @@ static void test_rule_on_error(void **state) {
       5, 57, "'on_error' must be hold or ignore, not 'maybe'", NULL);
 }
 
+/* Found by the fuzzer: a mapping key that is itself a map reached readers that take keys
+ * as text. */
+static void test_nonscalar_key(void **state) {
+  expect_one_error("migration: t\ntopology:\n  consumers: { ? { a: b } : { filter: x } }\nphases: []\n", 3,
+                   18, "mapping keys must be plain strings", NULL);
+}
+
 static void test_wrong_type_integer(void **state) {
   expect_one_error(L01 L05 L06
                    "    NEW: { replicas: three }\n"
@@ -540,6 +547,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_top_key),
       cmocka_unit_test(test_bad_off_hours),
       cmocka_unit_test(test_rule_on_error),
+      cmocka_unit_test(test_nonscalar_key),
       cmocka_unit_test(test_wrong_type_integer),
       cmocka_unit_test(test_wrong_type_list),
       cmocka_unit_test(test_bad_unit),
