@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -63,6 +64,11 @@ static void phases_complete_without_loss(void **state) {
   assert_int_equal(RUN("run", "--phase", "3", "--yes"), 0);
   assert_false(actx_stream_exists("ACT_LEGACY"));
 
+  /* Traffic flows on the new streams: give the publisher (a thread of this loaded test
+   * process) the time to have sent some there before it stops. */
+  for (int tries = 0;
+       tries < 100 && (actx_received_from("ACT_VENDOR") == 0 || actx_received_from("ACT_CORE") == 0); tries++)
+    usleep(100 * 1000);
   actx_publisher_stop();
   assert_int_equal(actx_publish_failures(), 0);
   assert_int_equal(actx_wait_consumed(30), 0);
