@@ -4,6 +4,7 @@
 #include "journal/journal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -12,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -20,6 +23,8 @@
 
 /* 'gong': marks the SQLite file as a gonogo journal (PRAGMA application_id). */
 #define JOURNAL_APPLICATION_ID 0x676f6e67
+/* Seconds an empty file may be another process's journal being created right now. */
+#define JOURNAL_EMPTY_GRACE_S 10
 
 const char journal_any_phase[] = "*any*";
 
@@ -105,16 +110,67 @@ gg_status journal_begin(journal *j, gg_error *err) {
   return GG_OK;
 }
 
+/* ---- the head anchor outside the file -------------------------------------------------------- */
+
+char *journal_anchor_path(const journal *j) {
+  size_t n = strlen(j->path) + sizeof ".head";
+  char *p = malloc(n);
+  if (p) snprintf(p, n, "%s.head", j->path);
+  return p;
+}
+
+/* Read "SEQ HASH" from fd; false when the file is empty or damaged. */
+static bool anchor_read_fd(int fd, long long *seq, char *hash) {
+  char buf[128];
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(buf, &end, 10);
+  if (errno != 0 || end == buf || v <= 0 || *end != ' ') return false;
+  const char *h = end + 1;
+  size_t len = strspn(h, "0123456789abcdef");
+  if (len != JOURNAL_HASH_HEX - 1 || (h[len] != '\n' && h[len] != '\0')) return false;
+  *seq = v;
+  memcpy(hash, h, JOURNAL_HASH_HEX - 1);
+  hash[JOURNAL_HASH_HEX - 1] = '\0';
+  return true;
+}
+
+/* Move the anchor forward to the head this handle just committed. Several processes append:
+ * the anchor is written under an flock and only ever moves forward. Best effort: the event is
+ * committed whatever happens here, and an anchor left behind only anchors less. */
+static void anchor_advance(journal *j) {
+  char *path = journal_anchor_path(j);
+  int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
+  free(path);
+  if (fd < 0) return;
+  if (flock(fd, LOCK_EX) == 0) {
+    long long have = 0;
+    char hash[JOURNAL_HASH_HEX];
+    if (!anchor_read_fd(fd, &have, hash) || have < j->pending_seq) {
+      char line[128];
+      int n = snprintf(line, sizeof line, "%lld %s\n", j->pending_seq, j->pending_hash);
+      if (n > 0 && ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)n, 0) == n) (void)fsync(fd);
+    }
+  }
+  close(fd); /* releases the lock */
+}
+
 gg_status journal_commit(journal *j, gg_error *err) {
   if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
     gg_status s = journal_sql_fail(j, err, "commit");
     journal_rollback(j);
     return s;
   }
+  if (j->pending_seq > 0) anchor_advance(j);
+  j->pending_seq = 0;
   return GG_OK;
 }
 
 void journal_rollback(journal *j) {
+  j->pending_seq = 0;
   if (!sqlite3_get_autocommit(j->db)) sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -287,6 +343,22 @@ gg_status journal_open(const char *path, int flags, journal **out, gg_error *err
                           path, strerror(errno));
     gg_status s = make_parent_dir(path, err);
     if (s != GG_OK) return s;
+    /* A new journal: an anchor left by one that was deleted does not belong to it. */
+    size_t n = strlen(path) + sizeof ".head";
+    char *anchor = malloc(n);
+    if (anchor) {
+      snprintf(anchor, n, "%s.head", path);
+      (void)unlink(anchor);
+      free(anchor);
+    }
+  } else if (sb.st_size == 0 && (readonly || !create || time(NULL) - sb.st_mtime > JOURNAL_EMPTY_GRACE_S)) {
+    /* A journal is never empty for longer than its creator takes to write the schema: an empty
+     * file is a truncated journal (or not one at all), and starting a fresh chain in it would
+     * hide that. */
+    return gg_error_set(err, GG_ERR_INVALID,
+                        "journal '%s' is empty (0 bytes): not a gonogo journal, or one that was truncated; "
+                        "move it away to start a new journal",
+                        path);
   }
   journal *j = calloc(1, sizeof *j);
   if (j) j->samples_cap = JOURNAL_SAMPLES_MAX_ROWS;
@@ -512,6 +584,8 @@ gg_status journal_append_in_tx(journal *j, journal_kind kind, const char *phase,
     goto out;
   }
   if (seq_out) *seq_out = seq;
+  j->pending_seq = seq;
+  memcpy(j->pending_hash, hash, sizeof j->pending_hash);
 out:
   sqlite3_finalize(st);
   free(ctext);
@@ -747,6 +821,34 @@ static bool verify_row(sqlite3_stmt *st, long long expect_seq, const char *prev,
   return true;
 }
 
+/* The anchor beside the file, when there is one (journals written before it have none). */
+static gg_status verify_head_file(journal *j, journal_verify_result *res, gg_error *err) {
+  char *path = journal_anchor_path(j);
+  if (!path) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  gg_status s = GG_OK;
+  if (fd < 0) {
+    if (errno != ENOENT)
+      verify_fail(res, res->head_seq, "cannot read its head anchor '%s': %s", path, strerror(errno));
+    goto out;
+  }
+  long long seq = 0;
+  char hash[JOURNAL_HASH_HEX];
+  bool ok = anchor_read_fd(fd, &seq, hash);
+  close(fd);
+  if (!ok) {
+    verify_fail(res, res->head_seq, "its head anchor '%s' is damaged", path);
+    goto out;
+  }
+  char source[64];
+  snprintf(source, sizeof source, "the head anchor beside the journal");
+  s = journal_verify_anchor(j, seq, hash, source, res, err);
+  if (s == GG_OK && res->ok) res->anchored = true;
+out:
+  free(path);
+  return s;
+}
+
 gg_status journal_verify(journal *j, journal_verify_result *res, gg_error *err) {
   memset(res, 0, sizeof *res);
   res->ok = true;
@@ -773,6 +875,7 @@ gg_status journal_verify(journal *j, journal_verify_result *res, gg_error *err) 
     goto out;
   }
   snprintf(res->head_hash, sizeof res->head_hash, "%s", last ? prev : "");
+  res->head_seq = last;
   char head_seq[32], head_hash[JOURNAL_HASH_HEX + 8];
   bool have_seq = false, have_hash = false;
   s = meta_get(j, "head_seq", head_seq, sizeof head_seq, &have_seq, err);
@@ -794,5 +897,50 @@ gg_status journal_verify(journal *j, journal_verify_result *res, gg_error *err) 
 out:
   sqlite3_finalize(st);
   if (journal_exec(j, "COMMIT", NULL) != GG_OK) journal_rollback(j);
+  if (s == GG_OK && res->ok) s = verify_head_file(j, res, err);
+  return s;
+}
+
+gg_status journal_anchor_parse(const char *text, long long *seq, char *hash, gg_error *err) {
+  const char *colon = text ? strchr(text, ':') : NULL;
+  char *end = NULL;
+  errno = 0;
+  long long v = colon ? strtoll(text, &end, 10) : 0;
+  size_t len = colon ? strlen(colon + 1) : 0;
+  if (!colon || errno != 0 || end != colon || v <= 0 || len != JOURNAL_HASH_HEX - 1 ||
+      strspn(colon + 1, "0123456789abcdef") != len)
+    return gg_error_set(err, GG_ERR_INVALID,
+                        "anchor '%s': expected SEQ:HASH, a row number and its 64 lower-case hex digits "
+                        "(as `journal verify` prints them)",
+                        text ? text : "");
+  *seq = v;
+  memcpy(hash, colon + 1, JOURNAL_HASH_HEX);
+  return GG_OK;
+}
+
+gg_status journal_verify_anchor(journal *j, long long seq, const char *hash, const char *source,
+                                journal_verify_result *res, gg_error *err) {
+  if (!res->ok) return GG_OK; /* the first fault is already named */
+  if (seq > res->head_seq) {
+    verify_fail(res, res->head_seq + 1,
+                "the chain ends at row %lld but %s names row %lld (rows deleted at the end)", res->head_seq,
+                source, seq);
+    return GG_OK;
+  }
+  sqlite3_stmt *st = NULL;
+  gg_status s = journal_prepare(j, "SELECT hash FROM events WHERE seq = ?", &st, err);
+  if (s != GG_OK) return s;
+  sqlite3_bind_int64(st, 1, seq);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const unsigned char *h = sqlite3_column_text(st, 0);
+    if (!h || strcmp((const char *)h, hash) != 0)
+      verify_fail(res, seq, "its hash differs from the one %s names (the chain was rewritten)", source);
+  } else if (rc == SQLITE_DONE) {
+    verify_fail(res, seq, "row is missing although %s names it", source);
+  } else {
+    s = journal_sql_fail(j, err, "read an anchored row");
+  }
+  sqlite3_finalize(st);
   return s;
 }

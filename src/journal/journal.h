@@ -26,8 +26,11 @@
  * milliseconds since the epoch. The row's hash is the lower-case hex SHA-256 of that text. The content column
  * stores C's canonical text exactly, so the hash can be recomputed from the stored columns alone.
  * The chain makes tampering evident, not impossible: someone who rewrites every later hash and the
- * recorded head passes verify. Keep the head hash `journal verify` prints somewhere else (the
- * report, a ticket) to anchor it.
+ * recorded head passes verify. So the head is also anchored outside the file: every commit that
+ * appended writes "SEQ HASH" to `PATH.head` beside the journal (only ever forwards), every report
+ * and `journal verify` print it, and `journal verify --expect-head SEQ:HASH` checks a head kept
+ * elsewhere (a ticket, a report). A chain shortened behind gonogo's back (rows deleted at the end
+ * and the recorded head rewritten) then fails verify against any anchor taken before.
  *
  * CONCURRENCY. Appends from any number of processes are serialised by SQLite: each append is one
  * BEGIN IMMEDIATE transaction that reads the last row's seq and hash inside the transaction, so no
@@ -211,6 +214,8 @@ typedef struct {
   long long bad_seq; /* first bad row's seq (0 when ok) */
   char what[512];    /* what is wrong with it ("content does not match its hash (row edited)") */
   char head_hash[JOURNAL_HASH_HEX]; /* hash of the last row ("" when empty) */
+  long long head_seq;               /* seq of the last row (0 when empty) */
+  bool anchored;                    /* the head file beside the journal was found and checked */
 } journal_verify_result;
 
 /* Walk the chain in seq order and check, for every row: seq follows the previous one (a gap
@@ -220,6 +225,19 @@ typedef struct {
  * appended at the end behind the journal's back). Returns GG_OK whenever the check could run;
  * the verdict is in *res. GG_ERR_SQLITE if the file cannot be read. */
 gg_status journal_verify(journal *j, journal_verify_result *res, gg_error *err) GG_WUR;
+
+/* Parse "SEQ:HASH" (an anchor as `journal verify` prints it) into *seq and hash (JOURNAL_HASH_HEX
+ * bytes); GG_ERR_INVALID naming what is wrong. */
+gg_status journal_anchor_parse(const char *text, long long *seq, char *hash, gg_error *err) GG_WUR;
+
+/* Check an anchor kept elsewhere against a verified chain: row `seq` must exist and have `hash`.
+ * A chain that ends before `seq` was shortened. Updates *res (ok, bad_seq, what) the way
+ * journal_verify does; call it after journal_verify. GG_ERR_SQLITE if the file cannot be read. */
+gg_status journal_verify_anchor(journal *j, long long seq, const char *hash, const char *source,
+                                journal_verify_result *res, gg_error *err) GG_WUR;
+
+/* The path of the head anchor beside the journal ("PATH.head"); you own it. NULL on ENOMEM. */
+char *journal_anchor_path(const journal *j);
 
 /* ---- approvals, attestations, marks ---------------------------------------------------------- */
 

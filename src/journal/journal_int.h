@@ -16,6 +16,8 @@ struct journal {
   bool lease_held;
   char lease_token[33];  /* random, identifies this handle's lease */
   long long samples_cap; /* rows of samples kept at most (JOURNAL_SAMPLES_MAX_ROWS unless set) */
+  long long pending_seq; /* head appended by the open transaction, anchored on commit (0: none) */
+  char pending_hash[JOURNAL_HASH_HEX];
 };
 
 /* Record a SQLite failure as GG_ERR_SQLITE: "journal 'PATH': WHAT: sqlite's message". */

@@ -437,6 +437,12 @@ gg_status report_gather(const plan *p, journal *j, const report_opts *opts, json
     json_object_set_new(jo, "intact", json_boolean(r.ok));
     json_object_set_new(jo, "events", json_integer(r.rows));
     set_str(jo, "head_hash", r.head_hash);
+    json_object_set_new(jo, "head_seq", json_integer(r.head_seq));
+    if (r.head_seq > 0) {
+      char anchor[JOURNAL_HASH_HEX + 32];
+      snprintf(anchor, sizeof anchor, "%lld:%s", r.head_seq, r.head_hash);
+      set_str(jo, "anchor", anchor); /* for `journal verify --expect-head` later */
+    }
     if (!r.ok) {
       json_object_set_new(jo, "bad_seq", json_integer(r.bad_seq));
       set_str(jo, "what", r.what);

@@ -256,9 +256,14 @@ static void header(writer *w, const json_t *doc) {
     if (damaged)
       snprintf(integrity, sizeof integrity, "DAMAGED at row %lld: %s",
                (long long)json_integer_value(json_object_get(jo, "bad_seq")), jstr(jo, "what"));
+    else if (*jstr(jo, "anchor"))
+      snprintf(
+          integrity, sizeof integrity,
+          "intact: %lld events, head %s (check it later with `gonogo journal verify PLAN --expect-head %s`)",
+          (long long)json_integer_value(json_object_get(jo, "events")), jstr(jo, "anchor"),
+          jstr(jo, "anchor"));
     else
-      snprintf(integrity, sizeof integrity, "intact: %lld events, head hash %s",
-               (long long)json_integer_value(json_object_get(jo, "events")), jstr(jo, "head_hash"));
+      snprintf(integrity, sizeof integrity, "intact: no events yet");
     const char *r2[] = {"Integrity", integrity};
     w_row(w, r2, 2);
   }

@@ -193,7 +193,7 @@ static void test_report(void **state) {
   /* Markdown: the key facts, each where an auditor looks for it. */
   assert_int_equal(gonogo(&out, "report", plan_path, NULL), 0);
   assert_contains(out, "# Migration report: report-fixture");
-  assert_contains(out, "| Integrity | intact: 16 events, head hash ");
+  assert_contains(out, "| Integrity | intact: 16 events, head 16:");
   assert_contains(out, "## Phase 1: Move vendor subjects");
   assert_contains(out, "## Phase 2: Delete the legacy stream");
   assert_contains(out, "| Vendor webhooks lost | MEDIUM | HIGH | HIGH | Retry with Nats-Msg-Id | LOW |");

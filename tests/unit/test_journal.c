@@ -300,6 +300,93 @@ static void test_verify_inserted_row(void **state) {
   journal_close(j);
 }
 
+/* Rows deleted at the end with the recorded head rewritten to match: the chain alone passes, the
+ * anchor outside the file does not, and neither does a head kept elsewhere (--expect-head). */
+static void test_verify_truncated_chain(void **state) {
+  fixture *f = *state;
+  journal *j = chain_of_five(f);
+  journal_event *ev = NULL;
+  size_t n = 0;
+  assert_int_equal(journal_events(j, NULL, &ev, &n, NULL), GG_OK);
+  assert_int_equal(n, 5);
+  char head5[JOURNAL_HASH_HEX], anchor[JOURNAL_HASH_HEX + 16];
+  snprintf(head5, sizeof head5, "%s", ev[4].hash);
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           UNLOCK
+           "DELETE FROM events WHERE seq > 3; UPDATE meta SET value = '3' WHERE key = 'head_seq';"
+           "UPDATE meta SET value = '%s' WHERE key = 'head_hash'",
+           ev[2].hash);
+  journal_events_free(ev, n);
+  journal_verify_result r = verify(j);
+  assert_true(r.ok);
+  assert_true(r.anchored);
+  assert_int_equal(r.head_seq, 5);
+  tamper(f, sql);
+  r = verify(j);
+  assert_false(r.ok);
+  assert_int_equal(r.bad_seq, 4);
+  assert_non_null(strstr(r.what, "head anchor"));
+  assert_non_null(strstr(r.what, "deleted at the end"));
+
+  /* The attacker also removes the anchor: a head kept elsewhere still catches it. */
+  char *ap = journal_anchor_path(j);
+  assert_int_equal(unlink(ap), 0);
+  free(ap);
+  r = verify(j);
+  assert_true(r.ok);
+  assert_false(r.anchored);
+  long long seq = 0;
+  char hash[JOURNAL_HASH_HEX];
+  snprintf(anchor, sizeof anchor, "5:%s", head5);
+  assert_int_equal(journal_anchor_parse(anchor, &seq, hash, NULL), GG_OK);
+  assert_int_equal(seq, 5);
+  assert_int_equal(journal_verify_anchor(j, seq, hash, "--expect-head", &r, NULL), GG_OK);
+  assert_false(r.ok);
+  assert_int_equal(r.bad_seq, 4);
+  assert_non_null(strstr(r.what, "--expect-head names row 5"));
+
+  /* An anchor of a row still present must name its hash. */
+  r = verify(j);
+  snprintf(anchor, sizeof anchor, "3:%s", head5);
+  assert_int_equal(journal_anchor_parse(anchor, &seq, hash, NULL), GG_OK);
+  assert_int_equal(journal_verify_anchor(j, seq, hash, "--expect-head", &r, NULL), GG_OK);
+  assert_false(r.ok);
+  assert_int_equal(r.bad_seq, 3);
+
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(journal_anchor_parse("5", &seq, hash, &err), GG_ERR_INVALID);
+  assert_int_equal(journal_anchor_parse("x:abc", &seq, hash, &err), GG_ERR_INVALID);
+  assert_non_null(strstr(err.msg, "expected SEQ:HASH"));
+  journal_close(j);
+}
+
+/* The anchor only moves forward, and a new journal does not inherit a deleted one's anchor. */
+static void test_anchor_follows_appends(void **state) {
+  fixture *f = *state;
+  journal *j = chain_of_five(f);
+  journal *k = NULL;
+  assert_int_equal(journal_open(f->path, 0, &k, NULL), GG_OK);
+  note(k, "1", "from a second handle");
+  note(j, "1", "and the first again");
+  journal_verify_result r = verify(j);
+  assert_true(r.ok);
+  assert_true(r.anchored);
+  assert_int_equal(r.head_seq, 7);
+  journal_close(k);
+  journal_close(j);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm'", f->path, f->path, f->path);
+  assert_int_equal(system(cmd), 0);
+  j = open_new(f);
+  note(j, "1", "a new story");
+  r = verify(j);
+  assert_true(r.ok);
+  assert_int_equal(r.head_seq, 1);
+  journal_close(j);
+}
+
 static void test_schema_versions(void **state) {
   fixture *f = *state;
   journal *j = open_new(f);
@@ -313,14 +400,19 @@ static void test_schema_versions(void **state) {
   assert_non_null(strstr(err.msg, "upgrade gonogo"));
   assert_int_equal(journal_open(f->path, JOURNAL_OPEN_READONLY, &j, &err), GG_ERR_UNSUPPORTED);
 
-  /* An empty SQLite file (version 0) is migrated forward; a foreign database is refused. */
+  /* A zero-byte file is a truncated journal or none at all: refused, read-only or not, and never
+   * started afresh (that would hide the truncation). Only a file another process is creating at
+   * this moment (younger than the grace period) is taken with CREATE. */
   char p2[160], p3[160];
   snprintf(p2, sizeof p2, "%s/empty.db", f->dir);
   snprintf(p3, sizeof p3, "%s/other.db", f->dir);
   sqlite3 *db = NULL;
   assert_int_equal(sqlite3_open(p2, &db), SQLITE_OK);
   sqlite3_close(db);
-  assert_int_equal(journal_open(p2, 0, &j, &err), GG_OK);
+  assert_int_equal(journal_open(p2, JOURNAL_OPEN_READONLY, &j, &err), GG_ERR_INVALID);
+  assert_non_null(strstr(err.msg, "is empty (0 bytes)"));
+  assert_int_equal(journal_open(p2, 0, &j, &err), GG_ERR_INVALID);
+  assert_int_equal(journal_open(p2, JOURNAL_OPEN_CREATE, &j, &err), GG_OK); /* just made: a creator's */
   assert_int_equal(journal_schema_version(j), JOURNAL_SCHEMA_VERSION);
   journal_close(j);
   assert_int_equal(sqlite3_open(p3, &db), SQLITE_OK);
@@ -673,6 +765,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_verify_deleted_last_row, setup, teardown),
       cmocka_unit_test_setup_teardown(test_verify_swapped_rows, setup, teardown),
       cmocka_unit_test_setup_teardown(test_verify_inserted_row, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_verify_truncated_chain, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_anchor_follows_appends, setup, teardown),
       cmocka_unit_test_setup_teardown(test_schema_versions, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lease_dead_pid, setup, teardown),
