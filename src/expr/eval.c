@@ -274,7 +274,8 @@ static char arith_unit(expr_op op, char a, char b) {
   }
 }
 
-/* One arithmetic step; GG_ERR_RANGE for division by zero, GG_ERR_INVALID for NaN. */
+/* One arithmetic step; GG_ERR_RANGE for division by zero, GG_ERR_INVALID for NaN,
+ * GG_ERR_OVERFLOW when finite operands give an infinite result. */
 static gg_status arith(expr_op op, double a, double b, double *r) {
   switch (op) {
     case EXPR_OP_ADD:
@@ -297,7 +298,10 @@ static gg_status arith(expr_op op, double a, double b, double *r) {
     default:
       return GG_ERR_INVALID;
   }
-  return isnan(*r) ? GG_ERR_INVALID : GG_OK;
+  if (isnan(*r)) return GG_ERR_INVALID;
+  /* Finite operands with an infinite result overflowed: +Inf would pass every '>' comparison. */
+  if (isinf(*r) && isfinite(a) && isfinite(b)) return GG_ERR_OVERFLOW;
+  return GG_OK;
 }
 
 static gg_status arith_error(gg_status why, const expr_node *n, const expr_labels *l, gg_error *err) {
@@ -308,6 +312,9 @@ static gg_status arith_error(gg_status why, const expr_node *n, const expr_label
     snprintf(lab, sizeof lab, " for %s", expr_labels_format(l, tmp, sizeof tmp));
   }
   if (why == GG_ERR_RANGE) return gg_error_set(err, GG_ERR_EXPR, "division by zero in '%s'%s", q, lab);
+  if (why == GG_ERR_OVERFLOW)
+    return gg_error_set(err, GG_ERR_EXPR, "'%s' overflows (the result is too large to be a number)%s", q,
+                        lab);
   return gg_error_set(err, GG_ERR_EXPR, "'%s' is not a number%s", q, lab);
 }
 

@@ -413,6 +413,11 @@ static const eval_case cases[] = {
      "division by zero in 'nats.server.up / max(zero.gauge)' for {server=\"n1\"}"},
     {"nats.server.up / zero.gauge", NULL, GG_ERR_NO_DATA, "no label set appears on both sides"},
     {"1 / (nats.server.up - 1)", NULL, GG_ERR_EXPR, "division by zero"},
+    /* overflow is an error, never +Inf that passes a comparison */
+    {"1e308 * 10 > 0", NULL, GG_ERR_EXPR, "'1e+308 * 10' overflows"},
+    {"1e308 + 1e308", NULL, GG_ERR_EXPR, "overflows"},
+    {"-1e308 - 1e308 < 0", NULL, GG_ERR_EXPR, "overflows"},
+    {"1e300 / 1e-10 > 0", NULL, GG_ERR_EXPR, "overflows"},
     {"weird.gauge > 0", NULL, GG_OK, "false [{x=\"1\"} nan > 0]"},
     {"weird.gauge < 0", NULL, GG_OK, "false [{x=\"1\"} nan < 0]"},
     {"weird.gauge != 0", NULL, GG_OK, "false [{x=\"1\"} nan != 0]"},
