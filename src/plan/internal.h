@@ -62,6 +62,9 @@ void plan_tree_hash(const ynode *root, char out[65]);
 /* load.c */
 plan *plan_from_tree(plan_ctx *c, ynode *root);
 
+/* Report every cycle among the plan's defines (defines.c). */
+void plan_check_define_cycles(plan_ctx *c, const plan *p);
+
 /* risk.c */
 bool plan_level_parse(const char *text, plan_level *out);
 

@@ -1248,6 +1248,7 @@ plan *plan_from_tree(plan_ctx *c, ynode *root) {
   load_connect(&l, ynode_get(root, "connect"));
   load_calendar(&l, ynode_get(root, "calendar"));
   load_defines(&l, ynode_get(root, "define"));
+  plan_check_define_cycles(c, p);
   load_risk_matrix(&l, ynode_get(root, "risk_matrix"));
   load_roles(&l, ynode_get(root, "roles"));
   load_criteria(&l, ynode_get(root, "preflight"), "preflight", &p->preflight, &p->npreflight);

@@ -135,6 +135,28 @@ static void test_unknown_key_suggests(void **state) {
                    "did you mean 'approvals'?");
 }
 
+/* A cycle among defines fails validate at the define that starts it, with the path that closes
+ * it; defines that use each other without a cycle are fine. */
+static void test_define_cycle(void **state) {
+  expect_one_error(
+      "migration: t\n"
+      "define:\n"
+      "  ok: 'x > 1'\n"
+      "  a: 'b + 1'\n"
+      "  b: 'c{server=\"n1\"} * 2'\n"
+      "  c: 'max(a) + ok'\n"
+      "phases: []\n",
+      4, 7, "define 'a' refers to itself: a -> b -> c -> a",
+      "a define may use other defines, but none may lead back to itself");
+  expect_one_error("migration: t\ndefine:\n  self: 'self > 0'\nphases: []\n", 3, 10,
+                   "define 'self' refers to itself: self -> self", NULL);
+  loaded l;
+  load(&l, "migration: t\ndefine:\n  a: 'b + c'\n  b: 'c * 2'\n  c: 'x'\nphases: []\n");
+  if (l.d.errors) dump(&l);
+  assert_int_equal(l.st, GG_OK);
+  release(&l);
+}
+
 static void test_unknown_top_key(void **state) {
   expect_one_error("migration: t\ndescripton: x\nphases: []\n", 2, 1, "unknown key 'descripton' in the plan",
                    "did you mean 'description'?");
@@ -545,6 +567,7 @@ int main(void) {
       cmocka_unit_test(test_valid_base),
       cmocka_unit_test(test_unknown_key_suggests),
       cmocka_unit_test(test_unknown_top_key),
+      cmocka_unit_test(test_define_cycle),
       cmocka_unit_test(test_bad_off_hours),
       cmocka_unit_test(test_rule_on_error),
       cmocka_unit_test(test_nonscalar_key),
