@@ -22,6 +22,7 @@
 
 /* Named caps for buffers fed from outside. */
 #define GG_BUF_PLAN_MAX (4u << 20)          /* a plan file */
+#define GG_PLAN_MAX_DEPTH 64                /* nesting of a plan's mappings and sequences */
 #define GG_BUF_HTTP_BODY_MAX (8u << 20)     /* an HTTP response body by default */
 #define GG_BUF_METRICS_PAGE_MAX (16u << 20) /* a Prometheus metrics page */
 #define GG_BUF_CMD_OUTPUT_MAX (64u << 10)   /* command output kept as evidence */

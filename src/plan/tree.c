@@ -204,10 +204,84 @@ fail:
   return NULL;
 }
 
+/* The 1-based line and column of byte `offset` of data (columns count characters, as libyaml's
+ * marks do: UTF-8 continuation bytes do not start one). */
+static void offset_position(const char *data, size_t len, size_t offset, int *line, int *col) {
+  *line = 1;
+  *col = 1;
+  for (size_t i = 0; i < offset && i < len; i++) {
+    unsigned char b = (unsigned char)data[i];
+    if (b == '\n') {
+      ++*line;
+      *col = 1;
+    } else if ((b & 0xC0) != 0x80) {
+      ++*col;
+    }
+  }
+}
+
+/* A reader error (bad UTF-8, a NUL or another control character) carries a byte offset instead
+ * of a mark: say where that byte is and what it is. */
+static void reader_error(plan_ctx *c, const yaml_parser_t *parser, const char *data, size_t len) {
+  int line, col;
+  size_t at = parser->problem_offset;
+  int value = parser->problem_value;
+  /* For a bad continuation byte libyaml names that byte; the character starts at its lead byte. */
+  if (value >= 0 && parser->problem && strstr(parser->problem, "trailing")) {
+    for (size_t back = 1; back <= 3 && back <= at && at - back < len; back++) {
+      unsigned char b = (unsigned char)data[at - back];
+      if ((b & 0xC0) == 0xC0) {
+        at -= back;
+        value = b;
+        break;
+      }
+    }
+  }
+  offset_position(data, len, at, &line, &col);
+  if (value >= 0)
+    plan_diag_add(c, PLAN_DIAG_ERROR, line, col, "a plan is UTF-8 text without control characters",
+                  "yaml: %s (byte 0x%02x at offset %zu)",
+                  parser->problem ? parser->problem : "unreadable input", (unsigned)value & 0xffu, at);
+  else
+    plan_diag_add(c, PLAN_DIAG_ERROR, line, col, NULL, "yaml: %s at offset %zu",
+                  parser->problem ? parser->problem : "unreadable input", at);
+}
+
+/* Nesting deeper than GG_PLAN_MAX_DEPTH is refused before the document is built: libyaml's time
+ * grows with the square of the depth (a plan of 100,000 '[' took 17 s), and no plan needs more.
+ * Walks the events and stops at the first one too deep. Other errors are left to the loader. */
+static bool depth_ok(plan_ctx *c, const char *data, size_t len) {
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) return true;
+  yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+  bool ok = true;
+  int depth = 0;
+  for (;;) {
+    yaml_event_t ev;
+    if (!yaml_parser_parse(&parser, &ev)) break;
+    yaml_event_type_t t = ev.type;
+    if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+      if (++depth > GG_PLAN_MAX_DEPTH) {
+        plan_diag_add(c, PLAN_DIAG_ERROR, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+                      "flatten the structure: no plan key needs this many levels",
+                      "the plan nests mappings and sequences more than %d deep here", GG_PLAN_MAX_DEPTH);
+        ok = false;
+      }
+    } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+      depth--;
+    }
+    yaml_event_delete(&ev);
+    if (!ok || t == YAML_STREAM_END_EVENT) break;
+  }
+  yaml_parser_delete(&parser);
+  return ok;
+}
+
 ynode *plan_tree_parse(plan_ctx *c, const char *data, size_t len) {
   yaml_parser_t parser;
   yaml_document_t doc;
   ynode *root = NULL;
+  if (!depth_ok(c, data, len)) return NULL;
   if (!yaml_parser_initialize(&parser)) {
     plan_diag_add(c, PLAN_DIAG_ERROR, 1, 1, NULL, "cannot initialise the YAML parser");
     return NULL;
@@ -215,7 +289,9 @@ ynode *plan_tree_parse(plan_ctx *c, const char *data, size_t len) {
   yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
   if (!yaml_parser_load(&parser, &doc)) {
     int line = (int)parser.problem_mark.line + 1, col = (int)parser.problem_mark.column + 1;
-    if (parser.context)
+    if (parser.error == YAML_READER_ERROR)
+      reader_error(c, &parser, data, len);
+    else if (parser.context)
       plan_diag_add(c, PLAN_DIAG_ERROR, line, col, NULL, "yaml: %s %s",
                     parser.problem ? parser.problem : "error", parser.context);
     else

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "base/buf.h"
 #include "plan/plan.h"
 
 /* ---- a fixed environment for ${VAR} ---- */
@@ -154,6 +155,59 @@ static void test_define_cycle(void **state) {
   load(&l, "migration: t\ndefine:\n  a: 'b + c'\n  b: 'c * 2'\n  c: 'x'\nphases: []\n");
   if (l.d.errors) dump(&l);
   assert_int_equal(l.st, GG_OK);
+  release(&l);
+}
+
+/* Bytes that are not UTF-8 text are reported where they are, naming the byte. */
+static void test_bad_bytes_positioned(void **state) {
+  expect_one_error("migration: t\ndescription: \"caf\xe9\"\nphases: []\n", 2, 18,
+                   "yaml: invalid trailing UTF-8 octet (byte 0xe9 at offset 30)",
+                   "a plan is UTF-8 text without control characters");
+  static const char nul[] = "migration: t\ndescription: \"a\0b\"\nphases: []\n";
+  loaded l;
+  plan_load_opts opts = {env_lookup, &env_none};
+  plan_diags_init(&l.d);
+  gg_error_clear(&l.err);
+  l.p = NULL;
+  l.st = plan_load_buffer("plan.yaml", nul, sizeof nul - 1, &opts, &l.p, &l.d, &l.err);
+  assert_int_equal(l.st, GG_ERR_PLAN);
+  assert_int_equal(l.d.errors, 1);
+  assert_int_equal(l.d.items[0].line, 2);
+  assert_int_equal(l.d.items[0].col, 16);
+  assert_string_equal(l.d.items[0].message,
+                      "yaml: control characters are not allowed (byte 0x00 at offset 28)");
+  release(&l);
+}
+
+/* Nesting past GG_PLAN_MAX_DEPTH is refused where it starts, before libyaml builds a document
+ * (whose time grows with the square of the depth): 1,000,000 levels in 2 MB take milliseconds. */
+static void test_nesting_depth_capped(void **state) {
+  size_t deep = 1000000, head = strlen("migration: t\nphases: ");
+  char *text = malloc(head + 2 * deep + 2);
+  assert_non_null(text);
+  memcpy(text, "migration: t\nphases: ", head);
+  memset(text + head, '[', deep);
+  memset(text + head + deep, ']', deep);
+  memcpy(text + head + 2 * deep, "\n", 2);
+  expect_one_error(text, 2, 8 + GG_PLAN_MAX_DEPTH, /* the root mapping is the first level */
+                   "the plan nests mappings and sequences more than 64 deep here",
+                   "flatten the structure: no plan key needs this many levels");
+  text[head + deep] = '\0';                        /* unterminated as well */
+  expect_one_error(text, 2, 8 + GG_PLAN_MAX_DEPTH, /* the root mapping is the first level */
+                   "the plan nests mappings and sequences more than 64 deep here", NULL);
+  free(text);
+  /* Block style counts the same way. */
+  char block[4096] = "migration: t\nx:\n";
+  size_t used = strlen(block);
+  for (int i = 0; i <= GG_PLAN_MAX_DEPTH; i++) {
+    int n = snprintf(block + used, sizeof block - used, "%*sk%d:\n", i + 1, "", i);
+    used += (size_t)n;
+  }
+  snprintf(block + used, sizeof block - used, "%*send: 1\n", GG_PLAN_MAX_DEPTH + 2, "");
+  loaded l;
+  load(&l, block);
+  assert_int_equal(l.st, GG_ERR_PLAN);
+  assert_non_null(strstr(l.d.items[0].message, "more than 64 deep"));
   release(&l);
 }
 
@@ -568,6 +622,8 @@ int main(void) {
       cmocka_unit_test(test_unknown_key_suggests),
       cmocka_unit_test(test_unknown_top_key),
       cmocka_unit_test(test_define_cycle),
+      cmocka_unit_test(test_bad_bytes_positioned),
+      cmocka_unit_test(test_nesting_depth_capped),
       cmocka_unit_test(test_bad_off_hours),
       cmocka_unit_test(test_rule_on_error),
       cmocka_unit_test(test_nonscalar_key),
