@@ -7,9 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base/envconf.h"
 #include "base/units.h"
 #include "ingest/ingest.h"
+#include "svc/envconf.h"
 
 /* A secret file larger than this is certainly not a secret. */
 #define INGEST_SECRET_FILE_MAX 4096

@@ -20,10 +20,10 @@
 #include "base/httpd.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "base/natsopts.h"
-#include "base/payload.h"
-#include "base/service.h"
 #include "ingest/ingest.h"
+#include "svc/natsopts.h"
+#include "svc/payload.h"
+#include "svc/service.h"
 
 #define PENDING_BUCKETS 8192u
 #define RETRY_FIRST 0.01 /* seconds; a subject cutover's gap is a few milliseconds */

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/envconf.h"
 #include "normalize/normalize.h"
+#include "svc/envconf.h"
 
 #define NORMALIZE_BINDINGS_MAX 16
 #define NORMALIZE_NAME_MAX 64

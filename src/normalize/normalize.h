@@ -24,7 +24,7 @@
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/log.h"
-#include "base/payload.h"
+#include "svc/payload.h"
 
 extern const char normalize_usage[];
 

@@ -25,9 +25,9 @@
 #include "base/httpd.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "base/natsopts.h"
-#include "base/service.h"
 #include "normalize/normalize.h"
+#include "svc/natsopts.h"
+#include "svc/service.h"
 
 #define DB_RETRY_INTERVAL 1.0  /* seconds between reconnection attempts */
 #define DLQ_NAK_DELAY_MS 5000  /* a poison message whose DLQ publish failed comes back after this */

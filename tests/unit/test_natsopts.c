@@ -5,7 +5,7 @@
 
 #include <cmocka.h>
 
-#include "base/natsopts.h"
+#include "svc/natsopts.h"
 
 static void test_server_lists(void **state) {
   (void)state;

@@ -1,4 +1,4 @@
-#include "base/natsopts.h"
+#include "svc/natsopts.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

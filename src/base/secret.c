@@ -1,4 +1,4 @@
-#include "plan/secret.h"
+#include "base/secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>
