@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "html/html.h"
 #include "report/report.h"
-#include "watch/watch.h"
 
 char *report_format_ms(double ms, char *out, size_t n) {
   if (isnan(ms) || ms < 0)
@@ -51,7 +51,7 @@ static void w_raw(writer *w, const char *s) {
 static void w_text(writer *w, const char *s) {
   if (w->st != GG_OK) return;
   if (w->html)
-    w->st = watch_html_escape(w->b, s ? s : "");
+    w->st = html_escape(w->b, s ? s : "");
   else
     w->st = gg_buf_puts(w->b, s ? s : "");
 }
@@ -511,15 +511,15 @@ static void chart(writer *w, const json_t *s) {
     char title[512];
     snprintf(title, sizeof title, "%s%s", jstr(s, "name"),
              strcmp(jstr(s, "labels"), "{}") ? jstr(s, "labels") : "");
-    watch_chart_line line = {.label = jstr(s, "labels"), .t = tt, .v = vv, .n = n};
-    watch_chart c = {.title = title,
-                     .lines = &line,
-                     .nlines = 1,
-                     .t0 = tt[0],
-                     .t1 = tt[n - 1] > tt[0] ? tt[n - 1] : tt[0] + 1,
-                     .width = 640,
-                     .height = 200};
-    w->st = watch_svg_chart(w->b, &c);
+    html_chart_line line = {.label = jstr(s, "labels"), .t = tt, .v = vv, .n = n};
+    html_chart c = {.title = title,
+                    .lines = &line,
+                    .nlines = 1,
+                    .t0 = tt[0],
+                    .t1 = tt[n - 1] > tt[0] ? tt[n - 1] : tt[0] + 1,
+                    .width = 640,
+                    .height = 200};
+    w->st = html_svg_chart(w->b, &c);
   }
   free(tt);
   free(vv);
