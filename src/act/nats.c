@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "act/internal.h"
-#include "plan/secret.h"
+#include "base/secret.h"
 
 gg_status act_nats_error(gg_error *err, natsStatus s, jsErrCode jerr, const char *fmt, ...) {
   char what[512];

@@ -58,21 +58,21 @@ char *gg_http_redact_url(const char *url, char *out, size_t n) {
   gg_buf_init(&b, 0);
   bool ok = true;
   const char *p = url;
+  /* The authority follows "scheme://", or starts the text when there is no scheme (nats.c
+   * takes "user:pass@host:4222" as a server). */
   const char *scheme = strstr(url, "://");
-  if (scheme) {
-    const char *auth = scheme + 3;
-    size_t auth_len = strcspn(auth, "/?#");
-    const char *at = NULL;
-    for (size_t i = 0; i < auth_len; i++) {
-      if (auth[i] == '@') at = auth + i; /* the last '@': a password may hold one */
-    }
-    ok = gg_buf_append(&b, url, (size_t)(auth - url)) == GG_OK;
-    if (at) {
-      ok = ok && gg_buf_puts(&b, REDACTED) == GG_OK;
-      p = at;
-    } else {
-      p = auth;
-    }
+  const char *auth = scheme ? scheme + 3 : url;
+  size_t auth_len = strcspn(auth, "/?#");
+  const char *at = NULL;
+  for (size_t i = 0; i < auth_len; i++) {
+    if (auth[i] == '@') at = auth + i; /* the last '@': a password may hold one */
+  }
+  ok = gg_buf_append(&b, url, (size_t)(auth - url)) == GG_OK;
+  if (at) {
+    ok = ok && gg_buf_puts(&b, REDACTED) == GG_OK;
+    p = at;
+  } else {
+    p = auth;
   }
   const char *q = strchr(p, '?');
   if (!q) {

@@ -56,10 +56,11 @@ gg_status gg_http_request(const char *method, const char *url, const char *conte
 /* Free what a response owns and empty it. NULL-safe; twice is harmless. */
 void gg_http_response_release(gg_http_response *resp);
 
-/* Copy url into out with any "user:password@" replaced by "***@" and the values of query
- * parameters that look secret replaced by "***": a name containing token, key, password,
- * passwd, secret, sig or auth, in any case (access_token, api_key, X-Amz-Signature).
- * Truncated to n bytes including the NUL; returns out. */
+/* Copy url into out with any "user:password@" or "token@" (with or without a scheme)
+ * replaced by "***@" and the values of query parameters that look secret replaced by "***":
+ * a name containing token, key, password, passwd, secret, sig or auth, in any case
+ * (access_token, api_key, X-Amz-Signature). Truncated to n bytes including the NUL; returns
+ * out. For a comma-separated list of URLs see gg_secret_redact_urls (base/secret.h). */
 char *gg_http_redact_url(const char *url, char *out, size_t n);
 
 #endif

@@ -7,9 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base/envconf.h"
+#include "base/secret.h"
 #include "base/units.h"
 #include "ingest/ingest.h"
+#include "svc/envconf.h"
 
 /* A secret file larger than this is certainly not a secret. */
 #define INGEST_SECRET_FILE_MAX 4096
@@ -67,7 +68,9 @@ gg_status ingest_config_load(ingest_config *cfg, gg_error *err) {
     goto fail;
   }
   if (strncmp(cfg->nats_url, "nats://", 7) != 0 && strncmp(cfg->nats_url, "tls://", 6) != 0) {
-    st = gg_error_set(err, GG_ERR_INVALID, "NATS_URL: '%s' must start with nats:// or tls://", cfg->nats_url);
+    char shown[512];
+    st = gg_error_set(err, GG_ERR_INVALID, "NATS_URL: '%s' must start with nats:// or tls://",
+                      gg_secret_redact_urls(cfg->nats_url, shown, sizeof shown));
     goto fail;
   }
   if (!strrchr(cfg->listen, ':')) {

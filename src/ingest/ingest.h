@@ -1,7 +1,7 @@
 /*
  * ingest.h: ingest-service, HTTP in front of JetStream.
  *
- * POST /v1/hrv (a reading, base/payload.h) is published to core.hrv.<athlete_id>, POST
+ * POST /v1/hrv (a reading, svc/payload.h) is published to core.hrv.<athlete_id>, POST
  * /webhooks/oura (a sleep document) to vendor.oura.<event_type>, each with Nats-Msg-Id set
  * from the event id so a retried publish is stored once. A request is answered 202 only
  * after the JetStream ack: the handler publishes asynchronously and returns, the

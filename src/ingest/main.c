@@ -1,8 +1,8 @@
 /* ingest-service: a thin main; the work is in gg_ingest, the run loop in base/service. */
 #include <nats/nats.h>
 
-#include "base/service.h"
 #include "ingest/ingest.h"
+#include "svc/service.h"
 
 static gg_status config_load(void *cfg, gg_log_level *level, gg_error *err) {
   ingest_config *c = cfg;

@@ -20,10 +20,11 @@
 #include "base/httpd.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "base/natsopts.h"
-#include "base/payload.h"
-#include "base/service.h"
+#include "base/secret.h"
 #include "ingest/ingest.h"
+#include "svc/natsopts.h"
+#include "svc/payload.h"
+#include "svc/service.h"
 
 #define PENDING_BUCKETS 8192u
 #define RETRY_FIRST 0.01 /* seconds; a subject cutover's gap is a few milliseconds */
@@ -417,9 +418,12 @@ static gg_status connect_nats(ingest *svc, gg_error *err) {
   if (s == NATS_OK) s = gg_nats_log_connection(o);
   if (s == NATS_OK) s = natsConnection_Connect(&svc->nc, o);
   natsOptions_Destroy(o);
-  if (s != NATS_OK)
-    return gg_error_set(err, GG_ERR_CONNECT, "connect to NATS '%s': %s", svc->cfg->nats_url,
+  if (s != NATS_OK) {
+    char shown[512];
+    return gg_error_set(err, GG_ERR_CONNECT, "connect to NATS '%s': %s",
+                        gg_secret_redact_urls(svc->cfg->nats_url, shown, sizeof shown),
                         natsStatus_GetText(s));
+  }
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.PublishAsync.AckHandler = ack_handler;
@@ -502,8 +506,9 @@ gg_status ingest_start(const ingest_config *cfg, ingest **out, gg_error *err) {
                       .on_answer = count_request,
                       .on_answer_closure = svc};
   if ((st = gg_httpd_start(&ho, &svc->http, err)) != GG_OK) goto fail;
+  char shown[512];
   gg_info("ingest-service listening", "addr=%s port=%u nats=%s", cfg->listen,
-          (unsigned)gg_httpd_port(svc->http), cfg->nats_url);
+          (unsigned)gg_httpd_port(svc->http), gg_secret_redact_urls(cfg->nats_url, shown, sizeof shown));
   *out = svc;
   return GG_OK;
 fail:

@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/envconf.h"
+#include "base/secret.h"
 #include "normalize/normalize.h"
+#include "svc/envconf.h"
 
 #define NORMALIZE_BINDINGS_MAX 16
 #define NORMALIZE_NAME_MAX 64
@@ -117,7 +118,9 @@ gg_status normalize_config_load(normalize_config *cfg, gg_error *err) {
     goto fail;
   }
   if (strncmp(cfg->nats_url, "nats://", 7) != 0 && strncmp(cfg->nats_url, "tls://", 6) != 0) {
-    st = gg_error_set(err, GG_ERR_INVALID, "NATS_URL: '%s' must start with nats:// or tls://", cfg->nats_url);
+    char shown[512];
+    st = gg_error_set(err, GG_ERR_INVALID, "NATS_URL: '%s' must start with nats:// or tls://",
+                      gg_secret_redact_urls(cfg->nats_url, shown, sizeof shown));
     goto fail;
   }
   if (!strrchr(cfg->listen, ':')) {

@@ -1,8 +1,8 @@
 /* normalize-service: a thin main; the work is in gg_normalize, the run loop in base/service. */
 #include <nats/nats.h>
 
-#include "base/service.h"
 #include "normalize/normalize.h"
+#include "svc/service.h"
 
 static gg_status config_load(void *cfg, gg_log_level *level, gg_error *err) {
   normalize_config *c = cfg;

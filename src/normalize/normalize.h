@@ -4,7 +4,7 @@
  * For every listed stream/durable (NORMALIZE_BINDINGS) that exists, a worker binds a pull
  * subscription by stream AND consumer name (never by subject lookup, which could bind
  * elsewhere after a cutover), fetches batches, turns each message into hrv_data rows
- * (base/payload.h: an HRV reading is one row, an Oura document one row per non-null item),
+ * (svc/payload.h: an HRV reading is one row, an Oura document one row per non-null item),
  * inserts the batch in one transaction with ON CONFLICT (msg_id) DO NOTHING and acks after
  * the commit. A message that cannot be parsed or validated is published to
  * dlq.<subject> with headers naming where it came from and why, then terminated. While
@@ -24,7 +24,7 @@
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/log.h"
-#include "base/payload.h"
+#include "svc/payload.h"
 
 extern const char normalize_usage[];
 

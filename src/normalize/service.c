@@ -25,9 +25,10 @@
 #include "base/httpd.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "base/natsopts.h"
-#include "base/service.h"
+#include "base/secret.h"
 #include "normalize/normalize.h"
+#include "svc/natsopts.h"
+#include "svc/service.h"
 
 #define DB_RETRY_INTERVAL 1.0  /* seconds between reconnection attempts */
 #define DLQ_NAK_DELAY_MS 5000  /* a poison message whose DLQ publish failed comes back after this */
@@ -655,7 +656,9 @@ gg_status normalize_start(const normalize_config *cfg, normalize **out, gg_error
   if (s == NATS_OK) s = natsConnection_Connect(&svc->nc, o);
   natsOptions_Destroy(o);
   if (s != NATS_OK) {
-    st = gg_error_set(err, GG_ERR_CONNECT, "connect to NATS '%s': %s", cfg->nats_url, natsStatus_GetText(s));
+    char shown[512];
+    st = gg_error_set(err, GG_ERR_CONNECT, "connect to NATS '%s': %s",
+                      gg_secret_redact_urls(cfg->nats_url, shown, sizeof shown), natsStatus_GetText(s));
     goto fail;
   }
   if ((s = natsConnection_JetStream(&svc->js, svc->nc, NULL)) != NATS_OK) {

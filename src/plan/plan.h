@@ -10,7 +10,7 @@
  * field says "NULL when absent". Durations are seconds, sizes bytes (double), and "unset"
  * numbers are negative (-1) unless the field says otherwise.
  *
- * Secrets (nats token/password, database URLs, notify webhooks) are gg_secret (secret.h):
+ * Secrets (nats token/password, database URLs, notify webhooks) are gg_secret (base/secret.h):
  * they never reach output, and the plan's content hash excludes them.
  *
  * The risk matrix maps probability (low/medium/high) x impact (low/medium/high/critical) to a
@@ -36,8 +36,8 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/secret.h"
 #include "expr/expr.h"
-#include "plan/secret.h"
 
 /* ---- positions and diagnostics ---- */
 

@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/units.h"
+#include "html/html.h"
 #include "watch/internal.h"
 
 #define WATCH_PAGE_MAX (8u << 20)
@@ -112,7 +113,7 @@ json_t *watch_state_locked(watch *w) {
 /* ---- the page ---- */
 
 static gg_status chart_svg(gg_buf *b, const watch_series_chart *c, double t0, double t1) {
-  watch_chart_line lines[WATCH_LINES_MAX];
+  html_chart_line lines[WATCH_LINES_MAX];
   double *bufs[WATCH_LINES_MAX * 2];
   size_t nb = 0;
   gg_status st = GG_OK;
@@ -130,20 +131,20 @@ static gg_status chart_svg(gg_buf *b, const watch_series_chart *c, double t0, do
       tt[k] = l->t[at];
       vv[k] = l->v[at];
     }
-    lines[i] = (watch_chart_line){.label = l->label, .t = tt, .v = vv, .n = l->n};
+    lines[i] = (html_chart_line){.label = l->label, .t = tt, .v = vv, .n = l->n};
   }
   if (st == GG_OK) {
-    watch_chart ch = {.title = c->title ? c->title : "",
-                      .lines = lines,
-                      .nlines = c->nlines,
-                      .has_threshold = c->has_threshold,
-                      .threshold = c->threshold,
-                      .unit = c->unit,
-                      .t0 = t0,
-                      .t1 = t1,
-                      .width = 600,
-                      .height = 170};
-    st = watch_svg_chart(b, &ch);
+    html_chart ch = {.title = c->title ? c->title : "",
+                     .lines = lines,
+                     .nlines = c->nlines,
+                     .has_threshold = c->has_threshold,
+                     .threshold = c->threshold,
+                     .unit = c->unit,
+                     .t0 = t0,
+                     .t1 = t1,
+                     .width = 600,
+                     .height = 170};
+    st = html_svg_chart(b, &ch);
   }
   for (size_t i = 0; i < nb; i++) free(bufs[i]);
   return st;
@@ -170,9 +171,9 @@ static const char *short_time(double t, char *out, size_t n) {
   do {                                                   \
     if (st == GG_OK) st = gg_buf_printf(b, __VA_ARGS__); \
   } while (0)
-#define E(text)                                         \
-  do {                                                  \
-    if (st == GG_OK) st = watch_html_escape(b, (text)); \
+#define E(text)                                   \
+  do {                                            \
+    if (st == GG_OK) st = html_escape(b, (text)); \
   } while (0)
 
 static gg_status render_page(watch *w, gg_buf *b) {

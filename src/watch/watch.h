@@ -71,34 +71,6 @@ typedef struct {
 watch_transition watch_rule_step(watch_rule_tracker *t, double for_, bool hold_on_error, watch_obs obs,
                                  double now);
 
-/* ---- charts (pure) ------------------------------------------------------------------- */
-
-typedef struct {
-  const char *label; /* legend text, e.g. `{stream="X"}`; may be "" */
-  const double *t;   /* times (epoch seconds), ascending */
-  const double *v;   /* values; NaN marks a gap (an ERROR sample) */
-  size_t n;
-} watch_chart_line;
-
-typedef struct {
-  const char *title;
-  const watch_chart_line *lines;
-  size_t nlines;
-  bool has_threshold; /* draw a dashed horizontal line at threshold */
-  double threshold;
-  char unit;         /* 'd' seconds, 's' bytes, '%' fraction, 0 plain: axis labels */
-  double t0, t1;     /* the time window drawn */
-  int width, height; /* the SVG's viewBox; it scales to the page width */
-} watch_chart;
-
-/* Append an inline <svg> chart of c to out: one polyline per line (gaps at NaN), the
- * threshold dashed in red, min/max value labels on the y axis, start/end times on the x axis,
- * and "no data" when there is nothing to draw. Text is escaped for HTML. */
-gg_status watch_svg_chart(gg_buf *out, const watch_chart *c) GG_WUR;
-
-/* Append text to out escaped for HTML (&, <, >, ", '). */
-gg_status watch_html_escape(gg_buf *out, const char *text) GG_WUR;
-
 /* ---- notifications ---------------------------------------------------------------------- */
 
 /* The webhook body: {"text": text, "migration": migration, "source": "gonogo watch",

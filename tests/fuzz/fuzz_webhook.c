@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/payload.h"
 #include "ingest/ingest.h"
+#include "svc/payload.h"
 
 static void check(int ok) {
   if (!ok) abort();

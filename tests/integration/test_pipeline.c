@@ -44,6 +44,25 @@ static long post_hrv(const char *id, const char *athlete, double rmssd, char **o
   return post("/v1/hrv", body, "application/json", true, out);
 }
 
+/* The sandbox's servers need no credentials and ignore those a client sends, so the services
+ * get NATS_URL with some in every entry: ingest user:password@, normalize token@. Neither may
+ * appear in their logs. */
+static char nats_password[64], nats_token[64];
+
+/* "nats://a,nats://b" with "cred@" after every "://"; into out (n bytes). */
+static void with_credentials(const char *urls, const char *cred, char *out, size_t n) {
+  size_t w = 0;
+  out[0] = '\0';
+  for (const char *p = urls; *p && w + 1 < n; p++) {
+    out[w++] = *p;
+    out[w] = '\0';
+    if (w >= 3 && strncmp(out + w - 3, "://", 3) == 0) {
+      int k = snprintf(out + w, n - w, "%s@", cred);
+      if (k > 0) w += (size_t)k < n - w ? (size_t)k : n - w - 1;
+    }
+  }
+}
+
 static int setup(void **state) {
   fx_init();
   snprintf(prefix, sizeof prefix, "it%d-", (int)getpid());
@@ -61,8 +80,14 @@ static int setup(void **state) {
   fprintf(f, "%s\n", secret);
   fclose(f);
 
-  char nats[512], secret_env[160], bindings[256], pg[512];
-  snprintf(nats, sizeof nats, "NATS_URL=%s", fx_nats_url());
+  char nats[1024], nats_tok[1024], creds[128], secret_env[160], bindings[256], pg[512];
+  snprintf(nats_password, sizeof nats_password, "pw-%d-leak", (int)getpid());
+  snprintf(nats_token, sizeof nats_token, "tok-%d-leak", (int)getpid());
+  snprintf(creds, sizeof creds, "ingest:%s", nats_password);
+  memcpy(nats, "NATS_URL=", 10);
+  with_credentials(fx_nats_url(), creds, nats + 9, sizeof nats - 9);
+  memcpy(nats_tok, "NATS_URL=", 10);
+  with_credentials(fx_nats_url(), nats_token, nats_tok + 9, sizeof nats_tok - 9);
   snprintf(pg, sizeof pg, "PG_URL=%s", fx_pg_url());
   snprintf(secret_env, sizeof secret_env, "INGEST_HMAC_SECRET_FILE=%s", secret_file);
   snprintf(bindings, sizeof bindings, "NORMALIZE_BINDINGS=%s:hrv,%s:oura", core, vendor);
@@ -70,7 +95,7 @@ static int setup(void **state) {
       &ingest_svc, INGEST_BIN, "INGEST_LISTEN",
       (const char *const[]){nats, secret_env, "INGEST_MAX_BODY=4KiB", "INGEST_PUBLISH_BUDGET=2s", NULL});
   fx_service_start(&normalize_svc, NORMALIZE_BIN, "NORMALIZE_LISTEN",
-                   (const char *const[]){nats, pg, bindings, "NORMALIZE_RECHECK=500ms", NULL});
+                   (const char *const[]){nats_tok, pg, bindings, "NORMALIZE_RECHECK=500ms", NULL});
   return 0;
 }
 
@@ -375,6 +400,37 @@ static void expect_exit(const char *binary, const char *arg, const char *const *
   gg_spawn_result_release(&r);
 }
 
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) fail_msg("cannot read %s", path);
+  static char text[1 << 20];
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = '\0';
+  return text;
+}
+
+/* The services log their NATS servers (ingest on start, both on a reconnect or a failed
+ * connect): always redacted. */
+static void test_logs_never_show_nats_credentials(void **state) {
+  const char *log = read_file(ingest_svc.log);
+  if (!strstr(log, "nats=nats://***@127.0.0.1:"))
+    fail_msg("%s: no redacted server list in '%s'", ingest_svc.log, log);
+  if (strstr(log, nats_password)) fail_msg("%s shows the NATS password: '%s'", ingest_svc.log, log);
+  log = read_file(normalize_svc.log);
+  if (strstr(log, nats_token)) fail_msg("%s shows the NATS token: '%s'", normalize_svc.log, log);
+  /* A connect that fails names the servers, redacted (nothing listens on port 1). */
+  const char *argv[] = {INGEST_BIN, NULL};
+  gg_spawn_opts o = {.timeout = 20,
+                     .env = (const char *const[]){"NATS_URL=nats://ingest:hunter2@127.0.0.1:1", NULL}};
+  gg_spawn_result r;
+  gg_error err;
+  assert_int_equal(gg_spawn_run(argv, &o, &r, &err), GG_OK);
+  if (r.exit_code != 1 || !strstr(r.output, "nats://***@127.0.0.1:1") || strstr(r.output, "hunter2"))
+    fail_msg("ingest-service on a closed port: exit %d, output '%s'", r.exit_code, r.output);
+  gg_spawn_result_release(&r);
+}
+
 static void test_bad_configuration_stops_with_exit_2(void **state) {
   expect_exit(INGEST_BIN, NULL, (const char *const[]){"INGEST_MAX_BODY=lots", NULL}, 2, "INGEST_MAX_BODY");
   expect_exit(INGEST_BIN, NULL, (const char *const[]){"INGEST_PUBLISH_BUDGET=5", NULL}, 2,
@@ -399,6 +455,7 @@ int main(void) {
       cmocka_unit_test(test_bad_input_is_refused_and_not_published),
       cmocka_unit_test(test_poison_goes_to_dlq_with_headers),
       cmocka_unit_test(test_health_and_metrics),
+      cmocka_unit_test(test_logs_never_show_nats_credentials),
       cmocka_unit_test(test_bad_configuration_stops_with_exit_2),
       cmocka_unit_test(test_row_refused_by_database_ends_in_dlq),
   };

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "base/envconf.h"
+#include "svc/envconf.h"
 
 #define VAR "GG_TEST_ENVCONF"
 

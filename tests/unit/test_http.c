@@ -331,6 +331,9 @@ static void test_redact_url(void **state) {
       {"http://host/q?name=token", "http://host/q?name=token"},
       {"http://a:b@host/q?token=1&&key=", "http://***@host/q?token=***&&key=***"},
       {"nats://u:p@127.0.0.1:4222", "nats://***@127.0.0.1:4222"},
+      {"nats://tok3n@127.0.0.1:4222", "nats://***@127.0.0.1:4222"},
+      {"u:p@127.0.0.1:4222", "***@127.0.0.1:4222"}, /* no scheme: still the authority */
+      {"127.0.0.1:4222/a@b", "127.0.0.1:4222/a@b"},
       {"", ""},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -81,14 +82,31 @@ static void on_echo(gg_httpd_req *req, void *closure) {
   gg_httpd_respond(req, 200, "text/plain", out, (size_t)n, (const char *const[]){"X-Echo", "yes", NULL});
 }
 
-/* Deferred: answered from another thread later, while the connection is suspended. */
+/* Deferred: answered from another thread later, while the connection is suspended. Each
+ * answer waits (up to 5 s) until `later_expected` requests have reached the handler, so an
+ * answer given with all of them in hand proves they were in flight together. */
+static pthread_mutex_t later_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t later_cond = PTHREAD_COND_INITIALIZER;
+static int later_expected = 1, later_arrived, later_answered_with_all;
+
 static void *answer_later(void *arg) {
-  usleep(200 * 1000);
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 5;
+  pthread_mutex_lock(&later_lock);
+  while (later_arrived < later_expected && pthread_cond_timedwait(&later_cond, &later_lock, &deadline) == 0) {
+  }
+  if (later_arrived >= later_expected) later_answered_with_all++;
+  pthread_mutex_unlock(&later_lock);
   gg_httpd_respond_json(arg, 202, "{\"later\":true}");
   return NULL;
 }
 
 static void on_later(gg_httpd_req *req, void *closure) {
+  pthread_mutex_lock(&later_lock);
+  later_arrived++;
+  pthread_cond_broadcast(&later_cond);
+  pthread_mutex_unlock(&later_lock);
   pthread_t t;
   assert_int_equal(pthread_create(&t, NULL, answer_later, req), 0);
   pthread_detach(t);
@@ -179,26 +197,32 @@ static void *call_later(void *arg) {
 }
 
 static void test_suspended_requests_hold_no_thread(void **state) {
-  /* One server thread, eight requests each answered 200 ms later from elsewhere: if a
-   * request held the thread, they would take 1.6 s in all. */
+  /* One server thread, eight requests, none answered until all eight have reached the
+   * handler: if a suspended request held the thread, the second could not arrive before the
+   * first was answered, and no answer would be given with all eight in flight. */
   gg_httpd *h = start(1);
-  later_call calls[8];
-  pthread_t t[8];
-  struct timespec a, b;
-  clock_gettime(CLOCK_MONOTONIC, &a);
-  for (int i = 0; i < 8; i++) {
+  enum { N = 8 };
+  pthread_mutex_lock(&later_lock);
+  later_expected = N;
+  later_arrived = later_answered_with_all = 0;
+  pthread_mutex_unlock(&later_lock);
+  later_call calls[N];
+  pthread_t t[N];
+  for (int i = 0; i < N; i++) {
     calls[i] = (later_call){gg_httpd_port(h), 0, NULL};
     assert_int_equal(pthread_create(&t[i], NULL, call_later, &calls[i]), 0);
   }
-  for (int i = 0; i < 8; i++) pthread_join(t[i], NULL);
-  clock_gettime(CLOCK_MONOTONIC, &b);
-  double took = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
-  for (int i = 0; i < 8; i++) {
+  for (int i = 0; i < N; i++) pthread_join(t[i], NULL);
+  for (int i = 0; i < N; i++) {
     assert_int_equal(calls[i].status, 202);
     assert_string_equal(calls[i].body, "{\"later\":true}");
     free(calls[i].body);
   }
-  assert_true(took < 1.2);
+  pthread_mutex_lock(&later_lock);
+  int arrived = later_arrived, with_all = later_answered_with_all;
+  pthread_mutex_unlock(&later_lock);
+  assert_int_equal(arrived, N);
+  assert_int_equal(with_all, N); /* every answer was given while all eight were in flight */
   assert_int_equal(gg_httpd_suspended(h), 0);
   gg_httpd_stop(h);
 }

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include <nats/nats.h>
+
 #include "ingest/ingest.h"
 
 static const char *const vars[] = {"NATS_URL",
@@ -100,6 +102,33 @@ static void test_bad_values_name_the_variable(void **state) {
   }
 }
 
+/* NATS_URL may carry credentials (user:pass@ or token@ in any entry): no message shows them. */
+static void test_nats_credentials_never_shown(void **state) {
+  static const char *const leaks[] = {"alice", "hunter2", "s3cr3ttoken"};
+  setenv("NATS_URL", "http://alice:hunter2@127.0.0.1:4222", 1);
+  ingest_config c;
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(ingest_config_load(&c, &err), GG_ERR_INVALID);
+  assert_non_null(strstr(gg_error_message(&err), "'http://***@127.0.0.1:4222'"));
+  for (size_t i = 0; i < sizeof leaks / sizeof leaks[0]; i++)
+    assert_null(strstr(gg_error_message(&err), leaks[i]));
+
+  /* Nothing listens on ports 1 and 2: the connect fails and says where it tried. */
+  setenv("NATS_URL", "nats://alice:hunter2@127.0.0.1:1, nats://s3cr3ttoken@127.0.0.1:2", 1);
+  assert_int_equal(ingest_config_load(&c, &err), GG_OK);
+  ingest *svc = NULL;
+  gg_error_clear(&err);
+  assert_int_not_equal(ingest_start(&c, &svc, &err), GG_OK);
+  const char *msg = gg_error_message(&err);
+  if (!strstr(msg, "'nats://***@127.0.0.1:1, nats://***@127.0.0.1:2'"))
+    fail_msg("message '%s' does not show the redacted servers", msg);
+  for (size_t i = 0; i < sizeof leaks / sizeof leaks[0]; i++)
+    if (strstr(msg, leaks[i])) fail_msg("message '%s' shows '%s'", msg, leaks[i]);
+  ingest_config_release(&c);
+  nats_Close();
+}
+
 static void test_hmac_known_vector(void **state) {
   /* RFC 4231 test case 2. */
   const char *key = "Jefe", *data = "what do ya want for nothing?";
@@ -150,6 +179,7 @@ int main(void) {
       cmocka_unit_test_setup(test_defaults, clear_env),
       cmocka_unit_test_setup(test_values_are_read, clear_env),
       cmocka_unit_test_setup(test_bad_values_name_the_variable, clear_env),
+      cmocka_unit_test_setup(test_nats_credentials_never_shown, clear_env),
       cmocka_unit_test(test_hmac_known_vector),
       cmocka_unit_test(test_hmac_rejects),
       cmocka_unit_test(test_content_types),

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "base/payload.h"
+#include "svc/payload.h"
 
 typedef struct {
   const char *body;

@@ -1,7 +1,8 @@
 /*
- * src/watch without a sandbox: the rule state machine with an injected clock, the SVG charts,
- * the webhook payload, the notifier's retries against a real loopback receiver, the one-watcher
- * lock, and whole watcher ticks on a fixed clock against a metrics page served here.
+ * src/watch without a sandbox: the rule state machine with an injected clock, the webhook
+ * payload, the notifier's retries against a real loopback receiver, the one-watcher lock, and
+ * whole watcher ticks on a fixed clock against a metrics page served here. (The SVG charts are
+ * src/html's: test_html.c.)
  */
 #include <math.h>
 #include <pthread.h>
@@ -84,50 +85,6 @@ static void test_rule_on_error_hold(void **state) {
   assert_int_equal(watch_rule_step(&t, 3, true, WATCH_OBS_TRUE, 10), WATCH_TRANS_FIRING); /* held since 1 */
   assert_int_equal(watch_rule_step(&t, 3, true, WATCH_OBS_ERROR, 11), WATCH_TRANS_NONE);
   assert_int_equal(t.state, WATCH_RULE_FIRING);
-}
-
-/* ---- charts ---- */
-
-static size_t count(const char *hay, const char *needle) {
-  size_t n = 0;
-  for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
-  return n;
-}
-
-static void test_svg_chart(void **state) {
-  (void)state;
-  double t[] = {100, 101, 102, 103, 104};
-  double a[] = {1, 2, NAN, 4, 5};
-  double b[] = {3, 3, 3, 3, 3};
-  watch_chart_line lines[] = {{"{stream=\"A\"}", t, a, 5}, {"{stream=\"B\"}", t, b, 5}};
-  watch_chart c = {.title = "lag <b>&",
-                   .lines = lines,
-                   .nlines = 2,
-                   .has_threshold = true,
-                   .threshold = 4.5,
-                   .t0 = 100,
-                   .t1 = 104,
-                   .width = 400,
-                   .height = 100};
-  gg_buf out;
-  gg_buf_init(&out, 1 << 20);
-  assert_int_equal(watch_svg_chart(&out, &c), GG_OK);
-  const char *s = gg_buf_str(&out);
-  assert_non_null(strstr(s, "<svg"));
-  assert_non_null(strstr(s, "</svg>"));
-  assert_non_null(strstr(s, "lag &lt;b&gt;&amp;"));
-  assert_null(strstr(s, "<b>"));
-  assert_int_equal(count(s, "<polyline"), 3); /* the NaN splits line A in two */
-  assert_non_null(strstr(s, "class=\"threshold\""));
-  assert_non_null(strstr(s, "threshold 4.5"));
-  assert_non_null(strstr(s, "{stream=&quot;B&quot;}"));
-  /* the threshold line lies between the max (5, top) and the min (1, bottom) */
-  assert_null(strstr(s, "no data"));
-  gg_buf_reset(&out);
-  watch_chart empty = {.title = "nothing", .t0 = 0, .t1 = 10};
-  assert_int_equal(watch_svg_chart(&out, &empty), GG_OK);
-  assert_non_null(strstr(gg_buf_str(&out), "no data"));
-  gg_buf_release(&out);
 }
 
 /* ---- payload ---- */
@@ -533,7 +490,6 @@ int main(void) {
       cmocka_unit_test(test_rule_for_zero_fires_at_once),
       cmocka_unit_test(test_rule_error_counts_as_not_held),
       cmocka_unit_test(test_rule_on_error_hold),
-      cmocka_unit_test(test_svg_chart),
       cmocka_unit_test(test_payload),
       cmocka_unit_test(test_notifier_retries_and_redacts),
       cmocka_unit_test(test_pidlock),

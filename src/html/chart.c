@@ -1,7 +1,6 @@
 /*
- * chart.c: inline SVG line charts for the dashboard, rendered on the server so the page needs
- * no script and no external asset. The SVG has a viewBox and width 100%, so it scales to a
- * phone's width.
+ * chart.c: inline SVG line charts for the watch dashboard and the HTML report, rendered on
+ * the server so the page needs no script and no external asset (see html.h).
  */
 #include <math.h>
 #include <stdio.h>
@@ -9,35 +8,9 @@
 
 #include "base/clock.h"
 #include "base/units.h"
-#include "watch/watch.h"
+#include "html/html.h"
 
 static const char *const palette[] = {"#2563eb", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d"};
-
-gg_status watch_html_escape(gg_buf *out, const char *text) {
-  gg_status st = GG_OK;
-  for (const char *p = text ? text : ""; *p && st == GG_OK; p++) {
-    switch (*p) {
-      case '&':
-        st = gg_buf_puts(out, "&amp;");
-        break;
-      case '<':
-        st = gg_buf_puts(out, "&lt;");
-        break;
-      case '>':
-        st = gg_buf_puts(out, "&gt;");
-        break;
-      case '"':
-        st = gg_buf_puts(out, "&quot;");
-        break;
-      case '\'':
-        st = gg_buf_puts(out, "&#39;");
-        break;
-      default:
-        st = gg_buf_append(out, p, 1);
-    }
-  }
-  return st;
-}
 
 static void format_value(double v, char unit, char *out, size_t n) {
   if (unit == 'd') {
@@ -58,7 +31,7 @@ static void format_clock(double t, char *out, size_t n) {
   snprintf(out, n, "%.8s", strlen(iso) >= 19 ? iso + 11 : iso);
 }
 
-gg_status watch_svg_chart(gg_buf *out, const watch_chart *c) {
+gg_status html_svg_chart(gg_buf *out, const html_chart *c) {
   const int w = c->width > 0 ? c->width : 600, h = c->height > 0 ? c->height : 180;
   const double left = 64, right = 8, top = 22, bottom = 22;
   double lo = INFINITY, hi = -INFINITY;
@@ -89,13 +62,13 @@ gg_status watch_svg_chart(gg_buf *out, const watch_chart *c) {
                                "<svg class=\"chart\" viewBox=\"0 0 %d %d\" width=\"100%%\" role=\"img\" "
                                "xmlns=\"http://www.w3.org/2000/svg\"><title>",
                                w, h);
-  if (st == GG_OK) st = watch_html_escape(out, c->title);
+  if (st == GG_OK) st = html_escape(out, c->title);
   if (st == GG_OK)
     st = gg_buf_printf(out,
                        "</title><rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"#fafafa\" "
                        "stroke=\"#ddd\"/><text x=\"4\" y=\"14\" font-size=\"12\" font-weight=\"bold\">",
                        left, top, pw, ph);
-  if (st == GG_OK) st = watch_html_escape(out, c->title);
+  if (st == GG_OK) st = html_escape(out, c->title);
   if (st == GG_OK) st = gg_buf_puts(out, "</text>");
   char a[48], b[48];
   format_value(hi, c->unit, a, sizeof a);
@@ -122,7 +95,7 @@ gg_status watch_svg_chart(gg_buf *out, const watch_chart *c) {
         left, left + pw, Y(c->threshold), Y(c->threshold), left + pw - 2, Y(c->threshold) - 3, a);
   }
   for (size_t i = 0; i < c->nlines && st == GG_OK; i++) {
-    const watch_chart_line *l = &c->lines[i];
+    const html_chart_line *l = &c->lines[i];
     const char *color = palette[i % (sizeof palette / sizeof palette[0])];
     bool open = false;
     for (size_t k = 0; k < l->n && st == GG_OK; k++) {
@@ -143,7 +116,7 @@ gg_status watch_svg_chart(gg_buf *out, const watch_chart *c) {
     if (st == GG_OK && l->label && l->label[0] && c->nlines > 1) {
       st = gg_buf_printf(out, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"10\" fill=\"%s\">", left + 4,
                          top + 12 + 11.0 * (double)i, color);
-      if (st == GG_OK) st = watch_html_escape(out, l->label);
+      if (st == GG_OK) st = html_escape(out, l->label);
       if (st == GG_OK) st = gg_buf_puts(out, "</text>");
     }
   }

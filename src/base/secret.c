@@ -1,8 +1,10 @@
-#include "plan/secret.h"
+#include "base/secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/http.h"
 
 static void wipe(char *p) {
   if (!p) return;
@@ -49,4 +51,28 @@ void gg_secret_release(gg_secret *s) {
   free(s->label);
   s->value = NULL;
   s->label = NULL;
+}
+
+char *gg_secret_redact_urls(const char *list, char *out, size_t n) {
+  if (!out || n == 0) return out;
+  out[0] = '\0';
+  size_t w = 0;
+  for (const char *p = list ? list : ""; *p && w + 1 < n;) {
+    size_t len = strcspn(p, ",");
+    char entry[1024], red[1100];
+    /* An entry too long for entry[] is shown as a stand-in rather than cut (a cut could
+     * drop the '@' that marks its credentials). */
+    if (len < sizeof entry) {
+      memcpy(entry, p, len);
+      entry[len] = '\0';
+      gg_http_redact_url(entry, red, sizeof red);
+    } else {
+      snprintf(red, sizeof red, "<url>");
+    }
+    int k = snprintf(out + w, n - w, "%s%s", red, p[len] == ',' ? "," : "");
+    if (k < 0) break;
+    w += (size_t)k < n - w ? (size_t)k : n - w - 1;
+    p += len + (p[len] == ',');
+  }
+  return out;
 }

@@ -1,10 +1,11 @@
-#include "base/natsopts.h"
+#include "svc/natsopts.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "base/secret.h"
 
 static atomic_bool closing;
 
@@ -20,9 +21,9 @@ static void on_disconnected(natsConnection *nc, void *closure) {
 
 static void on_reconnected(natsConnection *nc, void *closure) {
   (void)closure;
-  char url[256] = "";
+  char url[256] = "", shown[300];
   natsConnection_GetConnectedUrl(nc, url, sizeof url);
-  gg_info("nats reconnected", "url=%s", url);
+  gg_info("nats reconnected", "url=%s", gg_secret_redact_urls(url, shown, sizeof shown));
 }
 
 natsStatus gg_nats_log_connection(natsOptions *o) {

@@ -1,5 +1,5 @@
 /* The shared main of the services: see service.h. */
-#include "base/service.h"
+#include "svc/service.h"
 
 #include <pthread.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
 /* Typed environment variables for the services' configuration: see envconf.h. */
-#include "base/envconf.h"
+#include "svc/envconf.h"
 
 #include <errno.h>
 #include <stdlib.h>

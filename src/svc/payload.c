@@ -1,4 +1,4 @@
-#include "base/payload.h"
+#include "svc/payload.h"
 
 #include <math.h>
 #include <stdarg.h>

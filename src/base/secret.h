@@ -11,6 +11,7 @@
 #define GG_SECRET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct {
   char *value; /* the secret itself; NULL when unset */
@@ -33,5 +34,11 @@ const char *gg_secret_label(const gg_secret *s);
 
 /* Wipe and free what s owns; s is empty afterwards. NULL-safe. */
 void gg_secret_release(gg_secret *s);
+
+/* Copy a comma-separated list of URLs (NATS_URL, e.g. "nats://user:pass@h1:4222,nats://tok@h2")
+ * into out with each entry redacted by gg_http_redact_url: the "user:pass@" and "tok@" become
+ * "***@"; separators and spaces are kept. For logging server lists. Truncated to n bytes
+ * including the NUL (after redaction, so a cut never shows a credential); returns out. */
+char *gg_secret_redact_urls(const char *list, char *out, size_t n);
 
 #endif
