@@ -27,6 +27,11 @@
  * gate_opts can replace the probes by caller-given series and history sources, so the
  * whole of DESIGN §3's table can be tested without a network.
  *
+ * Whether an approval or an attestation is in force is decided by src/signoff (see
+ * signoff.h), the judge `status` and `report` use too; the gate maps its verdicts to
+ * results: in force PASS, not given / void / expired / defer WAIT (an optional role not
+ * given or void PASS), no-go FAIL.
+ *
  * For a WAIT whose condition depends only on the calendar or the soak window, the gate
  * computes the earliest time it can pass; the report's `earliest` is the latest of those.
  *
