@@ -63,6 +63,21 @@ static gg_status fake_select(void *user, const expr_selector *sel, const expr_ct
 
 static const expr_series_source fake_source = {.name = "fake", .select = fake_select};
 
+/* History: `published` went from 0 to 600 over the last minute; nothing else has any. */
+static gg_status fake_range(void *user, const expr_selector *sel, double window, expr_history_use use,
+                            const expr_ctx *ctx, expr_matrix *out, gg_error *err) {
+  (void)user;
+  (void)window;
+  (void)use;
+  if (strcmp(sel->name, "published") != 0)
+    return gg_error_set(err, GG_ERR_NO_DATA, "insufficient history for '%s': have 0s of 5m", sel->name);
+  expr_labels l = {0};
+  expr_point pts[2] = {{ctx->now - 60, 0}, {ctx->now, 600}};
+  return expr_matrix_add(out, &l, pts, 2);
+}
+
+static const expr_history_source fake_history = {.range = fake_range};
+
 /* ---- fixtures ---- */
 
 static char dir[64];
@@ -549,6 +564,35 @@ static void test_check_requires_and_run(void **state) {
   plan_free(p);
 }
 
+/* rate() reads the history source the caller gives; without one it is ERROR, never a pass. */
+static void test_check_rate_from_history(void **state) {
+  (void)state;
+  plan *p = load(
+      "migration: rate\n"
+      "phases:\n"
+      "  - id: 1\n"
+      "    name: One\n"
+      "    no_go:\n"
+      "      - { name: Busy, when: 'rate(published, 5m) * 60 > 100', outcome: defer }\n"
+      "    actions:\n"
+      "      - wait: 1s\n");
+  fake_reset();
+  gate_opts o = {.at = T0, .sources = &fake_source, .n_sources = 1, .history = &fake_history};
+  gate_report r;
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(gate_check(p, "1", &o, &r, &err), GG_OK);
+  assert_int_equal(item(&r, "Busy")->result, GATE_WAIT);
+  assert_int_equal(r.decision, GATE_DEFER);
+  gate_report_release(&r);
+  o.history = NULL;
+  assert_int_equal(gate_check(p, "1", &o, &r, &err), GG_OK);
+  assert_int_equal(item(&r, "Busy")->result, GATE_ERROR);
+  assert_int_equal(r.decision, GATE_NOGO);
+  gate_report_release(&r);
+  plan_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_decide_every_combination),
@@ -559,6 +603,7 @@ int main(void) {
       cmocka_unit_test(test_check_attestations),
       cmocka_unit_test(test_check_earliest_time),
       cmocka_unit_test(test_check_requires_and_run),
+      cmocka_unit_test(test_check_rate_from_history),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
