@@ -18,7 +18,7 @@
 
 #include "act/internal.h"
 #include "base/clock.h"
-#include "gate/internal.h"
+#include "gate/env.h"
 #include "probe/probe.h"
 
 void act_summary_release(act_summary *s) {
@@ -466,7 +466,7 @@ static gg_status verify_one(act_ctx *ctx, const plan_criterion *c, gg_error *err
       char *text = expand(c->expect.text, id, now);
       expr_node *ast = NULL;
       int col = 0;
-      probe_ctx *probes = probe_ctx_new(&env->cfg);
+      probe_ctx *probes = probe_ctx_new(gate_env_probe_config(env));
       if (!body || !text || !probes)
         st = gg_error_set(err, GG_ERR_NOMEM, "canary");
       else if (c->canary_url)

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
+#include "signoff/signoff.h"
 
 static const cli_spec spec = {
     .verb = "approve",
@@ -23,20 +25,18 @@ static const cli_spec spec = {
              {0}},
 };
 
-/* Print the roles of ph that have no approval in force with decision go. */
-static void print_missing(const plan_phase *ph, const journal_signoff *s, size_t n) {
+/* Print the roles of ph that have no approval in force (as the one sign-off evaluator judges). */
+static void print_missing(const signoff_book *book, const plan_phase *ph) {
   int missing = 0;
   for (size_t i = 0; i < ph->napprovals; i++) {
     const plan_approval *a = &ph->approvals[i];
-    const journal_signoff *got = NULL;
-    for (size_t k = 0; k < n; k++)
-      if (strcmp(s[k].role, a->role) == 0) got = &s[k];
-    if (got && got->in_force && strcmp(got->decision, "go") == 0) continue;
+    signoff_verdict v = signoff_approval(book, ph, a);
+    if (v.state == SIGNOFF_IN_FORCE) continue;
     printf("%s%s%s%s", missing ? ", " : "still missing: ", a->role, a->optional ? " (optional)" : "",
-           !got                                  ? ""
-           : !got->in_force                      ? " (void: the plan changed)"
-           : strcmp(got->decision, "no-go") == 0 ? " (said no-go)"
-                                                 : " (said defer)");
+           v.state == SIGNOFF_VOID    ? " (void: the plan changed)"
+           : v.state == SIGNOFF_NO_GO ? " (said no-go)"
+           : v.state == SIGNOFF_DEFER ? " (said defer)"
+                                      : "");
     missing++;
   }
   printf(missing ? "\n" : "all roles of phase '%s' have approved\n", ph->id);
@@ -56,8 +56,7 @@ int cmd_approve(int argc, char **argv) {
 
   plan *p = NULL;
   journal *j = NULL;
-  journal_signoff *s = NULL;
-  size_t n = 0;
+  signoff_book *book = NULL;
   rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
   const plan_phase *ph = jcli_find_phase(p, cli_get(&args, "phase"));
@@ -88,16 +87,16 @@ int cmd_approve(int argc, char **argv) {
   gg_error_clear(&err);
   long long seq = 0;
   if (journal_approve(j, ph->id, role, by, decision, p->hash, cli_get(&args, "note"), &seq, &err) != GG_OK ||
-      journal_approvals(j, ph->id, p->hash, &s, &n, &err) != GG_OK) {
+      signoff_book_load(j, p, gg_clock_now(), &book, &err) != GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;
   }
   printf("recorded #%lld: %s approves phase '%s' (%s) as %s: %s; plan %.12s\n", seq, by, ph->id, ph->name,
          role, decision, p->hash);
-  print_missing(ph, s, n);
+  print_missing(book, ph);
   rc = CLI_EXIT_OK;
 out:
-  journal_signoffs_free(s, n);
+  signoff_book_free(book);
   journal_close(j);
   plan_free(p);
   return rc;

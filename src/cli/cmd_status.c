@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
+#include "signoff/signoff.h"
 
 static const cli_spec spec = {
     .verb = "status",
@@ -36,37 +37,31 @@ static const char *jstr(json_t *o, const char *key) {
   return s ? s : "";
 }
 
-static const journal_signoff *find_signoff(const journal_signoff *s, size_t n, const char *key) {
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(s[i].role, key) == 0) return &s[i];
-  return NULL;
-}
-
-/* The approvals of ph: one object per role the phase asks for. *missing counts required roles
- * without an approval in force that says go; *first_missing names the first. */
-static json_t *approvals_json(const plan_phase *ph, const journal_signoff *s, size_t n, int *missing,
+/* The approvals of ph as the one sign-off evaluator judges them: one object per role the
+ * phase asks for. *missing counts the roles that hold the phase back; *first_missing names
+ * the first. */
+static json_t *approvals_json(const signoff_book *book, const plan_phase *ph, int *missing,
                               const char **first_missing, double *latest) {
   json_t *arr = json_array();
   for (size_t i = 0; i < ph->napprovals; i++) {
     const plan_approval *a = &ph->approvals[i];
-    const journal_signoff *got = find_signoff(s, n, a->role);
+    signoff_verdict v = signoff_approval(book, ph, a);
+    const journal_signoff *got = v.record;
     json_t *o = json_object();
     set_str(o, "role", a->role);
     json_object_set_new(o, "optional", json_boolean(a->optional));
-    const char *status = "missing";
     if (got) {
-      status = !got->in_force ? "void" : strcmp(got->decision, "go") == 0 ? "in force" : got->decision;
       set_str(o, "by", got->by);
       set_str(o, "os_user", got->os_user);
       set_str(o, "host", got->host);
       set_str(o, "decision", got->decision);
       set_time(o, "at", got->time);
       set_str(o, "note", got->note);
-      if (!got->in_force) set_str(o, "why", "the plan changed since");
+      if (v.state == SIGNOFF_VOID) set_str(o, "why", "the plan changed since");
       if (got->time > *latest) *latest = got->time;
     }
-    set_str(o, "status", status);
-    if (strcmp(status, "in force") != 0 && !a->optional) {
+    set_str(o, "status", signoff_state_name(v.state));
+    if (!v.satisfied) {
       if (!*missing) *first_missing = a->role;
       (*missing)++;
     }
@@ -75,43 +70,41 @@ static json_t *approvals_json(const plan_phase *ph, const journal_signoff *s, si
   return arr;
 }
 
-/* The attestation items of ph (its go criteria, then the preflight's), one object each. */
-static json_t *attestations_json(const plan *p, const plan_phase *ph, const journal_signoff *s, size_t n,
-                                 int *missing, const char **first_missing, double *latest) {
+/* The attestation items of criteria[0..n): the go criteria of ph, or with ph NULL the
+ * plan's preflight (judged once for every phase), one object each. */
+static json_t *attestations_json(const signoff_book *book, const plan_phase *ph, const plan_criterion *crit,
+                                 size_t ncrit, int *missing, const char **first_missing, double *latest) {
   json_t *arr = json_array();
-  const plan_criterion *sets[2] = {ph->go, p->preflight};
-  size_t counts[2] = {ph->ngo, p->npreflight};
-  for (int k = 0; k < 2; k++)
-    for (size_t i = 0; i < counts[k]; i++) {
-      const plan_criterion *c = &sets[k][i];
-      if (c->kind != PLAN_CRIT_ATTEST) continue;
-      bool seen = false; /* an item may be both a go criterion and a preflight one */
-      size_t m;
-      json_t *prev;
-      json_array_foreach(arr, m, prev) seen = seen || strcmp(jstr(prev, "item"), c->attest) == 0;
-      if (seen) continue;
-      const journal_signoff *got = find_signoff(s, n, c->attest);
-      json_t *o = json_object();
-      set_str(o, "item", c->attest);
-      set_str(o, "name", c->name);
-      const char *status = "missing";
-      if (got) {
-        status = got->in_force ? "in force" : "expired";
-        set_str(o, "by", got->by);
-        set_str(o, "os_user", got->os_user);
-        set_str(o, "host", got->host);
-        set_time(o, "at", got->time);
-        set_time(o, "expires", got->expires);
-        set_str(o, "note", got->note);
-        if (got->time > *latest) *latest = got->time;
-      }
-      set_str(o, "status", status);
-      if (strcmp(status, "in force") != 0) {
-        if (!*missing) *first_missing = c->attest;
-        (*missing)++;
-      }
-      json_array_append_new(arr, o);
+  for (size_t i = 0; i < ncrit; i++) {
+    const plan_criterion *c = &crit[i];
+    if (c->kind != PLAN_CRIT_ATTEST) continue;
+    bool seen = false; /* an item may be listed twice */
+    size_t m;
+    json_t *prev;
+    json_array_foreach(arr, m, prev) seen = seen || strcmp(jstr(prev, "item"), c->attest) == 0;
+    if (seen) continue;
+    signoff_verdict v = signoff_attestation(book, ph, c);
+    const journal_signoff *got = v.record;
+    json_t *o = json_object();
+    set_str(o, "item", c->attest);
+    set_str(o, "name", c->name);
+    if (got) {
+      set_str(o, "by", got->by);
+      set_str(o, "os_user", got->os_user);
+      set_str(o, "host", got->host);
+      set_str(o, "phase", got->phase);
+      set_time(o, "at", got->time);
+      set_time(o, "expires", v.expires);
+      set_str(o, "note", got->note);
+      if (got->time > *latest) *latest = got->time;
     }
+    set_str(o, "status", signoff_state_name(v.state));
+    if (!v.satisfied) {
+      if (!*missing) *first_missing = c->attest;
+      (*missing)++;
+    }
+    json_array_append_new(arr, o);
+  }
   return arr;
 }
 
@@ -273,9 +266,17 @@ static json_t *gather(const plan *p, const char *plan_path, journal *j) {
     json_object_set_new(doc, "lock", json_null());
   }
 
-  journal_signoff *att = NULL;
-  size_t natt = 0;
-  if (j && journal_attestations(j, JOURNAL_ANY_PHASE, now, &att, &natt, &err) != GG_OK) goto fail;
+  signoff_book *book = NULL;
+  if (signoff_book_load(j, p, now, &book, &err) != GG_OK) goto fail;
+  /* The preflight gates every phase: its attestations are judged, and shown, once. */
+  int pre_missing = 0;
+  const char *pre_first = NULL;
+  double pre_latest = 0;
+  json_t *pre = json_object();
+  json_object_set_new(
+      pre, "attestations",
+      attestations_json(book, NULL, p->preflight, p->npreflight, &pre_missing, &pre_first, &pre_latest));
+  json_object_set_new(doc, "preflight", pre);
   journal_phase_info *infos = calloc(p->nphases ? p->nphases : 1, sizeof *infos);
   const char **miss_att = calloc(p->nphases ? p->nphases : 1, sizeof *miss_att);
   const char **miss_role = calloc(p->nphases ? p->nphases : 1, sizeof *miss_role);
@@ -285,10 +286,7 @@ static json_t *gather(const plan *p, const char *plan_path, journal *j) {
   for (size_t i = 0; ok && i < p->nphases; i++) {
     const plan_phase *ph = &p->phases[i];
     journal_phase_info *pi = &infos[i];
-    journal_signoff *apr = NULL;
-    size_t napr = 0;
-    if (j && (journal_phase(j, ph->id, pi, &err) != GG_OK ||
-              journal_approvals(j, ph->id, p->hash, &apr, &napr, &err) != GG_OK)) {
+    if (j && journal_phase(j, ph->id, pi, &err) != GG_OK) {
       ok = false;
       break;
     }
@@ -308,14 +306,15 @@ static json_t *gather(const plan *p, const char *plan_path, journal *j) {
     set_time(o, "rolled_back_at", pi->rolled_back_at);
     if (pi->reason[0]) set_str(o, "reason", pi->reason);
     int nmiss = 0, amiss = 0;
-    json_object_set_new(o, "approvals", approvals_json(ph, apr, napr, &nmiss, &miss_role[i], &latest[i]));
+    latest[i] = pre_latest;
+    json_object_set_new(o, "approvals", approvals_json(book, ph, &nmiss, &miss_role[i], &latest[i]));
     json_object_set_new(o, "attestations",
-                        attestations_json(p, ph, att, natt, &amiss, &miss_att[i], &latest[i]));
-    journal_signoffs_free(apr, napr);
+                        attestations_json(book, ph, ph->go, ph->ngo, &amiss, &miss_att[i], &latest[i]));
+    if (!miss_att[i]) miss_att[i] = pre_first;
     json_object_set_new(o, "checkpoints", checkpoints_json(p, ph, pi, j, &err, &ok));
     json_array_append_new(phases, o);
   }
-  journal_signoffs_free(att, natt);
+  signoff_book_free(book);
   if (ok) {
     json_object_set_new(doc, "phases", phases);
     phases = NULL;
@@ -334,6 +333,25 @@ fail:
   json_decref(doc);
   cli_fail_error(CLI_EXIT_FAIL, &err);
   return NULL;
+}
+
+/* One line per sign-off: "  approvals     platform-lead: in force (alice, 2026-...)". */
+static void print_signoffs(FILE *out, json_t *arr, const char *title, const char *key, bool color) {
+  const char *red = color ? "\033[31m" : "", *green = color ? "\033[32m" : "",
+             *yellow = color ? "\033[33m" : "", *off = color ? "\033[0m" : "";
+  size_t m;
+  json_t *a;
+  json_array_foreach(arr, m, a) {
+    const char *status = jstr(a, "status");
+    const char *c = strcmp(status, "in force") == 0 ? green : strcmp(status, "missing") == 0 ? yellow : red;
+    fprintf(out, "  %-13s %s%s: %s%s%s", m == 0 ? title : "", jstr(a, key),
+            json_is_true(json_object_get(a, "optional")) ? " (optional)" : "", c, status, off);
+    if (json_object_get(a, "by")) fprintf(out, " (%s, %s", jstr(a, "by"), jstr(a, "at"));
+    if (json_object_get(a, "expires")) fprintf(out, ", until %s", jstr(a, "expires"));
+    if (json_object_get(a, "why")) fprintf(out, "; %s", jstr(a, "why"));
+    if (json_object_get(a, "by")) fprintf(out, ")");
+    fprintf(out, "\n");
+  }
 }
 
 static void render(json_t *doc, FILE *out) {
@@ -361,6 +379,12 @@ static void render(json_t *doc, FILE *out) {
             jstr(lock, "host"), jstr(lock, "since"), jstr(lock, "expires"),
             json_is_true(json_object_get(lock, "stale")) ? yellow : "",
             json_is_true(json_object_get(lock, "stale")) ? " (stale)" : "", off);
+  /* The preflight gates every phase: its sign-offs once, not under each phase. */
+  json_t *pre = json_object_get(json_object_get(doc, "preflight"), "attestations");
+  if (json_array_size(pre) > 0) {
+    fprintf(out, "\n%spreflight%s     (gates every phase)\n", bold, off);
+    print_signoffs(out, pre, "attestations", "item", color);
+  }
   size_t i;
   json_t *ph;
   json_array_foreach(json_object_get(doc, "phases"), i, ph) {
@@ -388,26 +412,8 @@ static void render(json_t *doc, FILE *out) {
               jstr(ph, "decided_at"), "");
     }
     fprintf(out, "\n");
-    const char *titles[2] = {"approvals", "attestations"};
-    for (int k = 0; k < 2; k++) {
-      json_t *arr = json_object_get(ph, titles[k]);
-      if (json_array_size(arr) == 0) continue;
-      size_t m;
-      json_t *a;
-      json_array_foreach(arr, m, a) {
-        const char *status = jstr(a, "status");
-        const char *c = strcmp(status, "in force") == 0  ? green
-                        : strcmp(status, "missing") == 0 ? yellow
-                                                         : red;
-        fprintf(out, "  %-13s %s%s: %s%s%s", m == 0 ? titles[k] : "", jstr(a, k == 0 ? "role" : "item"),
-                json_is_true(json_object_get(a, "optional")) ? " (optional)" : "", c, status, off);
-        if (json_object_get(a, "by")) fprintf(out, " (%s, %s", jstr(a, "by"), jstr(a, "at"));
-        if (json_object_get(a, "expires")) fprintf(out, ", until %s", jstr(a, "expires"));
-        if (json_object_get(a, "why")) fprintf(out, "; %s", jstr(a, "why"));
-        if (json_object_get(a, "by")) fprintf(out, ")");
-        fprintf(out, "\n");
-      }
-    }
+    print_signoffs(out, json_object_get(ph, "approvals"), "approvals", "role", color);
+    print_signoffs(out, json_object_get(ph, "attestations"), "attestations", "item", color);
     size_t m;
     json_t *c;
     json_array_foreach(json_object_get(ph, "checkpoints"), m, c) {

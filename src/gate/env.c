@@ -244,3 +244,11 @@ gg_status gate_eval(gate_env *env, const expr_node *expr, double now, double tim
   probe_ctx_free(probes);
   return st;
 }
+
+const probe_config *gate_env_probe_config(const gate_env *env) {
+  return &env->cfg;
+}
+
+void gate_env_set_fresh_pairs(gate_env *env, bool on) {
+  env->no_fresh_pairs = !on;
+}

@@ -15,9 +15,22 @@
  *   GO     otherwise.
  *
  * The gate prefetches every series the phase's expressions name concurrently through the
- * probes, then evaluates every item on its own thread, so a phase is decided in about the
- * time of its slowest probe. rate()/increase()/delta() read the journal's samples and,
- * when there are too few, take two fresh samples GATE_RATE_GAP seconds apart.
+ * probes. Items that may wait on something else (a command, a canary, a rate() that may
+ * take two fresh samples) then run each on a thread of its own, side by side; the rest
+ * read the prefetched values in place, which takes microseconds. So a phase is decided in
+ * about the time of its slowest probe or command. rate()/increase()/delta() read the
+ * journal's samples and, when there are too few, take two fresh samples GATE_RATE_GAP
+ * seconds apart.
+ *
+ * The I/O (probes, commands, canaries, the journal) and the decision are apart:
+ * gate_decide turns evaluated items into the decision and touches nothing else, and
+ * gate_opts can replace the probes by caller-given series and history sources, so the
+ * whole of DESIGN §3's table can be tested without a network.
+ *
+ * Whether an approval or an attestation is in force is decided by src/signoff (see
+ * signoff.h), the judge `status` and `report` use too; the gate maps its verdicts to
+ * results: in force PASS, not given / void / expired / defer WAIT (an optional role not
+ * given or void PASS), no-go FAIL.
  *
  * For a WAIT whose condition depends only on the calendar or the soak window, the gate
  * computes the earliest time it can pass; the report's `earliest` is the latest of those.
@@ -33,6 +46,8 @@
 #include <stddef.h>
 
 #include "base/error.h"
+#include "expr/expr.h"
+#include "gate/env.h"
 #include "journal/journal.h"
 #include "plan/plan.h"
 
@@ -105,6 +120,14 @@ typedef struct {
   double at;              /* > 0: evaluate calendar and soak criteria as of this time */
   bool skip_run;          /* do not run `run:` commands (bench: measure the probes alone); items say so */
   bool skip_rate_samples; /* do not take two fresh samples for rate(): ERROR instead (bench) */
+  /* The live systems, replaceable (tests). With `sources` set the gate opens no probe context:
+   * expressions read the journal's series, then these sources in order, and their history
+   * from `history` (NULL: none, rate() and *_over_time are ERROR); canary items are ERROR
+   * (there is nothing to send to); `run:` commands still run. All borrowed; they must be
+   * safe to call from several threads at once. */
+  const expr_series_source *sources;
+  size_t n_sources;
+  const expr_history_source *history;
 } gate_opts;
 
 /* Evaluate phase `phase_id` of p. GG_ERR_NOT_FOUND when the plan has no such phase;
@@ -115,26 +138,20 @@ gg_status gate_check(const plan *p, const char *phase_id, const gate_opts *opts,
 
 void gate_report_release(gate_report *r);
 
+/* The decision of DESIGN §3 from the evaluated items r->items[0..nitems) alone: sets
+ * r->decision, r->reasons (one line per item the decision rests on), r->pending (who must
+ * act) and r->earliest (DEFER: the latest of the items' computable `earliest`, the time by
+ * which every calendar and soak wait can pass; 0 when there is none). Pure: no I/O. Items
+ * must have non-NULL strings (as gate_check fills them); earlier reasons and pending are
+ * freed first. */
+void gate_decide(gate_report *r);
+
 /* The report as JSON: the same facts as the human view. You own the reference. */
 json_t *gate_report_json(const gate_report *r);
 
 /* Journal the report: one `evaluation` event with every item, then a `decision` event.
  * actor: who asked ("gonogo check", or the operator). */
 gg_status gate_record(journal *j, const gate_report *r, const char *actor, gg_error *err) GG_WUR;
-
-/* ---- helpers shared with `eval`, `run` and `watch` ---- */
-
-typedef struct gate_env gate_env;
-
-/* Everything an evaluation needs from the plan: probe configuration, calendar, defines,
- * the journal as series and history source. One per process (the calendar sets the
- * process's time zone the first time). You own *out (gate_env_free). */
-gg_status gate_env_new(const plan *p, journal *j, gate_env **out, gg_error *err) GG_WUR;
-void gate_env_free(gate_env *env);
-
-/* Evaluate one expression live, as `gonogo eval` does, at `now`. You own *out. */
-gg_status gate_eval(gate_env *env, const expr_node *expr, double now, double timeout, expr_value *out,
-                    gg_error *err) GG_WUR;
 
 /* Format a value for people: "12.1 GB", "250ms", "80%", "3"; writes into out, returns out. */
 char *gate_format_number(double v, char unit, char *out, size_t n);

@@ -274,6 +274,10 @@ typedef struct {
   bool void_plan_changed; /* approvals: recorded against another plan hash */
 } journal_signoff;
 
+/* Whether a sign-off counts for a phase is decided by src/signoff (signoff.h) against the plan
+ * (phase scope, valid_for, the decision), for check, status and report alike; in_force and
+ * void_plan_changed below are the record's own view and must not be used to decide that. */
+
 /* The latest approval per role for `phase`, ordered by role. in_force / void_plan_changed are
  * computed against current_plan_hash (NULL: not checked, in_force = true). You own *out
  * (journal_signoffs_free). */

@@ -5,6 +5,7 @@
 
 #include "base/clock.h"
 #include "report/report.h"
+#include "signoff/signoff.h"
 
 static void set_time(json_t *o, const char *key, double t) {
   if (t <= 0) return;
@@ -182,61 +183,52 @@ static void firing_fn(const plan_phase *ph, const journal_event *ev, json_t *c, 
   for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) copy_member(x, c, keys[k]);
 }
 
-static json_t *signoff_json(const journal_signoff *s, bool approval) {
+/* One sign-off as the evaluator judged it (src/signoff: the same verdict as check and status). */
+static json_t *signoff_json(const char *key, const char *name, signoff_verdict v) {
+  const journal_signoff *s = v.record;
   json_t *o = json_object();
-  set_str(o, approval ? "role" : "item", s->role);
-  set_str(o, "by", s->by);
-  set_time(o, "at", s->time);
-  if (approval) set_str(o, "decision", s->decision);
-  set_time(o, "expires", s->expires);
-  set_str(o, "note", s->note);
-  const char *status = s->in_force ? "in force" : approval ? "void" : "expired";
-  set_str(o, "status", status);
-  if (approval && s->void_plan_changed) set_str(o, "why", "the plan changed since");
+  set_str(o, key, name);
+  if (s) {
+    set_str(o, "by", s->by);
+    set_time(o, "at", s->time);
+    if (s->decision) set_str(o, "decision", s->decision);
+    if (!s->decision) set_str(o, "phase", s->phase);
+    set_time(o, "expires", v.expires);
+    set_str(o, "note", s->note);
+  }
+  set_str(o, "status", signoff_state_name(v.state));
+  if (v.optional) json_object_set_new(o, "optional", json_true());
+  if (v.state == SIGNOFF_VOID) set_str(o, "why", "the plan changed since");
   return o;
 }
 
-static gg_status signoffs_json(const plan *p, const plan_phase *ph, journal *j, double now, json_t *o,
-                               gg_error *err) {
-  journal_signoff *s = NULL;
-  size_t n = 0;
+/* The attestations of criteria[0..n) (a phase's go criteria, or with ph NULL the preflight's). */
+static json_t *attestations_json(const signoff_book *book, const plan_phase *ph, const plan_criterion *crit,
+                                 size_t n) {
   json_t *arr = json_array();
-  gg_status st = GG_OK;
-  if (j) st = journal_approvals(j, ph->id, p->hash, &s, &n, err);
-  if (st != GG_OK) goto out;
-  for (size_t i = 0; i < n; i++) json_array_append_new(arr, signoff_json(&s[i], true));
-  for (size_t r = 0; r < ph->napprovals; r++) {
+  for (size_t i = 0; i < n; i++) {
+    if (crit[i].kind != PLAN_CRIT_ATTEST) continue;
     bool seen = false;
-    for (size_t i = 0; i < n && !seen; i++) seen = strcmp(s[i].role, ph->approvals[r].role) == 0;
+    for (size_t k = 0; k < i && !seen; k++)
+      seen = crit[k].kind == PLAN_CRIT_ATTEST && strcmp(crit[k].attest, crit[i].attest) == 0;
     if (!seen)
-      json_array_append_new(arr, json_pack("{s:s, s:s, s:b}", "role", ph->approvals[r].role, "status",
-                                           "missing", "optional", ph->approvals[r].optional));
+      json_array_append_new(arr,
+                            signoff_json("item", crit[i].attest, signoff_attestation(book, ph, &crit[i])));
   }
-  journal_signoffs_free(s, n);
-  s = NULL;
-  n = 0;
-  json_object_set_new(o, "approvals", arr);
-  arr = json_array();
-  if (j) st = journal_attestations(j, ph->id, now, &s, &n, err);
-  if (st != GG_OK) goto out;
-  for (size_t i = 0; i < n; i++) json_array_append_new(arr, signoff_json(&s[i], false));
-  for (size_t g = 0; g < ph->ngo; g++) {
-    const plan_criterion *c = &ph->go[g];
-    if (c->kind != PLAN_CRIT_ATTEST) continue;
-    bool seen = false;
-    for (size_t i = 0; i < n && !seen; i++) seen = strcmp(s[i].role, c->attest) == 0;
-    if (!seen) json_array_append_new(arr, json_pack("{s:s, s:s}", "item", c->attest, "status", "missing"));
-  }
-  json_object_set_new(o, "attestations", arr);
-  arr = NULL;
-out:
-  journal_signoffs_free(s, n);
-  json_decref(arr);
-  return st;
+  return arr;
 }
 
-static gg_status phase_json(const plan *p, const plan_phase *ph, journal *j, double now, json_t **out,
-                            gg_error *err) {
+static void signoffs_json(const signoff_book *book, const plan_phase *ph, json_t *o) {
+  json_t *arr = json_array();
+  for (size_t r = 0; r < ph->napprovals; r++)
+    json_array_append_new(
+        arr, signoff_json("role", ph->approvals[r].role, signoff_approval(book, ph, &ph->approvals[r])));
+  json_object_set_new(o, "approvals", arr);
+  json_object_set_new(o, "attestations", attestations_json(book, ph, ph->go, ph->ngo));
+}
+
+static gg_status phase_json(const plan *p, const plan_phase *ph, journal *j, const signoff_book *book,
+                            json_t **out, gg_error *err) {
   json_t *o = json_object();
   set_str(o, "id", ph->id);
   set_str(o, "name", ph->name);
@@ -260,7 +252,7 @@ static gg_status phase_json(const plan *p, const plan_phase *ph, journal *j, dou
   set_time(o, "rolled_back_at", pi.rolled_back_at);
   if (pi.reason[0]) set_str(o, "reason", pi.reason);
   json_object_set_new(o, "overridden", json_boolean(pi.overridden));
-  if ((st = signoffs_json(p, ph, j, now, o, err)) != GG_OK) goto fail;
+  signoffs_json(book, ph, o);
   if (!j) {
     const char *keys[] = {"evaluation", "decision"};
     for (size_t k = 0; k < 2; k++) json_object_set_new(o, keys[k], json_null());
@@ -422,6 +414,7 @@ static gg_status series_json(const plan *p, journal *j, const report_opts *opts,
 gg_status report_gather(const plan *p, journal *j, const report_opts *opts, json_t **out, gg_error *err) {
   *out = NULL;
   json_t *doc = json_object();
+  signoff_book *book = NULL;
   gg_status st = GG_OK;
   if (!doc) return gg_error_set(err, GG_ERR_NOMEM, "gather the report");
   set_str(doc, "migration", p->migration);
@@ -451,11 +444,17 @@ gg_status report_gather(const plan *p, journal *j, const report_opts *opts, json
   } else {
     json_object_set_new(doc, "journal", json_null());
   }
+  /* Sign-offs are judged once, by the evaluator check and status use. The preflight gates
+   * every phase, so its attestations are listed once, plan-wide. */
+  if ((st = signoff_book_load(j, p, opts->now, &book, err)) != GG_OK) goto fail;
+  json_t *pre = json_object();
+  json_object_set_new(pre, "attestations", attestations_json(book, NULL, p->preflight, p->npreflight));
+  json_object_set_new(doc, "preflight", pre);
   json_t *phases = json_array();
   json_object_set_new(doc, "phases", phases);
   for (size_t i = 0; i < p->nphases; i++) {
     json_t *o = NULL;
-    if ((st = phase_json(p, &p->phases[i], j, opts->now, &o, err)) != GG_OK) goto fail;
+    if ((st = phase_json(p, &p->phases[i], j, book, &o, err)) != GG_OK) goto fail;
     json_array_append_new(phases, o);
   }
   json_t *marks = json_array();
@@ -493,9 +492,11 @@ gg_status report_gather(const plan *p, journal *j, const report_opts *opts, json
     json_object_set_new(doc, "rule_firings", json_array());
   }
   if ((st = series_json(p, j, opts, doc, err)) != GG_OK) goto fail;
+  signoff_book_free(book);
   *out = doc;
   return GG_OK;
 fail:
+  signoff_book_free(book);
   json_decref(doc);
   return st;
 }

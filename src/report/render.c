@@ -143,10 +143,11 @@ static void w_table(writer *w, const char *const *heads, size_t n) {
 
 /* A result word gets its colour class in HTML. */
 static const char *result_class(const char *s) {
-  static const char *const words[] = {"PASS", "FAIL",   "WAIT", "ERROR",    "GO",   "NO-GO",   "DEFER",
-                                      "ok",   "failed", "noop", "in force", "void", "missing", "expired"};
-  static const char *const classes[] = {"ok", "bad", "warn", "bad", "ok",  "bad",  "warn",
-                                        "ok", "bad", "",     "ok",  "bad", "warn", "bad"};
+  static const char *const words[] = {"PASS",    "FAIL",    "WAIT",   "ERROR", "GO",       "NO-GO",
+                                      "DEFER",   "ok",      "failed", "noop",  "in force", "void",
+                                      "missing", "expired", "defer",  "no-go"};
+  static const char *const classes[] = {"ok",  "bad", "warn", "bad", "ok",   "bad", "warn", "ok",
+                                        "bad", "",    "ok",   "bad", "warn", "bad", "warn", "bad"};
   for (size_t i = 0; s && i < sizeof words / sizeof words[0]; i++)
     if (strcmp(s, words[i]) == 0) return classes[i];
   return NULL;
@@ -371,6 +372,32 @@ static void decision(writer *w, const json_t *ph) {
   }
 }
 
+/* The attestations of o (a phase, or the plan-wide preflight) as a table under a heading. */
+static void attestations(writer *w, const json_t *o, int level) {
+  if (!count(o, "attestations")) return;
+  w_heading(w, level, "Attestations");
+  const char *heads[] = {"Item", "Status", "By", "When", "Expires", "Note"};
+  w_table(w, heads, 6);
+  size_t i;
+  json_t *a;
+  json_array_foreach(json_object_get(o, "attestations"), i, a) {
+    const char *cells[] = {jstr(a, "item"), jstr(a, "status"),  jstr(a, "by"),
+                           jstr(a, "at"),   jstr(a, "expires"), jstr(a, "note")};
+    w_row(w, cells, 6);
+  }
+  w_table_end(w);
+}
+
+/* The preflight gates every phase: its attestations once, before the phases. */
+static void preflight(writer *w, const json_t *doc) {
+  const json_t *pre = json_object_get(doc, "preflight");
+  if (!pre || !count(pre, "attestations")) return;
+  if (w->html) w_raw(w, "<section>");
+  w_heading(w, 2, "Preflight (gates every phase)");
+  attestations(w, pre, 3);
+  if (w->html) w_raw(w, "</section>\n");
+}
+
 static void signoffs(writer *w, const json_t *ph) {
   if (count(ph, "approvals")) {
     w_heading(w, 3, "Approvals");
@@ -388,19 +415,7 @@ static void signoffs(writer *w, const json_t *ph) {
     }
     w_table_end(w);
   }
-  if (count(ph, "attestations")) {
-    w_heading(w, 3, "Attestations");
-    const char *heads[] = {"Item", "Status", "By", "When", "Expires", "Note"};
-    w_table(w, heads, 6);
-    size_t i;
-    json_t *a;
-    json_array_foreach(json_object_get(ph, "attestations"), i, a) {
-      const char *cells[] = {jstr(a, "item"), jstr(a, "status"),  jstr(a, "by"),
-                             jstr(a, "at"),   jstr(a, "expires"), jstr(a, "note")};
-      w_row(w, cells, 6);
-    }
-    w_table_end(w);
-  }
+  attestations(w, ph, 3);
 }
 
 static void actions(writer *w, const json_t *ph) {
@@ -558,6 +573,7 @@ static void series(writer *w, const json_t *doc) {
 
 static void body(writer *w, const json_t *doc) {
   header(w, doc);
+  preflight(w, doc);
   size_t i;
   json_t *ph;
   json_array_foreach(json_object_get(doc, "phases"), i, ph) {

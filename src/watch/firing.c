@@ -14,7 +14,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
-#include "gate/internal.h"
+#include "gate/env.h"
 #include "probe/probe.h"
 #include "watch/internal.h"
 

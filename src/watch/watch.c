@@ -12,7 +12,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
-#include "gate/internal.h"
+#include "gate/env.h"
 #include "probe/probe.h"
 #include "watch/internal.h"
 
@@ -315,8 +315,8 @@ gg_status watch_new(const plan *p, journal *j, const watch_opts *opts, watch **o
   w->interval = w->o.interval > 0 ? w->o.interval : p->monitor.interval > 0 ? p->monitor.interval : 15;
   w->started = gg_clock_now();
   if ((st = gate_env_new(p, j, &w->env, err)) != GG_OK) goto out;
-  w->env->no_fresh_pairs = true; /* history comes from the samples the watcher journals */
-  w->cfg = w->env->cfg;
+  gate_env_set_fresh_pairs(w->env, false); /* history comes from the samples the watcher journals */
+  w->cfg = *gate_env_probe_config(w->env);
   w->cfg.timeout =
       w->o.probe_timeout > 0 ? w->o.probe_timeout : fmax(1.0, fmin(w->interval, PROBE_DEFAULT_TIMEOUT));
 

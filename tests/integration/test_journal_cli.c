@@ -350,11 +350,81 @@ static void test_log_and_verify(void **state) {
   free(out);
 }
 
+/* check, status and report judge sign-offs alike (issue #11): an item of two phases attested
+ * under one is missing for the other; the preflight is attested once for every phase and
+ * shown once. */
+static void test_signoffs_agree_with_check(void **state) {
+  (void)state;
+  char path[160], *out = NULL;
+  snprintf(path, sizeof path, "%s/two.yaml", dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(
+      "migration: two-phases\n"
+      "preflight:\n"
+      "  - { name: \"Team notified\", attest: team-notified }\n"
+      "phases:\n"
+      "  - id: 1\n"
+      "    name: One\n"
+      "    go:\n"
+      "      - { name: \"On-call available\", attest: on-call-available, valid_for: 4h }\n"
+      "    actions:\n"
+      "      - wait: 1s\n"
+      "  - id: 2\n"
+      "    name: Two\n"
+      "    go:\n"
+      "      - { name: \"On-call available\", attest: on-call-available, valid_for: 4h }\n"
+      "    actions:\n"
+      "      - wait: 1s\n",
+      f);
+  fclose(f);
+  const char *items[] = {"team-notified", "on-call-available"};
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(gonogo(&out, "attest", path, "--phase", "1", "--item", items[i], "--by", "ann", NULL),
+                     0);
+    free(out);
+  }
+  assert_int_equal(gonogo(&out, "status", path, "--json", NULL), 0);
+  json_t *doc = json_loads(out, 0, NULL);
+  free(out);
+  assert_non_null(doc);
+  json_t *pre = json_object_get(doc, "preflight");
+  assert_int_equal(json_array_size(json_object_get(pre, "attestations")), 1);
+  assert_string_equal(signoff_status(pre, "attestations", "item", "team-notified"), "in force");
+  assert_string_equal(signoff_status(phase_of(doc, "1"), "attestations", "item", "on-call-available"),
+                      "in force");
+  assert_string_equal(signoff_status(phase_of(doc, "2"), "attestations", "item", "on-call-available"),
+                      "missing");
+  assert_int_equal(json_array_size(json_object_get(phase_of(doc, "2"), "attestations")), 1);
+  json_decref(doc);
+  /* check says the same for phase 2: DEFER on the on-call attestation, the preflight in force. */
+  assert_int_equal(gonogo(&out, "check", path, "--phase", "2", "--json", NULL), 1);
+  doc = json_loads(out, 0, NULL);
+  free(out);
+  assert_non_null(doc);
+  size_t i;
+  json_t *it;
+  json_array_foreach(json_object_get(doc, "items"), i, it) {
+    const char *what = json_string_value(json_object_get(it, "what"));
+    const char *result = json_string_value(json_object_get(it, "result"));
+    assert_string_equal(result, strcmp(what, "team-notified") == 0 ? "PASS" : "WAIT");
+  }
+  json_decref(doc);
+  /* The human view lists the preflight once, not under every phase. */
+  assert_int_equal(gonogo(&out, "status", path, NULL), 0);
+  const char *first = strstr(out, "team-notified: in force");
+  assert_non_null(first);
+  assert_null(strstr(first + 1, "team-notified"));
+  assert_non_null(strstr(out, "preflight"));
+  free(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_approve_and_void_after_plan_edit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_status_each_phase_state, setup, teardown),
       cmocka_unit_test_setup_teardown(test_log_and_verify, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_signoffs_agree_with_check, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,6 +38,8 @@ static const char PLAN[] =
     "  streams:\n"
     "    OLD: { subjects: [vendor.>], existing: true }\n"
     "    NEW_HOT: { subjects: [vendor.>] }\n"
+    "preflight:\n"
+    "  - { name: \"Team notified\", attest: team-notified }\n"
     "phases:\n"
     "  - id: 1\n"
     "    name: Move vendor subjects\n"
@@ -167,6 +169,8 @@ static void build_journal(void) {
   append(j, JOURNAL_ACTION_OUTCOME, "2", "gonogo run",
          json_pack("{s:s, s:i, s:s, s:s, s:s, s:f, s:s}", "section", "actions", "index", 0, "action", "wait",
                    "mode", "forward", "result", "failed", "elapsed_ms", 1000.0, "error", "interrupted"));
+  /* A preflight item attested under phase 2 gates phase 1 too: the report shows it once. */
+  assert_int_equal(journal_attest(j, "2", "team-notified", "erin", 0, p->hash, NULL, NULL, &err), GG_OK);
   append(j, JOURNAL_PHASE_ROLLED_BACK, "2", "gonogo rollback",
          json_pack("{s:s}", "reason", "error rate above 50% for 5m"));
   assert_int_equal(journal_mark(j, "deployment", 0, "dave", "normalize-service v2.3", NULL, &err), GG_OK);
@@ -193,7 +197,7 @@ static void test_report(void **state) {
   /* Markdown: the key facts, each where an auditor looks for it. */
   assert_int_equal(gonogo(&out, "report", plan_path, NULL), 0);
   assert_contains(out, "# Migration report: report-fixture");
-  assert_contains(out, "| Integrity | intact: 16 events, head 16:");
+  assert_contains(out, "| Integrity | intact: 17 events, head 17:");
   assert_contains(out, "## Phase 1: Move vendor subjects");
   assert_contains(out, "## Phase 2: Delete the legacy stream");
   assert_contains(out, "| Vendor webhooks lost | MEDIUM | HIGH | HIGH | Retry with Nats-Msg-Id | LOW |");
@@ -204,6 +208,10 @@ static void test_report(void **state) {
   assert_contains(out, "| platform-lead | in force | bob |");
   assert_contains(out, "| on-call | missing |");
   assert_contains(out, "| on-call-available | in force | carol |");
+  assert_contains(out, "## Preflight (gates every phase)");
+  assert_contains(out, "| team-notified | in force | erin |");
+  const char *pre = strstr(out, "| team-notified |");
+  assert_null(strstr(pre + 1, "| team-notified |")); /* once, not under every phase */
   assert_contains(out, "| move subjects vendor.> from OLD to NEW_HOT | forward | ok | 18.2 ms | 4.2 ms |");
   assert_contains(out, "| Immediate | PASS | PASS lag ok (3) |");
   assert_contains(out, "| Consumer lag > 100 | advise | 250 |");
@@ -255,6 +263,10 @@ static void test_report(void **state) {
   assert_string_equal(json_string_value(json_object_get(ov, "by")), "alice");
   assert_string_equal(json_string_value(json_object_get(ov, "reason")),
                       "n2 disk alarm is a known false positive");
+  json_t *pre_att = json_array_get(json_object_get(json_object_get(doc, "preflight"), "attestations"), 0);
+  assert_string_equal(json_string_value(json_object_get(pre_att, "item")), "team-notified");
+  assert_string_equal(json_string_value(json_object_get(pre_att, "status")), "in force");
+  assert_string_equal(json_string_value(json_object_get(pre_att, "phase")), "2");
   json_t *mv = json_array_get(json_object_get(ph1, "actions"), 1);
   assert_true(json_real_value(json_object_get(mv, "gap_ms")) == 4.2);
   json_t *ph2 = json_array_get(json_object_get(doc, "phases"), 1);

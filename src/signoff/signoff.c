@@ -1,0 +1,120 @@
+/*
+ * signoff.c: judging approvals and attestations against the plan (see signoff.h). The
+ * journal is read once into a book; every verdict then goes through judge().
+ */
+#include "signoff/signoff.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  journal_signoff *v;
+  size_t n;
+} signoff_list;
+
+struct signoff_book {
+  const plan *p;
+  double now;
+  signoff_list *approvals;    /* per phase of p, in plan order */
+  signoff_list *attestations; /* per phase of p: recorded under that phase */
+  signoff_list any;           /* the latest attestation of each item, whatever the phase */
+};
+
+const char *signoff_state_name(signoff_state s) {
+  static const char *const n[] = {"missing", "in force", "void", "expired", "defer", "no-go"};
+  return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "?";
+}
+
+gg_status signoff_book_load(journal *j, const plan *p, double now, signoff_book **out, gg_error *err) {
+  *out = NULL;
+  signoff_book *b = calloc(1, sizeof *b);
+  gg_status st = GG_OK;
+  if (!b) return gg_error_set(err, GG_ERR_NOMEM, "read the sign-offs");
+  b->p = p;
+  b->now = now;
+  b->approvals = calloc(p->nphases + 1, sizeof *b->approvals);
+  b->attestations = calloc(p->nphases + 1, sizeof *b->attestations);
+  if (!b->approvals || !b->attestations) {
+    st = gg_error_set(err, GG_ERR_NOMEM, "read the sign-offs");
+    goto out;
+  }
+  if (!j) goto out;
+  /* The hash is judged below, not by the query: pass none. */
+  for (size_t i = 0; i < p->nphases && st == GG_OK; i++) {
+    const char *id = p->phases[i].id;
+    st = journal_approvals(j, id, NULL, &b->approvals[i].v, &b->approvals[i].n, err);
+    if (st == GG_OK) st = journal_attestations(j, id, now, &b->attestations[i].v, &b->attestations[i].n, err);
+  }
+  if (st == GG_OK) st = journal_attestations(j, JOURNAL_ANY_PHASE, now, &b->any.v, &b->any.n, err);
+out:
+  if (st != GG_OK) {
+    signoff_book_free(b);
+    return st;
+  }
+  *out = b;
+  return GG_OK;
+}
+
+void signoff_book_free(signoff_book *b) {
+  if (!b) return;
+  for (size_t i = 0; b->approvals && i < b->p->nphases; i++)
+    journal_signoffs_free(b->approvals[i].v, b->approvals[i].n);
+  for (size_t i = 0; b->attestations && i < b->p->nphases; i++)
+    journal_signoffs_free(b->attestations[i].v, b->attestations[i].n);
+  journal_signoffs_free(b->any.v, b->any.n);
+  free(b->approvals);
+  free(b->attestations);
+  free(b);
+}
+
+static const journal_signoff *find(const signoff_list *l, const char *key) {
+  for (size_t i = 0; l && i < l->n; i++)
+    if (strcmp(l->v[i].role, key) == 0) return &l->v[i];
+  return NULL;
+}
+
+static long phase_index(const signoff_book *b, const plan_phase *ph) {
+  for (size_t i = 0; i < b->p->nphases; i++)
+    if (&b->p->phases[i] == ph || strcmp(b->p->phases[i].id, ph->id) == 0) return (long)i;
+  return -1;
+}
+
+/* The one verdict: every approval and attestation is judged here. */
+static signoff_verdict judge(const signoff_book *b, const journal_signoff *s, bool approval, double valid_for,
+                             bool optional) {
+  signoff_verdict v = {.state = SIGNOFF_MISSING, .optional = optional, .record = s};
+  if (!s) {
+    /* nothing recorded */
+  } else if (approval) {
+    if (strcmp(s->plan_hash ? s->plan_hash : "", b->p->hash) != 0)
+      v.state = SIGNOFF_VOID;
+    else if (s->decision && strcmp(s->decision, "no-go") == 0)
+      v.state = SIGNOFF_NO_GO;
+    else if (s->decision && strcmp(s->decision, "defer") == 0)
+      v.state = SIGNOFF_DEFER;
+    else
+      v.state = SIGNOFF_IN_FORCE;
+  } else {
+    double expires = s->expires;
+    if (valid_for > 0 && (expires <= 0 || s->time + valid_for < expires)) expires = s->time + valid_for;
+    v.expires = expires;
+    v.state = expires > 0 && b->now >= expires ? SIGNOFF_EXPIRED : SIGNOFF_IN_FORCE;
+  }
+  v.satisfied =
+      v.state == SIGNOFF_IN_FORCE || (optional && (v.state == SIGNOFF_MISSING || v.state == SIGNOFF_VOID));
+  return v;
+}
+
+signoff_verdict signoff_approval(const signoff_book *b, const plan_phase *ph, const plan_approval *a) {
+  long i = phase_index(b, ph);
+  return judge(b, i < 0 ? NULL : find(&b->approvals[i], a->role), true, 0, a->optional);
+}
+
+signoff_verdict signoff_attestation(const signoff_book *b, const plan_phase *ph, const plan_criterion *c) {
+  const signoff_list *l = &b->any;
+  if (ph) {
+    long i = phase_index(b, ph);
+    l = i < 0 ? NULL : &b->attestations[i];
+  }
+  return judge(b, find(l, c->attest), false, c->valid_for, false);
+}
