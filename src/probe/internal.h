@@ -17,6 +17,9 @@
 
 #include "probe/probe.h"
 
+/* Threads started at once by one job_run_all or one prefetch. */
+#define PROBE_MAX_THREADS 32
+
 typedef enum {
   JOB_MON_HEALTH, /* a: monitor URL */
   JOB_MON_VARZ,   /* a: monitor URL (server name) */
@@ -92,6 +95,24 @@ probe_job *job_lookup(probe_ctx *ctx, job_kind kind, const char *a, const char *
 
 /* Run several jobs at once (a thread each when n > 1). */
 void job_run_all(probe_ctx *ctx, probe_job **jobs, size_t n);
+
+/* jobs.c: free one job and what it holds (not its successors). */
+void probe_job_free(probe_job *job);
+
+/* probe.c: whether name is one of the built-in series (probe_is_builtin only checks the prefix). */
+bool probe_builtin_known(const char *name);
+
+/* select.c: the samples of sel (matchers not yet applied) appended to out, fetched with
+ * timeout (<= 0: the context's); on failure err says why. */
+gg_status probe_select_timed(probe_ctx *ctx, const expr_selector *sel, double timeout, expr_vector *out,
+                             gg_error *err);
+/* select.c: every sample of the one job (kind, a, b), without __name__, appended to out. */
+gg_status probe_single_job(probe_ctx *ctx, job_kind kind, const char *a, const char *b, double timeout,
+                           expr_vector *out, gg_error *err);
+
+/* matchers.c: keep only the samples of v from index `from` on that satisfy every matcher of
+ * sel (an absent label reads as ""); GG_ERR_EXPR for a bad regular expression. */
+gg_status probe_filter_matchers(const expr_selector *sel, expr_vector *v, size_t from, gg_error *err);
 
 /* Record a note (printf-like). */
 void probe_note(probe_ctx *ctx, const char *fmt, ...) GG_PRINTF(2, 3);
