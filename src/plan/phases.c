@@ -7,21 +7,8 @@
 
 #include "plan/internal.h"
 
-static void load_phase(plan_loader *l, ynode *v, plan_phase *ph) {
-  static const char *const keys[] = {"id",      "name",     "description", "requires",  "risk",
-                                     "risks",   "rollback", "approvals",   "go",        "no_go",
-                                     "prepare", "actions",  "verify",      "on_failure"};
-  ph->pos = plan_load_pos(v);
-  ph->rollback_estimate = -1;
-  if (!plan_load_want_map(l, v, "a phase")) return;
-  plan_load_str(l, v, "id", true, "a phase", &ph->id);
-  char where[160];
-  snprintf(where, sizeof where, "phase '%s'", ph->id ? ph->id : "?");
-  plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), where);
-  plan_load_str(l, v, "name", true, where, &ph->name);
-  plan_load_str(l, v, "description", false, where, &ph->description);
-  if (!ph->description) ph->description = plan_load_dup(l, "");
-
+/* requires: {phase, stable_for}, or a list of them. */
+static void load_requires(plan_loader *l, ynode *v, plan_phase *ph) {
   ynode *rq = ynode_get(v, "requires");
   if (rq && !(rq->kind == YN_SCALAR && rq->is_null)) {
     static const char *const rkeys[] = {"phase", "stable_for"};
@@ -37,7 +24,10 @@ static void load_phase(plan_loader *l, ynode *v, plan_phase *ph) {
       req->stable_for = plan_load_dur(l, r, "stable_for", 0);
     }
   }
+}
 
+/* risks: each with probability, impact, residual and mitigation. */
+static void load_risks(plan_loader *l, ynode *v, plan_phase *ph) {
   ynode *rk = ynode_get(v, "risks");
   if (rk && plan_load_want_seq(l, rk, "'risks'")) {
     static const char *const rkeys[] = {"risk", "probability", "impact", "mitigation", "residual"};
@@ -58,9 +48,10 @@ static void load_phase(plan_loader *l, ynode *v, plan_phase *ph) {
       if (!risk->mitigation) risk->mitigation = plan_load_dup(l, "");
     }
   }
-  ph->risk_declared = plan_load_level(l, v, "risk", PLAN_LEVEL_CRITICAL, false, where, &ph->risk);
-  ph->risk_pos = plan_load_pos(plan_load_key_node(v, "risk"));
+}
 
+/* rollback: {complexity, estimate, note}. */
+static void load_rollback(plan_loader *l, ynode *v, plan_phase *ph) {
   ynode *rb = ynode_get(v, "rollback");
   if (rb && plan_load_want_map(l, rb, "'rollback'")) {
     static const char *const bkeys[] = {"complexity", "estimate", "note"};
@@ -78,7 +69,10 @@ static void load_phase(plan_loader *l, ynode *v, plan_phase *ph) {
     ph->rollback_estimate = plan_load_dur(l, rb, "estimate", -1);
     plan_load_str(l, rb, "note", false, "rollback", &ph->rollback_note);
   }
+}
 
+/* approvals: roles declared under `roles:`, each once; `optional` defaults to the role's. */
+static void load_approvals(plan_loader *l, ynode *v, plan_phase *ph) {
   ynode *ap = ynode_get(v, "approvals");
   if (ap && plan_load_want_seq(l, ap, "'approvals'")) {
     static const char *const akeys[] = {"role", "optional"};
@@ -118,9 +112,10 @@ static void load_phase(plan_loader *l, ynode *v, plan_phase *ph) {
       }
     }
   }
+}
 
-  plan_load_criteria(l, ynode_get(v, "go"), "go", &ph->go, &ph->ngo);
-
+/* no_go: {name, when, outcome: no-go | defer}. */
+static void load_no_go(plan_loader *l, ynode *v, plan_phase *ph) {
   ynode *ng = ynode_get(v, "no_go");
   if (ng && plan_load_want_seq(l, ng, "'no_go'")) {
     static const char *const nkeys[] = {"name", "when", "outcome"};
@@ -147,7 +142,30 @@ static void load_phase(plan_loader *l, ynode *v, plan_phase *ph) {
       }
     }
   }
+}
 
+static void load_phase(plan_loader *l, ynode *v, plan_phase *ph) {
+  static const char *const keys[] = {"id",      "name",     "description", "requires",  "risk",
+                                     "risks",   "rollback", "approvals",   "go",        "no_go",
+                                     "prepare", "actions",  "verify",      "on_failure"};
+  ph->pos = plan_load_pos(v);
+  ph->rollback_estimate = -1;
+  if (!plan_load_want_map(l, v, "a phase")) return;
+  plan_load_str(l, v, "id", true, "a phase", &ph->id);
+  char where[160];
+  snprintf(where, sizeof where, "phase '%s'", ph->id ? ph->id : "?");
+  plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), where);
+  plan_load_str(l, v, "name", true, where, &ph->name);
+  plan_load_str(l, v, "description", false, where, &ph->description);
+  if (!ph->description) ph->description = plan_load_dup(l, "");
+  load_requires(l, v, ph);
+  load_risks(l, v, ph);
+  ph->risk_declared = plan_load_level(l, v, "risk", PLAN_LEVEL_CRITICAL, false, where, &ph->risk);
+  ph->risk_pos = plan_load_pos(plan_load_key_node(v, "risk"));
+  load_rollback(l, v, ph);
+  load_approvals(l, v, ph);
+  plan_load_criteria(l, ynode_get(v, "go"), "go", &ph->go, &ph->ngo);
+  load_no_go(l, v, ph);
   plan_load_actions(l, ynode_get(v, "prepare"), "'prepare'", &ph->prepare, &ph->nprepare);
   plan_load_actions(l, ynode_get(v, "actions"), "'actions'", &ph->actions, &ph->nactions);
   plan_load_criteria(l, ynode_get(v, "verify"), "verify", &ph->verify, &ph->nverify);
