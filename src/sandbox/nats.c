@@ -3,6 +3,8 @@
  * starting them, their health and meta leader, and killing and restarting one node.
  */
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "base/buf.h"

@@ -6,6 +6,8 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -3,6 +3,7 @@
  * for `down`, `status` and the node commands.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
