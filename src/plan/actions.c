@@ -56,7 +56,7 @@ static void action_move_subjects(plan_loader *l, ynode *v, plan_action *a, const
     plan_load_check_keys(l, v, mkeys, PLAN_COUNT(mkeys), what);
   else
     plan_load_check_keys(l, v, vkeys, PLAN_COUNT(vkeys), what);
-  ynode *sj = ynode_get(v, "subjects");
+  ynode *sj = plan_ynode_get(v, "subjects");
   if (!sj) plan_load_missing(l, v, "subjects", what);
   plan_load_strlist(l, sj, "subjects", false, &a->subjects, &a->nsubjects);
   plan_load_str(l, v, "from", true, what, &a->from);
@@ -109,7 +109,7 @@ static void action_wait(plan_loader *l, ynode *v, plan_action *a, const char *wh
   plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), what);
   plan_load_expr(l, v, "until", true, what, &a->until_expr);
   a->timeout = plan_load_dur(l, v, "timeout", -1);
-  if (a->timeout < 0 && ynode_get(v, "until")) plan_load_missing(l, v, "timeout", "wait until");
+  if (a->timeout < 0 && plan_ynode_get(v, "until")) plan_load_missing(l, v, "timeout", "wait until");
 }
 
 /* exec: COMMAND, or {run, undo, timeout}. */

@@ -14,16 +14,16 @@ static void load_nats(plan_loader *l, ynode *v) {
   if (!plan_load_want_map(l, v, "'nats'")) return;
   plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), "connect.nats");
   plan_nats *n = &l->p->connect.nats;
-  plan_load_strlist(l, ynode_get(v, "servers"), "servers", true, &n->servers, &n->nservers);
-  plan_load_strlist(l, ynode_get(v, "monitor"), "monitor", true, &n->monitor, &n->nmonitor);
+  plan_load_strlist(l, plan_ynode_get(v, "servers"), "servers", true, &n->servers, &n->nservers);
+  plan_load_strlist(l, plan_ynode_get(v, "monitor"), "monitor", true, &n->monitor, &n->nmonitor);
   plan_load_str(l, v, "credentials", false, "connect.nats", &n->credentials);
   if (n->credentials && !*n->credentials) {
     free(n->credentials);
     n->credentials = NULL;
   }
-  plan_load_secret(l, ynode_get(v, "token"), "token", true, &n->token);
+  plan_load_secret(l, plan_ynode_get(v, "token"), "token", true, &n->token);
   plan_load_str(l, v, "user", false, "connect.nats", &n->user);
-  plan_load_secret(l, ynode_get(v, "password"), "password", true, &n->password);
+  plan_load_secret(l, plan_ynode_get(v, "password"), "password", true, &n->password);
   n->expect_servers = (int)plan_load_int(l, v, "expect_servers", 0, 1000, 0);
 }
 
@@ -39,8 +39,8 @@ void plan_load_connect(plan_loader *l, ynode *v) {
   if (!plan_load_want_map(l, v, "'connect'")) return;
   plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), "connect");
   plan_connect *cn = &l->p->connect;
-  load_nats(l, ynode_get(v, "nats"));
-  ynode *dbs = ynode_get(v, "databases");
+  load_nats(l, plan_ynode_get(v, "nats"));
+  ynode *dbs = plan_ynode_get(v, "databases");
   if (dbs && plan_load_want_map(l, dbs, "'databases'")) {
     cn->databases = plan_load_alloc(l, dbs->n, sizeof *cn->databases);
     for (size_t i = 0; cn->databases && i < dbs->n; i++) {
@@ -50,7 +50,7 @@ void plan_load_connect(plan_loader *l, ynode *v) {
       plan_load_secret(l, dbs->items[2 * i + 1], "databases", false, &d->url);
     }
   }
-  ynode *tg = ynode_get(v, "targets");
+  ynode *tg = plan_ynode_get(v, "targets");
   if (tg && plan_load_want_map(l, tg, "'targets'")) {
     static const char *const tkeys[] = {"health", "metrics", "url"};
     cn->targets = plan_load_alloc(l, tg->n, sizeof *cn->targets);
@@ -77,7 +77,7 @@ void plan_load_connect(plan_loader *l, ynode *v) {
   plan_load_str(l, v, "alertmanager", false, "connect", &cn->alertmanager);
   if (cn->prometheus && !*cn->prometheus) free(cn->prometheus), cn->prometheus = NULL;
   if (cn->alertmanager && !*cn->alertmanager) free(cn->alertmanager), cn->alertmanager = NULL;
-  ynode *nt = ynode_get(v, "notify");
+  ynode *nt = plan_ynode_get(v, "notify");
   if (nt && plan_load_want_seq(l, nt, "'notify'")) {
     static const char *const nkeys[] = {"webhook"};
     cn->notify = plan_load_alloc(l, nt->n, sizeof *cn->notify);
@@ -85,7 +85,7 @@ void plan_load_connect(plan_loader *l, ynode *v) {
       ynode *it = nt->items[i];
       if (!plan_load_want_map(l, it, "a notify entry")) continue;
       plan_load_check_keys(l, it, nkeys, PLAN_COUNT(nkeys), "notify");
-      ynode *w = ynode_get(it, "webhook");
+      ynode *w = plan_ynode_get(it, "webhook");
       if (!w) {
         plan_load_missing(l, it, "webhook", "a notify entry");
         continue;

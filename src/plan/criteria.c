@@ -23,7 +23,7 @@ static void load_criterion(plan_loader *l, ynode *it, plan_criterion *cr, const 
   const char *have[4];
   size_t nhave = 0;
   for (int k = 0; k < 4; k++)
-    if (ynode_get(it, kinds[k])) {
+    if (plan_ynode_get(it, kinds[k])) {
       have[nhave++] = kinds[k];
       cr->kind = (plan_crit_kind)k;
     }
@@ -49,7 +49,7 @@ static void load_criterion(plan_loader *l, ynode *it, plan_criterion *cr, const 
       cr->valid_for = plan_load_dur(l, it, "valid_for", -1);
       break;
     case PLAN_CRIT_CANARY: {
-      ynode *cv = ynode_get(it, "canary");
+      ynode *cv = plan_ynode_get(it, "canary");
       cr->timeout = plan_load_dur(l, it, "timeout", 5);
       if (!plan_load_want_map(l, cv, "'canary'")) break;
       plan_load_check_keys(l, cv, ckeys, PLAN_COUNT(ckeys), "canary");
@@ -67,7 +67,7 @@ static void load_criterion(plan_loader *l, ynode *it, plan_criterion *cr, const 
         } else {
           const plan_target *t = plan_find_target(l->p, cr->canary_target);
           if (!t) {
-            const ynode *tn = ynode_get(cv, "target");
+            const ynode *tn = plan_ynode_get(cv, "target");
             perr(l->c, tn, "canary target '%s' is not in connect.targets", cr->canary_target);
           } else if (t->url) {
             size_t n = strlen(t->url) + strlen(post) + 1;
@@ -88,8 +88,8 @@ static void load_criterion(plan_loader *l, ynode *it, plan_criterion *cr, const 
       break;
     }
   }
-  if (cr->kind != PLAN_CRIT_ATTEST && ynode_get(it, "valid_for"))
-    perr(l->c, ynode_get(it, "valid_for"), "'valid_for' applies to 'attest' criteria only");
+  if (cr->kind != PLAN_CRIT_ATTEST && plan_ynode_get(it, "valid_for"))
+    perr(l->c, plan_ynode_get(it, "valid_for"), "'valid_for' applies to 'attest' criteria only");
 }
 
 void plan_load_criteria(plan_loader *l, ynode *v, const char *what, plan_criterion **out, size_t *n) {

@@ -84,7 +84,7 @@ void plan_load_missing(plan_loader *l, const ynode *map, const char *key, const 
 
 void plan_load_str(plan_loader *l, const ynode *map, const char *key, bool required, const char *where,
                    char **out) {
-  const ynode *v = ynode_get(map, key);
+  const ynode *v = plan_ynode_get(map, key);
   *out = NULL;
   if (!v || (v->kind == YN_SCALAR && v->is_null)) {
     if (required) plan_load_missing(l, map, key, where);
@@ -100,7 +100,7 @@ void plan_load_str(plan_loader *l, const ynode *map, const char *key, bool requi
 }
 
 bool plan_load_bool(plan_loader *l, const ynode *map, const char *key, bool def) {
-  const ynode *v = ynode_get(map, key);
+  const ynode *v = plan_ynode_get(map, key);
   if (!v) return def;
   const char *s = plan_load_scalar(l, v, key);
   if (!s) return def;
@@ -112,7 +112,7 @@ bool plan_load_bool(plan_loader *l, const ynode *map, const char *key, bool def)
 
 int64_t plan_load_int(plan_loader *l, const ynode *map, const char *key, int64_t min, int64_t max,
                       int64_t def) {
-  const ynode *v = ynode_get(map, key);
+  const ynode *v = plan_ynode_get(map, key);
   if (!v) return def;
   const char *s = plan_load_scalar(l, v, key);
   if (!s) return def;
@@ -146,13 +146,13 @@ double plan_load_dur_of(plan_loader *l, const ynode *v, const char *key, double 
 }
 
 double plan_load_dur(plan_loader *l, const ynode *map, const char *key, double def) {
-  const ynode *v = ynode_get(map, key);
+  const ynode *v = plan_ynode_get(map, key);
   if (!v || (v->kind == YN_SCALAR && v->is_null)) return def;
   return plan_load_dur_of(l, v, key, def);
 }
 
 double plan_load_size(plan_loader *l, const ynode *map, const char *key, double def) {
-  const ynode *v = ynode_get(map, key);
+  const ynode *v = plan_ynode_get(map, key);
   if (!v) return def;
   const char *s = plan_load_scalar(l, v, key);
   if (!s) return def;
@@ -236,7 +236,7 @@ void plan_load_expr_of(plan_loader *l, const ynode *v, const char *key, plan_exp
 
 void plan_load_expr(plan_loader *l, const ynode *map, const char *key, bool required, const char *where,
                     plan_expr *out) {
-  const ynode *v = ynode_get(map, key);
+  const ynode *v = plan_ynode_get(map, key);
   if (!v || (v->kind == YN_SCALAR && v->is_null)) {
     if (required) plan_load_missing(l, map, key, where);
     return;
@@ -284,7 +284,7 @@ void plan_load_secret(plan_loader *l, ynode *v, const char *key, bool always, gg
 
 bool plan_load_level(plan_loader *l, const ynode *map, const char *key, plan_level max, bool required,
                      const char *where, plan_level *out) {
-  const ynode *v = ynode_get(map, key);
+  const ynode *v = plan_ynode_get(map, key);
   if (!v) {
     if (required) plan_load_missing(l, map, key, where);
     return false;
@@ -302,6 +302,6 @@ bool plan_load_level(plan_loader *l, const ynode *map, const char *key, plan_lev
 }
 
 const ynode *plan_load_key_node(const ynode *map, const char *key) {
-  const ynode *v = ynode_get(map, key);
+  const ynode *v = plan_ynode_get(map, key);
   return v ? v : map;
 }

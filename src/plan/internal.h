@@ -50,11 +50,11 @@ void plan_diag_add(plan_ctx *c, plan_severity sev, int line, int col, const char
 /* The closest candidate within a small edit distance, or NULL. */
 const char *plan_suggest(const char *word, const char *const *candidates, size_t n);
 
-/* tree.c: parse text into a tree; NULL (with diagnostics) on a YAML error. Free with ynode_free. */
+/* tree.c: parse text into a tree; NULL (with diagnostics) on a YAML error. Free with plan_ynode_free. */
 ynode *plan_tree_parse(plan_ctx *c, const char *data, size_t len);
-void ynode_free(ynode *n);
+void plan_ynode_free(ynode *n);
 /* The value of key in a map, or NULL. */
-ynode *ynode_get(const ynode *map, const char *key);
+ynode *plan_ynode_get(const ynode *map, const char *key);
 
 /* hash.c */
 void plan_tree_hash(const ynode *root, char out[65]);

@@ -24,7 +24,7 @@ plan *plan_from_tree(plan_ctx *c, ynode *root) {
   if (p->migration) {
     for (const char *s = p->migration; *s; s++)
       if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.') {
-        perr(c, ynode_get(root, "migration"),
+        perr(c, plan_ynode_get(root, "migration"),
              "'migration' must be a name of letters, digits, '-', '_' and '.' (it names the journal file), "
              "not '%s'",
              p->migration);
@@ -35,17 +35,17 @@ plan *plan_from_tree(plan_ctx *c, ynode *root) {
   }
   plan_load_str(&l, root, "description", false, "the plan", &p->description);
   if (!p->description) p->description = plan_load_dup(&l, "");
-  plan_load_connect(&l, ynode_get(root, "connect"));
-  plan_load_calendar(&l, ynode_get(root, "calendar"));
-  plan_load_defines(&l, ynode_get(root, "define"));
-  plan_load_risk_matrix(&l, ynode_get(root, "risk_matrix"));
-  plan_load_roles(&l, ynode_get(root, "roles"));
-  plan_load_criteria(&l, ynode_get(root, "preflight"), "preflight", &p->preflight, &p->npreflight);
-  plan_load_topology(&l, ynode_get(root, "topology"));
-  plan_load_phases(&l, ynode_get(root, "phases"), root);
-  plan_load_monitor(&l, ynode_get(root, "monitor"));
-  plan_load_validation(&l, ynode_get(root, "validation"));
-  plan_load_references(&l, ynode_get(root, "references"));
+  plan_load_connect(&l, plan_ynode_get(root, "connect"));
+  plan_load_calendar(&l, plan_ynode_get(root, "calendar"));
+  plan_load_defines(&l, plan_ynode_get(root, "define"));
+  plan_load_risk_matrix(&l, plan_ynode_get(root, "risk_matrix"));
+  plan_load_roles(&l, plan_ynode_get(root, "roles"));
+  plan_load_criteria(&l, plan_ynode_get(root, "preflight"), "preflight", &p->preflight, &p->npreflight);
+  plan_load_topology(&l, plan_ynode_get(root, "topology"));
+  plan_load_phases(&l, plan_ynode_get(root, "phases"), root);
+  plan_load_monitor(&l, plan_ynode_get(root, "monitor"));
+  plan_load_validation(&l, plan_ynode_get(root, "validation"));
+  plan_load_references(&l, plan_ynode_get(root, "references"));
   return p;
 }
 
@@ -74,7 +74,7 @@ gg_status plan_load_buffer(const char *name, const char *data, size_t len, const
       p->file = strdup(name);
       if (!p->file) plan_diag_add(&c, PLAN_DIAG_ERROR, 1, 1, NULL, "out of memory");
     }
-    ynode_free(root);
+    plan_ynode_free(root);
   }
   if (diags->count > 1) qsort(diags->items, diags->count, sizeof *diags->items, diag_cmp);
   if (!p && diags->errors == 0) {

@@ -15,8 +15,8 @@ void plan_load_monitor(plan_loader *l, ynode *v) {
   if (!v || !plan_load_want_map(l, v, "'monitor'")) return;
   plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), "monitor");
   m->interval = plan_load_dur(l, v, "interval", 15);
-  if (m->interval <= 0) perr(l->c, ynode_get(v, "interval"), "'interval' must be more than 0");
-  ynode *rs = ynode_get(v, "rules");
+  if (m->interval <= 0) perr(l->c, plan_ynode_get(v, "interval"), "'interval' must be more than 0");
+  ynode *rs = plan_ynode_get(v, "rules");
   if (!rs || !plan_load_want_seq(l, rs, "'rules'")) return;
   m->rules = plan_load_alloc(l, rs->n, sizeof *m->rules);
   for (size_t i = 0; m->rules && i < rs->n; i++) {
@@ -30,7 +30,7 @@ void plan_load_monitor(plan_loader *l, ynode *v) {
     plan_load_check_keys(l, r, rkeys, PLAN_COUNT(rkeys), where);
     plan_load_expr(l, r, "when", true, where, &rule->when);
     rule->for_ = plan_load_dur(l, r, "for", 0);
-    ynode *t = ynode_get(r, "then");
+    ynode *t = plan_ynode_get(r, "then");
     const char *ts = t ? plan_load_scalar(l, t, "then") : NULL;
     if (!t) {
       plan_load_missing(l, r, "then", where);
@@ -47,7 +47,7 @@ void plan_load_monitor(plan_loader *l, ynode *v) {
                       "'then' must be rollback, advise or notify, not '%s'", ts);
       }
     }
-    ynode *oe = ynode_get(r, "on_error");
+    ynode *oe = plan_ynode_get(r, "on_error");
     const char *oes = oe ? plan_load_scalar(l, oe, "on_error") : NULL;
     if (oes) {
       if (!strcmp(oes, "hold"))
@@ -56,7 +56,7 @@ void plan_load_monitor(plan_loader *l, ynode *v) {
         plan_diag_add(l->c, PLAN_DIAG_ERROR, oe->line, oe->col, NULL,
                       "'on_error' must be hold or ignore, not '%s'", oes);
     }
-    ynode *ph = ynode_get(r, "phases");
+    ynode *ph = plan_ynode_get(r, "phases");
     if (ph) plan_load_phase_refs(l, ph, "phases", &rule->phases, &rule->nphases);
   }
 }
@@ -72,7 +72,7 @@ void plan_load_validation(plan_loader *l, ynode *v) {
     plan_checkpoint *cp = &p->validation[p->nvalidation++];
     cp->pos = plan_load_pos(c);
     plan_load_check_keys(l, c, keys, PLAN_COUNT(keys), "a checkpoint");
-    ynode *at = ynode_get(c, "at");
+    ynode *at = plan_ynode_get(c, "at");
     if (!at)
       plan_load_missing(l, c, "at", "a checkpoint");
     else
@@ -83,9 +83,9 @@ void plan_load_validation(plan_loader *l, ynode *v) {
       snprintf(nm, sizeof nm, "T+%s", gg_format_duration(cp->at, d, sizeof d));
       cp->name = plan_load_dup(l, nm);
     }
-    ynode *ph = ynode_get(c, "phases");
+    ynode *ph = plan_ynode_get(c, "phases");
     if (ph) plan_load_phase_refs(l, ph, "phases", &cp->phases, &cp->nphases);
-    ynode *ex = ynode_get(c, "expect");
+    ynode *ex = plan_ynode_get(c, "expect");
     if (!ex) plan_load_missing(l, c, "expect", "a checkpoint");
     plan_load_criteria(l, ex, "checkpoint", &cp->items, &cp->nitems);
   }

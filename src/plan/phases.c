@@ -9,7 +9,7 @@
 
 /* requires: {phase, stable_for}, or a list of them. */
 static void load_requires(plan_loader *l, ynode *v, plan_phase *ph) {
-  ynode *rq = ynode_get(v, "requires");
+  ynode *rq = plan_ynode_get(v, "requires");
   if (rq && !(rq->kind == YN_SCALAR && rq->is_null)) {
     static const char *const rkeys[] = {"phase", "stable_for"};
     size_t cnt = rq->kind == YN_SEQ ? rq->n : 1;
@@ -28,7 +28,7 @@ static void load_requires(plan_loader *l, ynode *v, plan_phase *ph) {
 
 /* risks: each with probability, impact, residual and mitigation. */
 static void load_risks(plan_loader *l, ynode *v, plan_phase *ph) {
-  ynode *rk = ynode_get(v, "risks");
+  ynode *rk = plan_ynode_get(v, "risks");
   if (rk && plan_load_want_seq(l, rk, "'risks'")) {
     static const char *const rkeys[] = {"risk", "probability", "impact", "mitigation", "residual"};
     ph->risks = plan_load_alloc(l, rk->n, sizeof *ph->risks);
@@ -52,7 +52,7 @@ static void load_risks(plan_loader *l, ynode *v, plan_phase *ph) {
 
 /* rollback: {complexity, estimate, note}. */
 static void load_rollback(plan_loader *l, ynode *v, plan_phase *ph) {
-  ynode *rb = ynode_get(v, "rollback");
+  ynode *rb = plan_ynode_get(v, "rollback");
   if (rb && plan_load_want_map(l, rb, "'rollback'")) {
     static const char *const bkeys[] = {"complexity", "estimate", "note"};
     static const char *const cplx[] = {"trivial", "simple", "moderate", "complex"};
@@ -62,7 +62,7 @@ static void load_rollback(plan_loader *l, ynode *v, plan_phase *ph) {
       bool ok = false;
       for (size_t i = 0; i < PLAN_COUNT(cplx); i++) ok |= strcmp(ph->rollback_complexity, cplx[i]) == 0;
       if (!ok)
-        perr(l->c, ynode_get(rb, "complexity"),
+        perr(l->c, plan_ynode_get(rb, "complexity"),
              "rollback complexity must be trivial, simple, moderate or complex, not '%s'",
              ph->rollback_complexity);
     }
@@ -73,7 +73,7 @@ static void load_rollback(plan_loader *l, ynode *v, plan_phase *ph) {
 
 /* approvals: roles declared under `roles:`, each once; `optional` defaults to the role's. */
 static void load_approvals(plan_loader *l, ynode *v, plan_phase *ph) {
-  ynode *ap = ynode_get(v, "approvals");
+  ynode *ap = plan_ynode_get(v, "approvals");
   if (ap && plan_load_want_seq(l, ap, "'approvals'")) {
     static const char *const akeys[] = {"role", "optional"};
     ph->approvals = plan_load_alloc(l, ap->n, sizeof *ph->approvals);
@@ -87,7 +87,7 @@ static void load_approvals(plan_loader *l, ynode *v, plan_phase *ph) {
       } else if (plan_load_want_map(l, a, "an approval")) {
         plan_load_check_keys(l, a, akeys, PLAN_COUNT(akeys), "an approval");
         plan_load_str(l, a, "role", true, "an approval", &pa->role);
-        has_optional = ynode_get(a, "optional") != NULL;
+        has_optional = plan_ynode_get(a, "optional") != NULL;
         pa->optional = plan_load_bool(l, a, "optional", false);
       }
       if (!pa->role) continue;
@@ -116,7 +116,7 @@ static void load_approvals(plan_loader *l, ynode *v, plan_phase *ph) {
 
 /* no_go: {name, when, outcome: no-go | defer}. */
 static void load_no_go(plan_loader *l, ynode *v, plan_phase *ph) {
-  ynode *ng = ynode_get(v, "no_go");
+  ynode *ng = plan_ynode_get(v, "no_go");
   if (ng && plan_load_want_seq(l, ng, "'no_go'")) {
     static const char *const nkeys[] = {"name", "when", "outcome"};
     ph->no_go = plan_load_alloc(l, ng->n, sizeof *ph->no_go);
@@ -130,7 +130,7 @@ static void load_no_go(plan_loader *l, ynode *v, plan_phase *ph) {
       snprintf(cwhere, sizeof cwhere, "no-go condition '%s'", g->name ? g->name : "?");
       plan_load_check_keys(l, c, nkeys, PLAN_COUNT(nkeys), cwhere);
       plan_load_expr(l, c, "when", true, cwhere, &g->when);
-      ynode *o = ynode_get(c, "outcome");
+      ynode *o = plan_ynode_get(c, "outcome");
       const char *os = o ? plan_load_scalar(l, o, "outcome") : NULL;
       if (os) {
         if (!strcmp(os, "defer"))
@@ -164,12 +164,12 @@ static void load_phase(plan_loader *l, ynode *v, plan_phase *ph) {
   ph->risk_pos = plan_load_pos(plan_load_key_node(v, "risk"));
   load_rollback(l, v, ph);
   load_approvals(l, v, ph);
-  plan_load_criteria(l, ynode_get(v, "go"), "go", &ph->go, &ph->ngo);
+  plan_load_criteria(l, plan_ynode_get(v, "go"), "go", &ph->go, &ph->ngo);
   load_no_go(l, v, ph);
-  plan_load_actions(l, ynode_get(v, "prepare"), "'prepare'", &ph->prepare, &ph->nprepare);
-  plan_load_actions(l, ynode_get(v, "actions"), "'actions'", &ph->actions, &ph->nactions);
-  plan_load_criteria(l, ynode_get(v, "verify"), "verify", &ph->verify, &ph->nverify);
-  ynode *of = ynode_get(v, "on_failure");
+  plan_load_actions(l, plan_ynode_get(v, "prepare"), "'prepare'", &ph->prepare, &ph->nprepare);
+  plan_load_actions(l, plan_ynode_get(v, "actions"), "'actions'", &ph->actions, &ph->nactions);
+  plan_load_criteria(l, plan_ynode_get(v, "verify"), "verify", &ph->verify, &ph->nverify);
+  ynode *of = plan_ynode_get(v, "on_failure");
   const char *ofs = of ? plan_load_scalar(l, of, "on_failure") : NULL;
   if (ofs) {
     if (!strcmp(ofs, "rollback"))
@@ -204,7 +204,7 @@ void plan_load_phases(plan_loader *l, ynode *v, const ynode *root) {
     if (ph->id) {
       const plan_phase *prev = plan_find_phase(p, ph->id);
       if (prev && prev != ph)
-        perr(l->c, ynode_get(v->items[i], "id"), "duplicate phase id '%s' (first at line %d)", ph->id,
+        perr(l->c, plan_ynode_get(v->items[i], "id"), "duplicate phase id '%s' (first at line %d)", ph->id,
              prev->pos.line);
     } else {
       ph->id = plan_load_dup(l, "");

@@ -26,7 +26,7 @@ void plan_load_calendar(plan_loader *l, ynode *v) {
     plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), "calendar");
     plan_load_str(l, v, "timezone", false, "calendar", &cal->timezone);
     plan_load_str(l, v, "off_hours", false, "calendar", &cal->off_hours);
-    ynode *h = ynode_get(v, "holidays");
+    ynode *h = plan_ynode_get(v, "holidays");
     plan_load_strlist(l, h, "holidays", false, &cal->holidays, &cal->nholidays);
     for (size_t i = 0; i < cal->nholidays; i++)
       if (!valid_date(cal->holidays[i])) {
@@ -35,7 +35,7 @@ void plan_load_calendar(plan_loader *l, ynode *v) {
       }
     if (cal->off_hours) {
       /* The window spec is checked here so a typo fails `validate`, not a 3 a.m. check. */
-      const ynode *at = ynode_get(v, "off_hours");
+      const ynode *at = plan_ynode_get(v, "off_hours");
       expr_window *w = NULL;
       int pos = 0;
       gg_error e;
@@ -80,7 +80,7 @@ void plan_load_risk_matrix(plan_loader *l, ynode *v) {
   plan_load_check_keys(l, v, probs, PLAN_COUNT(probs), "risk_matrix (rows are probabilities)");
   l->p->risk_matrix.is_default = false;
   for (int p = 0; p < PLAN_PROBABILITY_LEVELS; p++) {
-    ynode *row = ynode_get(v, probs[p]);
+    ynode *row = plan_ynode_get(v, probs[p]);
     if (!row || !plan_load_want_map(l, row, "a risk_matrix row")) continue;
     plan_load_check_keys(l, row, impacts, PLAN_COUNT(impacts), "a risk_matrix row (keys are impacts)");
     for (int i = 0; i < PLAN_IMPACT_LEVELS; i++) {

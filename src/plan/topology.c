@@ -7,7 +7,7 @@
 #include "plan/internal.h"
 
 void plan_load_stream_settings(plan_loader *l, ynode *v, plan_stream *s, const char *where) {
-  plan_load_strlist(l, ynode_get(v, "subjects"), "subjects", false, &s->subjects, &s->nsubjects);
+  plan_load_strlist(l, plan_ynode_get(v, "subjects"), "subjects", false, &s->subjects, &s->nsubjects);
   s->replicas = (int)plan_load_int(l, v, "replicas", 1, 5, -1);
   plan_load_str(l, v, "storage", false, where, &s->storage);
   plan_load_str(l, v, "retention", false, where, &s->retention);
@@ -30,7 +30,7 @@ void plan_load_stream_settings(plan_loader *l, ynode *v, plan_stream *s, const c
       const char *sg = plan_suggest(enums[e].val, enums[e].ok, enums[e].n);
       char hint[100];
       if (sg) snprintf(hint, sizeof hint, "did you mean '%s'?", sg);
-      const ynode *at = ynode_get(v, enums[e].key);
+      const ynode *at = plan_ynode_get(v, enums[e].key);
       plan_diag_add(l->c, PLAN_DIAG_ERROR, at->line, at->col, sg ? hint : NULL, "unknown %s '%s' in %s",
                     enums[e].key, enums[e].val, where);
     }
@@ -58,7 +58,7 @@ void plan_load_topology(plan_loader *l, ynode *v) {
   if (!v || !plan_load_want_map(l, v, "'topology'")) return;
   plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), "topology");
   plan_topology *t = &l->p->topology;
-  ynode *ss = ynode_get(v, "streams");
+  ynode *ss = plan_ynode_get(v, "streams");
   if (ss && plan_load_want_map(l, ss, "'streams'")) {
     t->streams = plan_load_alloc(l, ss->n, sizeof *t->streams);
     for (size_t i = 0; t->streams && i < ss->n; i++) {
@@ -78,7 +78,7 @@ void plan_load_topology(plan_loader *l, ynode *v) {
       plan_load_stream_settings(l, sv, s, where);
     }
   }
-  ynode *cs = ynode_get(v, "consumers");
+  ynode *cs = plan_ynode_get(v, "consumers");
   if (cs && plan_load_want_map(l, cs, "'consumers'")) {
     t->consumers = plan_load_alloc(l, cs->n, sizeof *t->consumers);
     for (size_t i = 0; t->consumers && i < cs->n; i++) {
@@ -110,8 +110,8 @@ void plan_load_topology(plan_loader *l, ynode *v) {
       if (!plan_load_want_map(l, cv, where)) continue;
       plan_load_check_keys(l, cv, ckeys, PLAN_COUNT(ckeys), where);
       c->existing = plan_load_bool(l, cv, "existing", false);
-      ynode *f = ynode_get(cv, "filter");
-      ynode *fs = ynode_get(cv, "filters");
+      ynode *f = plan_ynode_get(cv, "filter");
+      ynode *fs = plan_ynode_get(cv, "filters");
       if (f && fs) perr(l->c, fs, "%s has both 'filter' and 'filters'", where);
       plan_load_strlist(l, f ? f : fs, f ? "filter" : "filters", false, &c->filters, &c->nfilters);
       c->ack_wait = plan_load_dur(l, cv, "ack_wait", -1);

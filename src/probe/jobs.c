@@ -20,7 +20,7 @@ void probe_job_free(probe_job *job) {
   free(job);
 }
 
-gg_status job_add(probe_job *job, const char *name, double value, double ts, ...) {
+gg_status probe_job_add(probe_job *job, const char *name, double value, double ts, ...) {
   expr_labels l = {0};
   gg_status st = expr_labels_set(&l, "__name__", name);
   va_list ap;
@@ -45,7 +45,7 @@ static bool str_eq(const char *a, const char *b) {
   return strcmp(a, b) == 0;
 }
 
-probe_job *job_lookup(probe_ctx *ctx, job_kind kind, const char *a, const char *b, double timeout) {
+probe_job *probe_job_lookup(probe_ctx *ctx, job_kind kind, const char *a, const char *b, double timeout) {
   pthread_mutex_lock(&ctx->lock);
   probe_job *job = ctx->jobs;
   for (; job; job = job->next)
@@ -76,61 +76,61 @@ probe_job *job_lookup(probe_ctx *ctx, job_kind kind, const char *a, const char *
 static void job_dispatch(probe_ctx *ctx, probe_job *job) {
   switch (job->kind) {
     case JOB_MON_HEALTH:
-      natsmon_run_health(ctx, job);
+      probe_natsmon_run_health(ctx, job);
       break;
     case JOB_MON_VARZ:
-      natsmon_run_varz(ctx, job);
+      probe_natsmon_run_varz(ctx, job);
       break;
     case JOB_MON_JSZ:
-      natsmon_run_jsz(ctx, job);
+      probe_natsmon_run_jsz(ctx, job);
       break;
     case JOB_MON_ROUTEZ:
-      natsmon_run_routez(ctx, job);
+      probe_natsmon_run_routez(ctx, job);
       break;
     case JOB_MON_META:
-      natsmon_run_meta(ctx, job);
+      probe_natsmon_run_meta(ctx, job);
       break;
     case JOB_NATS_ACCOUNT:
-      nats_run_account(ctx, job);
+      probe_nats_run_account(ctx, job);
       break;
     case JOB_NATS_STREAMS:
-      nats_run_streams(ctx, job);
+      probe_nats_run_streams(ctx, job);
       break;
     case JOB_NATS_STREAM:
-      nats_run_stream(ctx, job);
+      probe_nats_run_stream(ctx, job);
       break;
     case JOB_NATS_SUBJECTS:
-      nats_run_subjects(ctx, job);
+      probe_nats_run_subjects(ctx, job);
       break;
     case JOB_NATS_CONSUMERS:
-      nats_run_consumers(ctx, job);
+      probe_nats_run_consumers(ctx, job);
       break;
     case JOB_NATS_CONSUMER:
-      nats_run_consumer(ctx, job);
+      probe_nats_run_consumer(ctx, job);
       break;
     case JOB_PG:
-      pg_run(ctx, job);
+      probe_pg_run(ctx, job);
       break;
     case JOB_SQL:
-      pg_run_sql(ctx, job);
+      probe_pg_run_sql(ctx, job);
       break;
     case JOB_HTTP_HEALTH:
-      http_run_health(ctx, job);
+      probe_http_run_health(ctx, job);
       break;
     case JOB_SCRAPE:
-      http_run_scrape(ctx, job);
+      probe_http_run_scrape(ctx, job);
       break;
     case JOB_PROMQL:
-      promql_run(ctx, job);
+      probe_promql_run(ctx, job);
       break;
     case JOB_ALERTS:
-      alerts_run(ctx, job);
+      probe_alerts_run(ctx, job);
       break;
     case JOB_FILE:
-      files_run_age(ctx, job);
+      probe_files_run_age(ctx, job);
       break;
     case JOB_FS:
-      files_run_fs(ctx, job);
+      probe_files_run_fs(ctx, job);
       break;
   }
 }
@@ -148,8 +148,8 @@ static void job_ensure(probe_ctx *ctx, probe_job *job) {
   pthread_mutex_unlock(&job->lock);
 }
 
-probe_job *job_get(probe_ctx *ctx, job_kind kind, const char *a, const char *b, double timeout) {
-  probe_job *job = job_lookup(ctx, kind, a, b, timeout);
+probe_job *probe_job_get(probe_ctx *ctx, job_kind kind, const char *a, const char *b, double timeout) {
+  probe_job *job = probe_job_lookup(ctx, kind, a, b, timeout);
   if (job) job_ensure(ctx, job);
   return job;
 }
@@ -165,7 +165,7 @@ static void *job_thread(void *p) {
   return NULL;
 }
 
-void job_run_all(probe_ctx *ctx, probe_job **jobs, size_t n) {
+void probe_job_run_all(probe_ctx *ctx, probe_job **jobs, size_t n) {
   if (n == 1) {
     job_ensure(ctx, jobs[0]);
     return;

@@ -101,8 +101,8 @@ void probe_ctx_forget(probe_ctx *ctx) {
 void probe_ctx_free(probe_ctx *ctx) {
   if (!ctx) return;
   probe_ctx_forget(ctx);
-  nats_close(ctx);
-  pg_close_all(ctx);
+  probe_nats_close(ctx);
+  probe_pg_close_all(ctx);
   if (ctx->pg)
     for (size_t i = 0; i < ctx->cfg->n_databases; i++) pthread_mutex_destroy(&ctx->pg[i].lock);
   free(ctx->pg);

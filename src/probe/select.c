@@ -85,14 +85,15 @@ static gg_status streams_of(probe_ctx *ctx, const expr_selector *sel, double tim
                             gg_error *err) {
   const char *stream = eq_matcher(sel, "stream");
   if (stream) {
-    probe_job *job = job_lookup(ctx, JOB_NATS_STREAM, stream, NULL, timeout);
+    probe_job *job = probe_job_lookup(ctx, JOB_NATS_STREAM, stream, NULL, timeout);
     return list_add(streams, job, err);
   }
-  probe_job *all = job_get(ctx, JOB_NATS_STREAMS, NULL, NULL, timeout);
+  probe_job *all = probe_job_get(ctx, JOB_NATS_STREAMS, NULL, NULL, timeout);
   if (!all) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
   if (all->status != GG_OK) return job_failed(all, err);
   for (size_t i = 0; i < all->n_names; i++) {
-    gg_status st = list_add(streams, job_lookup(ctx, JOB_NATS_STREAM, all->names[i], NULL, timeout), err);
+    gg_status st =
+        list_add(streams, probe_job_lookup(ctx, JOB_NATS_STREAM, all->names[i], NULL, timeout), err);
     if (st != GG_OK) return st;
   }
   return GG_OK;
@@ -100,7 +101,7 @@ static gg_status streams_of(probe_ctx *ctx, const expr_selector *sel, double tim
 
 static gg_status stream_missing(probe_ctx *ctx, const char *stream, gg_error *err) {
   char servers[512];
-  nats_servers_text(ctx, servers, sizeof servers);
+  probe_nats_servers_text(ctx, servers, sizeof servers);
   return gg_error_set(err, GG_ERR_NO_DATA, "stream '%s' not found (nats %s)", stream, servers);
 }
 
@@ -109,7 +110,7 @@ static gg_status select_stream(probe_ctx *ctx, const expr_selector *sel, double 
   job_list streams = {0};
   gg_status st = streams_of(ctx, sel, timeout, &streams, err);
   if (st != GG_OK) goto out;
-  job_run_all(ctx, streams.v, streams.n);
+  probe_job_run_all(ctx, streams.v, streams.n);
   for (size_t i = 0; i < streams.n; i++)
     if (streams.v[i]->status != GG_OK) {
       st = job_failed(streams.v[i], err);
@@ -145,9 +146,10 @@ static gg_status select_stream(probe_ctx *ctx, const expr_selector *sel, double 
     job_list subj = {0};
     for (size_t i = 0; i < streams.n && st == GG_OK; i++)
       st = list_add(
-          &subj, job_lookup(ctx, JOB_NATS_SUBJECTS, streams.v[i]->a, subject ? subject : ">", timeout), err);
+          &subj, probe_job_lookup(ctx, JOB_NATS_SUBJECTS, streams.v[i]->a, subject ? subject : ">", timeout),
+          err);
     if (st == GG_OK) {
-      job_run_all(ctx, subj.v, subj.n);
+      probe_job_run_all(ctx, subj.v, subj.n);
       st = collect(&subj, sel->name, out, err);
     }
     free(subj.v);
@@ -166,19 +168,20 @@ static gg_status select_consumer(probe_ctx *ctx, const expr_selector *sel, doubl
   const char *consumer = eq_matcher(sel, "consumer");
   const char *stream = eq_matcher(sel, "stream");
   if (stream) {
-    st = list_add(&streams, job_lookup(ctx, JOB_NATS_STREAM, stream, NULL, timeout), err);
+    st = list_add(&streams, probe_job_lookup(ctx, JOB_NATS_STREAM, stream, NULL, timeout), err);
   } else {
     st = streams_of(ctx, sel, timeout, &streams, err);
   }
   if (st != GG_OK) goto out;
   if (consumer) {
     for (size_t i = 0; i < streams.n && st == GG_OK; i++)
-      st = list_add(&consumers, job_lookup(ctx, JOB_NATS_CONSUMER, streams.v[i]->a, consumer, timeout), err);
+      st = list_add(&consumers, probe_job_lookup(ctx, JOB_NATS_CONSUMER, streams.v[i]->a, consumer, timeout),
+                    err);
   } else {
     job_list names = {0};
     for (size_t i = 0; i < streams.n && st == GG_OK; i++)
-      st = list_add(&names, job_lookup(ctx, JOB_NATS_CONSUMERS, streams.v[i]->a, NULL, timeout), err);
-    if (st == GG_OK) job_run_all(ctx, names.v, names.n);
+      st = list_add(&names, probe_job_lookup(ctx, JOB_NATS_CONSUMERS, streams.v[i]->a, NULL, timeout), err);
+    if (st == GG_OK) probe_job_run_all(ctx, names.v, names.n);
     for (size_t i = 0; i < names.n && st == GG_OK; i++) {
       probe_job *nj = names.v[i];
       if (nj->status != GG_OK) {
@@ -186,17 +189,18 @@ static gg_status select_consumer(probe_ctx *ctx, const expr_selector *sel, doubl
         break;
       }
       for (size_t k = 0; k < nj->n_names && st == GG_OK; k++)
-        st = list_add(&consumers, job_lookup(ctx, JOB_NATS_CONSUMER, nj->a, nj->names[k], timeout), err);
+        st =
+            list_add(&consumers, probe_job_lookup(ctx, JOB_NATS_CONSUMER, nj->a, nj->names[k], timeout), err);
     }
     free(names.v);
   }
   if (st != GG_OK) goto out;
-  job_run_all(ctx, consumers.v, consumers.n);
+  probe_job_run_all(ctx, consumers.v, consumers.n);
   if (strcmp(sel->name, "nats.consumer.exists") != 0)
     for (size_t i = 0; i < consumers.n; i++)
       if (consumers.v[i]->status == GG_OK && consumers.v[i]->missing) {
         char servers[512];
-        nats_servers_text(ctx, servers, sizeof servers);
+        probe_nats_servers_text(ctx, servers, sizeof servers);
         st = gg_error_set(err, GG_ERR_NO_DATA, "consumer '%s' of stream '%s' not found (nats %s)",
                           consumers.v[i]->b, consumers.v[i]->a, servers);
         goto out;
@@ -221,7 +225,7 @@ static gg_status select_per(probe_ctx *ctx, const expr_selector *sel, job_kind k
       goto out;
     }
     for (size_t i = 0; i < cfg->n_monitor_urls && st == GG_OK; i++)
-      st = list_add(&jobs, job_lookup(ctx, kind, cfg->monitor_urls[i], NULL, timeout), err);
+      st = list_add(&jobs, probe_job_lookup(ctx, kind, cfg->monitor_urls[i], NULL, timeout), err);
   } else if (kind == JOB_PG) {
     const char *db = eq_matcher(sel, "db");
     if (db && probe_find_db(ctx, db) < 0) {
@@ -234,7 +238,7 @@ static gg_status select_per(probe_ctx *ctx, const expr_selector *sel, job_kind k
     }
     for (size_t i = 0; i < cfg->n_databases && st == GG_OK; i++)
       if (!db || strcmp(db, cfg->databases[i].name) == 0)
-        st = list_add(&jobs, job_lookup(ctx, kind, cfg->databases[i].name, NULL, timeout), err);
+        st = list_add(&jobs, probe_job_lookup(ctx, kind, cfg->databases[i].name, NULL, timeout), err);
   } else { /* JOB_HTTP_HEALTH, JOB_SCRAPE */
     const char *target = eq_matcher(sel, "target");
     if (target) {
@@ -256,7 +260,7 @@ static gg_status select_per(probe_ctx *ctx, const expr_selector *sel, job_kind k
         }
         continue;
       }
-      st = list_add(&jobs, job_lookup(ctx, kind, t->name, NULL, timeout), err);
+      st = list_add(&jobs, probe_job_lookup(ctx, kind, t->name, NULL, timeout), err);
     }
     if (st == GG_OK && jobs.n == 0) {
       if (kind == JOB_SCRAPE) {
@@ -269,7 +273,7 @@ static gg_status select_per(probe_ctx *ctx, const expr_selector *sel, job_kind k
     }
   }
   if (st != GG_OK) goto out;
-  job_run_all(ctx, jobs.v, jobs.n);
+  probe_job_run_all(ctx, jobs.v, jobs.n);
   st = collect(&jobs, sel->name, out, err);
 out:
   free(jobs.v);
@@ -278,7 +282,7 @@ out:
 
 static gg_status select_one(probe_ctx *ctx, const expr_selector *sel, job_kind kind, const char *a,
                             double timeout, expr_vector *out, gg_error *err) {
-  probe_job *job = job_get(ctx, kind, a, NULL, timeout);
+  probe_job *job = probe_job_get(ctx, kind, a, NULL, timeout);
   if (!job) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
   job_list one = {&job, 1, 1};
   return collect(&one, sel->name, out, err);
@@ -337,7 +341,7 @@ gg_status probe_select(probe_ctx *ctx, const expr_selector *sel, expr_vector *ou
 
 gg_status probe_single_job(probe_ctx *ctx, job_kind kind, const char *a, const char *b, double timeout,
                            expr_vector *out, gg_error *err) {
-  probe_job *job = job_get(ctx, kind, a, b, timeout);
+  probe_job *job = probe_job_get(ctx, kind, a, b, timeout);
   if (!job) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
   if (job->status != GG_OK) return job_failed(job, err);
   for (size_t i = 0; i < job->vec.n; i++) {
