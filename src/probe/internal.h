@@ -21,10 +21,11 @@
 #define PROBE_MAX_THREADS 32
 
 typedef enum {
-  JOB_MON_HEALTH, /* a: monitor URL */
-  JOB_MON_VARZ,   /* a: monitor URL (server name) */
-  JOB_MON_JSZ,    /* a: monitor URL */
-  JOB_MON_ROUTEZ, /* a: monitor URL */
+  JOB_MON_UP,      /* a: monitor URL (answers /varz) */
+  JOB_MON_CURRENT, /* a: monitor URL (/healthz) */
+  JOB_MON_VARZ,    /* a: monitor URL (server name) */
+  JOB_MON_JSZ,     /* a: monitor URL */
+  JOB_MON_ROUTEZ,  /* a: monitor URL */
   JOB_MON_META,
   JOB_NATS_ACCOUNT,
   JOB_NATS_STREAMS,   /* the stream names */
@@ -122,7 +123,8 @@ void probe_note(probe_ctx *ctx, const char *fmt, ...) GG_PRINTF(2, 3);
 gg_status probe_job_add(probe_job *job, const char *name, double value, double ts, ...);
 
 /* The per-file runners: fill job->vec / job->names or set job->status and job->err. */
-void probe_natsmon_run_health(probe_ctx *ctx, probe_job *job);
+void probe_natsmon_run_up(probe_ctx *ctx, probe_job *job);
+void probe_natsmon_run_current(probe_ctx *ctx, probe_job *job);
 void probe_natsmon_run_varz(probe_ctx *ctx, probe_job *job);
 void probe_natsmon_run_jsz(probe_ctx *ctx, probe_job *job);
 void probe_natsmon_run_routez(probe_ctx *ctx, probe_job *job);

@@ -75,8 +75,11 @@ probe_job *probe_job_lookup(probe_ctx *ctx, job_kind kind, const char *a, const 
 
 static void job_dispatch(probe_ctx *ctx, probe_job *job) {
   switch (job->kind) {
-    case JOB_MON_HEALTH:
-      probe_natsmon_run_health(ctx, job);
+    case JOB_MON_UP:
+      probe_natsmon_run_up(ctx, job);
+      break;
+    case JOB_MON_CURRENT:
+      probe_natsmon_run_current(ctx, job);
       break;
     case JOB_MON_VARZ:
       probe_natsmon_run_varz(ctx, job);

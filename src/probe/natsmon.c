@@ -2,6 +2,12 @@
  * natsmon.c: the NATS monitoring endpoints (/healthz, /varz, /jsz, /routez) of every
  * configured monitor URL.
  *
+ * "Up" and "current" are two facts: a server is up when it answers /varz within the probe
+ * timeout; its JetStream is current when /healthz says ok, which it does not while any of
+ * its streams or consumers is catching up (just after an R3 stream is created, or a node
+ * rejoins). A server that does not answer is up = 0 and current = 0, never missing, with
+ * the reason (refused, timed out) in a note.
+ *
  * Servers are labelled by their server_name from /varz. A server that does not answer
  * is labelled by the name it had when it last answered in this process (so a node killed
  * between two evaluations of `watch` keeps its name), else by host:port of its URL.
@@ -143,7 +149,36 @@ void probe_natsmon_server_label(probe_ctx *ctx, const char *url, char *out, size
   host_port(url, out, n);
 }
 
-void probe_natsmon_run_health(probe_ctx *ctx, probe_job *job) {
+/* Why a monitoring request got no usable answer, in a few words for the note. */
+static const char *no_answer_reason(gg_status st) {
+  switch (st) {
+    case GG_ERR_TIMEOUT:
+      return "no answer within the probe timeout";
+    case GG_ERR_CONNECT:
+      return "not answering";
+    default:
+      return "monitoring endpoint failed";
+  }
+}
+
+void probe_natsmon_run_up(probe_ctx *ctx, probe_job *job) {
+  /* /varz answers as long as the server serves its monitoring port; /healthz also says 503
+   * while a JetStream asset catches up, which is nats.jetstream.current, not "down". */
+  probe_job *varz = probe_job_get(ctx, JOB_MON_VARZ, job->a, NULL, job->timeout);
+  if (!varz) {
+    job->status = gg_error_set(&job->err, GG_ERR_NOMEM, "out of memory");
+    return;
+  }
+  char server[128];
+  probe_natsmon_server_label(ctx, job->a, server, sizeof server);
+  bool up = varz->status == GG_OK;
+  if (!up)
+    probe_note(ctx, "nats.server.up{server=\"%s\"} = 0: %s: %s", server, no_answer_reason(varz->status),
+               gg_error_message(&varz->err));
+  probe_job_add(job, "nats.server.up", up ? 1 : 0, gg_clock_now(), "server", server, NULL);
+}
+
+void probe_natsmon_run_current(probe_ctx *ctx, probe_job *job) {
   char url[1024], red[1024], server[128];
   join_url(job->a, "/healthz", url, sizeof url);
   gg_http_redact_url(url, red, sizeof red);
@@ -156,18 +191,20 @@ void probe_natsmon_run_health(probe_ctx *ctx, probe_job *job) {
   probe_natsmon_server_label(ctx, job->a, server, sizeof server);
   double now = gg_clock_now();
   if (st != GG_OK) {
-    probe_note(ctx, "nats.server.up{server=\"%s\"} = 0: %s", server, gg_error_message(&e));
-    probe_job_add(job, "nats.server.up", 0, now, "server", server, NULL);
+    probe_note(ctx, "nats.jetstream.current{server=\"%s\"} = 0: %s: %s", server, no_answer_reason(st),
+               gg_error_message(&e));
+    probe_job_add(job, "nats.jetstream.current", 0, now, "server", server, NULL);
     return;
   }
   bool ok = resp.status == 200;
   if (!ok) {
+    /* 503 with the reason: a stream or consumer not current, no meta leader yet, ... */
     int blen = (int)(resp.body_len > 200 ? 200 : resp.body_len);
-    probe_note(ctx, "nats.server.up{server=\"%s\"} = 0: GET %s: HTTP %ld: %.*s", server, red, resp.status,
-               blen, resp.body ? resp.body : "");
+    probe_note(ctx, "nats.jetstream.current{server=\"%s\"} = 0: GET %s: HTTP %ld: %.*s", server, red,
+               resp.status, blen, resp.body ? resp.body : "");
   }
   gg_http_response_release(&resp);
-  probe_job_add(job, "nats.server.up", ok ? 1 : 0, now, "server", server, NULL);
+  probe_job_add(job, "nats.jetstream.current", ok ? 1 : 0, now, "server", server, NULL);
 }
 
 void probe_natsmon_run_jsz(probe_ctx *ctx, probe_job *job) {

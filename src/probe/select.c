@@ -218,7 +218,7 @@ static gg_status select_per(probe_ctx *ctx, const expr_selector *sel, job_kind k
   job_list jobs = {0};
   gg_status st = GG_OK;
   const probe_config *cfg = ctx->cfg;
-  if (kind == JOB_MON_HEALTH || kind == JOB_MON_JSZ || kind == JOB_MON_ROUTEZ) {
+  if (kind == JOB_MON_UP || kind == JOB_MON_CURRENT || kind == JOB_MON_JSZ || kind == JOB_MON_ROUTEZ) {
     if (cfg->n_monitor_urls == 0) {
       st = gg_error_set(err, GG_ERR_NO_DATA, "'%s' needs NATS monitoring URLs (connect.nats.monitor)",
                         sel->name);
@@ -293,7 +293,9 @@ gg_status probe_select_timed(probe_ctx *ctx, const expr_selector *sel, double ti
   const char *name = sel->name;
   if (!probe_is_builtin(name)) return select_per(ctx, sel, JOB_SCRAPE, timeout, out, err);
   if (!probe_builtin_known(name)) return gg_error_set(err, GG_ERR_NOT_FOUND, "unknown series '%s'", name);
-  if (strcmp(name, "nats.server.up") == 0) return select_per(ctx, sel, JOB_MON_HEALTH, timeout, out, err);
+  if (strcmp(name, "nats.server.up") == 0) return select_per(ctx, sel, JOB_MON_UP, timeout, out, err);
+  if (strcmp(name, "nats.jetstream.current") == 0)
+    return select_per(ctx, sel, JOB_MON_CURRENT, timeout, out, err);
   if (strcmp(name, "nats.server.route_rtt") == 0)
     return select_per(ctx, sel, JOB_MON_ROUTEZ, timeout, out, err);
   if (strncmp(name, "nats.server.", 12) == 0) return select_per(ctx, sel, JOB_MON_JSZ, timeout, out, err);
