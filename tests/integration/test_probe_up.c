@@ -42,6 +42,7 @@ static struct {
   const char *mon[MAX_URLS];
   size_t n_mon;
   probe_config cfg;
+  char killed_stream[64]; /* test_killed_node_is_down's stream, deleted by its teardown */
 } T;
 
 static const char *need_env(const char *name) {
@@ -188,9 +189,18 @@ static void test_up_while_streams_catch_up(void **state) {
   natsConnection_Destroy(nc);
 }
 
+/* Start node 3 again and delete the stream, however the test ended. */
 static int restart_node(void **state) {
   (void)state;
-  return sandbox_cmd("start-node", "3") == GG_OK ? 0 : -1;
+  int rc = sandbox_cmd("start-node", "3") == GG_OK ? 0 : -1;
+  natsConnection *nc = NULL;
+  jsCtx *js = NULL;
+  if (T.killed_stream[0] && support_nats_connect(T.nats_url, &nc, &js) == 0) {
+    js_DeleteStream(js, T.killed_stream, NULL, NULL);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+  }
+  return rc;
 }
 
 static void test_killed_node_is_down(void **state) {
@@ -200,8 +210,9 @@ static void test_killed_node_is_down(void **state) {
   natsConnection *nc = NULL;
   jsCtx *js = NULL;
   assert_int_equal(support_nats_connect(T.nats_url, &nc, &js), 0);
-  char stream[64], subject[80];
-  snprintf(stream, sizeof stream, "GGUPK_%d", (int)getpid());
+  char subject[80];
+  const char *stream = T.killed_stream;
+  snprintf(T.killed_stream, sizeof T.killed_stream, "GGUPK_%d", (int)getpid());
   snprintf(subject, sizeof subject, "ggupk%d.>", (int)getpid());
   add_r3_stream(js, stream, subject);
   jsConsumerConfig cc;
@@ -264,7 +275,6 @@ static void test_killed_node_is_down(void **state) {
   fprintf(stderr, "test_probe_up: %d of %d rounds after the restart had n3 catching up\n", rounds_catching_up,
           ROUNDS);
   expr_vector_release(&v);
-  js_DeleteStream(js, stream, NULL, NULL);
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);
 }
