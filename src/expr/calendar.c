@@ -44,7 +44,7 @@ gg_status expr_calendar_set_timezone(const char *name, gg_error *err) {
   return GG_OK;
 }
 
-bool calendar_local_tm(double t, struct tm *tm) {
+bool expr_calendar_local_tm(double t, struct tm *tm) {
   if (!isfinite(t)) return false;
   time_t tt = (time_t)floor(t);
   return localtime_r(&tt, tm) != NULL;
@@ -287,13 +287,13 @@ gg_status expr_calendar_set_off_hours(expr_calendar *c, const char *spec, int *e
   return GG_OK;
 }
 
-const expr_window *calendar_off_hours(const expr_calendar *c) {
+const expr_window *expr_calendar_off_hours(const expr_calendar *c) {
   return c ? c->off_hours : NULL;
 }
 
 bool expr_calendar_is_holiday(const expr_calendar *c, double t) {
   struct tm tm;
-  if (!c || !calendar_local_tm(t, &tm)) return false;
+  if (!c || !expr_calendar_local_tm(t, &tm)) return false;
   int key = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
   for (size_t i = 0; i < c->n_holidays; i++)
     if (c->holidays[i] == key) return true;

@@ -31,7 +31,7 @@ static const expr_define *find_define(const expr_ctx *ctx, const char *name) {
   return NULL;
 }
 
-void resolved_selector_release(resolved_selector *r) {
+void expr_resolved_selector_release(resolved_selector *r) {
   free(r->m);
   memset(r, 0, sizeof *r);
 }
@@ -47,15 +47,15 @@ static gg_status add_matchers(resolved_selector *r, const expr_node *sel) {
   return GG_OK;
 }
 
-gg_status eval_resolve_selector(const expr_node *n, const expr_ctx *ctx, resolved_selector *r,
-                                gg_error *err) {
+gg_status expr_eval_resolve_selector(const expr_node *n, const expr_ctx *ctx, resolved_selector *r,
+                                     gg_error *err) {
   memset(r, 0, sizeof *r);
   const char *seen[DEFINE_DEPTH_MAX];
   size_t n_seen = 0;
   const expr_node *cur = n;
   for (;;) {
     if (add_matchers(r, cur) != GG_OK) {
-      resolved_selector_release(r);
+      expr_resolved_selector_release(r);
       return nomem(err);
     }
     r->sel.name = cur->text;
@@ -65,7 +65,7 @@ gg_status eval_resolve_selector(const expr_node *n, const expr_ctx *ctx, resolve
       if (strcmp(seen[i], cur->text) == 0) followed = true;
     if (!d || !d->expr || followed) return GG_OK;
     if (n_seen == DEFINE_DEPTH_MAX) {
-      resolved_selector_release(r);
+      expr_resolved_selector_release(r);
       return gg_error_set(err, GG_ERR_EXPR, "defines nested more than %d deep at '%s'", DEFINE_DEPTH_MAX,
                           cur->text);
     }
@@ -147,7 +147,7 @@ static bool matcher_set_match(const matcher_set *ms, const expr_selector *sel, c
   return true;
 }
 
-gg_status eval_filter_vector(expr_vector *v, const expr_selector *sel, gg_error *err) {
+gg_status expr_eval_filter_vector(expr_vector *v, const expr_selector *sel, gg_error *err) {
   if (!sel->n_matchers) return GG_OK;
   matcher_set ms;
   gg_status s = matcher_set_init(&ms, sel, err);
@@ -165,7 +165,7 @@ gg_status eval_filter_vector(expr_vector *v, const expr_selector *sel, gg_error 
   return GG_OK;
 }
 
-gg_status eval_filter_matrix(expr_matrix *m, const expr_selector *sel, gg_error *err) {
+gg_status expr_eval_filter_matrix(expr_matrix *m, const expr_selector *sel, gg_error *err) {
   if (!sel->n_matchers) return GG_OK;
   matcher_set ms;
   gg_status s = matcher_set_init(&ms, sel, err);
@@ -201,7 +201,7 @@ static gg_status query_sources(const expr_selector *sel, const expr_ctx *ctx, ex
       gg_error_prefix(err, "series '%s': ", sel->name);
       return s;
     }
-    return eval_filter_vector(out, sel, err);
+    return expr_eval_filter_vector(out, sel, err);
   }
   return gg_error_set(err, GG_ERR_NOT_FOUND,
                       "unknown series '%s' (not a define, a built-in series or a target metric)", sel->name);
@@ -210,25 +210,25 @@ static gg_status query_sources(const expr_selector *sel, const expr_ctx *ctx, ex
 static gg_status eval_selector(const expr_node *n, const expr_ctx *ctx, int depth, expr_value *out,
                                gg_error *err) {
   resolved_selector r;
-  gg_status s = eval_resolve_selector(n, ctx, &r, err);
+  gg_status s = expr_eval_resolve_selector(n, ctx, &r, err);
   if (s != GG_OK) return s;
   out->kind = EXPR_VAL_VEC;
   if (r.expr) {
     if (depth > EXPR_DEPTH_MAX * 4) { /* a define cycle: each define adds <= EXPR_DEPTH_MAX levels */
       gg_error_set(err, GG_ERR_EXPR, "define '%s' refers to itself through other defines",
                    r.define_name ? r.define_name : "?");
-      resolved_selector_release(&r);
+      expr_resolved_selector_release(&r);
       return GG_ERR_EXPR;
     }
     expr_value inner;
     expr_value_init(&inner);
-    s = eval_node_raw(r.expr, ctx, depth + 1, &inner, err);
+    s = expr_eval_node_raw(r.expr, ctx, depth + 1, &inner, err);
     if (s == GG_OK && r.sel.n_matchers) {
       if (inner.kind != EXPR_VAL_VEC) {
         s = gg_error_set(err, GG_ERR_EXPR, "'%s' has label matchers but define '%s' is not a vector", n->text,
                          r.define_name);
       } else {
-        s = eval_filter_vector(&inner.vec, &r.sel, err);
+        s = expr_eval_filter_vector(&inner.vec, &r.sel, err);
       }
     }
     if (s == GG_OK) {
@@ -239,7 +239,7 @@ static gg_status eval_selector(const expr_node *n, const expr_ctx *ctx, int dept
   } else {
     s = query_sources(&r.sel, ctx, &out->vec, err);
   }
-  resolved_selector_release(&r);
+  expr_resolved_selector_release(&r);
   return s;
 }
 
@@ -306,7 +306,7 @@ static gg_status arith(expr_op op, double a, double b, double *r) {
 
 static gg_status arith_error(gg_status why, const expr_node *n, const expr_labels *l, gg_error *err) {
   char q[QUOTE_MAX], lab[256] = "";
-  node_quote(n, q, sizeof q);
+  expr_node_quote(n, q, sizeof q);
   if (l && l->n) {
     char tmp[240];
     snprintf(lab, sizeof lab, " for %s", expr_labels_format(l, tmp, sizeof tmp));
@@ -323,12 +323,12 @@ static gg_status eval_arith(const expr_node *n, expr_value *l, expr_value *r, ex
   if (l->kind != EXPR_VAL_NUM && l->kind != EXPR_VAL_VEC) {
     char q[QUOTE_MAX];
     return gg_error_set(err, GG_ERR_EXPR, "cannot apply '%s' to a %s in '%s'", expr_op_text(n->op),
-                        kind_name(l->kind), node_quote(n, q, sizeof q));
+                        kind_name(l->kind), expr_node_quote(n, q, sizeof q));
   }
   if (r->kind != EXPR_VAL_NUM && r->kind != EXPR_VAL_VEC) {
     char q[QUOTE_MAX];
     return gg_error_set(err, GG_ERR_EXPR, "cannot apply '%s' to a %s in '%s'", expr_op_text(n->op),
-                        kind_name(r->kind), node_quote(n, q, sizeof q));
+                        kind_name(r->kind), expr_node_quote(n, q, sizeof q));
   }
   out->unit = arith_unit(n->op, l->unit, r->unit);
   gg_status s;
@@ -344,11 +344,12 @@ static gg_status eval_arith(const expr_node *n, expr_value *l, expr_value *r, ex
       const expr_sample *a = &l->vec.v[i];
       const expr_sample *b = NULL;
       for (size_t j = 0; j < r->vec.n; j++) {
-        if (!one_to_one && !labels_equal_ignoring_name(&a->labels, &r->vec.v[j].labels)) continue;
+        if (!one_to_one && !expr_labels_equal_ignoring_name(&a->labels, &r->vec.v[j].labels)) continue;
         if (b) {
           char q[QUOTE_MAX], tmp[240];
           return gg_error_set(err, GG_ERR_EXPR, "right side of '%s' has several members with labels %s",
-                              node_quote(n, q, sizeof q), expr_labels_format(&a->labels, tmp, sizeof tmp));
+                              expr_node_quote(n, q, sizeof q),
+                              expr_labels_format(&a->labels, tmp, sizeof tmp));
         }
         b = &r->vec.v[j];
       }
@@ -356,7 +357,7 @@ static gg_status eval_arith(const expr_node *n, expr_value *l, expr_value *r, ex
       double v = 0;
       if ((s = arith(n->op, a->value, b->value, &v)) != GG_OK) return arith_error(s, n, &a->labels, err);
       expr_labels l2;
-      if (labels_without_name(&l2, &a->labels) != GG_OK) return nomem(err);
+      if (expr_labels_without_name(&l2, &a->labels) != GG_OK) return nomem(err);
       s = expr_vector_add_labels(&out->vec, v, a->ts > b->ts ? a->ts : b->ts, &l2);
       expr_labels_release(&l2);
       if (s != GG_OK) return nomem(err);
@@ -364,7 +365,7 @@ static gg_status eval_arith(const expr_node *n, expr_value *l, expr_value *r, ex
     if (out->vec.n == 0) {
       char q[QUOTE_MAX];
       return gg_error_set(err, GG_ERR_NO_DATA, "no data for '%s': no label set appears on both sides",
-                          node_quote(n, q, sizeof q));
+                          expr_node_quote(n, q, sizeof q));
     }
     return GG_OK;
   }
@@ -376,7 +377,7 @@ static gg_status eval_arith(const expr_node *n, expr_value *l, expr_value *r, ex
     double v = 0;
     if ((s = arith(n->op, a, b, &v)) != GG_OK) return arith_error(s, n, &m->labels, err);
     expr_labels l2;
-    if (labels_without_name(&l2, &m->labels) != GG_OK) return nomem(err);
+    if (expr_labels_without_name(&l2, &m->labels) != GG_OK) return nomem(err);
     s = expr_vector_add_labels(&out->vec, v, m->ts, &l2);
     expr_labels_release(&l2);
     if (s != GG_OK) return nomem(err);
@@ -412,7 +413,7 @@ static gg_status add_member(expr_value *out, const expr_labels *l, double a, dou
   out->members = grown;
   expr_member *m = &out->members[out->n_members];
   memset(m, 0, sizeof *m);
-  if (l && labels_without_name(&m->labels, l) != GG_OK) return GG_ERR_NOMEM;
+  if (l && expr_labels_without_name(&m->labels, l) != GG_OK) return GG_ERR_NOMEM;
   m->value = a;
   m->threshold = b;
   m->op = op;
@@ -433,14 +434,14 @@ static gg_status eval_compare(const expr_node *n, expr_value *l, expr_value *r, 
       r->kind == EXPR_VAL_BOOL) {
     if (l->kind != r->kind)
       return gg_error_set(err, GG_ERR_EXPR, "cannot compare a %s with a %s in '%s'", kind_name(l->kind),
-                          kind_name(r->kind), node_quote(n, q, sizeof q));
+                          kind_name(r->kind), expr_node_quote(n, q, sizeof q));
     int c = 0;
     if (l->kind == EXPR_VAL_STR) {
       c = strcmp(l->str, r->str);
     } else {
       if (n->op != EXPR_OP_EQ && n->op != EXPR_OP_NE)
         return gg_error_set(err, GG_ERR_EXPR, "booleans compare only with == and != in '%s'",
-                            node_quote(n, q, sizeof q));
+                            expr_node_quote(n, q, sizeof q));
       c = (int)l->truth - (int)r->truth;
     }
     out->truth = compare(n->op, (double)c, 0);
@@ -454,13 +455,13 @@ static gg_status eval_compare(const expr_node *n, expr_value *l, expr_value *r, 
     bool one_to_one = l->vec.n == 1 && r->vec.n == 1;
     for (size_t i = 0; s == GG_OK && i < l->vec.n; i++) {
       for (size_t j = 0; s == GG_OK && j < r->vec.n; j++) {
-        if (one_to_one || labels_equal_ignoring_name(&l->vec.v[i].labels, &r->vec.v[j].labels))
+        if (one_to_one || expr_labels_equal_ignoring_name(&l->vec.v[i].labels, &r->vec.v[j].labels))
           s = add_member(out, &l->vec.v[i].labels, l->vec.v[i].value, r->vec.v[j].value, n->op, unit);
       }
     }
     if (s == GG_OK && out->n_members == 0)
       return gg_error_set(err, GG_ERR_NO_DATA, "no data for '%s': no label set appears on both sides",
-                          node_quote(n, q, sizeof q));
+                          expr_node_quote(n, q, sizeof q));
   } else {
     const expr_vector *vec = l->kind == EXPR_VAL_VEC ? &l->vec : &r->vec;
     for (size_t i = 0; s == GG_OK && i < vec->n; i++) {
@@ -499,7 +500,7 @@ static gg_status need_bool(const expr_node *n, const expr_value *v, const char *
   if (v->kind == EXPR_VAL_BOOL) return GG_OK;
   char q[QUOTE_MAX];
   return gg_error_set(err, GG_ERR_EXPR, "'%s' takes booleans (a comparison), got a %s in '%s'", what,
-                      kind_name(v->kind), node_quote(n, q, sizeof q));
+                      kind_name(v->kind), expr_node_quote(n, q, sizeof q));
 }
 
 static gg_status eval_logic(const expr_node *n, expr_value *l, expr_value *r, expr_value *out,
@@ -535,7 +536,8 @@ static bool is_comparison(const expr_node *n) {
   return n->kind == EXPR_BINARY && n->op >= EXPR_OP_LT && n->op <= EXPR_OP_NE;
 }
 
-gg_status eval_node_raw(const expr_node *n, const expr_ctx *ctx, int depth, expr_value *out, gg_error *err) {
+gg_status expr_eval_node_raw(const expr_node *n, const expr_ctx *ctx, int depth, expr_value *out,
+                             gg_error *err) {
   expr_value_init(out);
   if (depth > EXPR_DEPTH_MAX * 8) return gg_error_set(err, GG_ERR_EXPR, "expression nested too deeply");
   gg_status s = GG_OK;
@@ -555,7 +557,7 @@ gg_status eval_node_raw(const expr_node *n, const expr_ctx *ctx, int depth, expr
       s = n->fn->eval(n, ctx, depth, out, err);
       break;
     case EXPR_NEG: {
-      if ((s = eval_node(n->kids[0], ctx, depth + 1, out, err)) != GG_OK) break;
+      if ((s = expr_eval_node(n->kids[0], ctx, depth + 1, out, err)) != GG_OK) break;
       if (out->kind == EXPR_VAL_NUM) {
         out->num = -out->num;
       } else if (out->kind == EXPR_VAL_VEC) {
@@ -563,12 +565,12 @@ gg_status eval_node_raw(const expr_node *n, const expr_ctx *ctx, int depth, expr
       } else {
         char q[QUOTE_MAX];
         s = gg_error_set(err, GG_ERR_EXPR, "cannot negate a %s in '%s'", kind_name(out->kind),
-                         node_quote(n, q, sizeof q));
+                         expr_node_quote(n, q, sizeof q));
       }
       break;
     }
     case EXPR_NOT: {
-      if ((s = eval_node(n->kids[0], ctx, depth + 1, out, err)) != GG_OK) break;
+      if ((s = expr_eval_node(n->kids[0], ctx, depth + 1, out, err)) != GG_OK) break;
       if ((s = need_bool(n, out, "not", err)) != GG_OK) break;
       out->n_failed = 0;
       for (size_t i = 0; i < out->n_members; i++) {
@@ -591,8 +593,8 @@ gg_status eval_node_raw(const expr_node *n, const expr_ctx *ctx, int depth, expr
       expr_value l, r;
       expr_value_init(&l);
       expr_value_init(&r);
-      s = eval_node(n->kids[0], ctx, depth + 1, &l, err);
-      if (s == GG_OK) s = eval_node(n->kids[1], ctx, depth + 1, &r, err);
+      s = expr_eval_node(n->kids[0], ctx, depth + 1, &l, err);
+      if (s == GG_OK) s = expr_eval_node(n->kids[1], ctx, depth + 1, &r, err);
       if (s == GG_OK) {
         switch (n->op) {
           case EXPR_OP_AND:
@@ -621,12 +623,12 @@ gg_status eval_node_raw(const expr_node *n, const expr_ctx *ctx, int depth, expr
   return s;
 }
 
-gg_status eval_node(const expr_node *n, const expr_ctx *ctx, int depth, expr_value *out, gg_error *err) {
-  gg_status s = eval_node_raw(n, ctx, depth, out, err);
+gg_status expr_eval_node(const expr_node *n, const expr_ctx *ctx, int depth, expr_value *out, gg_error *err) {
+  gg_status s = expr_eval_node_raw(n, ctx, depth, out, err);
   if (s == GG_OK && out->kind == EXPR_VAL_VEC && out->vec.n == 0) {
     char q[QUOTE_MAX];
     expr_value_release(out);
-    return gg_error_set(err, GG_ERR_NO_DATA, "no data for '%s'", node_quote(n, q, sizeof q));
+    return gg_error_set(err, GG_ERR_NO_DATA, "no data for '%s'", expr_node_quote(n, q, sizeof q));
   }
   return s;
 }
@@ -634,5 +636,5 @@ gg_status eval_node(const expr_node *n, const expr_ctx *ctx, int depth, expr_val
 gg_status expr_eval(const expr_node *node, const expr_ctx *ctx, expr_value *out, gg_error *err) {
   expr_value_init(out);
   if (!node || !ctx) return gg_error_set(err, GG_ERR_INVALID, "nothing to evaluate");
-  return eval_node(node, ctx, 0, out, err);
+  return expr_eval_node(node, ctx, 0, out, err);
 }

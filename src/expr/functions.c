@@ -27,8 +27,8 @@ typedef enum { AGG_MIN, AGG_MAX, AGG_SUM, AGG_AVG, AGG_COUNT } agg_kind;
 static gg_status aggregate(const expr_node *call, const expr_ctx *ctx, int depth, agg_kind kind,
                            expr_value *out, gg_error *err) {
   expr_value arg;
-  gg_status s = kind == AGG_COUNT ? eval_node_raw(call->kids[0], ctx, depth + 1, &arg, err)
-                                  : eval_node(call->kids[0], ctx, depth + 1, &arg, err);
+  gg_status s = kind == AGG_COUNT ? expr_eval_node_raw(call->kids[0], ctx, depth + 1, &arg, err)
+                                  : expr_eval_node(call->kids[0], ctx, depth + 1, &arg, err);
   if (s != GG_OK) return s;
   expr_value_init(out);
   out->unit = kind == AGG_COUNT ? 0 : arg.unit;
@@ -54,11 +54,11 @@ static gg_status aggregate(const expr_node *call, const expr_ctx *ctx, int depth
           break;
       }
     }
-    if (kind == AGG_AVG) acc /= (double)arg.vec.n; /* n > 0: eval_node refused empty vectors */
+    if (kind == AGG_AVG) acc /= (double)arg.vec.n; /* n > 0: expr_eval_node refused empty vectors */
     out->num = acc;
   } else {
     char q[QUOTE_MAX];
-    node_quote(call, q, sizeof q);
+    expr_node_quote(call, q, sizeof q);
     expr_value_release(&arg);
     return gg_error_set(err, GG_ERR_EXPR, "%s() takes a vector or a number in '%s'", call->text, q);
   }
@@ -84,7 +84,7 @@ static gg_status fn_count(const expr_node *c, const expr_ctx *x, int d, expr_val
 
 static gg_status fn_abs(const expr_node *call, const expr_ctx *ctx, int depth, expr_value *out,
                         gg_error *err) {
-  gg_status s = eval_node(call->kids[0], ctx, depth + 1, out, err);
+  gg_status s = expr_eval_node(call->kids[0], ctx, depth + 1, out, err);
   if (s != GG_OK) return s;
   if (out->kind == EXPR_VAL_NUM) {
     out->num = fabs(out->num);
@@ -100,7 +100,7 @@ static gg_status fn_abs(const expr_node *call, const expr_ctx *ctx, int depth, e
 static gg_status fn_absent(const expr_node *call, const expr_ctx *ctx, int depth, expr_value *out,
                            gg_error *err) {
   expr_value arg;
-  gg_status s = eval_node_raw(call->kids[0], ctx, depth + 1, &arg, err);
+  gg_status s = expr_eval_node_raw(call->kids[0], ctx, depth + 1, &arg, err);
   if (s != GG_OK) return s;
   expr_value_init(out);
   out->kind = EXPR_VAL_BOOL;
@@ -112,7 +112,7 @@ static gg_status fn_absent(const expr_node *call, const expr_ctx *ctx, int depth
 
 static gg_status fn_age(const expr_node *call, const expr_ctx *ctx, int depth, expr_value *out,
                         gg_error *err) {
-  gg_status s = eval_node(call->kids[0], ctx, depth + 1, out, err);
+  gg_status s = expr_eval_node(call->kids[0], ctx, depth + 1, out, err);
   if (s != GG_OK) return s;
   if (out->kind == EXPR_VAL_NUM) {
     out->num = ctx->now - out->num;
@@ -158,9 +158,9 @@ static double extrapolated_change(const expr_point *p, size_t n, double start, d
 static gg_status history(const expr_node *call, const expr_ctx *ctx, int depth, history_fn fn,
                          expr_value *out, gg_error *err) {
   char q[QUOTE_MAX];
-  node_quote(call, q, sizeof q);
+  expr_node_quote(call, q, sizeof q);
   expr_value w;
-  gg_status s = eval_node(call->kids[1], ctx, depth + 1, &w, err);
+  gg_status s = expr_eval_node(call->kids[1], ctx, depth + 1, &w, err);
   if (s != GG_OK) return s;
   double window = w.num;
   bool ok = w.kind == EXPR_VAL_NUM && window > 0 && isfinite(window);
@@ -168,23 +168,23 @@ static gg_status history(const expr_node *call, const expr_ctx *ctx, int depth, 
   if (!ok)
     return gg_error_set(err, GG_ERR_EXPR, "the window of '%s' must be a positive duration such as 5m", q);
   resolved_selector r;
-  if ((s = eval_resolve_selector(call->kids[0], ctx, &r, err)) != GG_OK) return s;
+  if ((s = expr_eval_resolve_selector(call->kids[0], ctx, &r, err)) != GG_OK) return s;
   if (r.expr) {
     s = gg_error_set(err, GG_ERR_EXPR, "%s() needs a series, but '%s' is defined as an expression",
                      call->text, r.define_name);
-    resolved_selector_release(&r);
+    expr_resolved_selector_release(&r);
     return s;
   }
   if (!ctx->history || !ctx->history->range) {
-    resolved_selector_release(&r);
+    expr_resolved_selector_release(&r);
     return gg_error_set(err, GG_ERR_NO_DATA, "'%s' needs history and none is available here", q);
   }
   expr_history_use use = fn <= H_DELTA ? EXPR_HISTORY_CHANGE : EXPR_HISTORY_OVER_TIME;
   expr_matrix m;
   memset(&m, 0, sizeof m);
   s = ctx->history->range(ctx->history->user, &r.sel, window, use, ctx, &m, err);
-  if (s == GG_OK) s = eval_filter_matrix(&m, &r.sel, err);
-  resolved_selector_release(&r);
+  if (s == GG_OK) s = expr_eval_filter_matrix(&m, &r.sel, err);
+  expr_resolved_selector_release(&r);
   if (s != GG_OK) {
     expr_matrix_release(&m);
     gg_error_prefix(err, "%s: ", q);
@@ -238,7 +238,7 @@ static gg_status history(const expr_node *call, const expr_ctx *ctx, int depth, 
       }
     }
     expr_labels l2;
-    if (labels_without_name(&l2, &ser->labels) != GG_OK) {
+    if (expr_labels_without_name(&l2, &ser->labels) != GG_OK) {
       s = nomem(err);
       break;
     }
@@ -272,7 +272,7 @@ static gg_status fn_avg_over_time(const expr_node *c, const expr_ctx *x, int d, 
 /* ---- calendar ---- */
 
 static gg_status local_now(const expr_node *call, const expr_ctx *ctx, struct tm *tm, gg_error *err) {
-  if (!calendar_local_tm(ctx->now, tm))
+  if (!expr_calendar_local_tm(ctx->now, tm))
     return gg_error_set(err, GG_ERR_RANGE, "%s(): cannot convert now (%.3f) to local time", call->text,
                         ctx->now);
   return GG_OK;
@@ -336,7 +336,7 @@ static gg_status fn_in_window(const expr_node *call, const expr_ctx *ctx, int de
 
 static gg_status fn_off_hours(const expr_node *call, const expr_ctx *ctx, int depth, expr_value *out,
                               gg_error *err) {
-  const expr_window *w = calendar_off_hours(ctx->calendar);
+  const expr_window *w = expr_calendar_off_hours(ctx->calendar);
   if (!w) return gg_error_set(err, GG_ERR_INVALID, "off_hours() needs calendar.off_hours in the plan");
   return window_value(call, ctx, w, out, err);
 }
@@ -391,7 +391,7 @@ out:
 static gg_status routed(const expr_node *call, const expr_ctx *ctx, bool is_sql, expr_value *out,
                         gg_error *err) {
   char q[QUOTE_MAX];
-  node_quote(call, q, sizeof q);
+  expr_node_quote(call, q, sizeof q);
   expr_value_init(out);
   out->kind = EXPR_VAL_VEC;
   const char *db = is_sql ? call->kids[0]->text : NULL;

@@ -82,12 +82,12 @@ typedef struct {
   token tok;
 } lexer;
 
-void lexer_init(lexer *lx, const char *text);
+void expr_lexer_init(lexer *lx, const char *text);
 /* Advance to the next token (frees the previous token's string if not taken).
  * On error GG_ERR_EXPR with *col set. */
-gg_status lexer_next(lexer *lx, int *col, gg_error *err) GG_WUR;
-void lexer_release(lexer *lx);
-const char *tok_describe(tok_kind k);
+gg_status expr_lexer_next(lexer *lx, int *col, gg_error *err) GG_WUR;
+void expr_lexer_release(lexer *lx);
+const char *expr_tok_describe(tok_kind k);
 
 /* Units of number literals. Returns the factor (0 when unknown), sets *spelling to the
  * static canonical spelling and *kind. */
@@ -113,9 +113,10 @@ const expr_function *expr_function_find(const char *name, size_t len);
 const char *expr_function_suggest(const char *name, size_t len);
 
 /* Evaluator internals used by functions.c */
-gg_status eval_node(const expr_node *n, const expr_ctx *ctx, int depth, expr_value *out, gg_error *err);
-/* Like eval_node but an empty vector is returned as is (for absent/count). */
-gg_status eval_node_raw(const expr_node *n, const expr_ctx *ctx, int depth, expr_value *out, gg_error *err);
+gg_status expr_eval_node(const expr_node *n, const expr_ctx *ctx, int depth, expr_value *out, gg_error *err);
+/* Like expr_eval_node but an empty vector is returned as is (for absent/count). */
+gg_status expr_eval_node_raw(const expr_node *n, const expr_ctx *ctx, int depth, expr_value *out,
+                             gg_error *err);
 /* A selector with `define:` entries followed: defines that are selectors merge their
  * matchers into this one; a define that is any other expression ends the chain in
  * `expr` (the caller evaluates it and filters by the matchers). A define is followed
@@ -127,20 +128,21 @@ typedef struct {
   const char *define_name; /* the define that ended in `expr` */
 } resolved_selector;
 
-gg_status eval_resolve_selector(const expr_node *n, const expr_ctx *ctx, resolved_selector *r, gg_error *err);
-void resolved_selector_release(resolved_selector *r);
+gg_status expr_eval_resolve_selector(const expr_node *n, const expr_ctx *ctx, resolved_selector *r,
+                                     gg_error *err);
+void expr_resolved_selector_release(resolved_selector *r);
 /* Keep only the samples/series whose labels satisfy the matchers. */
-gg_status eval_filter_vector(expr_vector *v, const expr_selector *sel, gg_error *err);
-gg_status eval_filter_matrix(expr_matrix *m, const expr_selector *sel, gg_error *err);
+gg_status expr_eval_filter_vector(expr_vector *v, const expr_selector *sel, gg_error *err);
+gg_status expr_eval_filter_matrix(expr_matrix *m, const expr_selector *sel, gg_error *err);
 /* Canonical text of a node, for messages, into out (truncated with ...). */
-const char *node_quote(const expr_node *n, char *out, size_t size);
+const char *expr_node_quote(const expr_node *n, char *out, size_t size);
 
 /* Labels helpers */
-gg_status labels_without_name(expr_labels *dst, const expr_labels *src) GG_WUR;
-bool labels_equal_ignoring_name(const expr_labels *a, const expr_labels *b);
+gg_status expr_labels_without_name(expr_labels *dst, const expr_labels *src) GG_WUR;
+bool expr_labels_equal_ignoring_name(const expr_labels *a, const expr_labels *b);
 
 /* Calendar internals */
-bool calendar_local_tm(double t, struct tm *tm);
-const expr_window *calendar_off_hours(const expr_calendar *c);
+bool expr_calendar_local_tm(double t, struct tm *tm);
+const expr_window *expr_calendar_off_hours(const expr_calendar *c);
 
 #endif

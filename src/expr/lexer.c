@@ -45,7 +45,7 @@ double expr_unit_lookup(const char *s, size_t len, const char **spelling, char *
   return 0;
 }
 
-const char *tok_describe(tok_kind k) {
+const char *expr_tok_describe(tok_kind k) {
   switch (k) {
     case TOK_EOF:
       return "end of expression";
@@ -103,12 +103,12 @@ const char *tok_describe(tok_kind k) {
   return "token";
 }
 
-void lexer_init(lexer *lx, const char *text) {
+void expr_lexer_init(lexer *lx, const char *text) {
   memset(lx, 0, sizeof *lx);
   lx->text = text;
 }
 
-void lexer_release(lexer *lx) {
+void expr_lexer_release(lexer *lx) {
   free(lx->tok.str);
   lx->tok.str = NULL;
 }
@@ -256,8 +256,8 @@ static gg_status lex_string(lexer *lx, int *col, gg_error *err) {
   return GG_OK;
 }
 
-gg_status lexer_next(lexer *lx, int *col, gg_error *err) {
-  lexer_release(lx);
+gg_status expr_lexer_next(lexer *lx, int *col, gg_error *err) {
+  expr_lexer_release(lx);
   const char *text = lx->text;
   while (text[lx->pos] == ' ' || text[lx->pos] == '\t' || text[lx->pos] == '\n' || text[lx->pos] == '\r')
     lx->pos++;

@@ -63,17 +63,17 @@ static gg_status fail_at(parser *p, int column, const char *fmt, ...) {
 }
 
 static gg_status advance(parser *p) {
-  return lexer_next(&p->lx, p->col, p->err);
+  return expr_lexer_next(&p->lx, p->col, p->err);
 }
 
 static gg_status unexpected(parser *p, const char *wanted) {
   const token *t = &p->lx.tok;
   char found[96];
   if (t->kind == TOK_NAME || t->kind == TOK_NUM) {
-    snprintf(found, sizeof found, "%s '%.*s'", tok_describe(t->kind), (int)(t->len > 40 ? 40 : t->len),
+    snprintf(found, sizeof found, "%s '%.*s'", expr_tok_describe(t->kind), (int)(t->len > 40 ? 40 : t->len),
              t->start);
   } else {
-    snprintf(found, sizeof found, "%s", tok_describe(t->kind));
+    snprintf(found, sizeof found, "%s", expr_tok_describe(t->kind));
   }
   const char *spelling = NULL;
   char kind = 0;
@@ -608,7 +608,7 @@ gg_status expr_parse(const char *text, expr_node **out, int *err_column, gg_erro
     *p.col = 1;
     return gg_error_set(err, GG_ERR_EXPR, "expression longer than %u bytes", EXPR_TEXT_MAX);
   }
-  lexer_init(&p.lx, text);
+  expr_lexer_init(&p.lx, text);
   expr_node *root = NULL;
   gg_status s = advance(&p);
   if (s == GG_OK && p.lx.tok.kind == TOK_EOF) {
@@ -617,7 +617,7 @@ gg_status expr_parse(const char *text, expr_node **out, int *err_column, gg_erro
   }
   if (s == GG_OK) s = parse_or(&p, &root);
   if (s == GG_OK && p.lx.tok.kind != TOK_EOF) s = unexpected(&p, "expected an operator or the end");
-  lexer_release(&p.lx);
+  expr_lexer_release(&p.lx);
   if (s != GG_OK) {
     expr_free(root);
     return s;

@@ -190,7 +190,7 @@ char *expr_print(const expr_node *node) {
   return gg_buf_detach(&b);
 }
 
-const char *node_quote(const expr_node *n, char *out, size_t size) {
+const char *expr_node_quote(const expr_node *n, char *out, size_t size) {
   char *text = expr_print(n);
   if (!text) {
     snprintf(out, size, "?");

@@ -76,7 +76,7 @@ gg_status expr_labels_copy(expr_labels *dst, const expr_labels *src) {
   return GG_OK;
 }
 
-gg_status labels_without_name(expr_labels *dst, const expr_labels *src) {
+gg_status expr_labels_without_name(expr_labels *dst, const expr_labels *src) {
   dst->v = NULL;
   dst->n = 0;
   for (size_t i = 0; i < src->n; i++) {
@@ -89,7 +89,7 @@ gg_status labels_without_name(expr_labels *dst, const expr_labels *src) {
   return GG_OK;
 }
 
-bool labels_equal_ignoring_name(const expr_labels *a, const expr_labels *b) {
+bool expr_labels_equal_ignoring_name(const expr_labels *a, const expr_labels *b) {
   size_t i = 0, j = 0;
   for (;;) {
     while (i < a->n && strcmp(a->v[i].name, "__name__") == 0) i++;

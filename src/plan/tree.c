@@ -7,17 +7,17 @@
 #include "base/buf.h"
 #include "plan/internal.h"
 
-void ynode_free(ynode *n) {
+void plan_ynode_free(ynode *n) {
   if (!n) return;
   size_t total = n->kind == YN_MAP ? n->n * 2 : n->n;
-  for (size_t i = 0; i < total; i++) ynode_free(n->items[i]);
+  for (size_t i = 0; i < total; i++) plan_ynode_free(n->items[i]);
   free(n->items);
   free(n->text);
   free(n->raw);
   free(n);
 }
 
-ynode *ynode_get(const ynode *map, const char *key) {
+ynode *plan_ynode_get(const ynode *map, const char *key) {
   if (!map || map->kind != YN_MAP) return NULL;
   for (size_t i = 0; i < map->n; i++) {
     const ynode *k = map->items[2 * i];
@@ -172,14 +172,14 @@ static ynode *convert(plan_ctx *c, yaml_document_t *doc, yaml_node_t *yn, bool s
         if (!k) goto fail;
         ynode *v = convert(c, doc, yaml_document_get_node(doc, pr->value), true, depth + 1);
         if (!v) {
-          ynode_free(k);
+          plan_ynode_free(k);
           goto fail;
         }
         if (k->kind != YN_SCALAR) {
           /* Reported, and the pair left out: every reader of a map takes keys as text. */
           perr(c, k, "mapping keys must be plain strings");
-          ynode_free(k);
-          ynode_free(v);
+          plan_ynode_free(k);
+          plan_ynode_free(v);
           continue;
         } else {
           for (size_t p = 0; p < n->n; p++) {
@@ -200,7 +200,7 @@ static ynode *convert(plan_ctx *c, yaml_document_t *doc, yaml_node_t *yn, bool s
       break;
   }
 fail:
-  ynode_free(n);
+  plan_ynode_free(n);
   return NULL;
 }
 

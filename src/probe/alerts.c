@@ -9,7 +9,7 @@
 #include "base/json.h"
 #include "probe/internal.h"
 
-void alerts_run(probe_ctx *ctx, probe_job *job) {
+void probe_alerts_run(probe_ctx *ctx, probe_job *job) {
   const char *base = ctx->cfg->alertmanager_url;
   if (!base || !*base) {
     job->status =
@@ -60,7 +60,8 @@ void alerts_run(probe_ctx *ctx, probe_job *job) {
         found = true;
       }
     }
-    if (!found && job_add(job, "alerts.firing", 1, now, "alertname", name, "severity", sev, NULL) != GG_OK)
+    if (!found &&
+        probe_job_add(job, "alerts.firing", 1, now, "alertname", name, "severity", sev, NULL) != GG_OK)
       break;
   }
   json_decref(doc);

@@ -37,7 +37,7 @@ gg_status probe_canary_publish(probe_ctx *ctx, const char *subject, const void *
   if (stream) *stream = NULL;
   if (seq) *seq = 0;
   jsCtx *js;
-  gg_status st = nats_get_js(ctx, &js, NULL, err);
+  gg_status st = probe_nats_get_js(ctx, &js, NULL, err);
   if (st != GG_OK) return gg_error_prefix(err, "canary %s: ", id);
   natsMsg *msg = NULL;
   jsPubAck *ack = NULL;
@@ -53,7 +53,7 @@ gg_status probe_canary_publish(probe_ctx *ctx, const char *subject, const void *
   if (s == NATS_OK) s = js_PublishMsg(&ack, js, msg, &po, &jerr);
   if (s != NATS_OK) {
     char servers[512];
-    nats_servers_text(ctx, servers, sizeof servers);
+    probe_nats_servers_text(ctx, servers, sizeof servers);
     const char *why = s == NATS_NO_RESPONDERS ? "no stream captures the subject" : natsStatus_GetText(s);
     st = gg_error_set(err, s == NATS_TIMEOUT ? GG_ERR_TIMEOUT : GG_ERR_NATS,
                       "canary %s: publish to '%s' (nats %s): %s", id, subject, servers, why);

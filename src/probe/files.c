@@ -9,7 +9,7 @@
 #include "base/clock.h"
 #include "probe/internal.h"
 
-void files_run_age(probe_ctx *ctx, probe_job *job) {
+void probe_files_run_age(probe_ctx *ctx, probe_job *job) {
   (void)ctx;
   struct stat sb;
   if (stat(job->a, &sb) != 0) {
@@ -19,10 +19,10 @@ void files_run_age(probe_ctx *ctx, probe_job *job) {
   }
   double now = gg_clock_now();
   double mtime = (double)sb.st_mtim.tv_sec + (double)sb.st_mtim.tv_nsec / 1e9;
-  job_add(job, "file.age", now - mtime, now, "path", job->a, NULL);
+  probe_job_add(job, "file.age", now - mtime, now, "path", job->a, NULL);
 }
 
-void files_run_fs(probe_ctx *ctx, probe_job *job) {
+void probe_files_run_fs(probe_ctx *ctx, probe_job *job) {
   (void)ctx;
   struct statvfs vb;
   if (statvfs(job->a, &vb) != 0) {
@@ -30,5 +30,6 @@ void files_run_fs(probe_ctx *ctx, probe_job *job) {
                                "fs.free: statvfs '%s': %s", job->a, strerror(errno));
     return;
   }
-  job_add(job, "fs.free", (double)vb.f_bavail * (double)vb.f_frsize, gg_clock_now(), "path", job->a, NULL);
+  probe_job_add(job, "fs.free", (double)vb.f_bavail * (double)vb.f_frsize, gg_clock_now(), "path", job->a,
+                NULL);
 }

@@ -10,7 +10,7 @@
 #include "probe/internal.h"
 #include "probe/promtext.h"
 
-void http_run_health(probe_ctx *ctx, probe_job *job) {
+void probe_http_run_health(probe_ctx *ctx, probe_job *job) {
   const probe_target *t = probe_find_target(ctx, job->a);
   if (!t || !t->health) {
     job->status = gg_error_set(&job->err, GG_ERR_NO_DATA, "target '%s' has no health URL", job->a);
@@ -26,7 +26,7 @@ void http_run_health(probe_ctx *ctx, probe_job *job) {
   if (st != GG_OK) {
     /* Unreachable is a value (http.up 0); status and latency have none. */
     probe_note(ctx, "http.up{target=\"%s\"} = 0: %s", job->a, gg_error_message(&e));
-    job_add(job, "http.up", 0, now, "target", job->a, NULL);
+    probe_job_add(job, "http.up", 0, now, "target", job->a, NULL);
     job->status = st;
     job->err = e;
     return;
@@ -41,13 +41,13 @@ void http_run_health(probe_ctx *ctx, probe_job *job) {
     probe_note(ctx, "http.up{target=\"%s\"} = 0: GET %s: HTTP %ld%s%.*s", job->a, red, resp.status,
                blen ? ": " : "", blen, resp.body);
   }
-  job_add(job, "http.up", ok ? 1 : 0, now, "target", job->a, NULL);
-  job_add(job, "http.status", (double)resp.status, now, "target", job->a, NULL);
-  job_add(job, "http.latency", resp.elapsed, now, "target", job->a, NULL);
+  probe_job_add(job, "http.up", ok ? 1 : 0, now, "target", job->a, NULL);
+  probe_job_add(job, "http.status", (double)resp.status, now, "target", job->a, NULL);
+  probe_job_add(job, "http.latency", resp.elapsed, now, "target", job->a, NULL);
   gg_http_response_release(&resp);
 }
 
-void http_run_scrape(probe_ctx *ctx, probe_job *job) {
+void probe_http_run_scrape(probe_ctx *ctx, probe_job *job) {
   const probe_target *t = probe_find_target(ctx, job->a);
   if (!t || !t->metrics) {
     job->status = gg_error_set(&job->err, GG_ERR_NO_DATA, "target '%s' has no metrics URL", job->a);
@@ -62,7 +62,7 @@ void http_run_scrape(probe_ctx *ctx, probe_job *job) {
   gg_http_redact_url(t->metrics, red, sizeof red);
   expr_vector page = {0};
   double now = gg_clock_now();
-  gg_status st = promtext_parse(resp.body, resp.body_len, red, now, &page, &job->err);
+  gg_status st = probe_promtext_parse(resp.body, resp.body_len, red, now, &page, &job->err);
   gg_http_response_release(&resp);
   if (st != GG_OK) {
     job->status = st;

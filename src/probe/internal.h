@@ -17,11 +17,15 @@
 
 #include "probe/probe.h"
 
+/* Threads started at once by one probe_job_run_all or one prefetch. */
+#define PROBE_MAX_THREADS 32
+
 typedef enum {
-  JOB_MON_HEALTH, /* a: monitor URL */
-  JOB_MON_VARZ,   /* a: monitor URL (server name) */
-  JOB_MON_JSZ,    /* a: monitor URL */
-  JOB_MON_ROUTEZ, /* a: monitor URL */
+  JOB_MON_UP,      /* a: monitor URL (answers /varz) */
+  JOB_MON_CURRENT, /* a: monitor URL (/healthz) */
+  JOB_MON_VARZ,    /* a: monitor URL (server name) */
+  JOB_MON_JSZ,     /* a: monitor URL */
+  JOB_MON_ROUTEZ,  /* a: monitor URL */
   JOB_MON_META,
   JOB_NATS_ACCOUNT,
   JOB_NATS_STREAMS,   /* the stream names */
@@ -85,52 +89,71 @@ struct probe_ctx {
 
 /* The job for (kind, a, b), run now if it has not been (with `timeout`, <= 0: ctx's).
  * Never NULL except on ENOMEM. Owned by ctx. */
-probe_job *job_get(probe_ctx *ctx, job_kind kind, const char *a, const char *b, double timeout);
+probe_job *probe_job_get(probe_ctx *ctx, job_kind kind, const char *a, const char *b, double timeout);
 
 /* The job for (kind, a, b), created if new but not run. NULL on ENOMEM. */
-probe_job *job_lookup(probe_ctx *ctx, job_kind kind, const char *a, const char *b, double timeout);
+probe_job *probe_job_lookup(probe_ctx *ctx, job_kind kind, const char *a, const char *b, double timeout);
 
 /* Run several jobs at once (a thread each when n > 1). */
-void job_run_all(probe_ctx *ctx, probe_job **jobs, size_t n);
+void probe_job_run_all(probe_ctx *ctx, probe_job **jobs, size_t n);
+
+/* jobs.c: free one job and what it holds (not its successors). */
+void probe_job_free(probe_job *job);
+
+/* probe.c: whether name is one of the built-in series (probe_is_builtin only checks the prefix). */
+bool probe_builtin_known(const char *name);
+
+/* select.c: the samples of sel (matchers not yet applied) appended to out, fetched with
+ * timeout (<= 0: the context's); on failure err says why. */
+gg_status probe_select_timed(probe_ctx *ctx, const expr_selector *sel, double timeout, expr_vector *out,
+                             gg_error *err);
+/* select.c: every sample of the one job (kind, a, b), without __name__, appended to out. */
+gg_status probe_single_job(probe_ctx *ctx, job_kind kind, const char *a, const char *b, double timeout,
+                           expr_vector *out, gg_error *err);
+
+/* matchers.c: keep only the samples of v from index `from` on that satisfy every matcher of
+ * sel (an absent label reads as ""); GG_ERR_EXPR for a bad regular expression. */
+gg_status probe_filter_matchers(const expr_selector *sel, expr_vector *v, size_t from, gg_error *err);
 
 /* Record a note (printf-like). */
 void probe_note(probe_ctx *ctx, const char *fmt, ...) GG_PRINTF(2, 3);
 
 /* Append a sample named `name` with label pairs (NULL-terminated) to job->vec; ENOMEM is
  * recorded in the job. */
-gg_status job_add(probe_job *job, const char *name, double value, double ts, ...);
+gg_status probe_job_add(probe_job *job, const char *name, double value, double ts, ...);
 
 /* The per-file runners: fill job->vec / job->names or set job->status and job->err. */
-void natsmon_run_health(probe_ctx *ctx, probe_job *job);
-void natsmon_run_varz(probe_ctx *ctx, probe_job *job);
-void natsmon_run_jsz(probe_ctx *ctx, probe_job *job);
-void natsmon_run_routez(probe_ctx *ctx, probe_job *job);
-void natsmon_run_meta(probe_ctx *ctx, probe_job *job);
+void probe_natsmon_run_up(probe_ctx *ctx, probe_job *job);
+void probe_natsmon_run_current(probe_ctx *ctx, probe_job *job);
+void probe_natsmon_run_varz(probe_ctx *ctx, probe_job *job);
+void probe_natsmon_run_jsz(probe_ctx *ctx, probe_job *job);
+void probe_natsmon_run_routez(probe_ctx *ctx, probe_job *job);
+void probe_natsmon_run_meta(probe_ctx *ctx, probe_job *job);
 /* The `server` label for a monitor URL: the server's name when /varz answers, else host:port. */
-void natsmon_server_label(probe_ctx *ctx, const char *url, char *out, size_t n);
+void probe_natsmon_server_label(probe_ctx *ctx, const char *url, char *out, size_t n);
 
-void nats_run_account(probe_ctx *ctx, probe_job *job);
-void nats_run_streams(probe_ctx *ctx, probe_job *job);
-void nats_run_stream(probe_ctx *ctx, probe_job *job);
-void nats_run_subjects(probe_ctx *ctx, probe_job *job);
-void nats_run_consumers(probe_ctx *ctx, probe_job *job);
-void nats_run_consumer(probe_ctx *ctx, probe_job *job);
+void probe_nats_run_account(probe_ctx *ctx, probe_job *job);
+void probe_nats_run_streams(probe_ctx *ctx, probe_job *job);
+void probe_nats_run_stream(probe_ctx *ctx, probe_job *job);
+void probe_nats_run_subjects(probe_ctx *ctx, probe_job *job);
+void probe_nats_run_consumers(probe_ctx *ctx, probe_job *job);
+void probe_nats_run_consumer(probe_ctx *ctx, probe_job *job);
 /* The shared JetStream context, connecting on first use. */
-gg_status nats_get_js(probe_ctx *ctx, jsCtx **js, natsConnection **nc, gg_error *err);
-void nats_close(probe_ctx *ctx);
+gg_status probe_nats_get_js(probe_ctx *ctx, jsCtx **js, natsConnection **nc, gg_error *err);
+void probe_nats_close(probe_ctx *ctx);
 /* "nats://127.0.0.1:4222,…" with credentials redacted, for messages. */
-void nats_servers_text(const probe_ctx *ctx, char *out, size_t n);
+void probe_nats_servers_text(const probe_ctx *ctx, char *out, size_t n);
 
-void pg_run(probe_ctx *ctx, probe_job *job);
-void pg_run_sql(probe_ctx *ctx, probe_job *job);
-void pg_close_all(probe_ctx *ctx);
+void probe_pg_run(probe_ctx *ctx, probe_job *job);
+void probe_pg_run_sql(probe_ctx *ctx, probe_job *job);
+void probe_pg_close_all(probe_ctx *ctx);
 
-void http_run_health(probe_ctx *ctx, probe_job *job);
-void http_run_scrape(probe_ctx *ctx, probe_job *job);
-void promql_run(probe_ctx *ctx, probe_job *job);
-void alerts_run(probe_ctx *ctx, probe_job *job);
-void files_run_age(probe_ctx *ctx, probe_job *job);
-void files_run_fs(probe_ctx *ctx, probe_job *job);
+void probe_http_run_health(probe_ctx *ctx, probe_job *job);
+void probe_http_run_scrape(probe_ctx *ctx, probe_job *job);
+void probe_promql_run(probe_ctx *ctx, probe_job *job);
+void probe_alerts_run(probe_ctx *ctx, probe_job *job);
+void probe_files_run_age(probe_ctx *ctx, probe_job *job);
+void probe_files_run_fs(probe_ctx *ctx, probe_job *job);
 
 /* Lookups in cfg by name; NULL when unknown. */
 const probe_target *probe_find_target(const probe_ctx *ctx, const char *name);

@@ -13,7 +13,7 @@
 #include "base/clock.h"
 #include "probe/internal.h"
 
-void nats_servers_text(const probe_ctx *ctx, char *out, size_t n) {
+void probe_nats_servers_text(const probe_ctx *ctx, char *out, size_t n) {
   size_t w = 0;
   out[0] = '\0';
   const probe_config *cfg = ctx->cfg;
@@ -41,7 +41,7 @@ static gg_status nats_fail(probe_ctx *ctx, gg_error *err, natsStatus s, jsErrCod
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
   char servers[512];
-  nats_servers_text(ctx, servers, sizeof servers);
+  probe_nats_servers_text(ctx, servers, sizeof servers);
   const char *last = nats_GetLastError(NULL);
   gg_status code = s == NATS_TIMEOUT ? GG_ERR_TIMEOUT : GG_ERR_NATS;
   if (jerr)
@@ -94,13 +94,13 @@ static gg_status nats_connect(probe_ctx *ctx, gg_error *err) {
   natsOptions_Destroy(opts);
   if (s != NATS_OK) {
     gg_status st = nats_fail(ctx, err, s, 0, "%s", step);
-    nats_close(ctx);
+    probe_nats_close(ctx);
     return st;
   }
   return GG_OK;
 }
 
-gg_status nats_get_js(probe_ctx *ctx, jsCtx **js, natsConnection **nc, gg_error *err) {
+gg_status probe_nats_get_js(probe_ctx *ctx, jsCtx **js, natsConnection **nc, gg_error *err) {
   pthread_mutex_lock(&ctx->nats_lock);
   if (!ctx->nats_tried) {
     ctx->nats_tried = true;
@@ -115,7 +115,7 @@ gg_status nats_get_js(probe_ctx *ctx, jsCtx **js, natsConnection **nc, gg_error 
   return st;
 }
 
-void nats_close(probe_ctx *ctx) {
+void probe_nats_close(probe_ctx *ctx) {
   jsCtx_Destroy(ctx->js);
   ctx->js = NULL;
   if (ctx->nc) natsConnection_Destroy(ctx->nc);
@@ -125,7 +125,7 @@ void nats_close(probe_ctx *ctx) {
 /* The connection and the request options (the job's timeout) every JetStream job starts with;
  * false (job->status and job->err set) when there is no connection. */
 static bool job_start(probe_ctx *ctx, probe_job *job, jsCtx **js, jsOptions *o) {
-  if ((job->status = nats_get_js(ctx, js, NULL, &job->err)) != GG_OK) return false;
+  if ((job->status = probe_nats_get_js(ctx, js, NULL, &job->err)) != GG_OK) return false;
   jsOptions_Init(o);
   o->Wait = (int64_t)(job->timeout * 1000);
   return true;
@@ -134,7 +134,7 @@ static bool job_start(probe_ctx *ctx, probe_job *job, jsCtx **js, jsOptions *o) 
 /* A stream the job reads from does not exist: no data (not an error of the connection). */
 static void stream_not_found(probe_ctx *ctx, probe_job *job) {
   char servers[512];
-  nats_servers_text(ctx, servers, sizeof servers);
+  probe_nats_servers_text(ctx, servers, sizeof servers);
   job->status = gg_error_set(&job->err, GG_ERR_NO_DATA, "stream '%s' not found (nats %s)", job->a, servers);
 }
 
@@ -163,7 +163,7 @@ static bool take_names(probe_job *job, char **list, int count) {
   return true;
 }
 
-void nats_run_account(probe_ctx *ctx, probe_job *job) {
+void probe_nats_run_account(probe_ctx *ctx, probe_job *job) {
   jsCtx *js;
   jsOptions o;
   if (!job_start(ctx, job, &js, &o)) return;
@@ -172,16 +172,16 @@ void nats_run_account(probe_ctx *ctx, probe_job *job) {
   natsStatus s = js_GetAccountInfo(&ai, js, &o, &jerr);
   double now = gg_clock_now();
   if (s == NATS_OK) {
-    job_add(job, "nats.jetstream.enabled", 1, now, NULL);
+    probe_job_add(job, "nats.jetstream.enabled", 1, now, NULL);
     jsAccountInfo_Destroy(ai);
   } else if (jerr == JSNotEnabledErr || jerr == JSNotEnabledForAccountErr) {
-    job_add(job, "nats.jetstream.enabled", 0, now, NULL);
+    probe_job_add(job, "nats.jetstream.enabled", 0, now, NULL);
   } else {
     job->status = nats_fail(ctx, &job->err, s, jerr, "jetstream account info");
   }
 }
 
-void nats_run_streams(probe_ctx *ctx, probe_job *job) {
+void probe_nats_run_streams(probe_ctx *ctx, probe_job *job) {
   jsCtx *js;
   jsOptions o;
   if (!job_start(ctx, job, &js, &o)) return;
@@ -198,7 +198,7 @@ void nats_run_streams(probe_ctx *ctx, probe_job *job) {
   jsStreamNamesList_Destroy(list);
 }
 
-void nats_run_stream(probe_ctx *ctx, probe_job *job) {
+void probe_nats_run_stream(probe_ctx *ctx, probe_job *job) {
   jsCtx *js;
   jsOptions o;
   if (!job_start(ctx, job, &js, &o)) return;
@@ -210,7 +210,7 @@ void nats_run_stream(probe_ctx *ctx, probe_job *job) {
   if (s != NATS_OK) {
     if (not_found(s, jerr)) {
       job->missing = true;
-      job_add(job, "nats.stream.exists", 0, now, "stream", st, NULL);
+      probe_job_add(job, "nats.stream.exists", 0, now, "stream", st, NULL);
     } else {
       job->status = nats_fail(ctx, &job->err, s, jerr, "stream info of '%s'", st);
     }
@@ -234,13 +234,13 @@ void nats_run_stream(probe_ctx *ctx, probe_job *job) {
       {"nats.stream.replicas_current", current},
   };
   for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-    job_add(job, m[i].name, m[i].value, now, "stream", st, NULL);
+    probe_job_add(job, m[i].name, m[i].value, now, "stream", st, NULL);
   if (si->Config && !take_names(job, (char **)si->Config->Subjects, si->Config->SubjectsLen))
     job->status = gg_error_set(&job->err, GG_ERR_NOMEM, "out of memory");
   jsStreamInfo_Destroy(si);
 }
 
-void nats_run_subjects(probe_ctx *ctx, probe_job *job) {
+void probe_nats_run_subjects(probe_ctx *ctx, probe_job *job) {
   jsCtx *js;
   jsOptions o;
   if (!job_start(ctx, job, &js, &o)) return;
@@ -260,17 +260,17 @@ void nats_run_subjects(probe_ctx *ctx, probe_job *job) {
   bool seen = false;
   const jsStreamStateSubjects *subs = si->State.Subjects;
   for (int i = 0; subs && i < subs->Count; i++) {
-    job_add(job, "nats.stream.subject_messages", (double)subs->List[i].Msgs, now, "stream", job->a, "subject",
-            subs->List[i].Subject, NULL);
+    probe_job_add(job, "nats.stream.subject_messages", (double)subs->List[i].Msgs, now, "stream", job->a,
+                  "subject", subs->List[i].Subject, NULL);
     if (strcmp(subs->List[i].Subject, job->b) == 0) seen = true;
   }
   /* A literal subject with no messages is a count of zero, not missing data. */
   if (literal && !seen)
-    job_add(job, "nats.stream.subject_messages", 0, now, "stream", job->a, "subject", job->b, NULL);
+    probe_job_add(job, "nats.stream.subject_messages", 0, now, "stream", job->a, "subject", job->b, NULL);
   jsStreamInfo_Destroy(si);
 }
 
-void nats_run_consumers(probe_ctx *ctx, probe_job *job) {
+void probe_nats_run_consumers(probe_ctx *ctx, probe_job *job) {
   jsCtx *js;
   jsOptions o;
   if (!job_start(ctx, job, &js, &o)) return;
@@ -290,7 +290,7 @@ void nats_run_consumers(probe_ctx *ctx, probe_job *job) {
   jsConsumerNamesList_Destroy(list);
 }
 
-void nats_run_consumer(probe_ctx *ctx, probe_job *job) {
+void probe_nats_run_consumer(probe_ctx *ctx, probe_job *job) {
   jsCtx *js;
   jsOptions o;
   if (!job_start(ctx, job, &js, &o)) return;
@@ -302,7 +302,7 @@ void nats_run_consumer(probe_ctx *ctx, probe_job *job) {
   if (s != NATS_OK) {
     if (not_found(s, jerr)) {
       job->missing = true;
-      job_add(job, "nats.consumer.exists", 0, now, "stream", st, "consumer", cn, NULL);
+      probe_job_add(job, "nats.consumer.exists", 0, now, "stream", st, "consumer", cn, NULL);
     } else {
       job->status = nats_fail(ctx, &job->err, s, jerr, "consumer info of '%s' on stream '%s'", cn, st);
     }
@@ -319,7 +319,7 @@ void nats_run_consumer(probe_ctx *ctx, probe_job *job) {
       {"nats.consumer.last_active", ns_to_s(ci->Delivered.Last)},
   };
   for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-    job_add(job, m[i].name, m[i].value, now, "stream", st, "consumer", cn, NULL);
+    probe_job_add(job, m[i].name, m[i].value, now, "stream", st, "consumer", cn, NULL);
   jsConsumerInfo_Destroy(ci);
 }
 

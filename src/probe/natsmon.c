@@ -2,6 +2,12 @@
  * natsmon.c: the NATS monitoring endpoints (/healthz, /varz, /jsz, /routez) of every
  * configured monitor URL.
  *
+ * "Up" and "current" are two facts: a server is up when it answers /varz within the probe
+ * timeout; its JetStream is current when /healthz says ok, which it does not while any of
+ * its streams or consumers is catching up (just after an R3 stream is created, or a node
+ * rejoins). A server that does not answer is up = 0 and current = 0, never missing, with
+ * the reason (refused, timed out) in a note.
+ *
  * Servers are labelled by their server_name from /varz. A server that does not answer
  * is labelled by the name it had when it last answered in this process (so a node killed
  * between two evaluations of `watch` keeps its name), else by host:port of its URL.
@@ -109,7 +115,7 @@ static json_t *get_json(probe_job *job, const char *base, const char *path) {
   return doc;
 }
 
-void natsmon_run_varz(probe_ctx *ctx, probe_job *job) {
+void probe_natsmon_run_varz(probe_ctx *ctx, probe_job *job) {
   (void)ctx;
   json_t *doc = get_json(job, job->a, "/varz");
   if (!doc) return;
@@ -133,8 +139,8 @@ void natsmon_run_varz(probe_ctx *ctx, probe_job *job) {
   json_decref(doc);
 }
 
-void natsmon_server_label(probe_ctx *ctx, const char *url, char *out, size_t n) {
-  probe_job *v = job_get(ctx, JOB_MON_VARZ, url, NULL, 0);
+void probe_natsmon_server_label(probe_ctx *ctx, const char *url, char *out, size_t n) {
+  probe_job *v = probe_job_get(ctx, JOB_MON_VARZ, url, NULL, 0);
   if (v && v->status == GG_OK && v->n_names == 2) {
     snprintf(out, n, "%s", v->names[0]);
     return;
@@ -143,7 +149,36 @@ void natsmon_server_label(probe_ctx *ctx, const char *url, char *out, size_t n) 
   host_port(url, out, n);
 }
 
-void natsmon_run_health(probe_ctx *ctx, probe_job *job) {
+/* Why a monitoring request got no usable answer, in a few words for the note. */
+static const char *no_answer_reason(gg_status st) {
+  switch (st) {
+    case GG_ERR_TIMEOUT:
+      return "no answer within the probe timeout";
+    case GG_ERR_CONNECT:
+      return "not answering";
+    default:
+      return "monitoring endpoint failed";
+  }
+}
+
+void probe_natsmon_run_up(probe_ctx *ctx, probe_job *job) {
+  /* /varz answers as long as the server serves its monitoring port; /healthz also says 503
+   * while a JetStream asset catches up, which is nats.jetstream.current, not "down". */
+  probe_job *varz = probe_job_get(ctx, JOB_MON_VARZ, job->a, NULL, job->timeout);
+  if (!varz) {
+    job->status = gg_error_set(&job->err, GG_ERR_NOMEM, "out of memory");
+    return;
+  }
+  char server[128];
+  probe_natsmon_server_label(ctx, job->a, server, sizeof server);
+  bool up = varz->status == GG_OK;
+  if (!up)
+    probe_note(ctx, "nats.server.up{server=\"%s\"} = 0: %s: %s", server, no_answer_reason(varz->status),
+               gg_error_message(&varz->err));
+  probe_job_add(job, "nats.server.up", up ? 1 : 0, gg_clock_now(), "server", server, NULL);
+}
+
+void probe_natsmon_run_current(probe_ctx *ctx, probe_job *job) {
   char url[1024], red[1024], server[128];
   join_url(job->a, "/healthz", url, sizeof url);
   gg_http_redact_url(url, red, sizeof red);
@@ -153,28 +188,30 @@ void natsmon_run_health(probe_ctx *ctx, probe_job *job) {
   gg_error e;
   gg_error_clear(&e);
   gg_status st = gg_http_get(url, &opts, &resp, &e);
-  natsmon_server_label(ctx, job->a, server, sizeof server);
+  probe_natsmon_server_label(ctx, job->a, server, sizeof server);
   double now = gg_clock_now();
   if (st != GG_OK) {
-    probe_note(ctx, "nats.server.up{server=\"%s\"} = 0: %s", server, gg_error_message(&e));
-    job_add(job, "nats.server.up", 0, now, "server", server, NULL);
+    probe_note(ctx, "nats.jetstream.current{server=\"%s\"} = 0: %s: %s", server, no_answer_reason(st),
+               gg_error_message(&e));
+    probe_job_add(job, "nats.jetstream.current", 0, now, "server", server, NULL);
     return;
   }
   bool ok = resp.status == 200;
   if (!ok) {
+    /* 503 with the reason: a stream or consumer not current, no meta leader yet, ... */
     int blen = (int)(resp.body_len > 200 ? 200 : resp.body_len);
-    probe_note(ctx, "nats.server.up{server=\"%s\"} = 0: GET %s: HTTP %ld: %.*s", server, red, resp.status,
-               blen, resp.body ? resp.body : "");
+    probe_note(ctx, "nats.jetstream.current{server=\"%s\"} = 0: GET %s: HTTP %ld: %.*s", server, red,
+               resp.status, blen, resp.body ? resp.body : "");
   }
   gg_http_response_release(&resp);
-  job_add(job, "nats.server.up", ok ? 1 : 0, now, "server", server, NULL);
+  probe_job_add(job, "nats.jetstream.current", ok ? 1 : 0, now, "server", server, NULL);
 }
 
-void natsmon_run_jsz(probe_ctx *ctx, probe_job *job) {
+void probe_natsmon_run_jsz(probe_ctx *ctx, probe_job *job) {
   json_t *doc = get_json(job, job->a, "/jsz");
   if (!doc) return;
   char server[128];
-  natsmon_server_label(ctx, job->a, server, sizeof server);
+  probe_natsmon_server_label(ctx, job->a, server, sizeof server);
   double max_storage, storage, max_memory, memory;
   gg_error *e = &job->err;
   if (gg_json_get_number(doc, "config.max_storage", &max_storage, e) != GG_OK ||
@@ -188,8 +225,8 @@ void natsmon_run_jsz(probe_ctx *ctx, probe_job *job) {
     return;
   }
   double now = gg_clock_now();
-  job_add(job, "nats.server.storage_free", max_storage - storage, now, "server", server, NULL);
-  job_add(job, "nats.server.memory_free", max_memory - memory, now, "server", server, NULL);
+  probe_job_add(job, "nats.server.storage_free", max_storage - storage, now, "server", server, NULL);
+  probe_job_add(job, "nats.server.memory_free", max_memory - memory, now, "server", server, NULL);
   job->doc = doc;
 }
 
@@ -199,21 +236,21 @@ static size_t run_per_server(probe_ctx *ctx, job_kind kind, double timeout, prob
   const probe_config *cfg = ctx->cfg;
   size_t n = 0;
   for (size_t i = 0; i < cfg->n_monitor_urls && n < max; i++) {
-    probe_job *j = job_lookup(ctx, kind, cfg->monitor_urls[i], NULL, timeout);
+    probe_job *j = probe_job_lookup(ctx, kind, cfg->monitor_urls[i], NULL, timeout);
     if (j) jobs[n++] = j;
   }
-  job_run_all(ctx, jobs, n);
+  probe_job_run_all(ctx, jobs, n);
   return n;
 }
 
-void natsmon_run_routez(probe_ctx *ctx, probe_job *job) {
+void probe_natsmon_run_routez(probe_ctx *ctx, probe_job *job) {
   /* Peer names come from the other servers' /varz (2.9's /routez only has their ids). */
   probe_job *varz[64];
   size_t nv = run_per_server(ctx, JOB_MON_VARZ, job->timeout, varz, 64);
   json_t *doc = get_json(job, job->a, "/routez");
   if (!doc) return;
   char server[128];
-  natsmon_server_label(ctx, job->a, server, sizeof server);
+  probe_natsmon_server_label(ctx, job->a, server, sizeof server);
   json_t *routes = json_object_get(doc, "routes");
   double now = gg_clock_now();
   size_t i;
@@ -233,12 +270,12 @@ void natsmon_run_routez(probe_ctx *ctx, probe_job *job) {
       job->status = gg_error_prefix(&job->err, "route rtt of server '%s' to '%s': ", server, peer);
       break;
     }
-    job_add(job, "nats.server.route_rtt", secs, now, "server", server, "peer", peer, NULL);
+    probe_job_add(job, "nats.server.route_rtt", secs, now, "server", server, "peer", peer, NULL);
   }
   json_decref(doc);
 }
 
-void natsmon_run_meta(probe_ctx *ctx, probe_job *job) {
+void probe_natsmon_run_meta(probe_ctx *ctx, probe_job *job) {
   probe_job *jsz[64];
   size_t n = run_per_server(ctx, JOB_MON_JSZ, job->timeout, jsz, 64);
   const char *leader = NULL;
@@ -265,8 +302,8 @@ void natsmon_run_meta(probe_ctx *ctx, probe_job *job) {
     gg_error_prefix(&job->err, "no monitor URL answered: ");
     return;
   }
-  job_add(job, "nats.meta.leader_present", leader ? 1 : 0, now, NULL);
-  if (!isnan(cluster_size)) job_add(job, "nats.meta.cluster_size", cluster_size, now, NULL);
+  probe_job_add(job, "nats.meta.leader_present", leader ? 1 : 0, now, NULL);
+  if (!isnan(cluster_size)) probe_job_add(job, "nats.meta.cluster_size", cluster_size, now, NULL);
   if (!leader) {
     probe_note(ctx, "nats.meta.leader_present = 0: no server reports a JetStream meta leader");
     return;
@@ -275,14 +312,14 @@ void natsmon_run_meta(probe_ctx *ctx, probe_job *job) {
   for (size_t i = 0; i < n; i++) {
     if (jsz[i]->status != GG_OK || !jsz[i]->doc) continue;
     char name[128];
-    natsmon_server_label(ctx, jsz[i]->a, name, sizeof name);
+    probe_natsmon_server_label(ctx, jsz[i]->a, name, sizeof name);
     if (strcmp(name, leader) != 0) continue;
     json_t *reps = gg_json_path(jsz[i]->doc, "meta_cluster.replicas");
     size_t k;
     json_t *r;
     double current = 1; /* the leader itself */
     json_array_foreach(reps, k, r) if (json_is_true(json_object_get(r, "current"))) current++;
-    job_add(job, "nats.meta.peers_current", current, now, NULL);
+    probe_job_add(job, "nats.meta.peers_current", current, now, NULL);
     return;
   }
   probe_note(ctx, "nats.meta.peers_current: the meta leader '%s' is not among the reachable monitor URLs",

@@ -151,7 +151,7 @@ static bool cell_number(const PGresult *r, int row, int col, double *out) {
   return true;
 }
 
-void pg_run(probe_ctx *ctx, probe_job *job) {
+void probe_pg_run(probe_ctx *ctx, probe_job *job) {
   int idx = probe_find_db(ctx, job->a);
   if (idx < 0) {
     job->status = gg_error_set(&job->err, GG_ERR_NO_DATA, "no database '%s' in connect.databases", job->a);
@@ -167,19 +167,19 @@ void pg_run(probe_ctx *ctx, probe_job *job) {
   if (pg_connect(ctx, idx, job->timeout, &e) != GG_OK) {
     /* Down is a value (pg.up 0); the other pg.* series are errors carrying the cause. */
     probe_note(ctx, "pg.up{db=\"%s\"} = 0: %s", job->a, gg_error_message(&e));
-    job_add(job, "pg.up", 0, now, "db", job->a, NULL);
+    probe_job_add(job, "pg.up", 0, now, "db", job->a, NULL);
     job->status = e.code;
     job->err = e;
     goto out;
   }
-  job_add(job, "pg.up", 1, now, "db", job->a, NULL);
-  job_add(job, "pg.connect_time", pg->connect_time, now, "db", job->a, NULL);
+  probe_job_add(job, "pg.up", 1, now, "db", job->a, NULL);
+  probe_job_add(job, "pg.connect_time", pg->connect_time, now, "db", job->a, NULL);
   double t0 = gg_clock_mono();
   if ((job->status = pg_exec(ctx, idx, "SELECT 1", deadline, &r, &job->err)) != GG_OK) goto out;
   double ping = gg_clock_mono() - t0;
   PQclear(r);
   r = NULL;
-  job_add(job, "pg.ping", ping, now, "db", job->a, NULL);
+  probe_job_add(job, "pg.ping", ping, now, "db", job->a, NULL);
   const char *stats =
       "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'),"
       " current_setting('max_connections')::float8,"
@@ -192,10 +192,10 @@ void pg_run(probe_ctx *ctx, probe_job *job) {
                                "db '%s': unexpected answer to the statistics query", job->a);
     goto out;
   }
-  job_add(job, "pg.connections", conns, now, "db", job->a, NULL);
-  job_add(job, "pg.max_connections", maxc, now, "db", job->a, NULL);
-  job_add(job, "pg.pool_utilization", maxc > 0 ? conns / maxc : 0, now, "db", job->a, NULL);
-  job_add(job, "pg.xact_commit", commits, now, "db", job->a, NULL);
+  probe_job_add(job, "pg.connections", conns, now, "db", job->a, NULL);
+  probe_job_add(job, "pg.max_connections", maxc, now, "db", job->a, NULL);
+  probe_job_add(job, "pg.pool_utilization", maxc > 0 ? conns / maxc : 0, now, "db", job->a, NULL);
+  probe_job_add(job, "pg.xact_commit", commits, now, "db", job->a, NULL);
   PQclear(r);
   r = NULL;
   /* Rows inserted per table since the statistics were reset: a counter, so
@@ -208,14 +208,14 @@ void pg_run(probe_ctx *ctx, probe_job *job) {
   for (int i = 0; i < PQntuples(r); i++) {
     double n = 0;
     if (PQnfields(r) == 2 && cell_number(r, i, 1, &n))
-      job_add(job, "pg.rows_inserted", n, now, "db", job->a, "table", PQgetvalue(r, i, 0), NULL);
+      probe_job_add(job, "pg.rows_inserted", n, now, "db", job->a, "table", PQgetvalue(r, i, 0), NULL);
   }
 out:
   PQclear(r);
   pthread_mutex_unlock(&pg->lock);
 }
 
-void pg_run_sql(probe_ctx *ctx, probe_job *job) {
+void probe_pg_run_sql(probe_ctx *ctx, probe_job *job) {
   int idx = probe_find_db(ctx, job->a);
   if (idx < 0) {
     job->status = gg_error_set(&job->err, GG_ERR_NO_DATA, "sql(%s, …): no database '%s' in connect.databases",
@@ -276,7 +276,7 @@ out:
   pthread_mutex_unlock(&pg->lock);
 }
 
-void pg_close_all(probe_ctx *ctx) {
+void probe_pg_close_all(probe_ctx *ctx) {
   if (!ctx->pg) return;
   for (size_t i = 0; i < ctx->cfg->n_databases; i++) {
     if (ctx->pg[i].conn) PQfinish(ctx->pg[i].conn);

@@ -10,7 +10,12 @@
  * fetched (and fetches on a miss).
  *
  * Series (labels in braces; values in base units: seconds, bytes, fractions):
- *   nats.server.up{server}               1/0 from GET <monitor>/healthz (0 + a note when down)
+ *   nats.server.up{server}               1 when GET <monitor>/varz answers within the timeout,
+ *                                        whatever its JetStream assets' state; else 0 and a
+ *                                        note with the reason (refused, timed out), never missing
+ *   nats.jetstream.current{server}       1 when GET <monitor>/healthz says ok: every stream and
+ *                                        consumer on the server is current; 0 and a note (the
+ *                                        server's reason, or why it did not answer) otherwise
  *   nats.server.storage_free{server}     /jsz config.max_storage - storage
  *   nats.server.memory_free{server}      /jsz config.max_memory - memory
  *   nats.server.route_rtt{server,peer}   /routez rtt, seconds
@@ -146,7 +151,7 @@ gg_status probe_sql(probe_ctx *ctx, const char *db, const char *query, expr_vect
 
 /* Notes the probes left while answering with a value rather than an error, for the
  * evidence: why a server or target is reported down, e.g.
- *   nats.server.up{server="127.0.0.1:8224"}: GET http://127.0.0.1:8224/healthz: connection refused
+ *   nats.server.up{server="n3"} = 0: not answering: GET http://127.0.0.1:8224/varz: Connection refused
  * Index 0 .. count-1; the strings are owned by ctx and valid until forget/free. */
 size_t probe_ctx_note_count(probe_ctx *ctx);
 const char *probe_ctx_note(probe_ctx *ctx, size_t i);

@@ -34,7 +34,7 @@ static bool parse_sample_value(json_t *pair, double *ts, double *v) {
   return endp != text && *endp == '\0';
 }
 
-void promql_run(probe_ctx *ctx, probe_job *job) {
+void probe_promql_run(probe_ctx *ctx, probe_job *job) {
   const char *base = ctx->cfg->prometheus_url;
   if (!base || !*base) {
     job->status = gg_error_set(&job->err, GG_ERR_INVALID,
@@ -80,7 +80,7 @@ void promql_run(probe_ctx *ctx, probe_job *job) {
   double ts, v;
   if (rtype && strcmp(rtype, "scalar") == 0) {
     if (!parse_sample_value(result, &ts, &v)) goto bad;
-    job_add(job, "promql", v, ts, NULL);
+    probe_job_add(job, "promql", v, ts, NULL);
   } else if (rtype && strcmp(rtype, "vector") == 0 && json_is_array(result)) {
     size_t i;
     json_t *s;

@@ -296,8 +296,8 @@ out:
   return st;
 }
 
-gg_status promtext_parse(const char *text, size_t len, const char *what, double default_ts, expr_vector *out,
-                         gg_error *err) {
+gg_status probe_promtext_parse(const char *text, size_t len, const char *what, double default_ts,
+                               expr_vector *out, gg_error *err) {
   const char *p = text;
   const char *end = text + len;
   size_t lineno = 0;

@@ -29,7 +29,7 @@
  * stay in `out` (the caller owns `out` either way and releases it with
  * expr_vector_release). On a malformed line returns GG_ERR_PARSE with err naming `what`
  * (e.g. the URL; may be NULL) and the line: "http://x/metrics: line 7: ...". */
-gg_status promtext_parse(const char *text, size_t len, const char *what, double default_ts, expr_vector *out,
-                         gg_error *err) GG_WUR;
+gg_status probe_promtext_parse(const char *text, size_t len, const char *what, double default_ts,
+                               expr_vector *out, gg_error *err) GG_WUR;
 
 #endif

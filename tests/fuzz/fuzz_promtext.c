@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   expr_vector v = {0};
   gg_error err;
   gg_error_clear(&err);
-  gg_status st = promtext_parse(copy, size, "fuzz", 1.0, &v, &err);
+  gg_status st = probe_promtext_parse(copy, size, "fuzz", 1.0, &v, &err);
   if (st != GG_OK && st != GG_ERR_NOMEM && !strstr(err.msg, "line ")) abort();
   for (size_t i = 0; i < v.n; i++)
     if (!expr_labels_get(&v.v[i].labels, "__name__")) abort();

@@ -72,7 +72,7 @@ static void test_valid_page(void **state) {
   expr_vector v = {0};
   gg_error err;
   gg_error_clear(&err);
-  assert_int_equal(promtext_parse(valid_page, strlen(valid_page), "page", 100.0, &v, &err), GG_OK);
+  assert_int_equal(probe_promtext_parse(valid_page, strlen(valid_page), "page", 100.0, &v, &err), GG_OK);
   assert_int_equal(v.n, 20);
 
   const expr_sample *s = find(&v, "http_requests_total", "code", "400", "method", "post");
@@ -108,9 +108,9 @@ static void test_empty_page(void **state) {
   (void)state;
   expr_vector v = {0};
   gg_error err;
-  assert_int_equal(promtext_parse("", 0, "page", 0, &v, &err), GG_OK);
+  assert_int_equal(probe_promtext_parse("", 0, "page", 0, &v, &err), GG_OK);
   assert_int_equal(v.n, 0);
-  assert_int_equal(promtext_parse("# only\n\n   \n", 12, "page", 0, &v, &err), GG_OK);
+  assert_int_equal(probe_promtext_parse("# only\n\n   \n", 12, "page", 0, &v, &err), GG_OK);
   assert_int_equal(v.n, 0);
   expr_vector_release(&v);
 }
@@ -146,7 +146,7 @@ static void test_malformed(void **state) {
     expr_vector v = {0};
     gg_error err;
     gg_error_clear(&err);
-    gg_status st = promtext_parse(cases[i].page, strlen(cases[i].page), "page", 0, &v, &err);
+    gg_status st = probe_promtext_parse(cases[i].page, strlen(cases[i].page), "page", 0, &v, &err);
     if (st != GG_ERR_PARSE) fail_msg("case %zu: want GG_ERR_PARSE, got %s", i, gg_status_name(st));
     if (!strstr(err.msg, cases[i].want))
       fail_msg("case %zu: message '%s' lacks '%s'", i, err.msg, cases[i].want);
@@ -160,11 +160,11 @@ static void test_nul_and_unterminated_input(void **state) {
   char page[] = {'m', ' ', '1', '\n', 'n', ' ', '2', 'X'};
   expr_vector v = {0};
   gg_error err;
-  assert_int_equal(promtext_parse(page, 7, NULL, 0, &v, &err), GG_OK);
+  assert_int_equal(probe_promtext_parse(page, 7, NULL, 0, &v, &err), GG_OK);
   assert_int_equal(v.n, 2);
   expr_vector_release(&v);
   char withnul[] = "m 1\nn\0 2\n";
-  assert_int_equal(promtext_parse(withnul, sizeof withnul - 1, NULL, 0, &v, &err), GG_ERR_PARSE);
+  assert_int_equal(probe_promtext_parse(withnul, sizeof withnul - 1, NULL, 0, &v, &err), GG_ERR_PARSE);
   assert_non_null(strstr(err.msg, "line 2: NUL byte"));
   expr_vector_release(&v);
 }

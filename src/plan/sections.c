@@ -1,0 +1,138 @@
+/*
+ * sections.c: the small top-level sections: `calendar:`, `define:`, `risk_matrix:`, `roles:` and
+ * `references:`.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan/internal.h"
+
+static bool valid_date(const char *s) {
+  int y, m, d;
+  char extra;
+  if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3) return false;
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
+  if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
+  return true;
+}
+
+void plan_load_calendar(plan_loader *l, ynode *v) {
+  static const char *const keys[] = {"timezone", "holidays", "off_hours"};
+  plan_calendar *cal = &l->p->calendar;
+  if (v && plan_load_want_map(l, v, "'calendar'")) {
+    plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), "calendar");
+    plan_load_str(l, v, "timezone", false, "calendar", &cal->timezone);
+    plan_load_str(l, v, "off_hours", false, "calendar", &cal->off_hours);
+    ynode *h = plan_ynode_get(v, "holidays");
+    plan_load_strlist(l, h, "holidays", false, &cal->holidays, &cal->nholidays);
+    for (size_t i = 0; i < cal->nholidays; i++)
+      if (!valid_date(cal->holidays[i])) {
+        const ynode *at = h->kind == YN_SEQ && i < h->n ? h->items[i] : h;
+        perr(l->c, at, "holiday '%s' is not a date (YYYY-MM-DD)", cal->holidays[i]);
+      }
+    if (cal->off_hours) {
+      /* The window spec is checked here so a typo fails `validate`, not a 3 a.m. check. */
+      const ynode *at = plan_ynode_get(v, "off_hours");
+      expr_window *w = NULL;
+      int pos = 0;
+      gg_error e;
+      gg_error_clear(&e);
+      if (expr_window_parse(cal->off_hours, &w, &pos, &e) != GG_OK && at)
+        plan_diag_add(l->c, PLAN_DIAG_ERROR, at->line,
+                      at->col + (at->quoted ? 1 : 0) + (pos > 0 ? pos - 1 : 0), NULL, "off_hours: %s",
+                      gg_error_message(&e));
+      expr_window_free(w);
+    }
+  }
+  if (!cal->timezone) cal->timezone = plan_load_dup(l, "UTC");
+}
+
+void plan_load_defines(plan_loader *l, ynode *v) {
+  if (!v || !plan_load_want_map(l, v, "'define'")) return;
+  l->p->defines = plan_load_alloc(l, v->n, sizeof *l->p->defines);
+  for (size_t i = 0; l->p->defines && i < v->n; i++) {
+    ynode *k = v->items[2 * i];
+    plan_define *d = &l->p->defines[l->p->ndefines++];
+    d->name = plan_load_dup(l, k->text);
+    const char *s = k->text;
+    bool ok = *s && (isalpha((unsigned char)*s) || *s == '_');
+    for (; ok && *s; s++) ok = isalnum((unsigned char)*s) || *s == '_' || *s == '.';
+    if (!ok) perr(l->c, k, "define name '%s' must be an identifier (letters, digits, '_', '.')", k->text);
+    plan_load_expr_of(l, v->items[2 * i + 1], k->text, &d->expr);
+  }
+}
+
+void plan_load_risk_matrix(plan_loader *l, ynode *v) {
+  plan_risk_matrix_default(&l->p->risk_matrix);
+  if (!v) return;
+  if (v->kind == YN_SCALAR) {
+    if (strcmp(v->text, "default") != 0)
+      perr(l->c, v, "'risk_matrix' must be 'default' or a mapping probability -> impact -> level, not '%s'",
+           v->text);
+    return;
+  }
+  static const char *const probs[] = {"low", "medium", "high"};
+  static const char *const impacts[] = {"low", "medium", "high", "critical"};
+  if (!plan_load_want_map(l, v, "'risk_matrix'")) return;
+  plan_load_check_keys(l, v, probs, PLAN_COUNT(probs), "risk_matrix (rows are probabilities)");
+  l->p->risk_matrix.is_default = false;
+  for (int p = 0; p < PLAN_PROBABILITY_LEVELS; p++) {
+    ynode *row = plan_ynode_get(v, probs[p]);
+    if (!row || !plan_load_want_map(l, row, "a risk_matrix row")) continue;
+    plan_load_check_keys(l, row, impacts, PLAN_COUNT(impacts), "a risk_matrix row (keys are impacts)");
+    for (int i = 0; i < PLAN_IMPACT_LEVELS; i++) {
+      plan_level lv;
+      if (plan_load_level(l, row, impacts[i], PLAN_LEVEL_CRITICAL, false, "", &lv))
+        l->p->risk_matrix.cell[p][i] = lv;
+    }
+  }
+}
+
+void plan_load_roles(plan_loader *l, ynode *v) {
+  static const char *const keys[] = {"id", "title", "optional"};
+  if (!v || !plan_load_want_seq(l, v, "'roles'")) return;
+  l->p->roles = plan_load_alloc(l, v->n, sizeof *l->p->roles);
+  for (size_t i = 0; l->p->roles && i < v->n; i++) {
+    ynode *it = v->items[i];
+    if (!plan_load_want_map(l, it, "a role")) continue;
+    plan_load_check_keys(l, it, keys, PLAN_COUNT(keys), "a role");
+    plan_role r = {0};
+    plan_load_str(l, it, "id", true, "a role", &r.name);
+    if (!r.name) continue;
+    plan_load_str(l, it, "title", false, "a role", &r.title);
+    if (!r.title) r.title = plan_load_dup(l, r.name);
+    r.optional = plan_load_bool(l, it, "optional", false);
+    r.pos = plan_load_pos(it);
+    if (plan_find_role(l->p, r.name)) perr(l->c, it, "duplicate role '%s'", r.name);
+    l->p->roles[l->p->nroles++] = r;
+  }
+}
+
+void plan_load_references(plan_loader *l, ynode *v) {
+  static const char *const keys[] = {"title", "url"};
+  if (!v || !plan_load_want_seq(l, v, "'references'")) return;
+  plan *p = l->p;
+  p->references = plan_load_alloc(l, v->n, sizeof *p->references);
+  for (size_t i = 0; p->references && i < v->n; i++) {
+    ynode *r = v->items[i];
+    plan_reference *ref = &p->references[p->nreferences];
+    if (r->kind == YN_SCALAR) {
+      ref->title = plan_load_dup(l, r->text);
+      ref->url = plan_load_dup(l, r->text);
+      p->nreferences++;
+      continue;
+    }
+    if (!plan_load_want_map(l, r, "a reference")) continue;
+    plan_load_check_keys(l, r, keys, PLAN_COUNT(keys), "a reference");
+    plan_load_str(l, r, "title", true, "a reference", &ref->title);
+    plan_load_str(l, r, "url", false, "a reference", &ref->url);
+    if (!ref->url) ref->url = plan_load_dup(l, "");
+    if (ref->title)
+      p->nreferences++;
+    else
+      free(ref->url), ref->url = NULL;
+  }
+}
