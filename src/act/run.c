@@ -451,7 +451,7 @@ static gg_status verify_one(act_ctx *ctx, const plan_criterion *c, gg_error *err
       probe_run_result r;
       gg_status st = probe_run(c->run, c->timeout, NULL, &r, err);
       if (st != GG_OK) return st;
-      if (!r.ok) st = gg_error_set(err, GG_ERR_CHILD, "'%s': %s", c->run, r.summary);
+      if (!r.ok) st = gg_error_set(err, GG_ERR_CHILD, "'%s': %s", c->run_shown, r.summary);
       probe_run_result_release(&r);
       return st;
     }

@@ -41,4 +41,13 @@ void gg_secret_release(gg_secret *s);
  * including the NUL (after redaction, so a cut never shows a credential); returns out. */
 char *gg_secret_redact_urls(const char *list, char *out, size_t n);
 
+/* A copy of free text (a shell command, a log line) with the credentials of every URL in it
+ * masked: in "psql postgres: //u:pw@h/db" (without the space) the userinfo "u:pw" becomes
+ * three asterisks. A URL is a scheme (a letter, then letters, digits or "+-.", then a colon and
+ * two slashes) and an authority up to the next space, quote, slash, '?' or '#'; its part up to
+ * the last '@' is the userinfo. Values of parameters named password, passwd, token, secret or
+ * sslpassword ("password=VALUE" anywhere in the text) are masked too. You own the copy; NULL on
+ * ENOMEM (NULL text gives ""). */
+char *gg_secret_mask_text(const char *text);
+
 #endif

@@ -10,6 +10,13 @@
 #include "cli/journal_cli.h"
 #include "plan/plan.h"
 
+/* url with any credentials masked; *keep holds the copy until the next call or free(). */
+static const char *shown_url(const char *url, char **keep) {
+  free(*keep);
+  *keep = gg_secret_mask_text(url);
+  return *keep ? *keep : "(out of memory)";
+}
+
 static const cli_spec spec = {
     .verb = "show",
     .args = "PLAN",
@@ -49,7 +56,8 @@ static void criterion(const view *v, const plan_criterion *c, const char *indent
       fprintf(v->out, "%s      expect: %s\n", indent, c->expect.text ? c->expect.text : "");
       break;
     case PLAN_CRIT_RUN:
-      fprintf(v->out, "%s      run: %s (exit 0 within %s)\n", indent, c->run, dur(c->timeout, d1, sizeof d1));
+      fprintf(v->out, "%s      run: %s (exit 0 within %s)\n", indent, c->run_shown,
+              dur(c->timeout, d1, sizeof d1));
       break;
     case PLAN_CRIT_ATTEST:
       if (c->valid_for >= 0)
@@ -182,22 +190,26 @@ static void human(const view *v, const plan *p, const plan_phase *only) {
   }
 
   const plan_connect *cn = &p->connect;
+  char *u1 = NULL, *u2 = NULL;
   fputc('\n', v->out);
   heading(v, "connect (secrets shown by the variable they come from)");
   for (size_t i = 0; i < cn->nats.nservers; i++)
-    fprintf(v->out, "    nats          %s\n", cn->nats.servers[i]);
+    fprintf(v->out, "    nats          %s\n", shown_url(cn->nats.servers[i], &u1));
   for (size_t i = 0; i < cn->nats.nmonitor; i++)
-    fprintf(v->out, "    monitor       %s\n", cn->nats.monitor[i]);
+    fprintf(v->out, "    monitor       %s\n", shown_url(cn->nats.monitor[i], &u1));
   if (cn->nats.expect_servers) fprintf(v->out, "    expect        %d servers\n", cn->nats.expect_servers);
   for (size_t i = 0; i < cn->ndatabases; i++)
     fprintf(v->out, "    database      %s = %s\n", cn->databases[i].name,
             gg_secret_label(&cn->databases[i].url));
   for (size_t i = 0; i < cn->ntargets; i++)
     fprintf(v->out, "    target        %s: health %s, metrics %s\n", cn->targets[i].name,
-            cn->targets[i].health ? cn->targets[i].health : "-",
-            cn->targets[i].metrics ? cn->targets[i].metrics : "-");
-  fprintf(v->out, "    prometheus    %s\n    alertmanager  %s\n", cn->prometheus ? cn->prometheus : "(none)",
-          cn->alertmanager ? cn->alertmanager : "(none)");
+            cn->targets[i].health ? shown_url(cn->targets[i].health, &u1) : "-",
+            cn->targets[i].metrics ? shown_url(cn->targets[i].metrics, &u2) : "-");
+  fprintf(v->out, "    prometheus    %s\n    alertmanager  %s\n",
+          cn->prometheus ? shown_url(cn->prometheus, &u1) : "(none)",
+          cn->alertmanager ? shown_url(cn->alertmanager, &u2) : "(none)");
+  free(u1);
+  free(u2);
   for (size_t i = 0; i < cn->nnotify; i++)
     fprintf(v->out, "    notify        %s\n", gg_secret_label(&cn->notify[i].webhook));
 

@@ -111,7 +111,7 @@ static const char *crit_what(const plan_criterion *c) {
     case PLAN_CRIT_CANARY:
       return c->expect.text;
     case PLAN_CRIT_RUN:
-      return c->run;
+      return c->run_shown;
     case PLAN_CRIT_ATTEST:
       return c->attest;
   }

@@ -117,12 +117,15 @@ static void action_exec(plan_loader *l, ynode *v, plan_action *a, const char *wh
   static const char *const keys[] = {"run", "undo", "timeout"};
   if (v->kind == YN_SCALAR) {
     a->run = plan_load_dup(l, v->text);
+    a->run_shown = plan_load_shown(l, v, NULL);
     return;
   }
   if (!plan_load_want_map(l, v, what)) return;
   plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), what);
   plan_load_str(l, v, "run", true, what, &a->run);
   plan_load_str(l, v, "undo", false, what, &a->undo);
+  a->run_shown = plan_load_shown(l, v, "run");
+  a->undo_shown = plan_load_shown(l, v, "undo");
   a->timeout = plan_load_dur(l, v, "timeout", -1);
 }
 

@@ -42,6 +42,7 @@ static void load_criterion(plan_loader *l, ynode *it, plan_criterion *cr, const 
       break;
     case PLAN_CRIT_RUN:
       plan_load_str(l, it, "run", true, where, &cr->run);
+      cr->run_shown = plan_load_shown(l, it, "run");
       cr->timeout = plan_load_dur(l, it, "timeout", 60);
       break;
     case PLAN_CRIT_ATTEST:

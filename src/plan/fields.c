@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+#include "base/secret.h"
 #include "base/units.h"
 #include "plan/internal.h"
 
@@ -80,6 +82,36 @@ const char *plan_load_scalar(plan_loader *l, const ynode *n, const char *what) {
 
 void plan_load_missing(plan_loader *l, const ynode *map, const char *key, const char *where) {
   perr(l->c, map, "%s is missing '%s'", where, key);
+}
+
+char *plan_load_shown(plan_loader *l, const ynode *map, const char *key) {
+  const ynode *v = key ? plan_ynode_get(map, key) : map;
+  if (!v || v->kind != YN_SCALAR || v->is_null || !v->raw) return NULL;
+  gg_buf b;
+  gg_buf_init(&b, 0);
+  bool ok = true;
+  for (const char *p = v->raw; ok && *p;) {
+    const char *ref = strstr(p, "${");
+    if (!ref) {
+      ok = gg_buf_puts(&b, p) == GG_OK;
+      break;
+    }
+    const char *q = ref + 2;
+    while (isalnum((unsigned char)*q) || *q == '_') q++;
+    const char *close = strchr(q, '}');
+    ok = gg_buf_append(&b, p, (size_t)(ref - p)) == GG_OK;
+    if (!close || q == ref + 2 || (*q != '}' && strncmp(q, ":-", 2) != 0)) {
+      ok = ok && gg_buf_append(&b, ref, 2) == GG_OK; /* not a reference: as written */
+      p = ref + 2;
+      continue;
+    }
+    ok = ok && gg_buf_append(&b, ref, (size_t)(q - ref)) == GG_OK && gg_buf_puts(&b, "}") == GG_OK;
+    p = close + 1;
+  }
+  char *masked = ok ? gg_secret_mask_text(gg_buf_str(&b)) : NULL;
+  gg_buf_release(&b);
+  if (!masked) plan_diag_add(l->c, PLAN_DIAG_ERROR, 1, 1, NULL, "out of memory");
+  return masked;
 }
 
 void plan_load_str(plan_loader *l, const ynode *map, const char *key, bool required, const char *where,

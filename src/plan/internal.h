@@ -91,6 +91,10 @@ const char *plan_load_scalar(plan_loader *l, const ynode *n, const char *what);
 /* The error for a required key absent from map. */
 void plan_load_missing(plan_loader *l, const ynode *map, const char *key, const char *where);
 /* Copy map[key] as a string into *out. Absent: *out = NULL (error when required). */
+/* The command at map[key] as output and the journal show it: as written in the plan, each
+ * ${VAR} or ${VAR:-default} shown as ${VAR} (an expanded value never reaches output), and URL
+ * credentials and password= values masked (gg_secret_mask_text). NULL when absent. */
+char *plan_load_shown(plan_loader *l, const ynode *map, const char *key);
 void plan_load_str(plan_loader *l, const ynode *map, const char *key, bool required, const char *where,
                    char **out);
 /* map[key] as true/false (def when absent; an error on anything else). The getters

@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "base/secret.h"
 #include "plan/internal.h"
 
 static json_t *str_or_null(const char *s) {
@@ -15,6 +18,21 @@ static json_t *num_or_null(double v) {
 static json_t *strs(char *const *v, size_t n) {
   json_t *a = json_array();
   for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(v[i]));
+  return a;
+}
+
+/* A URL as output shows it: credentials in it masked. */
+static json_t *url_or_null(const char *s) {
+  if (!s) return json_null();
+  char *m = gg_secret_mask_text(s);
+  json_t *v = json_string(m ? m : "");
+  free(m);
+  return v;
+}
+
+static json_t *urls(char *const *v, size_t n) {
+  json_t *a = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(a, url_or_null(v[i]));
   return a;
 }
 
@@ -39,7 +57,7 @@ static json_t *criterion(const plan_criterion *c) {
       json_object_set_new(o, "timeout", json_real(c->timeout));
       break;
     case PLAN_CRIT_RUN:
-      json_object_set_new(o, "run", str_or_null(c->run));
+      json_object_set_new(o, "run", str_or_null(c->run_shown));
       json_object_set_new(o, "timeout", json_real(c->timeout));
       break;
     case PLAN_CRIT_ATTEST:
@@ -104,8 +122,8 @@ static json_t *actions(const plan_action *v, size_t n) {
     if (x->timeout >= 0) json_object_set_new(o, "timeout", json_real(x->timeout));
     if (x->duration >= 0) json_object_set_new(o, "duration", json_real(x->duration));
     if (x->until_expr.text) json_object_set_new(o, "until_expr", json_string(x->until_expr.text));
-    if (x->run) json_object_set_new(o, "run", json_string(x->run));
-    if (x->undo) json_object_set_new(o, "undo", json_string(x->undo));
+    if (x->run_shown) json_object_set_new(o, "run", json_string(x->run_shown));
+    if (x->undo_shown) json_object_set_new(o, "undo", json_string(x->undo_shown));
     if (x->bucket) json_object_set_new(o, "bucket", json_string(x->bucket));
     if (x->key) json_object_set_new(o, "key", json_string(x->key));
     if (x->value) json_object_set_new(o, "value", json_string(x->value));
@@ -173,8 +191,8 @@ json_t *plan_to_json(const plan *p) {
 
   const plan_connect *cn = &p->connect;
   json_t *nats = json_object();
-  json_object_set_new(nats, "servers", strs(cn->nats.servers, cn->nats.nservers));
-  json_object_set_new(nats, "monitor", strs(cn->nats.monitor, cn->nats.nmonitor));
+  json_object_set_new(nats, "servers", urls(cn->nats.servers, cn->nats.nservers));
+  json_object_set_new(nats, "monitor", urls(cn->nats.monitor, cn->nats.nmonitor));
   json_object_set_new(nats, "credentials", str_or_null(cn->nats.credentials));
   json_object_set_new(nats, "token", json_string(gg_secret_label(&cn->nats.token)));
   json_object_set_new(nats, "user", str_or_null(cn->nats.user));
@@ -187,15 +205,15 @@ json_t *plan_to_json(const plan *p) {
   for (size_t i = 0; i < cn->ntargets; i++)
     json_object_set_new(
         tg, cn->targets[i].name,
-        json_pack("{s:o,s:o,s:o}", "health", str_or_null(cn->targets[i].health), "metrics",
-                  str_or_null(cn->targets[i].metrics), "url", str_or_null(cn->targets[i].url)));
+        json_pack("{s:o,s:o,s:o}", "health", url_or_null(cn->targets[i].health), "metrics",
+                  url_or_null(cn->targets[i].metrics), "url", url_or_null(cn->targets[i].url)));
   json_t *nt = json_array();
   for (size_t i = 0; i < cn->nnotify; i++)
     json_array_append_new(nt, json_pack("{s:s}", "webhook", gg_secret_label(&cn->notify[i].webhook)));
   json_object_set_new(
       o, "connect",
       json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "nats", nats, "databases", dbs, "targets", tg, "prometheus",
-                str_or_null(cn->prometheus), "alertmanager", str_or_null(cn->alertmanager), "notify", nt));
+                url_or_null(cn->prometheus), "alertmanager", url_or_null(cn->alertmanager), "notify", nt));
 
   json_object_set_new(o, "calendar",
                       json_pack("{s:s,s:o,s:o}", "timezone", p->calendar.timezone, "holidays",

@@ -28,6 +28,7 @@ static void criterion_release(plan_criterion *c) {
   free(c->name);
   expr_release(&c->expect);
   free(c->run);
+  free(c->run_shown);
   free(c->attest);
   free(c->canary_target);
   free(c->canary_url);
@@ -57,6 +58,8 @@ static void actions_free(plan_action *v, size_t n) {
     expr_release(&a->until_expr);
     free(a->run);
     free(a->undo);
+    free(a->run_shown);
+    free(a->undo_shown);
     free(a->bucket);
     free(a->key);
     free(a->value);
@@ -275,7 +278,7 @@ char *plan_action_describe(const plan_action *a, char *out, size_t n) {
         snprintf(out, n, "wait %s", gg_format_duration(a->duration, d2, sizeof d2));
       break;
     case PLAN_ACT_EXEC:
-      snprintf(out, n, "exec: %s", a->run);
+      snprintf(out, n, "exec: %s", a->run_shown ? a->run_shown : "");
       break;
     case PLAN_ACT_KV_PUT:
       snprintf(out, n, "kv put %s.%s = %s", a->bucket, a->key, a->value);
@@ -307,7 +310,7 @@ char *plan_action_inverse(const plan_action *a, char *out, size_t n) {
       break;
     case PLAN_ACT_EXEC:
       if (a->undo)
-        snprintf(out, n, "exec: %s", a->undo);
+        snprintf(out, n, "exec: %s", a->undo_shown);
       else
         snprintf(out, n, "none (no undo given)");
       break;

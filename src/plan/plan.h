@@ -215,7 +215,8 @@ typedef struct {
   plan_crit_kind kind;
   double timeout;   /* seconds: probe timeout (default 5) or run timeout (default 60) or canary */
   plan_expr expect; /* EXPECT and CANARY */
-  char *run;        /* RUN: a shell command line */
+  char *run;        /* RUN: a shell command line, ${VAR} expanded: for running it only */
+  char *run_shown;  /* RUN: the command for output and the journal (plan_load_shown) */
   char *attest;     /* ATTEST: the item id a person confirms */
   double valid_for; /* ATTEST: seconds an attestation stays valid; -1 forever */
   /* CANARY: an HTTP POST to url, or a NATS publish to subject (exactly one is non-NULL). The
@@ -283,16 +284,17 @@ typedef struct {
   char *consumer;  /* CREATE_CONSUMER, DRAIN: the durable name */
   char **subjects; /* MOVE_SUBJECTS, VERIFY_CONTINUITY */
   size_t nsubjects;
-  char *from, *to;            /* MOVE_SUBJECTS, VERIFY_CONTINUITY: stream names */
-  char *publisher_counter;    /* VERIFY_CONTINUITY: optional series counting published messages; NULL */
-  bool allow_data_loss;       /* DELETE_STREAM */
-  plan_stream *update;        /* UPDATE_STREAM: settings given inline (NULL: apply the topology's) */
-  double until;               /* DRAIN: pending at or below which it is drained (default 0) */
-  double timeout;             /* DRAIN, WAIT-until, EXEC: seconds; -1 unset */
-  double duration;            /* WAIT: seconds, -1 when it waits for `until_expr` */
-  plan_expr until_expr;       /* WAIT: ast NULL unless waiting for a condition */
-  char *run, *undo;           /* EXEC: undo NULL when absent */
-  char *bucket, *key, *value; /* KV_PUT */
+  char *from, *to;              /* MOVE_SUBJECTS, VERIFY_CONTINUITY: stream names */
+  char *publisher_counter;      /* VERIFY_CONTINUITY: optional series counting published messages; NULL */
+  bool allow_data_loss;         /* DELETE_STREAM */
+  plan_stream *update;          /* UPDATE_STREAM: settings given inline (NULL: apply the topology's) */
+  double until;                 /* DRAIN: pending at or below which it is drained (default 0) */
+  double timeout;               /* DRAIN, WAIT-until, EXEC: seconds; -1 unset */
+  double duration;              /* WAIT: seconds, -1 when it waits for `until_expr` */
+  plan_expr until_expr;         /* WAIT: ast NULL unless waiting for a condition */
+  char *run, *undo;             /* EXEC: undo NULL when absent; run with ${VAR} expanded */
+  char *run_shown, *undo_shown; /* EXEC: the same as plan_shown_command gives them, for output */
+  char *bucket, *key, *value;   /* KV_PUT */
 } plan_action;
 
 /* One-line description "move_subjects core.> ATHLETE_ALLY_EVENTS -> AA_CORE_HOT" and its

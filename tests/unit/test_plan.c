@@ -448,6 +448,45 @@ static void test_substitution_and_hash(void **state) {
   release(&c);
 }
 
+/* Commands run with ${VAR} expanded but are shown and journaled as written: no value from the
+ * environment reaches output, and credentials typed into URLs are masked. Target URLs too. */
+static void test_commands_and_urls_shown_without_secrets(void **state) {
+  const char *text =
+      "migration: t\n"
+      "connect:\n"
+      "  targets: { svc: { health: \"http://ops:hunter2@127.0.0.1:1/health\" } }\n"
+      "preflight:\n"
+      "  - { name: db, run: 'psql \"${PG_URL:-postgres://u:dflt@h/db}\" -c \"select 1\"' }\n"
+      "phases:\n"
+      "  - id: 1\n"
+      "    name: one\n"
+      "    actions:\n"
+      "      - exec: { run: 'curl -fsS https://admin:pw@h/x --token=${TOKEN}', undo: 'echo ${TOKEN:-none}' "
+      "}\n";
+  fake_env e = {{"PG_URL", "TOKEN", NULL}, {"postgres://u:s3cr3t@h/db", "tok-123", NULL}};
+  loaded l;
+  load_env(&l, text, &e);
+  if (l.st != GG_OK) dump(&l);
+  assert_int_equal(l.st, GG_OK);
+  const plan_criterion *c = &l.p->preflight[0];
+  assert_string_equal(c->run, "psql \"postgres://u:s3cr3t@h/db\" -c \"select 1\"");
+  assert_string_equal(c->run_shown, "psql \"${PG_URL}\" -c \"select 1\"");
+  const plan_action *a = &l.p->phases[0].actions[0];
+  assert_string_equal(a->run, "curl -fsS https://admin:pw@h/x --token=tok-123");
+  assert_string_equal(a->run_shown, "curl -fsS https://***@h/x --token=***");
+  assert_string_equal(a->undo_shown, "echo ${TOKEN}");
+  json_t *j = plan_to_json(l.p);
+  char *dumped = json_dumps(j, 0);
+  static const char *const secrets[] = {"s3cr3t", "dflt", "tok-123", "admin:pw", "hunter2"};
+  for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+    if (strstr(dumped, secrets[i])) fail_msg("plan JSON shows '%s': %s", secrets[i], dumped);
+  free(dumped);
+  json_decref(j);
+  char d[256];
+  assert_non_null(strstr(plan_action_describe(a, d, sizeof d), "https://***@h/x"));
+  release(&l);
+}
+
 static void test_risk_matrix_and_warning(void **state) {
   loaded l;
   load(&l,
@@ -648,6 +687,7 @@ int main(void) {
       cmocka_unit_test(test_literal_secret_refused),
       cmocka_unit_test(test_all_errors_one_pass),
       cmocka_unit_test(test_substitution_and_hash),
+      cmocka_unit_test(test_commands_and_urls_shown_without_secrets),
       cmocka_unit_test(test_risk_matrix_and_warning),
       cmocka_unit_test(test_bad_risk_level),
       cmocka_unit_test(test_actions_and_inverses),

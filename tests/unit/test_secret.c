@@ -6,6 +6,9 @@
 
 #include <cmocka.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "base/secret.h"
 
 static void test_label_never_shows_the_value(void **state) {
@@ -50,8 +53,38 @@ static void test_server_list_is_masked(void **state) {
   assert_string_equal(tiny, "");
 }
 
+static void test_text_is_masked(void **state) {
+  (void)state;
+  static const struct {
+    const char *in, *want;
+  } cases[] = {
+      {"psql \"postgres://migrator:s3cr3t@127.0.0.1:5432/db\" -c 'select 1'",
+       "psql \"postgres://***@127.0.0.1:5432/db\" -c 'select 1'"},
+      {"curl -fsS http://u:p@host/x?a=1 && curl https://tok@h2",
+       "curl -fsS http://***@host/x?a=1 && curl https://***@h2"},
+      {"nats://a@b", "nats://***@b"},
+      {"psql 'host=db password=hunter2 user=x'", "psql 'host=db password=*** user=x'"},
+      {"PGPASSWORD=x psql", "PGPASSWORD=x psql"}, /* not a parameter name of its own */
+      {"x --token=abc;y", "x --token=***;y"},
+      {"no url here: a://b, mail@example.org", "no url here: a://b, mail@example.org"},
+      {"http://host/path@x", "http://host/path@x"}, /* '@' after the authority */
+      {"", ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *got = gg_secret_mask_text(cases[i].in);
+    assert_non_null(got);
+    if (strcmp(got, cases[i].want) != 0)
+      fail_msg("'%s': got '%s', want '%s'", cases[i].in, got, cases[i].want);
+    free(got);
+  }
+  char *empty = gg_secret_mask_text(NULL);
+  assert_string_equal(empty, "");
+  free(empty);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_label_never_shows_the_value),
-                                     cmocka_unit_test(test_server_list_is_masked)};
+                                     cmocka_unit_test(test_server_list_is_masked),
+                                     cmocka_unit_test(test_text_is_masked)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
