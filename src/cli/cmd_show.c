@@ -10,15 +10,21 @@
 #include "cli/journal_cli.h"
 #include "plan/plan.h"
 
+/* The options of `gonogo show`, each bound to its option in the table below. */
+typedef struct {
+  const char *phase;
+  bool json;
+} cmd_show_opts;
+
 static const cli_spec spec = {
     .verb = "show",
     .args = "PLAN",
     .summary = "the plan as a readable checklist (risks, criteria, approvals, actions and their inverses)",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"phase", "N", "show only phase N (with the preflight, rules and checkpoints that apply to it)"},
-             {"json", NULL, "print the whole plan as JSON"},
-             {0}},
+    .opts = {CLI_STR(cmd_show_opts, phase, "phase", "N",
+                     "show only phase N (with the preflight, rules and checkpoints that apply to it)"),
+             CLI_FLAG(cmd_show_opts, json, "json", "print the whole plan as JSON")},
 };
 
 typedef struct {
@@ -254,13 +260,14 @@ static void human(const view *v, const plan *p, const plan_phase *only) {
 }
 
 int cmd_show(int argc, char **argv) {
+  cmd_show_opts opt = {0};
   cli_parsed args;
-  int rc = cli_parse(&spec, argc, argv, &args);
+  int rc = cli_parse(&spec, argc, argv, &opt, &args);
   if (rc >= 0) return rc;
   plan *p = NULL;
   rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
-  const char *phase_id = cli_get(&args, "phase");
+  const char *phase_id = opt.phase;
   const plan_phase *only = NULL;
   if (phase_id) {
     only = plan_find_phase(p, phase_id);
@@ -269,7 +276,7 @@ int cmd_show(int argc, char **argv) {
       goto out;
     }
   }
-  if (cli_flag(&args, "json")) {
+  if (opt.json) {
     json_t *j = plan_to_json(p);
     if (j && only) {
       json_t *phases = json_object_get(j, "phases");
