@@ -44,8 +44,7 @@ static void print_value(const expr_value *v, bool as_json) {
   char num[64], lab[512], thr[64];
   if (as_json) {
     json_t *o = json_object();
-    static const char *const kinds[] = {"number", "string", "bool", "vector"};
-    json_object_set_new(o, "kind", json_string(kinds[v->kind]));
+    json_object_set_new(o, "kind", json_string(expr_value_kind_name(v->kind)));
     if (v->kind == EXPR_VAL_NUM) json_object_set_new(o, "value", json_real(v->num));
     if (v->kind == EXPR_VAL_STR) json_object_set_new(o, "value", json_string(v->str));
     if (v->kind == EXPR_VAL_BOOL) json_object_set_new(o, "value", json_boolean(v->truth));

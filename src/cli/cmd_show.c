@@ -176,12 +176,11 @@ static void human(const view *v, const plan *p, const plan_phase *only) {
   fputc('\n', v->out);
   heading(v, "risk matrix (%s): probability x impact -> level",
           p->risk_matrix.is_default ? "default" : "the plan's");
-  static const char *const names[] = {"low", "medium", "high", "critical"};
   fprintf(v->out, "    %-18s", "");
   for (int i = 0; i < PLAN_IMPACT_LEVELS; i++)
-    fprintf(v->out, i + 1 < PLAN_IMPACT_LEVELS ? " %-9s" : " %s  (impact)\n", names[i]);
+    fprintf(v->out, i + 1 < PLAN_IMPACT_LEVELS ? " %-9s" : " %s  (impact)\n", plan_level_key((plan_level)i));
   for (int pr = 0; pr < PLAN_PROBABILITY_LEVELS; pr++) {
-    fprintf(v->out, "    probability %-6s", names[pr]);
+    fprintf(v->out, "    probability %-6s", plan_level_key((plan_level)pr));
     for (int i = 0; i < PLAN_IMPACT_LEVELS; i++)
       fprintf(v->out, i + 1 < PLAN_IMPACT_LEVELS ? " %-9s" : " %s\n",
               plan_level_name(p->risk_matrix.cell[pr][i]));
