@@ -36,7 +36,8 @@ static int usage_error(const cli_spec *spec, const char *what, const char *arg) 
   return CLI_EXIT_USAGE;
 }
 
-/* Store the value of option k (already checked to be given) in its field. */
+/* Convert `value` to the type of option `o` and store it in its field of `opts`. Returns -1, or
+ * CLI_EXIT_USAGE after printing why the value is not one. */
 static int store(const cli_spec *spec, const cli_opt *o, const char *value, void *opts) {
   char *field = (char *)opts + o->offset;
   switch (o->type) {
@@ -68,7 +69,8 @@ static int store(const cli_spec *spec, const cli_opt *o, const char *value, void
     }
     case CLI_T_LIST: {
       cli_list *l = (cli_list *)(void *)field;
-      if (l->n >= CLI_MAX_LIST) return usage_error(spec, "too many values for option", o->name);
+      if (l->n >= CLI_MAX_LIST)
+        return cli_fail(CLI_EXIT_USAGE, "--%s: more than %d values", o->name, CLI_MAX_LIST);
       l->v[l->n++] = value;
       return -1;
     }
