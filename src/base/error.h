@@ -26,6 +26,8 @@ typedef struct {
 
 #define GG_WUR __attribute__((warn_unused_result))
 #define GG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+/* For counting the entries of an X-macro: (0 MAP(GG_COUNT_ONE)) is how many it has. */
+#define GG_COUNT_ONE(...) +1
 
 /* Empty the context: code GG_OK, message "". */
 void gg_error_clear(gg_error *err);

@@ -10,7 +10,11 @@ gg_log_level gg_log_threshold = GG_LOG_INFO;
 static FILE *log_out;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};
+static const char *const level_names[GG_LOG_LEVEL_COUNT] = {
+#define GG_LOG_LEVEL_NAME(name, text) text,
+    GG_LOG_LEVEL_MAP(GG_LOG_LEVEL_NAME)
+#undef GG_LOG_LEVEL_NAME
+};
 
 void gg_log_set_level(gg_log_level level) {
   gg_log_threshold = level;

@@ -16,7 +16,17 @@
 
 #include "base/error.h"
 
-typedef enum { GG_LOG_DEBUG = 0, GG_LOG_INFO, GG_LOG_WARN, GG_LOG_ERROR, GG_LOG_OFF } gg_log_level;
+/* Levels, lowest first: X(constant suffix, the name written as level= and parsed). */
+#define GG_LOG_LEVEL_MAP(X) X(DEBUG, "debug") X(INFO, "info") X(WARN, "warn") X(ERROR, "error") X(OFF, "off")
+
+typedef enum {
+#define GG_LOG_LEVEL_ENUM(name, text) GG_LOG_##name,
+  GG_LOG_LEVEL_MAP(GG_LOG_LEVEL_ENUM)
+#undef GG_LOG_LEVEL_ENUM
+} gg_log_level;
+
+/* How many; a macro, not an enumerator, so switches need not handle it. */
+#define GG_LOG_LEVEL_COUNT (0 GG_LOG_LEVEL_MAP(GG_COUNT_ONE))
 
 extern gg_log_level gg_log_threshold;
 

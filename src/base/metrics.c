@@ -8,7 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM } metric_kind;
+/* Metric kinds: X(constant suffix, the word on the page's # TYPE line). */
+#define METRIC_KIND_MAP(X) X(COUNTER, "counter") X(GAUGE, "gauge") X(HISTOGRAM, "histogram")
+
+typedef enum {
+#define METRIC_KIND_ENUM(name, text) KIND_##name,
+  METRIC_KIND_MAP(METRIC_KIND_ENUM)
+#undef METRIC_KIND_ENUM
+} metric_kind;
 
 struct gg_metric_series {
   gg_metric *family;
@@ -304,7 +311,11 @@ static gg_status render_series(gg_buf *out, const gg_metric_series *s) {
 }
 
 gg_status gg_metrics_render(gg_metrics *m, gg_buf *out) {
-  static const char *const kinds[] = {"counter", "gauge", "histogram"};
+  static const char *const kinds[] = {
+#define METRIC_KIND_NAME(name, text) text,
+      METRIC_KIND_MAP(METRIC_KIND_NAME)
+#undef METRIC_KIND_NAME
+  };
   gg_status st = GG_OK;
   pthread_mutex_lock(&m->lock);
   for (const gg_metric *f = m->first; f && st == GG_OK; f = f->next) {

@@ -1,6 +1,7 @@
 /* pipe2 (O_CLOEXEC from the start, so a child forked by another thread cannot inherit
- * our pipe) is a GNU extension in glibc 2.36. */
-#define _GNU_SOURCE
+ * our pipe) is a GNU extension in glibc 2.36: CMakeLists.txt defines _GNU_SOURCE for this
+ * file, on the command line because the force-included base/banned.h reads the system
+ * headers before the first line here. */
 #include "base/spawn.h"
 
 #include <dirent.h>

@@ -1,9 +1,13 @@
 #include "cli/cli.h"
 
+#include <assert.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "base/units.h"
 
 void cli_usage(const cli_spec *spec, FILE *out) {
   fprintf(out, "usage: gonogo %s%s%s%s\n", spec->verb, spec->args ? " " : "", spec->args ? spec->args : "",
@@ -32,9 +36,56 @@ static int usage_error(const cli_spec *spec, const char *what, const char *arg) 
   return CLI_EXIT_USAGE;
 }
 
-int cli_parse(const cli_spec *spec, int argc, char **argv, cli_parsed *out) {
+/* Convert `value` to the type of option `o` and store it in its field of `opts`. Returns -1, or
+ * CLI_EXIT_USAGE after printing why the value is not one. */
+static int store(const cli_spec *spec, const cli_opt *o, const char *value, void *opts) {
+  char *field = (char *)opts + o->offset;
+  switch (o->type) {
+    case CLI_T_STR:
+      *(const char **)(void *)field = value;
+      return -1;
+    case CLI_T_FLAG:
+      *(bool *)(void *)field = true;
+      return -1;
+    case CLI_T_INT: {
+      char *end = NULL;
+      errno = 0;
+      long v = strtol(value, &end, 10);
+      if (errno || end == value || *end || v < o->lo || v > o->hi)
+        return cli_fail(CLI_EXIT_USAGE, "--%s '%s': want a whole number from %d to %d", o->name, value, o->lo,
+                        o->hi);
+      *(int *)(void *)field = (int)v;
+      return -1;
+    }
+    case CLI_T_DURATION: {
+      gg_error err;
+      gg_error_clear(&err);
+      double v = 0;
+      if (gg_parse_duration(value, GG_UNITS_BARE_SECONDS, &v, &err) != GG_OK || !(v > 0))
+        return cli_fail(CLI_EXIT_USAGE, "%s: --%s: '%s' is not a positive duration", spec->verb, o->name,
+                        value);
+      *(double *)(void *)field = v;
+      return -1;
+    }
+    case CLI_T_LIST: {
+      cli_list *l = (cli_list *)(void *)field;
+      if (l->n >= CLI_MAX_LIST)
+        return cli_fail(CLI_EXIT_USAGE, "--%s: more than %d values", o->name, CLI_MAX_LIST);
+      l->v[l->n++] = value;
+      return -1;
+    }
+  }
+  return -1;
+}
+
+int cli_parse(const cli_spec *spec, int argc, char **argv, void *opts, cli_parsed *out) {
   memset(out, 0, sizeof *out);
-  out->spec = spec;
+  assert(opts || !spec->opts[0].name);
+  /* Values are stored once the whole line is known to be well formed, so `--help` anywhere
+   * still shows the help and a missing argument is reported before a bad value. */
+  const char *values[CLI_MAX_OPTS] = {0};
+  cli_list lists[CLI_MAX_OPTS];
+  int nlists[CLI_MAX_OPTS] = {0};
   bool only_args = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -52,18 +103,23 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_parsed *out) {
       size_t len = eq ? (size_t)(eq - name) : strlen(name);
       int k = find_opt(spec, name, len);
       if (k < 0) return usage_error(spec, "unknown option", a);
+      const char *value = "";
       if (spec->opts[k].arg_name) {
         if (eq) {
-          out->values[k] = eq + 1;
+          value = eq + 1;
         } else if (i + 1 < argc) {
-          out->values[k] = argv[++i];
+          value = argv[++i];
         } else {
           return usage_error(spec, "a value is needed for option", a);
         }
-      } else {
-        if (eq) return usage_error(spec, "no value is taken by option", a);
-        out->values[k] = "";
+      } else if (eq) {
+        return usage_error(spec, "no value is taken by option", a);
       }
+      if (spec->opts[k].type == CLI_T_LIST) {
+        if (nlists[k] >= CLI_MAX_LIST) return usage_error(spec, "too many values for option", a);
+        lists[k].v[nlists[k]++] = value;
+      }
+      values[k] = value;
       continue;
     }
     if (!only_args && a[0] == '-' && a[1]) return usage_error(spec, "unknown option", a);
@@ -72,16 +128,16 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_parsed *out) {
     out->args[out->nargs++] = a;
   }
   if (out->nargs < spec->min_args) return usage_error(spec, "missing arguments", NULL);
+  for (int k = 0; k < CLI_MAX_OPTS && spec->opts[k].name; k++) {
+    if (!values[k]) continue;
+    int n = spec->opts[k].type == CLI_T_LIST ? nlists[k] : 1;
+    for (int m = 0; m < n; m++) {
+      int rc =
+          store(spec, &spec->opts[k], spec->opts[k].type == CLI_T_LIST ? lists[k].v[m] : values[k], opts);
+      if (rc >= 0) return rc;
+    }
+  }
   return -1;
-}
-
-const char *cli_get(const cli_parsed *p, const char *name) {
-  int k = find_opt(p->spec, name, strlen(name));
-  return k < 0 ? NULL : p->values[k];
-}
-
-bool cli_flag(const cli_parsed *p, const char *name) {
-  return cli_get(p, name) != NULL;
 }
 
 int cli_fail(int code, const char *fmt, ...) {

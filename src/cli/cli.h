@@ -2,14 +2,17 @@
  * cli.h: the shared shell of every `gonogo <verb>`.
  *
  * Each verb lives in cmd_<verb>.c as `int cmd_<verb>(int argc, char **argv)` and returns
- * the process exit code. Its options are declared once in a cli_spec table; parsing,
- * `--help` and the usage line are generated from that table so they cannot disagree.
+ * the process exit code. Its options are declared once in a cli_spec table that binds each
+ * option to a typed field of the verb's own options struct (CLI_STR, CLI_FLAG, ...); parsing,
+ * `--help` and the usage line are generated from that table so they cannot disagree, and the
+ * verb reads its options as struct fields, so a misspelt option name does not compile.
  * Errors are printed once, as `gonogo: <what failed>: <why>`.
  */
 #ifndef GG_CLI_H
 #define GG_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "base/error.h"
@@ -19,12 +22,46 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_DEFER = 1, CLI_EXIT_NOGO = 2, CLI_EXIT_USAGE = 
 
 #define CLI_MAX_OPTS 24
 #define CLI_MAX_ARGS 8
+#define CLI_MAX_LIST 16
+
+/* The value of a repeatable option: every occurrence, in command-line order. */
+typedef struct {
+  const char *v[CLI_MAX_LIST];
+  int n;
+} cli_list;
+
+typedef enum {
+  CLI_T_STR,      /* const char *: the value as given (it points into argv) */
+  CLI_T_FLAG,     /* bool: set to true when given */
+  CLI_T_INT,      /* int: a whole number from lo to hi, else a usage error */
+  CLI_T_DURATION, /* double: a positive duration in seconds ("90s", "15m", bare seconds) */
+  CLI_T_LIST,     /* cli_list: repeatable, each occurrence appended */
+} cli_type;
 
 typedef struct {
   const char *name;     /* long name without dashes: "phase" */
   const char *arg_name; /* NULL for a flag; "N", "TEXT", "PATH" for an option taking a value */
   const char *help;
+  cli_type type;
+  size_t offset; /* where the value goes in the verb's options struct */
+  int lo, hi;    /* CLI_T_INT bounds */
 } cli_opt;
+
+/* The offset of `field` in `st`, which must have type T: binding an option to a field that does
+ * not exist or has another type fails to compile (no association matches the _Generic). */
+#define CLI_FIELD(st, field, T) (offsetof(st, field) + 0 * sizeof(_Generic(((st *)0)->field, T : 1)))
+
+/* Option table entries, each bound to a field of the verb's options struct `st`. */
+#define CLI_STR(st, field, name, arg, help) \
+  { name, arg, help, CLI_T_STR, CLI_FIELD(st, field, const char *), 0, 0 }
+#define CLI_FLAG(st, field, name, help) \
+  { name, NULL, help, CLI_T_FLAG, CLI_FIELD(st, field, bool), 0, 0 }
+#define CLI_INT(st, field, name, arg, help, lo, hi) \
+  { name, arg, help, CLI_T_INT, CLI_FIELD(st, field, int), lo, hi }
+#define CLI_DURATION(st, field, name, arg, help) \
+  { name, arg, help, CLI_T_DURATION, CLI_FIELD(st, field, double), 0, 0 }
+#define CLI_LIST(st, field, name, arg, help) \
+  { name, arg, help, CLI_T_LIST, CLI_FIELD(st, field, cli_list), 0, 0 }
 
 typedef struct {
   const char *verb;           /* "check" or "sandbox up" */
@@ -34,21 +71,20 @@ typedef struct {
   cli_opt opts[CLI_MAX_OPTS]; /* terminated by a zeroed entry */
 } cli_spec;
 
+/* The positional arguments (they point into argv). */
 typedef struct {
-  const cli_spec *spec;
-  const char *values[CLI_MAX_OPTS]; /* option value, or "" for a set flag, or NULL */
   const char *args[CLI_MAX_ARGS];
   int nargs;
 } cli_parsed;
 
-/* Parse argv (argv[0] is the verb). Returns -1 when the caller should go on, or an exit
- * code to return at once: 0 after printing --help, CLI_EXIT_USAGE after printing the
- * error and the usage line to stderr. */
-int cli_parse(const cli_spec *spec, int argc, char **argv, cli_parsed *out);
-
-/* The value of option `name` (NULL when not given; "" for a flag that was given). */
-const char *cli_get(const cli_parsed *p, const char *name);
-bool cli_flag(const cli_parsed *p, const char *name);
+/* Parse argv (argv[0] is the verb): each option given is stored, converted to its type, in the
+ * field of `opts` (the verb's options struct, which the caller initialises with its defaults;
+ * fields of options not given are left alone; NULL when the spec has no options). `--` ends
+ * the options: everything after it is positional, also when it starts with '-'.
+ * Returns -1 when the caller should go on, or an exit code to return at once: 0 after printing
+ * --help, CLI_EXIT_USAGE after printing the error (and for a malformed command line the usage
+ * line) to stderr. */
+int cli_parse(const cli_spec *spec, int argc, char **argv, void *opts, cli_parsed *out);
 
 /* Print the verb's usage and options to `out`. */
 void cli_usage(const cli_spec *spec, FILE *out);

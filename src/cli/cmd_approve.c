@@ -10,19 +10,30 @@
 #include "cli/journal_cli.h"
 #include "signoff/signoff.h"
 
+/* The options of `gonogo approve`, each bound to its option in the table below. */
+typedef struct {
+  const char *phase;
+  const char *role;
+  const char *by;
+  const char *decision;
+  const char *note;
+  const char *journal;
+} cmd_approve_opts;
+
 static const cli_spec spec = {
     .verb = "approve",
     .args = "PLAN",
     .summary = "record a role's approval of a phase (bound to this version of the plan)",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"phase", "N", "the phase approved"},
-             {"role", "ROLE", "the role approving (one the phase asks for)"},
-             {"by", "NAME", "the person approving"},
-             {"decision", "go|no-go|defer", "what the approver decides (default go)"},
-             {"note", "TEXT", "a note kept with the approval"},
-             {"journal", "PATH", "the journal file (default .gonogo/<migration>.db beside the plan)"},
-             {0}},
+    .opts = {CLI_STR(cmd_approve_opts, phase, "phase", "N", "the phase approved"),
+             CLI_STR(cmd_approve_opts, role, "role", "ROLE", "the role approving (one the phase asks for)"),
+             CLI_STR(cmd_approve_opts, by, "by", "NAME", "the person approving"),
+             CLI_STR(cmd_approve_opts, decision, "decision", "go|no-go|defer",
+                     "what the approver decides (default go)"),
+             CLI_STR(cmd_approve_opts, note, "note", "TEXT", "a note kept with the approval"),
+             CLI_STR(cmd_approve_opts, journal, "journal", "PATH",
+                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
 };
 
 /* Print the roles of ph that have no approval in force (as the one sign-off evaluator judges). */
@@ -43,11 +54,12 @@ static void print_missing(const signoff_book *book, const plan_phase *ph) {
 }
 
 int cmd_approve(int argc, char **argv) {
+  cmd_approve_opts opt = {0};
   cli_parsed args;
-  int rc = cli_parse(&spec, argc, argv, &args);
+  int rc = cli_parse(&spec, argc, argv, &opt, &args);
   if (rc >= 0) return rc;
-  const char *role = cli_get(&args, "role"), *by = cli_get(&args, "by");
-  const char *decision = cli_get(&args, "decision");
+  const char *role = opt.role, *by = opt.by;
+  const char *decision = opt.decision;
   if (!role || !role[0]) return cli_fail(CLI_EXIT_USAGE, "approve: --role is required");
   if (!by || !by[0]) return cli_fail(CLI_EXIT_USAGE, "approve: --by NAME is required (who approves)");
   if (!decision) decision = "go";
@@ -59,7 +71,7 @@ int cmd_approve(int argc, char **argv) {
   signoff_book *book = NULL;
   rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
-  const plan_phase *ph = jcli_find_phase(p, cli_get(&args, "phase"));
+  const plan_phase *ph = jcli_find_phase(p, opt.phase);
   if (!ph) {
     rc = CLI_EXIT_USAGE;
     goto out;
@@ -81,12 +93,12 @@ int cmd_approve(int argc, char **argv) {
       rc = cli_fail(CLI_EXIT_USAGE, "phase '%s' asks for no approvals", ph->id);
     goto out;
   }
-  rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_CREATE, false, &j);
+  rc = jcli_open_journal(p, args.args[0], opt.journal, JOURNAL_OPEN_CREATE, false, &j);
   if (rc >= 0) goto out;
   gg_error err;
   gg_error_clear(&err);
   long long seq = 0;
-  if (journal_approve(j, ph->id, role, by, decision, p->hash, cli_get(&args, "note"), &seq, &err) != GG_OK ||
+  if (journal_approve(j, ph->id, role, by, decision, p->hash, opt.note, &seq, &err) != GG_OK ||
       signoff_book_load(j, p, gg_clock_now(), &book, &err) != GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;

@@ -10,18 +10,28 @@
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
 
+/* The options of `gonogo attest`, each bound to its option in the table below. */
+typedef struct {
+  const char *phase;
+  const char *item;
+  const char *by;
+  const char *note;
+  const char *journal;
+} cmd_attest_opts;
+
 static const cli_spec spec = {
     .verb = "attest",
     .args = "PLAN",
     .summary = "record that a named person confirms an attestation item of a phase",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"phase", "N", "the phase the item belongs to"},
-             {"item", "ID", "the item (an `attest:` criterion of the phase or the preflight)"},
-             {"by", "NAME", "the person attesting"},
-             {"note", "TEXT", "a note kept with the attestation"},
-             {"journal", "PATH", "the journal file (default .gonogo/<migration>.db beside the plan)"},
-             {0}},
+    .opts = {CLI_STR(cmd_attest_opts, phase, "phase", "N", "the phase the item belongs to"),
+             CLI_STR(cmd_attest_opts, item, "item", "ID",
+                     "the item (an `attest:` criterion of the phase or the preflight)"),
+             CLI_STR(cmd_attest_opts, by, "by", "NAME", "the person attesting"),
+             CLI_STR(cmd_attest_opts, note, "note", "TEXT", "a note kept with the attestation"),
+             CLI_STR(cmd_attest_opts, journal, "journal", "PATH",
+                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
 };
 
 static void list_items(const plan *p, const plan_phase *ph, char *out, size_t n) {
@@ -40,17 +50,18 @@ static void list_items(const plan *p, const plan_phase *ph, char *out, size_t n)
 }
 
 int cmd_attest(int argc, char **argv) {
+  cmd_attest_opts opt = {0};
   cli_parsed args;
-  int rc = cli_parse(&spec, argc, argv, &args);
+  int rc = cli_parse(&spec, argc, argv, &opt, &args);
   if (rc >= 0) return rc;
-  const char *item = cli_get(&args, "item"), *by = cli_get(&args, "by");
+  const char *item = opt.item, *by = opt.by;
   if (!item || !item[0]) return cli_fail(CLI_EXIT_USAGE, "attest: --item is required");
   if (!by || !by[0]) return cli_fail(CLI_EXIT_USAGE, "attest: --by NAME is required (who attests)");
   plan *p = NULL;
   journal *j = NULL;
   rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
-  const plan_phase *ph = jcli_find_phase(p, cli_get(&args, "phase"));
+  const plan_phase *ph = jcli_find_phase(p, opt.phase);
   if (!ph) {
     rc = CLI_EXIT_USAGE;
     goto out;
@@ -63,13 +74,12 @@ int cmd_attest(int argc, char **argv) {
                   list[0] ? "items: " : "it has none", list);
     goto out;
   }
-  rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_CREATE, false, &j);
+  rc = jcli_open_journal(p, args.args[0], opt.journal, JOURNAL_OPEN_CREATE, false, &j);
   if (rc >= 0) goto out;
   gg_error err;
   gg_error_clear(&err);
   long long seq = 0;
-  if (journal_attest(j, ph->id, item, by, c->valid_for, p->hash, cli_get(&args, "note"), &seq, &err) !=
-      GG_OK) {
+  if (journal_attest(j, ph->id, item, by, c->valid_for, p->hash, opt.note, &seq, &err) != GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;
   }

@@ -10,6 +10,16 @@
 #include "cli/journal_cli.h"
 #include "gate/gate.h"
 
+/* The options of `gonogo check`, each bound to its option in the table below. */
+typedef struct {
+  const char *phase;
+  bool json;
+  const char *at;
+  const char *journal;
+  bool skip_run;
+  bool no_rate_samples;
+} cmd_check_opts;
+
 static const cli_spec spec = {
     .verb = "check",
     .args = "PLAN",
@@ -19,14 +29,16 @@ static const cli_spec spec = {
         "the evaluation and the decision. Exit 0 GO, 1 DEFER, 2 NO-GO, 3 plan or usage error.",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"phase", "N", "the phase to check (required)"},
-             {"json", NULL, "the same facts as JSON on stdout"},
-             {"at", "TIME",
-              "evaluate calendar and soak criteria as of TIME (RFC 3339); live probes still read now"},
-             {"journal", "PATH", "the journal (default .gonogo/<migration>.db beside the plan)"},
-             {"skip-run", NULL, "do not run `run:` commands (they show ERROR); for measuring probes"},
-             {"no-rate-samples", NULL,
-              "do not take two fresh samples for rate() without history (ERROR instead)"}},
+    .opts = {CLI_STR(cmd_check_opts, phase, "phase", "N", "the phase to check (required)"),
+             CLI_FLAG(cmd_check_opts, json, "json", "the same facts as JSON on stdout"),
+             CLI_STR(cmd_check_opts, at, "at", "TIME",
+                     "evaluate calendar and soak criteria as of TIME (RFC 3339); live probes still read now"),
+             CLI_STR(cmd_check_opts, journal, "journal", "PATH",
+                     "the journal (default .gonogo/<migration>.db beside the plan)"),
+             CLI_FLAG(cmd_check_opts, skip_run, "skip-run",
+                      "do not run `run:` commands (they show ERROR); for measuring probes"),
+             CLI_FLAG(cmd_check_opts, no_rate_samples, "no-rate-samples",
+                      "do not take two fresh samples for rate() without history (ERROR instead)")},
 };
 
 typedef struct {
@@ -139,22 +151,22 @@ static void print_human(const plan *p, const gate_report *r) {
 }
 
 int cmd_check(int argc, char **argv) {
+  cmd_check_opts opt = {0};
   cli_parsed a;
-  int rc = cli_parse(&spec, argc, argv, &a);
+  int rc = cli_parse(&spec, argc, argv, &opt, &a);
   if (rc >= 0) return rc;
-  const char *phase = cli_get(&a, "phase");
+  const char *phase = opt.phase;
   if (!phase) return cli_fail(CLI_EXIT_USAGE, "check: --phase N is required");
   gg_error err;
   gg_error_clear(&err);
-  gate_opts opts = {.skip_run = cli_flag(&a, "skip-run"),
-                    .skip_rate_samples = cli_flag(&a, "no-rate-samples")};
-  const char *at = cli_get(&a, "at");
+  gate_opts opts = {.skip_run = opt.skip_run, .skip_rate_samples = opt.no_rate_samples};
+  const char *at = opt.at;
   if (at && gg_time_parse(at, &opts.at, &err) != GG_OK)
     return cli_fail(CLI_EXIT_USAGE, "--at: %s", gg_error_message(&err));
 
   plan *p = NULL;
   journal *j = NULL;
-  if ((rc = jcli_open_phase(a.args[0], phase, cli_get(&a, "journal"), &p, NULL, &j)) >= 0) return rc;
+  if ((rc = jcli_open_phase(a.args[0], phase, opt.journal, &p, NULL, &j)) >= 0) return rc;
   opts.journal = j;
   gate_report r;
   rc = CLI_EXIT_FAIL;
@@ -166,7 +178,7 @@ int cmd_check(int argc, char **argv) {
     /* The decision stands, but say loudly that it is not on record. */
     cli_fail(CLI_EXIT_FAIL, "journal the evaluation: %s", gg_error_message(&err));
   }
-  if (cli_flag(&a, "json")) {
+  if (opt.json) {
     json_t *o = gate_report_json(&r);
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
     if (s) puts(s);

@@ -10,6 +10,14 @@
 #include "cli/journal_cli.h"
 #include "gate/gate.h"
 
+/* The options of `gonogo eval`, each bound to its option in the table below. */
+typedef struct {
+  bool json;
+  const char *at;
+  const char *timeout;
+  const char *journal;
+} cmd_eval_opts;
+
 static const cli_spec spec = {
     .verb = "eval",
     .args = "PLAN 'EXPR'",
@@ -19,10 +27,11 @@ static const cli_spec spec = {
         "a condition with every member compared. Exit 0 when it evaluated, 4 on an error.",
     .min_args = 2,
     .max_args = 2,
-    .opts = {{"json", NULL, "the result as JSON"},
-             {"at", "TIME", "evaluate calendar functions as of TIME (RFC 3339)"},
-             {"timeout", "SECONDS", "per-probe timeout (default 5)"},
-             {"journal", "PATH", "the journal (default .gonogo/<migration>.db beside the plan)"}},
+    .opts = {CLI_FLAG(cmd_eval_opts, json, "json", "the result as JSON"),
+             CLI_STR(cmd_eval_opts, at, "at", "TIME", "evaluate calendar functions as of TIME (RFC 3339)"),
+             CLI_STR(cmd_eval_opts, timeout, "timeout", "SECONDS", "per-probe timeout (default 5)"),
+             CLI_STR(cmd_eval_opts, journal, "journal", "PATH",
+                     "the journal (default .gonogo/<migration>.db beside the plan)")},
 };
 
 static json_t *labels_json(const expr_labels *l) {
@@ -35,8 +44,7 @@ static void print_value(const expr_value *v, bool as_json) {
   char num[64], lab[512], thr[64];
   if (as_json) {
     json_t *o = json_object();
-    static const char *const kinds[] = {"number", "string", "bool", "vector"};
-    json_object_set_new(o, "kind", json_string(kinds[v->kind]));
+    json_object_set_new(o, "kind", json_string(expr_value_kind_name(v->kind)));
     if (v->kind == EXPR_VAL_NUM) json_object_set_new(o, "value", json_real(v->num));
     if (v->kind == EXPR_VAL_STR) json_object_set_new(o, "value", json_string(v->str));
     if (v->kind == EXPR_VAL_BOOL) json_object_set_new(o, "value", json_boolean(v->truth));
@@ -86,17 +94,18 @@ static void print_value(const expr_value *v, bool as_json) {
 }
 
 int cmd_eval(int argc, char **argv) {
+  cmd_eval_opts opt = {0};
   cli_parsed a;
-  int rc = cli_parse(&spec, argc, argv, &a);
+  int rc = cli_parse(&spec, argc, argv, &opt, &a);
   if (rc >= 0) return rc;
   gg_error err;
   gg_error_clear(&err);
   double now = gg_clock_now();
-  const char *at = cli_get(&a, "at");
+  const char *at = opt.at;
   if (at && gg_time_parse(at, &now, &err) != GG_OK)
     return cli_fail(CLI_EXIT_USAGE, "--at: %s", gg_error_message(&err));
   double timeout = 5;
-  const char *t = cli_get(&a, "timeout");
+  const char *t = opt.timeout;
   if (t) {
     char *end = NULL;
     errno = 0;
@@ -116,8 +125,7 @@ int cmd_eval(int argc, char **argv) {
   journal *j = NULL;
   gate_env *env = NULL;
   if ((rc = jcli_load_plan(a.args[0], &p, NULL)) >= 0) goto out;
-  if ((rc = jcli_open_journal(p, a.args[0], cli_get(&a, "journal"), JOURNAL_OPEN_READONLY, true, &j)) >= 0)
-    goto out;
+  if ((rc = jcli_open_journal(p, a.args[0], opt.journal, JOURNAL_OPEN_READONLY, true, &j)) >= 0) goto out;
   if (gate_env_new(p, j, &env, &err) != GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;
@@ -127,7 +135,7 @@ int cmd_eval(int argc, char **argv) {
   if (gate_eval(env, ast, now, timeout, &v, &err) != GG_OK) {
     rc = cli_fail(CLI_EXIT_FAIL, "%s: %s", text, gg_error_message(&err));
   } else {
-    print_value(&v, cli_flag(&a, "json"));
+    print_value(&v, opt.json);
     rc = CLI_EXIT_OK;
   }
   expr_value_release(&v);

@@ -8,19 +8,36 @@
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
 
+/* The options of `gonogo journal log`, each bound to its option in the table below. */
+typedef struct {
+  const char *phase;
+  const char *kind;
+  const char *since;
+  bool json;
+  const char *journal;
+} cmd_journal_log_opts;
+
 static const cli_spec spec_log = {
     .verb = "journal log",
     .args = "PLAN",
     .summary = "the journal's events in order (filtered by phase, kind or time)",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"phase", "N", "only events of this phase"},
-             {"kind", "KIND", "only events of this kind (evaluation, approval, phase_completed, ...)"},
-             {"since", "TIME", "only events at or after this time (RFC 3339)"},
-             {"json", NULL, "one JSON object per line"},
-             {"journal", "PATH", "the journal file (default .gonogo/<migration>.db beside the plan)"},
-             {0}},
+    .opts = {CLI_STR(cmd_journal_log_opts, phase, "phase", "N", "only events of this phase"),
+             CLI_STR(cmd_journal_log_opts, kind, "kind", "KIND",
+                     "only events of this kind (evaluation, approval, phase_completed, ...)"),
+             CLI_STR(cmd_journal_log_opts, since, "since", "TIME",
+                     "only events at or after this time (RFC 3339)"),
+             CLI_FLAG(cmd_journal_log_opts, json, "json", "one JSON object per line"),
+             CLI_STR(cmd_journal_log_opts, journal, "journal", "PATH",
+                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
 };
+
+/* The options of `gonogo journal verify`, each bound to its option in the table below. */
+typedef struct {
+  bool json;
+  const char *journal;
+} cmd_journal_verify_opts;
 
 static const cli_spec spec_verify = {
     .verb = "journal verify",
@@ -28,9 +45,9 @@ static const cli_spec spec_verify = {
     .summary = "check the hash chain: exit 0 when intact, 2 naming the first bad row",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"json", NULL, "the verdict as JSON"},
-             {"journal", "PATH", "the journal file (default .gonogo/<migration>.db beside the plan)"},
-             {0}},
+    .opts = {CLI_FLAG(cmd_journal_verify_opts, json, "json", "the verdict as JSON"),
+             CLI_STR(cmd_journal_verify_opts, journal, "journal", "PATH",
+                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
 };
 
 static json_t *event_json(const journal_event *ev) {
@@ -43,22 +60,23 @@ static json_t *event_json(const journal_event *ev) {
 }
 
 static int run_log(int argc, char **argv) {
+  cmd_journal_log_opts opt = {0};
   cli_parsed args;
-  int rc = cli_parse(&spec_log, argc, argv, &args);
+  int rc = cli_parse(&spec_log, argc, argv, &opt, &args);
   if (rc >= 0) return rc;
   journal_filter f = journal_filter_all();
   gg_error err;
   gg_error_clear(&err);
-  const char *since = cli_get(&args, "since"), *kind = cli_get(&args, "kind");
+  const char *since = opt.since, *kind = opt.kind;
   if (since && gg_time_parse(since, &f.since, &err) != GG_OK) return cli_fail_error(CLI_EXIT_USAGE, &err);
   journal_kind k;
   if (kind && journal_kind_parse(kind, &k, &err) != GG_OK) return cli_fail_error(CLI_EXIT_USAGE, &err);
   f.kind = kind;
-  if (cli_get(&args, "phase")) {
+  if (opt.phase) {
     f.any_phase = false;
-    f.phase = cli_get(&args, "phase");
+    f.phase = opt.phase;
   }
-  bool as_json = cli_flag(&args, "json");
+  bool as_json = opt.json;
   plan *p = NULL;
   journal *j = NULL;
   journal_event *ev = NULL;
@@ -69,7 +87,7 @@ static int run_log(int argc, char **argv) {
     rc = CLI_EXIT_USAGE;
     goto out;
   }
-  rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_READONLY, true, &j);
+  rc = jcli_open_journal(p, args.args[0], opt.journal, JOURNAL_OPEN_READONLY, true, &j);
   if (rc >= 0) goto out;
   rc = CLI_EXIT_OK;
   if (!j) {
@@ -102,14 +120,15 @@ out:
 }
 
 static int run_verify(int argc, char **argv) {
+  cmd_journal_verify_opts opt = {0};
   cli_parsed args;
-  int rc = cli_parse(&spec_verify, argc, argv, &args);
+  int rc = cli_parse(&spec_verify, argc, argv, &opt, &args);
   if (rc >= 0) return rc;
   plan *p = NULL;
   journal *j = NULL;
   rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
-  rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_READONLY, false, &j);
+  rc = jcli_open_journal(p, args.args[0], opt.journal, JOURNAL_OPEN_READONLY, false, &j);
   if (rc >= 0) goto out;
   journal_verify_result r;
   gg_error err;
@@ -118,7 +137,7 @@ static int run_verify(int argc, char **argv) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;
   }
-  if (cli_flag(&args, "json")) {
+  if (opt.json) {
     json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:s, s:s}", "journal", journal_path(j), "ok", r.ok, "rows",
                           (json_int_t)r.rows, "bad_seq", (json_int_t)r.bad_seq, "what", r.what, "head_hash",
                           r.head_hash);

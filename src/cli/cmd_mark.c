@@ -8,25 +8,35 @@
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
 
+/* The options of `gonogo mark`, each bound to its option in the table below. */
+typedef struct {
+  const char *event;
+  const char *at;
+  const char *by;
+  const char *note;
+  const char *journal;
+} cmd_mark_opts;
+
 static const cli_spec spec = {
     .verb = "mark",
     .args = "PLAN",
     .summary = "record a deployment or an incident in the migration's journal",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"event", "deployment|incident", "what happened"},
-             {"at", "TIME", "when (RFC 3339; default now)"},
-             {"by", "NAME", "who records it (default the OS user)"},
-             {"note", "TEXT", "a note kept with the mark"},
-             {"journal", "PATH", "the journal file (default .gonogo/<migration>.db beside the plan)"},
-             {0}},
+    .opts = {CLI_STR(cmd_mark_opts, event, "event", "deployment|incident", "what happened"),
+             CLI_STR(cmd_mark_opts, at, "at", "TIME", "when (RFC 3339; default now)"),
+             CLI_STR(cmd_mark_opts, by, "by", "NAME", "who records it (default the OS user)"),
+             CLI_STR(cmd_mark_opts, note, "note", "TEXT", "a note kept with the mark"),
+             CLI_STR(cmd_mark_opts, journal, "journal", "PATH",
+                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
 };
 
 int cmd_mark(int argc, char **argv) {
+  cmd_mark_opts opt = {0};
   cli_parsed args;
-  int rc = cli_parse(&spec, argc, argv, &args);
+  int rc = cli_parse(&spec, argc, argv, &opt, &args);
   if (rc >= 0) return rc;
-  const char *event = cli_get(&args, "event"), *at_text = cli_get(&args, "at");
+  const char *event = opt.event, *at_text = opt.at;
   if (!event || (strcmp(event, "deployment") != 0 && strcmp(event, "incident") != 0))
     return cli_fail(CLI_EXIT_USAGE, "mark: --event must be deployment or incident");
   gg_error err;
@@ -37,10 +47,10 @@ int cmd_mark(int argc, char **argv) {
   journal *j = NULL;
   rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
-  rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_CREATE, false, &j);
+  rc = jcli_open_journal(p, args.args[0], opt.journal, JOURNAL_OPEN_CREATE, false, &j);
   if (rc >= 0) goto out;
   long long seq = 0;
-  if (journal_mark(j, event, at, cli_get(&args, "by"), cli_get(&args, "note"), &seq, &err) != GG_OK) {
+  if (journal_mark(j, event, at, opt.by, opt.note, &seq, &err) != GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;
   }

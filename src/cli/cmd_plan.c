@@ -7,6 +7,12 @@
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
 
+/* The options of `gonogo plan`, each bound to its option in the table below. */
+typedef struct {
+  const char *phase;
+  bool prepare;
+} cmd_plan_opts;
+
 static const cli_spec spec = {
     .verb = "plan",
     .args = "PLAN",
@@ -17,14 +23,16 @@ static const cli_spec spec = {
         "Exit 0, or 2 when some action cannot be done.",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"phase", "N", "the phase (required)"}, {"prepare", NULL, "only the phase's prepare actions"}},
+    .opts = {CLI_STR(cmd_plan_opts, phase, "phase", "N", "the phase (required)"),
+             CLI_FLAG(cmd_plan_opts, prepare, "prepare", "only the phase's prepare actions")},
 };
 
 int cmd_plan(int argc, char **argv) {
+  cmd_plan_opts opt = {0};
   cli_parsed a;
-  int rc = cli_parse(&spec, argc, argv, &a);
+  int rc = cli_parse(&spec, argc, argv, &opt, &a);
   if (rc >= 0) return rc;
-  const char *phase = cli_get(&a, "phase");
+  const char *phase = opt.phase;
   if (!phase) return cli_fail(CLI_EXIT_USAGE, "plan: --phase N is required");
   plan *p = NULL;
   if ((rc = jcli_load_plan(a.args[0], &p, NULL)) >= 0) return rc;
@@ -37,7 +45,7 @@ int cmd_plan(int argc, char **argv) {
   gg_error_clear(&err);
   act_plan_line *lines = NULL;
   size_t n = 0;
-  if (act_plan_phase(p, phase, cli_flag(&a, "prepare"), &lines, &n, &err) != GG_OK) {
+  if (act_plan_phase(p, phase, opt.prepare, &lines, &n, &err) != GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     plan_free(p);
     return rc;

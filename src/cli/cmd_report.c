@@ -10,16 +10,24 @@
 #include "cli/journal_cli.h"
 #include "report/report.h"
 
+/* The options of `gonogo report`, each bound to its option in the table below. */
+typedef struct {
+  const char *format;
+  const char *output;
+  const char *journal;
+} cmd_report_opts;
+
 static const cli_spec spec = {
     .verb = "report",
     .args = "PLAN",
     .summary = "the filled-in go/no-go checklist from the plan and the journal (md, html or json)",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"format", "md|html|json", "the output format (default md)"},
-             {"output", "FILE", "write the report to FILE instead of stdout (also -o FILE)"},
-             {"journal", "PATH", "the journal file (default .gonogo/<migration>.db beside the plan)"},
-             {0}},
+    .opts = {CLI_STR(cmd_report_opts, format, "format", "md|html|json", "the output format (default md)"),
+             CLI_STR(cmd_report_opts, output, "output", "FILE",
+                     "write the report to FILE instead of stdout (also -o FILE)"),
+             CLI_STR(cmd_report_opts, journal, "journal", "PATH",
+                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
 };
 
 int cmd_report(int argc, char **argv) {
@@ -27,22 +35,23 @@ int cmd_report(int argc, char **argv) {
   char **args_v = calloc((size_t)argc + 1, sizeof *args_v);
   if (!args_v) return cli_fail(CLI_EXIT_FAIL, "out of memory");
   for (int i = 0; i < argc; i++) args_v[i] = strcmp(argv[i], "-o") == 0 ? (char *)"--output" : argv[i];
+  cmd_report_opts opt = {0};
   cli_parsed args;
-  int rc = cli_parse(&spec, argc, args_v, &args);
+  int rc = cli_parse(&spec, argc, args_v, &opt, &args);
   plan *p = NULL;
   journal *j = NULL;
   json_t *doc = NULL;
   gg_buf out;
   gg_buf_init(&out, 0);
   if (rc >= 0) goto out;
-  const char *format = cli_get(&args, "format") ? cli_get(&args, "format") : "md";
+  const char *format = opt.format ? opt.format : "md";
   if (strcmp(format, "md") != 0 && strcmp(format, "html") != 0 && strcmp(format, "json") != 0) {
     rc = cli_fail(CLI_EXIT_USAGE, "unknown --format '%s': use md, html or json", format);
     goto out;
   }
   rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) goto out;
-  rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_READONLY, true, &j);
+  rc = jcli_open_journal(p, args.args[0], opt.journal, JOURNAL_OPEN_READONLY, true, &j);
   if (rc >= 0) goto out;
   gg_error err;
   gg_error_clear(&err);
@@ -61,7 +70,7 @@ int cmd_report(int argc, char **argv) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;
   }
-  const char *file = cli_get(&args, "output");
+  const char *file = opt.output;
   if (file) {
     FILE *f = fopen(file, "w");
     if (!f) {

@@ -7,6 +7,12 @@
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
 
+/* The options of `gonogo resume`, each bound to its option in the table below. */
+typedef struct {
+  const char *journal;
+  bool break_lock;
+} cmd_resume_opts;
+
 static const cli_spec spec = {
     .verb = "resume",
     .args = "PLAN",
@@ -16,8 +22,10 @@ static const cli_spec spec = {
         "never twice. Nothing in flight: says so, exit 0.",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"journal", "PATH", "the journal (default .gonogo/<migration>.db beside the plan)"},
-             {"break-lock", NULL, "take over the stale lock the killed run left (journaled)"}},
+    .opts = {CLI_STR(cmd_resume_opts, journal, "journal", "PATH",
+                     "the journal (default .gonogo/<migration>.db beside the plan)"),
+             CLI_FLAG(cmd_resume_opts, break_lock, "break-lock",
+                      "take over the stale lock the killed run left (journaled)")},
 };
 
 static void progress(void *ud, const char *line) {
@@ -26,19 +34,20 @@ static void progress(void *ud, const char *line) {
 }
 
 int cmd_resume(int argc, char **argv) {
+  cmd_resume_opts opt = {0};
   cli_parsed a;
-  int rc = cli_parse(&spec, argc, argv, &a);
+  int rc = cli_parse(&spec, argc, argv, &opt, &a);
   if (rc >= 0) return rc;
   plan *p = NULL;
   journal *j = NULL;
   if ((rc = jcli_load_plan(a.args[0], &p, NULL)) >= 0) return rc;
-  if ((rc = jcli_open_journal(p, a.args[0], cli_get(&a, "journal"), JOURNAL_OPEN_CREATE, false, &j)) >= 0) {
+  if ((rc = jcli_open_journal(p, a.args[0], opt.journal, JOURNAL_OPEN_CREATE, false, &j)) >= 0) {
     plan_free(p);
     return rc;
   }
   gg_error err;
   gg_error_clear(&err);
-  act_run_opts o = {.actor = "gonogo resume", .break_lock = cli_flag(&a, "break-lock"), .progress = progress};
+  act_run_opts o = {.actor = "gonogo resume", .break_lock = opt.break_lock, .progress = progress};
   act_summary s;
   char *phase = NULL;
   gg_status st = act_resume(p, j, &o, &phase, &s, &err);

@@ -7,6 +7,15 @@
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
 
+/* The options of `gonogo rollback`, each bound to its option in the table below. */
+typedef struct {
+  const char *phase;
+  const char *reason;
+  const char *by;
+  bool break_lock;
+  const char *journal;
+} cmd_rollback_opts;
+
 static const cli_spec spec = {
     .verb = "rollback",
     .args = "PLAN",
@@ -15,11 +24,13 @@ static const cli_spec spec = {
         "verified; journaled as phase_rolled_back with the reason. Takes the migration's lock.",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"phase", "N", "the phase (required)"},
-             {"reason", "TEXT", "why (required; journaled)"},
-             {"by", "NAME", "who is rolling back (journaled as the actor)"},
-             {"break-lock", NULL, "take over the stale lock a killed run left (journaled)"},
-             {"journal", "PATH", "the journal (default .gonogo/<migration>.db beside the plan)"}},
+    .opts = {CLI_STR(cmd_rollback_opts, phase, "phase", "N", "the phase (required)"),
+             CLI_STR(cmd_rollback_opts, reason, "reason", "TEXT", "why (required; journaled)"),
+             CLI_STR(cmd_rollback_opts, by, "by", "NAME", "who is rolling back (journaled as the actor)"),
+             CLI_FLAG(cmd_rollback_opts, break_lock, "break-lock",
+                      "take over the stale lock a killed run left (journaled)"),
+             CLI_STR(cmd_rollback_opts, journal, "journal", "PATH",
+                     "the journal (default .gonogo/<migration>.db beside the plan)")},
 };
 
 static void progress(void *ud, const char *line) {
@@ -28,23 +39,24 @@ static void progress(void *ud, const char *line) {
 }
 
 int cmd_rollback(int argc, char **argv) {
+  cmd_rollback_opts opt = {0};
   cli_parsed a;
-  int rc = cli_parse(&spec, argc, argv, &a);
+  int rc = cli_parse(&spec, argc, argv, &opt, &a);
   if (rc >= 0) return rc;
-  const char *phase = cli_get(&a, "phase"), *reason = cli_get(&a, "reason");
+  const char *phase = opt.phase, *reason = opt.reason;
   if (!phase || !reason || !*reason)
     return cli_fail(CLI_EXIT_USAGE, "rollback: --phase N and --reason TEXT are required");
   plan *p = NULL;
   journal *j = NULL;
-  if ((rc = jcli_open_phase(a.args[0], phase, cli_get(&a, "journal"), &p, NULL, &j)) >= 0) return rc;
+  if ((rc = jcli_open_phase(a.args[0], phase, opt.journal, &p, NULL, &j)) >= 0) return rc;
   char actor[160];
-  snprintf(actor, sizeof actor, "%s", cli_get(&a, "by") ? cli_get(&a, "by") : "gonogo rollback");
+  snprintf(actor, sizeof actor, "%s", opt.by ? opt.by : "gonogo rollback");
   gg_error err;
   gg_error_clear(&err);
   journal_phase_info before;
   bool had = journal_phase(j, phase, &before, &err) == GG_OK;
-  if (act_rollback_phase_ex(p, j, phase, reason, actor, true, cli_flag(&a, "break-lock"), progress, NULL,
-                            &err) != GG_OK) {
+  if (act_rollback_phase_ex(p, j, phase, reason, actor, true, opt.break_lock, progress, NULL, &err) !=
+      GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
   } else {
     journal_phase_info after;

@@ -12,6 +12,18 @@
 #include "cli/journal_cli.h"
 #include "gate/gate.h"
 
+/* The options of `gonogo run`, each bound to its option in the table below. */
+typedef struct {
+  const char *phase;
+  bool prepare;
+  bool yes;
+  bool dry_run;
+  const char *override;
+  const char *by;
+  bool break_lock;
+  const char *journal;
+} cmd_run_opts;
+
 static const cli_spec spec = {
     .verb = "run",
     .args = "PLAN",
@@ -23,14 +35,17 @@ static const cli_spec spec = {
         "Exit 0 completed, 1 DEFER, 2 NO-GO, 3 usage, 4 failed (rolled back or left, as said).",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"phase", "N", "the phase to run (required)"},
-             {"prepare", NULL, "only the phase's prepare actions (no gate)"},
-             {"yes", NULL, "do not ask for confirmation"},
-             {"dry-run", NULL, "evaluate and show what would change; change nothing, journal nothing"},
-             {"override", "REASON", "proceed over a NO-GO or DEFER (journaled, reported in red); needs --by"},
-             {"by", "NAME", "who overrides"},
-             {"break-lock", NULL, "take over a stale lock (journaled)"},
-             {"journal", "PATH", "the journal (default .gonogo/<migration>.db beside the plan)"}},
+    .opts = {CLI_STR(cmd_run_opts, phase, "phase", "N", "the phase to run (required)"),
+             CLI_FLAG(cmd_run_opts, prepare, "prepare", "only the phase's prepare actions (no gate)"),
+             CLI_FLAG(cmd_run_opts, yes, "yes", "do not ask for confirmation"),
+             CLI_FLAG(cmd_run_opts, dry_run, "dry-run",
+                      "evaluate and show what would change; change nothing, journal nothing"),
+             CLI_STR(cmd_run_opts, override, "override", "REASON",
+                     "proceed over a NO-GO or DEFER (journaled, reported in red); needs --by"),
+             CLI_STR(cmd_run_opts, by, "by", "NAME", "who overrides"),
+             CLI_FLAG(cmd_run_opts, break_lock, "break-lock", "take over a stale lock (journaled)"),
+             CLI_STR(cmd_run_opts, journal, "journal", "PATH",
+                     "the journal (default .gonogo/<migration>.db beside the plan)")},
 };
 
 /* Progress on stderr; on a terminal a drain redraws one line (count, rate, ETA) in place. */
@@ -97,18 +112,19 @@ static void next_steps(const plan *p, const plan_phase *ph) {
 
 int cmd_run(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0); /* progress on stderr and the report on stdout interleave in order */
+  cmd_run_opts opt = {0};
   cli_parsed a;
-  int rc = cli_parse(&spec, argc, argv, &a);
+  int rc = cli_parse(&spec, argc, argv, &opt, &a);
   if (rc >= 0) return rc;
-  const char *phase = cli_get(&a, "phase"), *override = cli_get(&a, "override"), *by = cli_get(&a, "by");
-  bool prepare = cli_flag(&a, "prepare"), dry = cli_flag(&a, "dry-run");
+  const char *phase = opt.phase, *override = opt.override, *by = opt.by;
+  bool prepare = opt.prepare, dry = opt.dry_run;
   if (!phase) return cli_fail(CLI_EXIT_USAGE, "run: --phase N is required");
   if (override && (!*override || !by || !*by))
     return cli_fail(CLI_EXIT_USAGE, "run: --override needs a reason and --by NAME");
   plan *p = NULL;
   const plan_phase *ph = NULL;
   journal *j = NULL;
-  if ((rc = jcli_open_phase(a.args[0], phase, cli_get(&a, "journal"), &p, &ph, &j)) >= 0) return rc;
+  if ((rc = jcli_open_phase(a.args[0], phase, opt.journal, &p, &ph, &j)) >= 0) return rc;
   gg_error err;
   gg_error_clear(&err);
   bool color = cli_color(stdout);
@@ -163,17 +179,15 @@ int cmd_run(int argc, char **argv) {
     rc = CLI_EXIT_OK;
     goto out;
   }
-  if (!cli_flag(&a, "yes") && isatty(STDIN_FILENO) && !confirm(phase)) {
+  if (!opt.yes && isatty(STDIN_FILENO) && !confirm(phase)) {
     printf("not confirmed; nothing changed\n");
     rc = CLI_EXIT_FAIL;
     goto out;
   }
   char actor[160];
   snprintf(actor, sizeof actor, "%s", overridden ? by : "gonogo run");
-  act_run_opts o = {.actor = actor,
-                    .prepare_only = prepare,
-                    .break_lock = cli_flag(&a, "break-lock"),
-                    .progress = progress};
+  act_run_opts o = {
+      .actor = actor, .prepare_only = prepare, .break_lock = opt.break_lock, .progress = progress};
   act_summary s;
   printf("\n");
   gg_status st = act_run_phase(p, j, phase, &o, &s, &err);

@@ -10,6 +10,14 @@
 #include "cli/journal_cli.h"
 #include "sandbox/sandbox.h"
 
+/* The options of `gonogo sandbox`, each bound to its option in the table below. */
+typedef struct {
+  const char *dir;
+  int nodes;   /* default 3 */
+  int timeout; /* seconds; 0: sandbox's default */
+  bool quiet;
+} cmd_sandbox_opts;
+
 static const cli_spec spec = {
     .verb = "sandbox",
     .args = "up|down|status|env|kill-node N|start-node N|pg-stop|pg-start|seed PLAN",
@@ -22,10 +30,13 @@ static const cli_spec spec = {
         "plan marks `existing: true` (the legacy topology) where missing, for a rehearsal.",
     .min_args = 1,
     .max_args = 2,
-    .opts = {{"dir", "DIR", "sandbox directory (default .sandbox, or $GONOGO_SANDBOX_DIR)"},
-             {"nodes", "N", "nats-server processes for `up` (default 3)"},
-             {"timeout", "SECONDS", "how long `up`/`start-node` wait for health (default 30)"},
-             {"quiet", NULL, "no progress lines"}},
+    .opts = {CLI_STR(cmd_sandbox_opts, dir, "dir", "DIR",
+                     "sandbox directory (default .sandbox, or $GONOGO_SANDBOX_DIR)"),
+             CLI_INT(cmd_sandbox_opts, nodes, "nodes", "N", "nats-server processes for `up` (default 3)", 1,
+                     SANDBOX_MAX_NODES),
+             CLI_INT(cmd_sandbox_opts, timeout, "timeout", "SECONDS",
+                     "how long `up`/`start-node` wait for health (default 30)", 1, 3600),
+             CLI_FLAG(cmd_sandbox_opts, quiet, "quiet", "no progress lines")},
 };
 
 static void print_progress(void *ud, const char *line) {
@@ -87,19 +98,14 @@ static int seed(const char *plan_path, bool verbose) {
 }
 
 int cmd_sandbox(int argc, char **argv) {
+  cmd_sandbox_opts opt = {.nodes = 3};
   cli_parsed p;
-  int rc = cli_parse(&spec, argc, argv, &p);
+  int rc = cli_parse(&spec, argc, argv, &opt, &p);
   if (rc >= 0) return rc;
-  sandbox_opts o = {.dir = cli_get(&p, "dir"), .nodes = 3};
+  sandbox_opts o = {.dir = opt.dir, .nodes = opt.nodes, .timeout = opt.timeout};
   if (!o.dir) o.dir = getenv("GONOGO_SANDBOX_DIR");
   if (!o.dir || !*o.dir) o.dir = ".sandbox";
-  if (!cli_flag(&p, "quiet")) o.progress = print_progress;
-  const char *v;
-  if ((v = cli_get(&p, "nodes")) && (rc = parse_int(v, "--nodes", 1, SANDBOX_MAX_NODES, &o.nodes)) != 0)
-    return rc;
-  int secs = 0;
-  if ((v = cli_get(&p, "timeout")) && (rc = parse_int(v, "--timeout", 1, 3600, &secs)) != 0) return rc;
-  o.timeout = secs;
+  if (!opt.quiet) o.progress = print_progress;
 
   const char *action = p.args[0];
   bool wants_node = strcmp(action, "kill-node") == 0 || strcmp(action, "start-node") == 0;

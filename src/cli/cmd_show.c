@@ -10,6 +10,12 @@
 #include "cli/journal_cli.h"
 #include "plan/plan.h"
 
+/* The options of `gonogo show`, each bound to its option in the table below. */
+typedef struct {
+  const char *phase;
+  bool json;
+} cmd_show_opts;
+
 /* url with any credentials masked; *keep holds the copy until the next call or free(). */
 static const char *shown_url(const char *url, char **keep) {
   free(*keep);
@@ -23,9 +29,9 @@ static const cli_spec spec = {
     .summary = "the plan as a readable checklist (risks, criteria, approvals, actions and their inverses)",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"phase", "N", "show only phase N (with the preflight, rules and checkpoints that apply to it)"},
-             {"json", NULL, "print the whole plan as JSON"},
-             {0}},
+    .opts = {CLI_STR(cmd_show_opts, phase, "phase", "N",
+                     "show only phase N (with the preflight, rules and checkpoints that apply to it)"),
+             CLI_FLAG(cmd_show_opts, json, "json", "print the whole plan as JSON")},
 };
 
 typedef struct {
@@ -178,12 +184,11 @@ static void human(const view *v, const plan *p, const plan_phase *only) {
   fputc('\n', v->out);
   heading(v, "risk matrix (%s): probability x impact -> level",
           p->risk_matrix.is_default ? "default" : "the plan's");
-  static const char *const names[] = {"low", "medium", "high", "critical"};
   fprintf(v->out, "    %-18s", "");
   for (int i = 0; i < PLAN_IMPACT_LEVELS; i++)
-    fprintf(v->out, i + 1 < PLAN_IMPACT_LEVELS ? " %-9s" : " %s  (impact)\n", names[i]);
+    fprintf(v->out, i + 1 < PLAN_IMPACT_LEVELS ? " %-9s" : " %s  (impact)\n", plan_level_key((plan_level)i));
   for (int pr = 0; pr < PLAN_PROBABILITY_LEVELS; pr++) {
-    fprintf(v->out, "    probability %-6s", names[pr]);
+    fprintf(v->out, "    probability %-6s", plan_level_key((plan_level)pr));
     for (int i = 0; i < PLAN_IMPACT_LEVELS; i++)
       fprintf(v->out, i + 1 < PLAN_IMPACT_LEVELS ? " %-9s" : " %s\n",
               plan_level_name(p->risk_matrix.cell[pr][i]));
@@ -266,13 +271,14 @@ static void human(const view *v, const plan *p, const plan_phase *only) {
 }
 
 int cmd_show(int argc, char **argv) {
+  cmd_show_opts opt = {0};
   cli_parsed args;
-  int rc = cli_parse(&spec, argc, argv, &args);
+  int rc = cli_parse(&spec, argc, argv, &opt, &args);
   if (rc >= 0) return rc;
   plan *p = NULL;
   rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
-  const char *phase_id = cli_get(&args, "phase");
+  const char *phase_id = opt.phase;
   const plan_phase *only = NULL;
   if (phase_id) {
     only = plan_find_phase(p, phase_id);
@@ -281,7 +287,7 @@ int cmd_show(int argc, char **argv) {
       goto out;
     }
   }
-  if (cli_flag(&args, "json")) {
+  if (opt.json) {
     json_t *j = plan_to_json(p);
     if (j && only) {
       json_t *phases = json_object_get(j, "phases");

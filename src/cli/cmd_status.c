@@ -11,15 +11,21 @@
 #include "cli/journal_cli.h"
 #include "signoff/signoff.h"
 
+/* The options of `gonogo status`, each bound to its option in the table below. */
+typedef struct {
+  bool json;
+  const char *journal;
+} cmd_status_opts;
+
 static const cli_spec spec = {
     .verb = "status",
     .args = "PLAN",
     .summary = "phases, decisions, approvals and attestations, the lock, and the next step",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"json", NULL, "the same facts as JSON"},
-             {"journal", "PATH", "the journal file (default .gonogo/<migration>.db beside the plan)"},
-             {0}},
+    .opts = {CLI_FLAG(cmd_status_opts, json, "json", "the same facts as JSON"),
+             CLI_STR(cmd_status_opts, journal, "journal", "PATH",
+                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
 };
 
 static void set_time(json_t *o, const char *key, double t) {
@@ -431,21 +437,22 @@ static void render(json_t *doc, FILE *out) {
 }
 
 int cmd_status(int argc, char **argv) {
+  cmd_status_opts opt = {0};
   cli_parsed args;
-  int rc = cli_parse(&spec, argc, argv, &args);
+  int rc = cli_parse(&spec, argc, argv, &opt, &args);
   if (rc >= 0) return rc;
   plan *p = NULL;
   journal *j = NULL;
   rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
-  rc = jcli_open_journal(p, args.args[0], cli_get(&args, "journal"), JOURNAL_OPEN_READONLY, true, &j);
+  rc = jcli_open_journal(p, args.args[0], opt.journal, JOURNAL_OPEN_READONLY, true, &j);
   if (rc >= 0) goto out;
   json_t *doc = gather(p, args.args[0], j);
   if (!doc) {
     rc = CLI_EXIT_FAIL;
     goto out;
   }
-  if (cli_flag(&args, "json")) {
+  if (opt.json) {
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (text) printf("%s\n", text);
     free(text);

@@ -18,7 +18,7 @@ static const cli_spec spec = {
 
 int cmd_validate(int argc, char **argv) {
   cli_parsed args;
-  int rc = cli_parse(&spec, argc, argv, &args);
+  int rc = cli_parse(&spec, argc, argv, NULL, &args);
   if (rc >= 0) return rc;
   plan *p = NULL;
   size_t warnings = 0;

@@ -15,6 +15,21 @@
 
 #define WATCH_DEFAULT_LISTEN "127.0.0.1:9180"
 
+/* The options of `gonogo watch`, each bound to its option in the table below. */
+typedef struct {
+  const char *listen;
+  bool once;
+  bool json;
+  const char *journal;
+  double interval;      /* seconds; 0: not given */
+  double advise_repeat; /* seconds; 0: not given */
+  double retention;     /* seconds; 0: not given */
+  const char *ack;
+  const char *by;
+  const char *note;
+  const char *log_level;
+} cmd_watch_opts;
+
 static const cli_spec spec = {
     .verb = "watch",
     .args = "PLAN",
@@ -26,20 +41,24 @@ static const cli_spec spec = {
         "With --ack RULE --by NAME it only acknowledges an advisory (journaled) and exits.",
     .min_args = 1,
     .max_args = 1,
-    .opts = {{"listen", "ADDR",
-              "serve /, /api/state, /metrics and /health on ADDR (default " WATCH_DEFAULT_LISTEN
-              "; none: off)"},
-             {"once", NULL, "evaluate once, print the state and exit (exit 2 when a rule is firing)"},
-             {"json", NULL, "with --once: the state as JSON"},
-             {"journal", "PATH", "the journal (default .gonogo/<migration>.db beside the plan)"},
-             {"interval", "DURATION", "override monitor.interval"},
-             {"advise-repeat", "DURATION", "remind of an unacknowledged advisory this often (default 15m)"},
-             {"retention", "DURATION",
-              "keep journaled samples this long (stored in the journal; default 30d)"},
-             {"ack", "RULE", "acknowledge the advisory RULE (with --by) and exit"},
-             {"by", "NAME", "who acknowledges (--ack)"},
-             {"note", "TEXT", "a note with --ack"},
-             {"log-level", "LEVEL", "debug, info (default), warn, error"}},
+    .opts = {CLI_STR(cmd_watch_opts, listen, "listen", "ADDR",
+                     "serve /, /api/state, /metrics and /health on ADDR (default " WATCH_DEFAULT_LISTEN
+                     "; none: off)"),
+             CLI_FLAG(cmd_watch_opts, once, "once",
+                      "evaluate once, print the state and exit (exit 2 when a rule is firing)"),
+             CLI_FLAG(cmd_watch_opts, json, "json", "with --once: the state as JSON"),
+             CLI_STR(cmd_watch_opts, journal, "journal", "PATH",
+                     "the journal (default .gonogo/<migration>.db beside the plan)"),
+             CLI_DURATION(cmd_watch_opts, interval, "interval", "DURATION", "override monitor.interval"),
+             CLI_DURATION(cmd_watch_opts, advise_repeat, "advise-repeat", "DURATION",
+                          "remind of an unacknowledged advisory this often (default 15m)"),
+             CLI_DURATION(cmd_watch_opts, retention, "retention", "DURATION",
+                          "keep journaled samples this long (stored in the journal; default 30d)"),
+             CLI_STR(cmd_watch_opts, ack, "ack", "RULE",
+                     "acknowledge the advisory RULE (with --by) and exit"),
+             CLI_STR(cmd_watch_opts, by, "by", "NAME", "who acknowledges (--ack)"),
+             CLI_STR(cmd_watch_opts, note, "note", "TEXT", "a note with --ack"),
+             CLI_STR(cmd_watch_opts, log_level, "log-level", "LEVEL", "debug, info (default), warn, error")},
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -59,16 +78,6 @@ static gg_status rollback(void *ud, const plan *p, journal *j, const char *phase
                           gg_error *err) {
   (void)ud;
   return act_rollback_phase(p, j, phase, reason, "gonogo watch", true, progress, NULL, err);
-}
-
-static int parse_duration_opt(const cli_parsed *a, const char *name, double *out) {
-  const char *v = cli_get(a, name);
-  if (!v) return -1;
-  gg_error err;
-  gg_error_clear(&err);
-  if (gg_parse_duration(v, GG_UNITS_BARE_SECONDS, out, &err) != GG_OK || *out <= 0)
-    return cli_fail(CLI_EXIT_USAGE, "watch: --%s: '%s' is not a positive duration", name, v);
-  return -1;
 }
 
 static void print_state(json_t *s) {
@@ -101,46 +110,43 @@ static void print_state(json_t *s) {
 }
 
 int cmd_watch(int argc, char **argv) {
+  cmd_watch_opts opt = {0};
   cli_parsed a;
-  int rc = cli_parse(&spec, argc, argv, &a);
+  int rc = cli_parse(&spec, argc, argv, &opt, &a);
   if (rc >= 0) return rc;
   gg_error err;
   gg_error_clear(&err);
-  const char *lvl = cli_get(&a, "log-level");
+  const char *lvl = opt.log_level;
   if (lvl) {
     gg_log_level l;
     if (gg_log_parse_level(lvl, &l, &err) != GG_OK) return cli_fail_error(CLI_EXIT_USAGE, &err);
     gg_log_set_level(l);
   }
-  const char *listen = cli_get(&a, "listen") ? cli_get(&a, "listen") : WATCH_DEFAULT_LISTEN;
-  if (strcmp(listen, "none") == 0 || strcmp(listen, "off") == 0 || cli_flag(&a, "once")) listen = NULL;
-  watch_opts o = {.listen = listen, .rollback = rollback};
-  if ((rc = parse_duration_opt(&a, "interval", &o.interval)) >= 0) return rc;
-  if ((rc = parse_duration_opt(&a, "advise-repeat", &o.advise_repeat)) >= 0) return rc;
-  const char *ack = cli_get(&a, "ack");
-  if (ack && !cli_get(&a, "by")) return cli_fail(CLI_EXIT_USAGE, "watch: --ack needs --by NAME");
+  const char *listen = opt.listen ? opt.listen : WATCH_DEFAULT_LISTEN;
+  if (strcmp(listen, "none") == 0 || strcmp(listen, "off") == 0 || opt.once) listen = NULL;
+  watch_opts o = {
+      .listen = listen, .interval = opt.interval, .advise_repeat = opt.advise_repeat, .rollback = rollback};
+  const char *ack = opt.ack;
+  if (ack && !opt.by) return cli_fail(CLI_EXIT_USAGE, "watch: --ack needs --by NAME");
 
   plan *p = NULL;
   journal *j = NULL;
   watch *w = NULL;
   int lockfd = -1;
   if ((rc = jcli_load_plan(a.args[0], &p, NULL)) >= 0) return rc;
-  if ((rc = jcli_open_journal(p, a.args[0], cli_get(&a, "journal"), JOURNAL_OPEN_CREATE, false, &j)) >= 0)
-    goto out;
+  if ((rc = jcli_open_journal(p, a.args[0], opt.journal, JOURNAL_OPEN_CREATE, false, &j)) >= 0) goto out;
   rc = CLI_EXIT_OK;
 
   if (ack) {
-    if (watch_acknowledge(p, j, ack, cli_get(&a, "by"), cli_get(&a, "note"), &err) != GG_OK) {
+    if (watch_acknowledge(p, j, ack, opt.by, opt.note, &err) != GG_OK) {
       rc = cli_fail_error(CLI_EXIT_USAGE, &err);
       goto out;
     }
-    printf("acknowledged advisory '%s' by %s\n", ack, cli_get(&a, "by"));
+    printf("acknowledged advisory '%s' by %s\n", ack, opt.by);
     goto out;
   }
-  double retention = 0;
-  if ((rc = parse_duration_opt(&a, "retention", &retention)) >= 0) goto out;
   rc = CLI_EXIT_OK;
-  if (retention > 0 && journal_set_retention(j, retention, &err) != GG_OK) {
+  if (opt.retention > 0 && journal_set_retention(j, opt.retention, &err) != GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;
   }
@@ -164,13 +170,13 @@ int cmd_watch(int argc, char **argv) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;
   }
-  if (cli_flag(&a, "once")) {
+  if (opt.once) {
     if (watch_tick(w, &err) != GG_OK) {
       rc = cli_fail_error(CLI_EXIT_FAIL, &err);
       goto out;
     }
     json_t *s = watch_state(w);
-    if (cli_flag(&a, "json")) {
+    if (opt.json) {
       char *text = json_dumps(s, JSON_INDENT(2) | JSON_SORT_KEYS);
       if (text) printf("%s\n", text);
       free(text);

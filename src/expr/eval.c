@@ -246,17 +246,12 @@ static gg_status eval_selector(const expr_node *n, const expr_ctx *ctx, int dept
 /* ---- arithmetic ---- */
 
 static const char *kind_name(expr_value_kind k) {
-  switch (k) {
-    case EXPR_VAL_NUM:
-      return "number";
-    case EXPR_VAL_STR:
-      return "string";
-    case EXPR_VAL_BOOL:
-      return "boolean";
-    case EXPR_VAL_VEC:
-      return "vector";
-  }
-  return "value";
+  static const char *const words[EXPR_VAL_COUNT] = {
+#define EXPR_VALUE_KIND_WORD(name, key, word) word,
+      EXPR_VALUE_KIND_MAP(EXPR_VALUE_KIND_WORD)
+#undef EXPR_VALUE_KIND_WORD
+  };
+  return (unsigned)k < EXPR_VAL_COUNT ? words[k] : "value";
 }
 
 static char arith_unit(expr_op op, char a, char b) {

@@ -171,7 +171,21 @@ typedef struct {
   size_t cap;
 } expr_vector;
 
-typedef enum { EXPR_VAL_NUM, EXPR_VAL_STR, EXPR_VAL_BOOL, EXPR_VAL_VEC } expr_value_kind;
+/* Value kinds: X(constant suffix, name in JSON output, word in error messages). */
+#define EXPR_VALUE_KIND_MAP(X) \
+  X(NUM, "number", "number") X(STR, "string", "string") X(BOOL, "bool", "boolean") X(VEC, "vector", "vector")
+
+typedef enum {
+#define EXPR_VALUE_KIND_ENUM(name, key, word) EXPR_VAL_##name,
+  EXPR_VALUE_KIND_MAP(EXPR_VALUE_KIND_ENUM)
+#undef EXPR_VALUE_KIND_ENUM
+} expr_value_kind;
+
+/* How many; a macro, not an enumerator, so switches need not handle it. */
+#define EXPR_VAL_COUNT (0 EXPR_VALUE_KIND_MAP(GG_COUNT_ONE))
+
+/* "number", "string", "bool", "vector": the kind as JSON output names it ("?" out of range). */
+const char *expr_value_kind_name(expr_value_kind k);
 
 /* One member of a comparison: the observed value against the threshold. For a scalar
  * comparison there is one member with empty labels. */

@@ -8,6 +8,16 @@
 
 #include "expr/internal.h"
 
+static const char *const value_kind_names[EXPR_VAL_COUNT] = {
+#define EXPR_VALUE_KIND_KEY(name, key, word) key,
+    EXPR_VALUE_KIND_MAP(EXPR_VALUE_KIND_KEY)
+#undef EXPR_VALUE_KIND_KEY
+};
+
+const char *expr_value_kind_name(expr_value_kind k) {
+  return (unsigned)k < EXPR_VAL_COUNT ? value_kind_names[k] : "?";
+}
+
 void expr_value_init(expr_value *v) {
   memset(v, 0, sizeof *v);
   v->kind = EXPR_VAL_NUM;

@@ -261,7 +261,7 @@ static void *retry_main(void *arg) {
     if (c->due > now) {
       struct timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
-      double wake = (double)ts.tv_sec + ts.tv_nsec / 1e9 + (c->due - now);
+      double wake = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + (c->due - now);
       ts.tv_sec = (time_t)wake;
       ts.tv_nsec = (long)((wake - (double)ts.tv_sec) * 1e9);
       pthread_cond_timedwait(&svc->cond, &svc->lock, &ts);

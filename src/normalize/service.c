@@ -36,8 +36,20 @@
 #define INPROGRESS_MAX 5.0     /* at most this long between in-progress signals for a held batch */
 #define ERROR_TEXT_MAX 256
 
-enum { RES_SUCCESS, RES_DUPLICATE, RES_DLQ, RES_ERROR, RES_COUNT };
-static const char *const result_names[RES_COUNT] = {"success", "duplicate", "dlq", "error"};
+/* Per-message results: X(constant suffix, the `result` label of the messages counters). */
+#define RESULT_MAP(X) X(SUCCESS, "success") X(DUPLICATE, "duplicate") X(DLQ, "dlq") X(ERROR, "error")
+
+enum {
+#define RESULT_ENUM(name, text) RES_##name,
+  RESULT_MAP(RESULT_ENUM)
+#undef RESULT_ENUM
+      RES_COUNT
+};
+static const char *const result_names[RES_COUNT] = {
+#define RESULT_NAME(name, text) text,
+    RESULT_MAP(RESULT_NAME)
+#undef RESULT_NAME
+};
 
 typedef struct worker worker;
 

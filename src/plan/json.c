@@ -44,13 +44,9 @@ static json_t *expr_json(const plan_expr *e) {
   return e->text ? json_string(e->text) : json_null();
 }
 
-static const char *crit_kind(plan_crit_kind k) {
-  static const char *const names[] = {"expect", "run", "attest", "canary"};
-  return (unsigned)k < 4 ? names[k] : "?";
-}
-
 static json_t *criterion(const plan_criterion *c) {
-  json_t *o = json_pack("{s:s?,s:s,s:o}", "name", c->name, "kind", crit_kind(c->kind), "pos", pos(c->pos));
+  json_t *o =
+      json_pack("{s:s?,s:s,s:o}", "name", c->name, "kind", plan_crit_kind_name(c->kind), "pos", pos(c->pos));
   switch (c->kind) {
     case PLAN_CRIT_EXPECT:
       json_object_set_new(o, "expect", expr_json(&c->expect));
@@ -171,13 +167,12 @@ static json_t *phase_json(const plan *p, const plan_phase *ph) {
   for (size_t i = 0; i < ph->nno_go; i++)
     json_array_append_new(
         ng, json_pack("{s:s?,s:o,s:s}", "name", ph->no_go[i].name, "when", expr_json(&ph->no_go[i].when),
-                      "outcome", ph->no_go[i].outcome == PLAN_OUTCOME_DEFER ? "defer" : "no-go"));
+                      "outcome", plan_outcome_name(ph->no_go[i].outcome)));
   json_object_set_new(o, "no_go", ng);
   json_object_set_new(o, "prepare", actions(ph->prepare, ph->nprepare));
   json_object_set_new(o, "actions", actions(ph->actions, ph->nactions));
   json_object_set_new(o, "verify", criteria(ph->verify, ph->nverify));
-  json_object_set_new(o, "on_failure",
-                      json_string(ph->on_failure == PLAN_ON_FAILURE_STOP ? "stop" : "rollback"));
+  json_object_set_new(o, "on_failure", json_string(plan_on_failure_name(ph->on_failure)));
   return o;
 }
 
@@ -224,14 +219,13 @@ json_t *plan_to_json(const plan *p) {
     json_object_set_new(defs, p->defines[i].name, expr_json(&p->defines[i].expr));
   json_object_set_new(o, "define", defs);
 
-  static const char *const probs[] = {"low", "medium", "high"};
-  static const char *const impacts[] = {"low", "medium", "high", "critical"};
   json_t *rm = json_object();
   for (int pr = 0; pr < PLAN_PROBABILITY_LEVELS; pr++) {
     json_t *row = json_object();
     for (int im = 0; im < PLAN_IMPACT_LEVELS; im++)
-      json_object_set_new(row, impacts[im], json_string(plan_level_name(p->risk_matrix.cell[pr][im])));
-    json_object_set_new(rm, probs[pr], row);
+      json_object_set_new(row, plan_level_key((plan_level)im),
+                          json_string(plan_level_name(p->risk_matrix.cell[pr][im])));
+    json_object_set_new(rm, plan_level_key((plan_level)pr), row);
   }
   json_object_set_new(o, "risk_matrix",
                       json_pack("{s:b,s:o}", "default", p->risk_matrix.is_default, "cells", rm));

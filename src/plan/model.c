@@ -215,18 +215,35 @@ size_t plan_count_criteria(const plan *p) {
   return n;
 }
 
-static const char *const action_names[PLAN_ACT_COUNT] = {
-    "create_stream", "update_stream",     "delete_stream", "move_subjects", "create_consumer",
-    "drain",         "verify_continuity", "wait",          "exec",          "kv_put"};
+/* The enums' names, generated from their X-macros in plan.h so they cannot drift apart. */
+#define PLAN_NAME_OF(name, word) word,
+
+static const char *const action_names[PLAN_ACT_COUNT] = {PLAN_ACTION_KIND_MAP(PLAN_NAME_OF)};
+static const char *const crit_kind_names[PLAN_CRIT_COUNT] = {PLAN_CRIT_KIND_MAP(PLAN_NAME_OF)};
+static const char *const outcome_names[PLAN_OUTCOME_COUNT] = {PLAN_OUTCOME_MAP(PLAN_NAME_OF)};
+static const char *const on_failure_names[PLAN_ON_FAILURE_COUNT] = {PLAN_ON_FAILURE_MAP(PLAN_NAME_OF)};
+static const char *const then_names[PLAN_THEN_COUNT] = {PLAN_THEN_MAP(PLAN_NAME_OF)};
+
+#undef PLAN_NAME_OF
 
 const char *plan_action_kind_name(plan_action_kind k) {
   return (unsigned)k < PLAN_ACT_COUNT ? action_names[k] : "?";
 }
 
-static const char *const then_names[] = {"rollback", "advise", "notify"};
+const char *plan_crit_kind_name(plan_crit_kind k) {
+  return (unsigned)k < PLAN_CRIT_COUNT ? crit_kind_names[k] : "?";
+}
+
+const char *plan_outcome_name(plan_outcome o) {
+  return (unsigned)o < PLAN_OUTCOME_COUNT ? outcome_names[o] : "?";
+}
+
+const char *plan_on_failure_name(plan_on_failure f) {
+  return (unsigned)f < PLAN_ON_FAILURE_COUNT ? on_failure_names[f] : "?";
+}
 
 const char *plan_then_name(plan_then t) {
-  return (unsigned)t < 3 ? then_names[t] : "?";
+  return (unsigned)t < PLAN_THEN_COUNT ? then_names[t] : "?";
 }
 
 static void join(const char *const *v, size_t n, char *out, size_t cap) {

@@ -80,12 +80,28 @@ char *plan_diag_format(const plan_diags *d, const plan_diag *item);
 
 /* ---- the model ---- */
 
-typedef enum { PLAN_LEVEL_LOW = 0, PLAN_LEVEL_MEDIUM, PLAN_LEVEL_HIGH, PLAN_LEVEL_CRITICAL } plan_level;
+/* Risk levels, lowest first: X(constant suffix, display name, key as the plan and JSON write it). */
+#define PLAN_LEVEL_MAP(X)       \
+  X(LOW, "LOW", "low")          \
+  X(MEDIUM, "MEDIUM", "medium") \
+  X(HIGH, "HIGH", "high")       \
+  X(CRITICAL, "CRITICAL", "critical")
+
+typedef enum {
+#define PLAN_LEVEL_ENUM(name, display, key) PLAN_LEVEL_##name,
+  PLAN_LEVEL_MAP(PLAN_LEVEL_ENUM)
+#undef PLAN_LEVEL_ENUM
+} plan_level;
+
+/* How many; a macro, not an enumerator, so switches need not handle it. */
+#define PLAN_LEVEL_COUNT (0 PLAN_LEVEL_MAP(GG_COUNT_ONE))
 #define PLAN_PROBABILITY_LEVELS 3 /* low medium high */
 #define PLAN_IMPACT_LEVELS 4      /* low medium high critical */
 
-/* "LOW", "MEDIUM", "HIGH", "CRITICAL". */
+/* "LOW", "MEDIUM", "HIGH", "CRITICAL" ("?" out of range). */
 const char *plan_level_name(plan_level l);
+/* "low", "medium", "high", "critical": the key the plan and JSON use ("?" out of range). */
+const char *plan_level_key(plan_level l);
 
 typedef struct {
   plan_level cell[PLAN_PROBABILITY_LEVELS][PLAN_IMPACT_LEVELS]; /* [probability][impact] */
@@ -206,7 +222,20 @@ typedef struct {
   size_t nconsumers;
 } plan_topology;
 
-typedef enum { PLAN_CRIT_EXPECT = 0, PLAN_CRIT_RUN, PLAN_CRIT_ATTEST, PLAN_CRIT_CANARY } plan_crit_kind;
+/* Criterion kinds: X(constant suffix, the plan's key). */
+#define PLAN_CRIT_KIND_MAP(X) X(EXPECT, "expect") X(RUN, "run") X(ATTEST, "attest") X(CANARY, "canary")
+
+typedef enum {
+#define PLAN_CRIT_KIND_ENUM(name, key) PLAN_CRIT_##name,
+  PLAN_CRIT_KIND_MAP(PLAN_CRIT_KIND_ENUM)
+#undef PLAN_CRIT_KIND_ENUM
+} plan_crit_kind;
+
+/* How many; a macro, not an enumerator, so switches need not handle it. */
+#define PLAN_CRIT_COUNT (0 PLAN_CRIT_KIND_MAP(GG_COUNT_ONE))
+
+/* "expect", "run", "attest", "canary" ("?" out of range). */
+const char *plan_crit_kind_name(plan_crit_kind k);
 
 /* A go criterion, preflight criterion or checkpoint item. Exactly one kind. */
 typedef struct {
@@ -229,7 +258,20 @@ typedef struct {
   double within;             /* seconds the expect is retried for (default 30) */
 } plan_criterion;
 
-typedef enum { PLAN_OUTCOME_NOGO = 0, PLAN_OUTCOME_DEFER } plan_outcome;
+/* What a no-go condition that holds does: X(constant suffix, the plan's word). */
+#define PLAN_OUTCOME_MAP(X) X(NOGO, "no-go") X(DEFER, "defer")
+
+typedef enum {
+#define PLAN_OUTCOME_ENUM(name, word) PLAN_OUTCOME_##name,
+  PLAN_OUTCOME_MAP(PLAN_OUTCOME_ENUM)
+#undef PLAN_OUTCOME_ENUM
+} plan_outcome;
+
+/* How many; a macro, not an enumerator, so switches need not handle it. */
+#define PLAN_OUTCOME_COUNT (0 PLAN_OUTCOME_MAP(GG_COUNT_ONE))
+
+/* "no-go", "defer" ("?" out of range). */
+const char *plan_outcome_name(plan_outcome o);
 
 typedef struct {
   char *name;
@@ -260,18 +302,24 @@ typedef struct {
   plan_pos pos;
 } plan_approval;
 
+/* Action kinds (DESIGN §7): X(constant suffix, the plan's key). */
+#define PLAN_ACTION_KIND_MAP(X)             \
+  X(CREATE_STREAM, "create_stream")         \
+  X(UPDATE_STREAM, "update_stream")         \
+  X(DELETE_STREAM, "delete_stream")         \
+  X(MOVE_SUBJECTS, "move_subjects")         \
+  X(CREATE_CONSUMER, "create_consumer")     \
+  X(DRAIN, "drain")                         \
+  X(VERIFY_CONTINUITY, "verify_continuity") \
+  X(WAIT, "wait")                           \
+  X(EXEC, "exec")                           \
+  X(KV_PUT, "kv_put")
+
 typedef enum {
-  PLAN_ACT_CREATE_STREAM = 0,
-  PLAN_ACT_UPDATE_STREAM,
-  PLAN_ACT_DELETE_STREAM,
-  PLAN_ACT_MOVE_SUBJECTS,
-  PLAN_ACT_CREATE_CONSUMER,
-  PLAN_ACT_DRAIN,
-  PLAN_ACT_VERIFY_CONTINUITY,
-  PLAN_ACT_WAIT,
-  PLAN_ACT_EXEC,
-  PLAN_ACT_KV_PUT,
-  PLAN_ACT_COUNT
+#define PLAN_ACTION_KIND_ENUM(name, key) PLAN_ACT_##name,
+  PLAN_ACTION_KIND_MAP(PLAN_ACTION_KIND_ENUM)
+#undef PLAN_ACTION_KIND_ENUM
+      PLAN_ACT_COUNT /* an enumerator, as before: src/act's switches name it */
 } plan_action_kind;
 
 /* "create_stream", ... */
@@ -303,7 +351,20 @@ typedef struct {
 char *plan_action_describe(const plan_action *a, char *out, size_t n);
 char *plan_action_inverse(const plan_action *a, char *out, size_t n);
 
-typedef enum { PLAN_ON_FAILURE_ROLLBACK = 0, PLAN_ON_FAILURE_STOP } plan_on_failure;
+/* What a failed action does to its phase: X(constant suffix, the plan's word). */
+#define PLAN_ON_FAILURE_MAP(X) X(ROLLBACK, "rollback") X(STOP, "stop")
+
+typedef enum {
+#define PLAN_ON_FAILURE_ENUM(name, word) PLAN_ON_FAILURE_##name,
+  PLAN_ON_FAILURE_MAP(PLAN_ON_FAILURE_ENUM)
+#undef PLAN_ON_FAILURE_ENUM
+} plan_on_failure;
+
+/* How many; a macro, not an enumerator, so switches need not handle it. */
+#define PLAN_ON_FAILURE_COUNT (0 PLAN_ON_FAILURE_MAP(GG_COUNT_ONE))
+
+/* "rollback", "stop" ("?" out of range). */
+const char *plan_on_failure_name(plan_on_failure f);
 
 typedef struct {
   char *id;   /* "2" */
@@ -338,9 +399,19 @@ typedef struct {
   plan_on_failure on_failure;
 } plan_phase;
 
-typedef enum { PLAN_THEN_ROLLBACK = 0, PLAN_THEN_ADVISE, PLAN_THEN_NOTIFY } plan_then;
+/* What a monitor rule does when it fires: X(constant suffix, the plan's word). */
+#define PLAN_THEN_MAP(X) X(ROLLBACK, "rollback") X(ADVISE, "advise") X(NOTIFY, "notify")
 
-/* "rollback", "advise", "notify". */
+typedef enum {
+#define PLAN_THEN_ENUM(name, word) PLAN_THEN_##name,
+  PLAN_THEN_MAP(PLAN_THEN_ENUM)
+#undef PLAN_THEN_ENUM
+} plan_then;
+
+/* How many; a macro, not an enumerator, so switches need not handle it. */
+#define PLAN_THEN_COUNT (0 PLAN_THEN_MAP(GG_COUNT_ONE))
+
+/* "rollback", "advise", "notify" ("?" out of range). */
 const char *plan_then_name(plan_then t);
 
 typedef struct {

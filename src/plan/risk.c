@@ -3,10 +3,24 @@
 
 #include "plan/internal.h"
 
-static const char *const level_names[] = {"LOW", "MEDIUM", "HIGH", "CRITICAL"};
+static const char *const level_names[PLAN_LEVEL_COUNT] = {
+#define PLAN_LEVEL_DISPLAY(name, display, key) display,
+    PLAN_LEVEL_MAP(PLAN_LEVEL_DISPLAY)
+#undef PLAN_LEVEL_DISPLAY
+};
+
+static const char *const level_keys[PLAN_LEVEL_COUNT] = {
+#define PLAN_LEVEL_KEY(name, display, key) key,
+    PLAN_LEVEL_MAP(PLAN_LEVEL_KEY)
+#undef PLAN_LEVEL_KEY
+};
 
 const char *plan_level_name(plan_level l) {
-  return (unsigned)l < sizeof level_names / sizeof level_names[0] ? level_names[l] : "?";
+  return (unsigned)l < PLAN_LEVEL_COUNT ? level_names[l] : "?";
+}
+
+const char *plan_level_key(plan_level l) {
+  return (unsigned)l < PLAN_LEVEL_COUNT ? level_keys[l] : "?";
 }
 
 bool plan_level_parse(const char *text, plan_level *out) {

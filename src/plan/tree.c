@@ -76,7 +76,7 @@ static bool substitute(plan_ctx *c, ynode *n) {
         name_len > 200) {
       plan_diag_add(c, PLAN_DIAG_ERROR, n->line, offset_col(n, start),
                     "write it as '${NAME}' or '${NAME:-default}'", "malformed variable reference '%.*s'",
-                    (int)(close - s - start + 1), s + start);
+                    (int)((size_t)(close - s) - start + 1), s + start);
       ok = gg_buf_append(&b, s + start, (size_t)(close - s) - start + 1) == GG_OK;
       i = (size_t)(close - s) + 1;
       continue;

@@ -5,16 +5,14 @@
  */
 #include "watch/watch.h"
 
+static const char *const state_names[WATCH_RULE_STATE_COUNT] = {
+#define WATCH_RULE_STATE_NAME(name, text) text,
+    WATCH_RULE_STATE_MAP(WATCH_RULE_STATE_NAME)
+#undef WATCH_RULE_STATE_NAME
+};
+
 const char *watch_rule_state_name(watch_rule_state s) {
-  switch (s) {
-    case WATCH_RULE_INACTIVE:
-      return "inactive";
-    case WATCH_RULE_PENDING:
-      return "pending";
-    case WATCH_RULE_FIRING:
-      return "firing";
-  }
-  return "?";
+  return (unsigned)s < WATCH_RULE_STATE_COUNT ? state_names[s] : "?";
 }
 
 watch_transition watch_rule_step(watch_rule_tracker *t, double for_, bool hold_on_error, watch_obs obs,

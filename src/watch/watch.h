@@ -40,7 +40,17 @@
 
 /* ---- the rule state machine (pure; the clock is passed in) ---------------------------- */
 
-typedef enum { WATCH_RULE_INACTIVE = 0, WATCH_RULE_PENDING, WATCH_RULE_FIRING } watch_rule_state;
+/* Rule states: X(constant suffix, name in /api/state, /metrics and the journal). */
+#define WATCH_RULE_STATE_MAP(X) X(INACTIVE, "inactive") X(PENDING, "pending") X(FIRING, "firing")
+
+typedef enum {
+#define WATCH_RULE_STATE_ENUM(name, text) WATCH_RULE_##name,
+  WATCH_RULE_STATE_MAP(WATCH_RULE_STATE_ENUM)
+#undef WATCH_RULE_STATE_ENUM
+} watch_rule_state;
+
+/* How many; a macro, not an enumerator, so switches need not handle it. */
+#define WATCH_RULE_STATE_COUNT (0 WATCH_RULE_STATE_MAP(GG_COUNT_ONE))
 
 /* "inactive", "pending", "firing". */
 const char *watch_rule_state_name(watch_rule_state s);

@@ -139,6 +139,21 @@ static void test_show_unknown_phase(void **state) {
   free(r.out);
 }
 
+/* `--` ends the options (issue #19.11): an expression that starts with '-' is an argument
+ * after it, and an unknown option without it. */
+static void test_eval_double_dash(void **state) {
+  const char *argv[] = {bin, "eval", example, "--", "-1 * 2", NULL};
+  ran r = run(argv, NULL);
+  assert_int_equal(r.code, 0);
+  assert_string_equal(r.out, "-2\n");
+  free(r.out);
+  const char *bare[] = {bin, "eval", example, "-1", NULL};
+  r = run(bare, NULL);
+  assert_int_equal(r.code, 3);
+  expect_has(r.out, "gonogo eval: unknown option '-1'\n");
+  free(r.out);
+}
+
 /* The facts checked here are the plan's defaults: unset every ${VAR} the example reads, so a
  * rehearsal's settings in the environment (SOAK_PHASE1=20s, as `make demo` exports while it
  * runs this test as a go criterion) do not change them. */
@@ -173,7 +188,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_validate_example),   cmocka_unit_test(test_validate_broken),
       cmocka_unit_test(test_show_phase2_facts),  cmocka_unit_test(test_show_json),
-      cmocka_unit_test(test_show_unknown_phase),
+      cmocka_unit_test(test_show_unknown_phase), cmocka_unit_test(test_eval_double_dash),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
