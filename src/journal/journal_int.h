@@ -20,6 +20,16 @@ struct journal {
   char pending_hash[JOURNAL_HASH_HEX];
 };
 
+/* The columns of an event row, in the order read_event reads them. */
+#define EVENT_COLUMNS "seq, time_ms, kind, phase, actor, os_user, host, content, prev_hash, hash"
+
+/* The prev_hash of the first row. */
+#define JOURNAL_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Move the head anchor beside the file forward to the head this handle just committed
+ * (verify.c); best effort, never fails the commit. */
+void journal_anchor_advance(journal *j);
+
 /* Record a SQLite failure as GG_ERR_SQLITE: "journal 'PATH': WHAT: sqlite's message". */
 gg_status journal_sql_fail(journal *j, gg_error *err, const char *what);
 
