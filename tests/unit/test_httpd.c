@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "base/httpd.h"
+#include "rawhttp.h"
 
 typedef struct {
   char *data;
@@ -227,6 +228,93 @@ static void test_bad_listen_addresses(void **state) {
   gg_httpd_stop(NULL);
 }
 
+/* Counts the requests that reached a handler, and accepts them. */
+static int handled;
+
+static void on_count(gg_httpd_req *req, void *closure) {
+  __atomic_add_fetch(&handled, 1, __ATOMIC_SEQ_CST);
+  gg_httpd_respond_json(req, 202, "{\"accepted\":true}");
+}
+
+/* Slow clients (issue #19 item 8), in small: a limit of 32, deadlines of half a second. */
+static gg_httpd *start_limited(void) {
+  static const gg_httpd_route routes[] = {
+      {"POST", "/in", on_count, NULL, 0},
+      {"GET", "/health", on_count, NULL, 0},
+  };
+  gg_httpd_opts o = {.listen = "127.0.0.1:0",
+                     .threads = 2,
+                     .routes = routes,
+                     .nroutes = 2,
+                     .connection_limit = 32,
+                     .header_timeout = 0.5,
+                     .body_timeout = 0.5,
+                     .health_path = "/health"};
+  gg_httpd *h = NULL;
+  gg_error err;
+  assert_int_equal(gg_httpd_start(&o, &h, &err), GG_OK);
+  return h;
+}
+
+static int post_in(gg_httpd *h, char *resp, size_t cap) {
+  static const char req[] =
+      "POST /in HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n"
+      "Connection: close\r\n\r\n{}";
+  return raw_exchange(gg_httpd_port(h), req, sizeof req - 1, 2.0, resp, cap, NULL);
+}
+
+static void test_slow_headers_give_way(void **state) {
+  gg_httpd *h = start_limited();
+  raw_slow s;
+  raw_slow_open(&s, gg_httpd_port(h), "/in", 200, false, 3.0);
+  assert_int_equal(s.opened, 200);
+  raw_slow_drip(&s);
+  /* Over the limit, the oldest slow clients make room: nobody waits unserved. */
+  double t0 = raw_now();
+  assert_int_equal(raw_get(gg_httpd_port(h), "/health", 1.0), 202);
+  assert_true(raw_now() - t0 < 1.0);
+  char resp[2048];
+  assert_int_equal(post_in(h, resp, sizeof resp), 202);
+  usleep(100 * 1000);
+  assert_true(raw_slow_open_count(&s) <= 32);
+  /* Bytes keep coming, but the header deadline closes every one of them. */
+  for (int i = 0; i < 9; i++) {
+    raw_slow_drip(&s);
+    usleep(100 * 1000);
+  }
+  assert_int_equal(raw_slow_open_count(&s), 0);
+  raw_slow_close(&s);
+  gg_httpd_stop(h);
+}
+
+static void test_busy_connections_get_a_clear_503(void **state) {
+  gg_httpd *h = start_limited();
+  /* 32 clients stuck in their bodies: none can be displaced, so the next ones are over. */
+  raw_slow busy;
+  raw_slow_open(&busy, gg_httpd_port(h), "/in", 32, true, 3.0);
+  assert_int_equal(busy.opened, 32);
+  usleep(150 * 1000);
+  raw_slow_drip(&busy);
+  assert_int_equal(raw_slow_open_count(&busy), 32);
+  char resp[2048];
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(post_in(h, resp, sizeof resp), 503);
+    assert_non_null(strstr(resp, "too many connections"));
+    assert_non_null(strstr(resp, "Retry-After: 1"));
+  }
+  /* The health check still answers. */
+  assert_int_equal(raw_get(gg_httpd_port(h), "/health", 1.0), 202);
+  /* The body deadline ends them, and then a POST is served again. */
+  for (int i = 0; i < 6; i++) {
+    raw_slow_drip(&busy);
+    usleep(100 * 1000);
+  }
+  assert_int_equal(raw_slow_open_count(&busy), 0);
+  assert_int_equal(post_in(h, resp, sizeof resp), 202);
+  raw_slow_close(&busy);
+  gg_httpd_stop(h);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
@@ -234,6 +322,8 @@ int main(void) {
       cmocka_unit_test(test_unknown_path_wrong_method_too_big),
       cmocka_unit_test(test_suspended_requests_hold_no_thread),
       cmocka_unit_test(test_bad_listen_addresses),
+      cmocka_unit_test(test_slow_headers_give_way),
+      cmocka_unit_test(test_busy_connections_get_a_clear_503),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
