@@ -148,9 +148,11 @@ static enum MHD_Result send_answer(gg_httpd_req *req) {
 
 static void answer_error(gg_httpd_req *req, unsigned status) {
   char body[160];
-  const char *what = status == 404   ? "not found"
+  const char *what = status == 400   ? "bad request framing"
+                     : status == 404 ? "not found"
                      : status == 405 ? "method not allowed"
                      : status == 413 ? "request body too large"
+                     : status == 501 ? "transfer coding not implemented"
                      : status == 503 ? "too many connections"
                                      : "error";
   int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", what);
@@ -159,9 +161,9 @@ static void answer_error(gg_httpd_req *req, unsigned status) {
   const char *allow[] = {"Allow", req->route ? req->route->method : "", NULL};
   const char *closing[] = {"Connection", "close", status == 503 ? "Retry-After" : NULL, "1", NULL};
   req->resp = make_response("application/json", body, (size_t)n,
-                            status == 405   ? allow
-                            : status == 503 ? closing
-                                            : NULL);
+                            status == 405                                     ? allow
+                            : status == 400 || status == 501 || status == 503 ? closing
+                                                                              : NULL);
   req->status = status;
 }
 
@@ -302,6 +304,67 @@ static void *reaper_main(void *arg) {
   return NULL;
 }
 
+typedef struct {
+  unsigned content_length; /* headers seen */
+  const char *first_length;
+  bool lengths_differ;
+  bool transfer_encoding; /* any Transfer-Encoding header */
+  unsigned chunked;       /* times chunked was applied */
+  bool chunked_last;      /* the last coding of all is chunked */
+  bool other_coding;      /* a coding other than chunked */
+  bool empty_coding;      /* a Transfer-Encoding header naming nothing */
+} framing;
+
+static enum MHD_Result on_header_line(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value) {
+  framing *f = cls;
+  if (!key || !value) return MHD_YES;
+  if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+    if (f->content_length++ == 0)
+      f->first_length = value;
+    else if (strcmp(f->first_length, value) != 0)
+      f->lengths_differ = true;
+  } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+    /* A list of codings, possibly over several headers, applied in order. */
+    f->transfer_encoding = true;
+    unsigned tokens = 0;
+    for (const char *p = value;;) {
+      while (*p == ' ' || *p == '\t') p++;
+      const char *end = strchr(p, ',');
+      size_t n = end ? (size_t)(end - p) : strlen(p);
+      while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+      if (n > 0) {
+        tokens++;
+        f->chunked_last = n == 7 && strncasecmp(p, "chunked", 7) == 0;
+        if (f->chunked_last)
+          f->chunked++;
+        else
+          f->other_coding = true;
+      }
+      if (!end) break;
+      p = end + 1;
+    }
+    if (tokens == 0) f->empty_coding = true;
+  }
+  return MHD_YES;
+}
+
+/* 0 when the request's body framing is unambiguous, else the status to answer before
+ * closing the connection (RFC 9112 §6.1, §6.3): 400 when the length cannot be known for
+ * sure (Content-Length beside Transfer-Encoding, lengths that disagree, chunked missing,
+ * applied twice or not last, Transfer-Encoding in HTTP/1.0), 501 for a coding we do not
+ * decode. MHD itself goes by the first Content-Length, and by Transfer-Encoding over
+ * Content-Length, so these must be caught before it reads the body. */
+static unsigned framing_problem(struct MHD_Connection *conn, const char *version) {
+  framing f = {0};
+  MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header_line, &f);
+  if (f.lengths_differ) return 400;
+  if (!f.transfer_encoding) return 0;
+  if (f.content_length > 0 || f.empty_coding || !f.chunked_last || f.chunked > 1) return 400;
+  if (version && strcmp(version, MHD_HTTP_VERSION_1_0) == 0) return 400;
+  return f.other_coding ? 501 : 0;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                  const char *version, const char *upload_data, size_t *upload_data_size,
                                  void **con_cls) {
@@ -326,8 +389,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     req->route = find_route(h, method, url, &any);
     size_t cap = req->route && req->route->max_body ? req->route->max_body : h->max_body;
     gg_buf_init(&req->body, cap);
-    unsigned refuse = 0;
-    if (over && !(h->health_path && strcmp(url, h->health_path) == 0)) refuse = 503;
+    unsigned refuse = framing_problem(conn, version);
+    if (!refuse && over && !(h->health_path && strcmp(url, h->health_path) == 0)) refuse = 503;
     if (refuse) {
       /* Answered now, before a byte of the body: MHD then closes the connection after the
        * answer, so nothing that follows on it is taken for a request. */

@@ -23,6 +23,12 @@
  * closed (except on health_path, which answers as usual, so that a probe tells a flood
  * from a failure); past the headroom it is closed at once. A client never waits on a
  * connection nobody serves.
+ *
+ * Request framing is checked before any handler runs (RFC 9112 §6): a request with both
+ * Content-Length and Transfer-Encoding, with Content-Length headers that disagree, or
+ * with a Transfer-Encoding whose last coding is not a single chunked is answered 400 and
+ * the connection closed, so that nothing after it on the connection is read as another
+ * request (request smuggling); codings other than chunked are answered 501.
  */
 #ifndef GG_HTTPD_H
 #define GG_HTTPD_H

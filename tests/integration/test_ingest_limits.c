@@ -4,7 +4,8 @@
  * /health answers within a second while they hold connections, a normal POST is answered
  * (202, or a clear 503 when the connections are all busy, never a hang), and the slow
  * connections are closed once the header or body deadline passes, however often they
- * send a byte. Everything runs on loopback, bounded in count and time.
+ * send a byte. A request smuggled behind another (issue #19 item 9) is never published.
+ * Everything runs on loopback, bounded in count and time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -120,10 +121,42 @@ static void test_slow_bodies_are_closed_at_the_deadline(void **state) {
   raw_slow_close(s);
 }
 
+/* Request smuggling (issue #19 item 9): a request framed both by Content-Length and by
+ * chunked is refused and its connection closed, so the request hidden after its chunked
+ * body never reaches the handler: no 202, nothing published. */
+static void test_smuggled_request_is_not_published(void **state) {
+  char hidden[256], req[1024], resp[4096];
+  int hl =
+      snprintf(hidden, sizeof hidden,
+               "{\"event_id\":\"%ssmuggled\",\"athlete_id\":\"a1\",\"measured_at\":\"2026-11-28T07:00:00Z\","
+               "\"rmssd_ms\":40,\"source\":\"polar\"}",
+               prefix);
+  char second[512];
+  int sl = snprintf(second, sizeof second,
+                    "POST /v1/hrv HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    "Content-Length: %d\r\n\r\n%s",
+                    hl, hidden);
+  /* By Content-Length the body is "0\r\n\r\n" plus the second request; by chunked it ends at 0. */
+  int rl = snprintf(req, sizeof req,
+                    "POST /v1/hrv HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    "Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n%s",
+                    5 + sl, second);
+  uint64_t before = fx_stream_messages(core);
+  bool closed = false;
+  int status = raw_exchange(ingest_svc.port, req, (size_t)rl, 3.0, resp, sizeof resp, &closed);
+  print_message("smuggling request: %d, closed %d: %s\n", status, closed, resp);
+  assert_int_equal(status, 400);
+  assert_true(closed);
+  assert_null(strstr(resp, "HTTP/1.1 202"));
+  usleep(500 * 1000);
+  assert_int_equal(fx_stream_messages(core), before);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_slow_headers_do_not_lock_out_clients),
       cmocka_unit_test(test_slow_bodies_are_closed_at_the_deadline),
+      cmocka_unit_test(test_smuggled_request_is_not_published),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -236,6 +236,91 @@ static void on_count(gg_httpd_req *req, void *closure) {
   gg_httpd_respond_json(req, 202, "{\"accepted\":true}");
 }
 
+/* Request smuggling (issue #19 item 9): framing that two servers could read differently is
+ * answered 400 and the connection closed, so nothing after it is read as a request. */
+static gg_httpd *start_counting(void) {
+  static const gg_httpd_route routes[] = {
+      {"POST", "/in", on_count, NULL, 0},
+      {"GET", "/in", on_count, NULL, 0},
+  };
+  gg_httpd_opts o = {.listen = "127.0.0.1:0", .threads = 2, .routes = routes, .nroutes = 2};
+  gg_httpd *h = NULL;
+  gg_error err;
+  assert_int_equal(gg_httpd_start(&o, &h, &err), GG_OK);
+  handled = 0;
+  return h;
+}
+
+/* Send a request as written; the status, with the connection required closed after it. */
+static int send_raw(gg_httpd *h, const char *req, char *resp, size_t cap) {
+  bool closed = false;
+  int status = raw_exchange(gg_httpd_port(h), req, strlen(req), 3.0, resp, cap, &closed);
+  assert_true(closed);
+  return status;
+}
+
+static void test_smuggled_request_is_refused(void **state) {
+  gg_httpd *h = start_counting();
+  char resp[4096];
+  /* A front end that goes by Content-Length sees one request with a 45-byte body; going
+   * by chunked, the body ends at "0" and a second request follows. */
+  static const char smuggle[] =
+      "POST /in HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 45\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n"
+      "0\r\n\r\n"
+      "GET /in HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  assert_int_equal(send_raw(h, smuggle, resp, sizeof resp), 400);
+  assert_non_null(strstr(resp, "Connection: close"));
+  assert_null(strstr(resp, "HTTP/1.1 202"));
+  assert_null(strstr(strstr(resp, "\r\n\r\n"), "HTTP/1.1"));
+  assert_int_equal(handled, 0);
+  gg_httpd_stop(h);
+}
+
+static void test_ambiguous_framing_is_refused(void **state) {
+  gg_httpd *h = start_counting();
+  char resp[4096];
+  static const struct {
+    const char *headers;
+    int status;
+  } cases[] = {
+      {"Content-Length: 2\r\nContent-Length: 3\r\n", 400},
+      {"Transfer-Encoding: chunked\r\nContent-Length: 2\r\n", 400},
+      {"Transfer-Encoding: gzip\r\n", 400},
+      {"Transfer-Encoding: chunked, identity\r\n", 400},
+      {"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", 400},
+      {"Transfer-Encoding: \r\n", 400},
+      {"Transfer-Encoding: gzip, chunked\r\n", 501},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char req[512];
+    snprintf(req, sizeof req, "POST /in HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n2\r\n{}\r\n0\r\n\r\n",
+             cases[i].headers);
+    if (send_raw(h, req, resp, sizeof resp) != cases[i].status)
+      fail_msg("%s: answered %s", cases[i].headers, resp);
+  }
+  /* Transfer-Encoding in HTTP/1.0 is faulty framing too. */
+  assert_int_equal(send_raw(h,
+                            "POST /in HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "2\r\n{}\r\n0\r\n\r\n",
+                            resp, sizeof resp),
+                   400);
+  assert_int_equal(handled, 0);
+  /* What is unambiguous still works: chunked alone, one length, a length repeated. */
+  assert_int_equal(send_raw(h,
+                            "POST /in HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: Chunked\r\n"
+                            "Connection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+                            resp, sizeof resp),
+                   202);
+  assert_int_equal(send_raw(h,
+                            "POST /in HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n"
+                            "Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+                            resp, sizeof resp),
+                   202);
+  assert_int_equal(handled, 2);
+  gg_httpd_stop(h);
+}
+
 /* Slow clients (issue #19 item 8), in small: a limit of 32, deadlines of half a second. */
 static gg_httpd *start_limited(void) {
   static const gg_httpd_route routes[] = {
@@ -322,6 +407,8 @@ int main(void) {
       cmocka_unit_test(test_unknown_path_wrong_method_too_big),
       cmocka_unit_test(test_suspended_requests_hold_no_thread),
       cmocka_unit_test(test_bad_listen_addresses),
+      cmocka_unit_test(test_smuggled_request_is_refused),
+      cmocka_unit_test(test_ambiguous_framing_is_refused),
       cmocka_unit_test(test_slow_headers_give_way),
       cmocka_unit_test(test_busy_connections_get_a_clear_503),
   };
