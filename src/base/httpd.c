@@ -555,10 +555,11 @@ gg_status gg_httpd_start(const gg_httpd_opts *opts, gg_httpd **out, gg_error *er
     need = (rlim_t)h->limit + 2 * h->headroom + FD_RESERVE;
   }
   if (room < need) {
+    unsigned limit = h->limit;
     gg_httpd_stop(h);
     return gg_error_set(err, GG_ERR_INVALID,
                         "listen on '%s': %u connections need %llu open files, the limit is %llu (ulimit -n)",
-                        opts->listen, h->limit, (unsigned long long)need, (unsigned long long)room);
+                        opts->listen, limit, (unsigned long long)need, (unsigned long long)room);
   }
   unsigned mhd_limit = h->limit + 2 * h->headroom;
   unsigned threads = opts->threads > 1 ? opts->threads : 1;

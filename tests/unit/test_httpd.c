@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -400,6 +401,24 @@ static void test_busy_connections_get_a_clear_503(void **state) {
   gg_httpd_stop(h);
 }
 
+/* A limit the open-file limit cannot hold is refused, naming both; the default one shrinks
+ * to fit. Lowers this process's hard limit for good, so it runs last. */
+static void test_connection_limit_must_fit_open_files(void **state) {
+  struct rlimit rl = {512, 512};
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+  gg_httpd_opts o = {.listen = "127.0.0.1:0", .connection_limit = 4096};
+  gg_httpd *h = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_not_equal(gg_httpd_start(&o, &h, &err), GG_OK);
+  assert_non_null(strstr(gg_error_message(&err), "4096 connections"));
+  assert_non_null(strstr(gg_error_message(&err), "ulimit -n"));
+  o.connection_limit = 0;
+  assert_int_equal(gg_httpd_start(&o, &h, &err), GG_OK);
+  assert_int_equal(raw_get(gg_httpd_port(h), "/nothing", 1.0), 404);
+  gg_httpd_stop(h);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
@@ -411,6 +430,7 @@ int main(void) {
       cmocka_unit_test(test_ambiguous_framing_is_refused),
       cmocka_unit_test(test_slow_headers_give_way),
       cmocka_unit_test(test_busy_connections_get_a_clear_503),
+      cmocka_unit_test(test_connection_limit_must_fit_open_files),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
