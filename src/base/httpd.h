@@ -12,10 +12,28 @@
  * Handlers run on the server's threads (a pool of `threads`), so they must not block
  * for long. Each request is answered exactly once; after gg_httpd_respond the request
  * pointer must not be used again.
+ *
+ * Slow clients cannot hold the server: a connection has header_timeout seconds from its
+ * accept (or from the end of its previous request) to send complete headers, then
+ * body_timeout seconds for the body, however steadily it sends bytes; then it is closed.
+ * At most connection_limit connections are open: at the limit a new connection displaces
+ * the oldest one still waiting for its headers (a slow or idle client: nothing is lost),
+ * and when every connection is busy with a request it is let into a headroom of a
+ * further limit/8 where its request is answered 503 {"error":"too many connections"} and
+ * closed (except on health_path, which answers as usual, so that a probe tells a flood
+ * from a failure); past the headroom it is closed at once. A client never waits on a
+ * connection nobody serves.
+ *
+ * Request framing is checked before any handler runs (RFC 9112 §6): a request with both
+ * Content-Length and Transfer-Encoding, with Content-Length headers that disagree, or
+ * with a Transfer-Encoding whose last coding is not a single chunked is answered 400 and
+ * the connection closed, so that nothing after it on the connection is read as another
+ * request (request smuggling); codings other than chunked are answered 501.
  */
 #ifndef GG_HTTPD_H
 #define GG_HTTPD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,11 +57,16 @@ typedef struct {
 } gg_httpd_route;
 
 typedef struct {
-  const char *listen;           /* "127.0.0.1:8081", "0.0.0.0:80", "127.0.0.1:0" (any free port) */
-  size_t max_body;              /* 0: GG_HTTPD_BODY_MAX */
-  unsigned threads;             /* worker threads; 0 or 1: one */
-  unsigned connection_limit;    /* 0: 1024 */
-  unsigned connection_timeout;  /* idle seconds before a connection is closed; 0: 30 */
+  const char *listen;          /* "127.0.0.1:8081", "0.0.0.0:80", "127.0.0.1:0" (any free port) */
+  size_t max_body;             /* 0: GG_HTTPD_BODY_MAX */
+  unsigned threads;            /* worker threads; 0 or 1: one */
+  unsigned connection_limit;   /* open connections at most (see above); 0: 1024 */
+  unsigned connection_timeout; /* idle seconds before a connection is closed; 0: 30 */
+  double header_timeout;       /* seconds to send complete headers; 0: 10 */
+  double body_timeout;         /* seconds to send the body once the headers are in; 0: 30 */
+  /* A path answered as usual even over the connection limit, so that a health check tells
+   * a flood from a failure; NULL: none. Not copied. */
+  const char *health_path;
   const gg_httpd_route *routes; /* copied (the strings are not: they must outlive the server) */
   size_t nroutes;
   /* Called once per answered request, on the thread that sends it, with the route's path
@@ -52,8 +75,9 @@ typedef struct {
   void *on_answer_closure;
 } gg_httpd_opts;
 
-/* Start serving. On error (bad address, port in use) err names the address and the
- * reason. You own *out; stop it with gg_httpd_stop. */
+/* Start serving. On error (bad address, port in use, a connection limit the open-file
+ * limit cannot hold even after raising it to the hard limit) err names the address and
+ * the reason. You own *out; stop it with gg_httpd_stop. */
 gg_status gg_httpd_start(const gg_httpd_opts *opts, gg_httpd **out, gg_error *err) GG_WUR;
 
 /* The port actually bound (useful with port 0). */

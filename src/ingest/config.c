@@ -31,6 +31,16 @@ const char ingest_usage[] =
     "  INGEST_PUBLISH_TIMEOUT   time to wait for one JetStream ack (default 2s)\n"
     "  INGEST_MAX_INFLIGHT      requests awaiting acks before new ones get 503 (default 10000)\n"
     "  INGEST_THREADS           HTTP worker threads (default 2)\n"
+    "  INGEST_MAX_CONNECTIONS   open HTTP connections at most (default 4096); at the limit a\n"
+    "                           new connection displaces the oldest one still sending its\n"
+    "                           headers; when all are busy, requests get 503 \"too many\n"
+    "                           connections\" (GET /health still answers) within a further\n"
+    "                           1/8, and connections past that are closed at once. Each\n"
+    "                           needs an open file: ulimit -n must exceed 1.25 times this\n"
+    "  INGEST_HEADER_TIMEOUT    time a connection has to send complete request headers,\n"
+    "                           counted from its accept or the end of its previous request,\n"
+    "                           so also how long an idle kept-alive connection stays (default 10s)\n"
+    "  INGEST_BODY_TIMEOUT      time to send the request body once the headers are in (default 30s)\n"
     "  INGEST_LOG_LEVEL         debug|info|warn|error (default info)\n"
     "A bad value stops the service with exit status 2.\n";
 
@@ -96,6 +106,11 @@ gg_status ingest_config_load(ingest_config *cfg, gg_error *err) {
   cfg->max_inflight = (size_t)n;
   if ((st = gg_env_count("INGEST_THREADS", "2", 1, 64, &n, err)) != GG_OK) goto fail;
   cfg->threads = (unsigned)n;
+  if ((st = gg_env_count("INGEST_MAX_CONNECTIONS", "4096", 16, 1000000, &n, err)) != GG_OK) goto fail;
+  cfg->max_connections = (unsigned)n;
+  if ((st = gg_env_duration("INGEST_HEADER_TIMEOUT", "10s", 0.1, 3600, &cfg->header_timeout, err)) != GG_OK ||
+      (st = gg_env_duration("INGEST_BODY_TIMEOUT", "30s", 0.1, 3600, &cfg->body_timeout, err)) != GG_OK)
+    goto fail;
   if ((st = gg_env_log_level("INGEST_LOG_LEVEL", "info", &cfg->log_level, err)) != GG_OK) goto fail;
   const char *secret = getenv("INGEST_HMAC_SECRET_FILE");
   if (secret && *secret && (st = read_secret(secret, cfg, err)) != GG_OK) goto fail;

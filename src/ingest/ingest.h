@@ -30,11 +30,14 @@ typedef struct {
   size_t max_body;            /* INGEST_MAX_BODY: bytes */
   unsigned char *hmac_secret; /* from INGEST_HMAC_SECRET_FILE; NULL: no signatures required */
   size_t hmac_secret_len;
-  double publish_budget;  /* INGEST_PUBLISH_BUDGET: seconds for all attempts of one publish */
-  double publish_timeout; /* INGEST_PUBLISH_TIMEOUT: seconds to wait for one ack */
-  size_t max_inflight;    /* INGEST_MAX_INFLIGHT: requests awaiting acks before 503 */
-  unsigned threads;       /* INGEST_THREADS: HTTP worker threads */
-  gg_log_level log_level; /* INGEST_LOG_LEVEL */
+  double publish_budget;    /* INGEST_PUBLISH_BUDGET: seconds for all attempts of one publish */
+  double publish_timeout;   /* INGEST_PUBLISH_TIMEOUT: seconds to wait for one ack */
+  size_t max_inflight;      /* INGEST_MAX_INFLIGHT: requests awaiting acks before 503 */
+  unsigned threads;         /* INGEST_THREADS: HTTP worker threads */
+  unsigned max_connections; /* INGEST_MAX_CONNECTIONS: open HTTP connections at most */
+  double header_timeout;    /* INGEST_HEADER_TIMEOUT: seconds to send complete headers */
+  double body_timeout;      /* INGEST_BODY_TIMEOUT: seconds to send the body */
+  gg_log_level log_level;   /* INGEST_LOG_LEVEL */
 } ingest_config;
 
 /* Read and validate the configuration from the environment. An invalid value is

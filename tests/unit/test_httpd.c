@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "base/httpd.h"
+#include "rawhttp.h"
 
 typedef struct {
   char *data;
@@ -251,6 +253,197 @@ static void test_bad_listen_addresses(void **state) {
   gg_httpd_stop(NULL);
 }
 
+/* Counts the requests that reached a handler, and accepts them. */
+static int handled;
+
+static void on_count(gg_httpd_req *req, void *closure) {
+  __atomic_add_fetch(&handled, 1, __ATOMIC_SEQ_CST);
+  gg_httpd_respond_json(req, 202, "{\"accepted\":true}");
+}
+
+/* Request smuggling (issue #19 item 9): framing that two servers could read differently is
+ * answered 400 and the connection closed, so nothing after it is read as a request. */
+static gg_httpd *start_counting(void) {
+  static const gg_httpd_route routes[] = {
+      {"POST", "/in", on_count, NULL, 0},
+      {"GET", "/in", on_count, NULL, 0},
+  };
+  gg_httpd_opts o = {.listen = "127.0.0.1:0", .threads = 2, .routes = routes, .nroutes = 2};
+  gg_httpd *h = NULL;
+  gg_error err;
+  assert_int_equal(gg_httpd_start(&o, &h, &err), GG_OK);
+  handled = 0;
+  return h;
+}
+
+/* Send a request as written; the status, with the connection required closed after it. */
+static int send_raw(gg_httpd *h, const char *req, char *resp, size_t cap) {
+  bool closed = false;
+  int status = raw_exchange(gg_httpd_port(h), req, strlen(req), 3.0, resp, cap, &closed);
+  assert_true(closed);
+  return status;
+}
+
+static void test_smuggled_request_is_refused(void **state) {
+  gg_httpd *h = start_counting();
+  char resp[4096];
+  /* A front end that goes by Content-Length sees one request with a 45-byte body; going
+   * by chunked, the body ends at "0" and a second request follows. */
+  static const char smuggle[] =
+      "POST /in HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 45\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n"
+      "0\r\n\r\n"
+      "GET /in HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  assert_int_equal(send_raw(h, smuggle, resp, sizeof resp), 400);
+  assert_non_null(strstr(resp, "Connection: close"));
+  assert_null(strstr(resp, "HTTP/1.1 202"));
+  assert_null(strstr(strstr(resp, "\r\n\r\n"), "HTTP/1.1"));
+  assert_int_equal(handled, 0);
+  gg_httpd_stop(h);
+}
+
+static void test_ambiguous_framing_is_refused(void **state) {
+  gg_httpd *h = start_counting();
+  char resp[4096];
+  static const struct {
+    const char *headers;
+    int status;
+  } cases[] = {
+      {"Content-Length: 2\r\nContent-Length: 3\r\n", 400},
+      {"Transfer-Encoding: chunked\r\nContent-Length: 2\r\n", 400},
+      {"Transfer-Encoding: gzip\r\n", 400},
+      {"Transfer-Encoding: chunked, identity\r\n", 400},
+      {"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", 400},
+      {"Transfer-Encoding: \r\n", 400},
+      {"Transfer-Encoding: gzip, chunked\r\n", 501},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char req[512];
+    snprintf(req, sizeof req, "POST /in HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n2\r\n{}\r\n0\r\n\r\n",
+             cases[i].headers);
+    if (send_raw(h, req, resp, sizeof resp) != cases[i].status)
+      fail_msg("%s: answered %s", cases[i].headers, resp);
+  }
+  /* Transfer-Encoding in HTTP/1.0 is faulty framing too. */
+  assert_int_equal(send_raw(h,
+                            "POST /in HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "2\r\n{}\r\n0\r\n\r\n",
+                            resp, sizeof resp),
+                   400);
+  assert_int_equal(handled, 0);
+  /* What is unambiguous still works: chunked alone, one length, a length repeated. */
+  assert_int_equal(send_raw(h,
+                            "POST /in HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: Chunked\r\n"
+                            "Connection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+                            resp, sizeof resp),
+                   202);
+  assert_int_equal(send_raw(h,
+                            "POST /in HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n"
+                            "Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+                            resp, sizeof resp),
+                   202);
+  assert_int_equal(handled, 2);
+  gg_httpd_stop(h);
+}
+
+/* Slow clients (issue #19 item 8), in small: a limit of 32, a header deadline of half a
+ * second, a body deadline of one (room for the 503 checks on a busy machine). */
+static gg_httpd *start_limited(void) {
+  static const gg_httpd_route routes[] = {
+      {"POST", "/in", on_count, NULL, 0},
+      {"GET", "/health", on_count, NULL, 0},
+  };
+  gg_httpd_opts o = {.listen = "127.0.0.1:0",
+                     .threads = 2,
+                     .routes = routes,
+                     .nroutes = 2,
+                     .connection_limit = 32,
+                     .header_timeout = 0.5,
+                     .body_timeout = 1.0,
+                     .health_path = "/health"};
+  gg_httpd *h = NULL;
+  gg_error err;
+  assert_int_equal(gg_httpd_start(&o, &h, &err), GG_OK);
+  return h;
+}
+
+static int post_in(gg_httpd *h, char *resp, size_t cap) {
+  static const char req[] =
+      "POST /in HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n"
+      "Connection: close\r\n\r\n{}";
+  return raw_exchange(gg_httpd_port(h), req, sizeof req - 1, 2.0, resp, cap, NULL);
+}
+
+static void test_slow_headers_give_way(void **state) {
+  gg_httpd *h = start_limited();
+  raw_slow s;
+  raw_slow_open(&s, gg_httpd_port(h), "/in", 200, false, 3.0);
+  assert_int_equal(s.opened, 200);
+  raw_slow_drip(&s);
+  /* Over the limit, the oldest slow clients make room: nobody waits unserved. */
+  double t0 = raw_now();
+  assert_int_equal(raw_get(gg_httpd_port(h), "/health", 1.0), 202);
+  assert_true(raw_now() - t0 < 1.0);
+  char resp[2048];
+  assert_int_equal(post_in(h, resp, sizeof resp), 202);
+  usleep(100 * 1000);
+  assert_true(raw_slow_open_count(&s) <= 32);
+  /* Bytes keep coming, but the header deadline closes every one of them. */
+  for (int i = 0; i < 12; i++) {
+    raw_slow_drip(&s);
+    usleep(100 * 1000);
+  }
+  assert_int_equal(raw_slow_open_count(&s), 0);
+  raw_slow_close(&s);
+  gg_httpd_stop(h);
+}
+
+static void test_busy_connections_get_a_clear_503(void **state) {
+  gg_httpd *h = start_limited();
+  /* 32 clients stuck in their bodies: none can be displaced, so the next ones are over. */
+  raw_slow busy;
+  raw_slow_open(&busy, gg_httpd_port(h), "/in", 32, true, 3.0);
+  assert_int_equal(busy.opened, 32);
+  usleep(150 * 1000);
+  raw_slow_drip(&busy);
+  assert_int_equal(raw_slow_open_count(&busy), 32);
+  char resp[2048];
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(post_in(h, resp, sizeof resp), 503);
+    assert_non_null(strstr(resp, "too many connections"));
+    assert_non_null(strstr(resp, "Retry-After: 1"));
+  }
+  /* The health check still answers. */
+  assert_int_equal(raw_get(gg_httpd_port(h), "/health", 1.0), 202);
+  /* The body deadline ends them, and then a POST is served again. */
+  for (int i = 0; i < 14; i++) {
+    raw_slow_drip(&busy);
+    usleep(100 * 1000);
+  }
+  assert_int_equal(raw_slow_open_count(&busy), 0);
+  assert_int_equal(post_in(h, resp, sizeof resp), 202);
+  raw_slow_close(&busy);
+  gg_httpd_stop(h);
+}
+
+/* A limit the open-file limit cannot hold is refused, naming both; the default one shrinks
+ * to fit. Lowers this process's hard limit for good, so it runs last. */
+static void test_connection_limit_must_fit_open_files(void **state) {
+  struct rlimit rl = {512, 512};
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+  gg_httpd_opts o = {.listen = "127.0.0.1:0", .connection_limit = 4096};
+  gg_httpd *h = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_not_equal(gg_httpd_start(&o, &h, &err), GG_OK);
+  assert_non_null(strstr(gg_error_message(&err), "4096 connections"));
+  assert_non_null(strstr(gg_error_message(&err), "ulimit -n"));
+  o.connection_limit = 0;
+  assert_int_equal(gg_httpd_start(&o, &h, &err), GG_OK);
+  assert_int_equal(raw_get(gg_httpd_port(h), "/nothing", 1.0), 404);
+  gg_httpd_stop(h);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
@@ -258,6 +451,11 @@ int main(void) {
       cmocka_unit_test(test_unknown_path_wrong_method_too_big),
       cmocka_unit_test(test_suspended_requests_hold_no_thread),
       cmocka_unit_test(test_bad_listen_addresses),
+      cmocka_unit_test(test_smuggled_request_is_refused),
+      cmocka_unit_test(test_ambiguous_framing_is_refused),
+      cmocka_unit_test(test_slow_headers_give_way),
+      cmocka_unit_test(test_busy_connections_get_a_clear_503),
+      cmocka_unit_test(test_connection_limit_must_fit_open_files),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();

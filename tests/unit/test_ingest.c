@@ -21,6 +21,9 @@ static const char *const vars[] = {"NATS_URL",
                                    "INGEST_PUBLISH_TIMEOUT",
                                    "INGEST_MAX_INFLIGHT",
                                    "INGEST_THREADS",
+                                   "INGEST_MAX_CONNECTIONS",
+                                   "INGEST_HEADER_TIMEOUT",
+                                   "INGEST_BODY_TIMEOUT",
                                    "INGEST_LOG_LEVEL"};
 
 static int clear_env(void **state) {
@@ -40,6 +43,9 @@ static void test_defaults(void **state) {
   assert_true(c.publish_timeout == 2);
   assert_int_equal(c.max_inflight, 10000);
   assert_int_equal(c.threads, 2);
+  assert_int_equal(c.max_connections, 4096);
+  assert_true(c.header_timeout == 10);
+  assert_true(c.body_timeout == 30);
   ingest_config_release(&c);
 }
 
@@ -54,6 +60,9 @@ static void test_values_are_read(void **state) {
   setenv("INGEST_PUBLISH_BUDGET", "1m30s", 1);
   setenv("INGEST_LISTEN", "0.0.0.0:9000", 1);
   setenv("INGEST_THREADS", "4", 1);
+  setenv("INGEST_MAX_CONNECTIONS", "500", 1);
+  setenv("INGEST_HEADER_TIMEOUT", "2500ms", 1);
+  setenv("INGEST_BODY_TIMEOUT", "1m", 1);
   ingest_config c;
   gg_error err;
   assert_int_equal(ingest_config_load(&c, &err), GG_OK);
@@ -61,6 +70,9 @@ static void test_values_are_read(void **state) {
   assert_true(c.publish_budget == 90);
   assert_string_equal(c.listen, "0.0.0.0:9000");
   assert_int_equal(c.threads, 4);
+  assert_int_equal(c.max_connections, 500);
+  assert_true(c.header_timeout == 2.5);
+  assert_true(c.body_timeout == 60);
   /* The trailing newline of the file is not part of the secret. */
   assert_int_equal(c.hmac_secret_len, 6);
   assert_memory_equal(c.hmac_secret, "s3cret", 6);
@@ -85,6 +97,10 @@ static void test_bad_values_name_the_variable(void **state) {
       {"INGEST_MAX_INFLIGHT", "0", "INGEST_MAX_INFLIGHT"},
       {"INGEST_MAX_INFLIGHT", "12abc", "INGEST_MAX_INFLIGHT"},
       {"INGEST_THREADS", "99999999999999999999", "INGEST_THREADS"},
+      {"INGEST_MAX_CONNECTIONS", "3", "INGEST_MAX_CONNECTIONS"},
+      {"INGEST_MAX_CONNECTIONS", "many", "INGEST_MAX_CONNECTIONS"},
+      {"INGEST_HEADER_TIMEOUT", "0s", "INGEST_HEADER_TIMEOUT"},
+      {"INGEST_BODY_TIMEOUT", "forever", "INGEST_BODY_TIMEOUT"},
       {"INGEST_LOG_LEVEL", "loud", "INGEST_LOG_LEVEL"},
       {"INGEST_HMAC_SECRET_FILE", "/nonexistent/secret", "INGEST_HMAC_SECRET_FILE"},
       {"INGEST_HMAC_SECRET_FILE", "/dev/null", "empty"},
