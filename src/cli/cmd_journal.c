@@ -36,16 +36,20 @@ static const cli_spec spec_log = {
 /* The options of `gonogo journal verify`, each bound to its option in the table below. */
 typedef struct {
   bool json;
+  const char *expect_head;
   const char *journal;
 } cmd_journal_verify_opts;
 
 static const cli_spec spec_verify = {
     .verb = "journal verify",
     .args = "PLAN",
-    .summary = "check the hash chain: exit 0 when intact, 2 naming the first bad row",
+    .summary = "check the hash chain and its head anchors: exit 0 when intact, 2 naming the first bad row",
     .min_args = 1,
     .max_args = 1,
     .opts = {CLI_FLAG(cmd_journal_verify_opts, json, "json", "the verdict as JSON"),
+             CLI_STR(
+                 cmd_journal_verify_opts, expect_head, "expect-head", "SEQ:HASH",
+                 "a head kept elsewhere (a report, a ticket): the chain must still hold that row and hash"),
              CLI_STR(cmd_journal_verify_opts, journal, "journal", "PATH",
                      "the journal file (default .gonogo/<migration>.db beside the plan)")},
 };
@@ -133,21 +137,31 @@ static int run_verify(int argc, char **argv) {
   journal_verify_result r;
   gg_error err;
   gg_error_clear(&err);
-  if (journal_verify(j, &r, &err) != GG_OK) {
+  long long expect_seq = 0;
+  char expect_hash[JOURNAL_HASH_HEX] = "";
+  if (opt.expect_head && journal_anchor_parse(opt.expect_head, &expect_seq, expect_hash, &err) != GG_OK) {
+    rc = cli_fail_error(CLI_EXIT_USAGE, &err);
+    goto out;
+  }
+  if (journal_verify(j, &r, &err) != GG_OK ||
+      (expect_seq && journal_verify_anchor(j, expect_seq, expect_hash, "--expect-head", &r, &err) != GG_OK)) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;
   }
+  char head[JOURNAL_HASH_HEX + 32] = "";
+  if (r.head_seq) snprintf(head, sizeof head, "%lld:%s", r.head_seq, r.head_hash);
   if (opt.json) {
-    json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:s, s:s}", "journal", journal_path(j), "ok", r.ok, "rows",
-                          (json_int_t)r.rows, "bad_seq", (json_int_t)r.bad_seq, "what", r.what, "head_hash",
-                          r.head_hash);
+    json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:s, s:s, s:s, s:b}", "journal", journal_path(j), "ok", r.ok,
+                          "rows", (json_int_t)r.rows, "bad_seq", (json_int_t)r.bad_seq, "what", r.what,
+                          "head_hash", r.head_hash, "head", head, "anchored", r.anchored);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (text) printf("%s\n", text);
     free(text);
     json_decref(o);
   } else if (r.ok) {
-    printf("journal '%s' intact: %lld event%s, head %s\n", journal_path(j), r.rows, r.rows == 1 ? "" : "s",
-           r.rows ? r.head_hash : "(empty)");
+    printf("journal '%s' intact: %lld event%s, head %s%s%s\n", journal_path(j), r.rows,
+           r.rows == 1 ? "" : "s", r.rows ? head : "(empty)", r.anchored ? ", matches its anchor" : "",
+           expect_seq ? " and --expect-head" : "");
   }
   if (!r.ok)
     fprintf(stderr, "gonogo: journal '%s' is damaged at row %lld: %s\n", journal_path(j), r.bad_seq, r.what);

@@ -321,7 +321,59 @@ static void test_log_and_verify(void **state) {
   free(out);
 
   assert_int_equal(gonogo(&out, "journal", "verify", plan_path, NULL), 0);
-  assert_non_null(strstr(out, "intact: 3 events"));
+  assert_non_null(strstr(out, "intact: 3 events, head 3:"));
+  assert_non_null(strstr(out, "matches its anchor"));
+  char head[128] = "";
+  const char *h = strstr(out, "head 3:");
+  snprintf(head, sizeof head, "%.66s", h + 5); /* "3:" and 64 hex digits */
+  free(out);
+
+  /* Someone deletes the last row and rewrites the recorded head to match: the chain alone would
+   * pass, the anchor beside the file does not; with the anchor gone too, the head kept from the
+   * run above still does not. Restored afterwards from a copy. */
+  char copy[256], cmd[600];
+  snprintf(copy, sizeof copy, "%s.bak", journal_file);
+  snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s.head' '%s.head.bak'", journal_file, copy, journal_file,
+           journal_file);
+  assert_int_equal(system(cmd), 0);
+  sqlite3 *tdb = NULL;
+  assert_int_equal(sqlite3_open(journal_file, &tdb), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(tdb,
+                                "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 3;"
+                                "UPDATE meta SET value = '2' WHERE key = 'head_seq';"
+                                "UPDATE meta SET value = (SELECT hash FROM events WHERE seq = 2) "
+                                "WHERE key = 'head_hash'",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(tdb);
+  assert_int_equal(gonogo(&out, "journal", "verify", plan_path, NULL), 2);
+  assert_non_null(strstr(out, "is damaged at row 3: the chain ends at row 2 but the head anchor"));
+  free(out);
+  snprintf(cmd, sizeof cmd, "rm '%s.head'", journal_file);
+  assert_int_equal(system(cmd), 0);
+  assert_int_equal(gonogo(&out, "journal", "verify", plan_path, NULL), 0); /* the chain alone passes */
+  free(out);
+  assert_int_equal(gonogo(&out, "journal", "verify", plan_path, "--expect-head", head, NULL), 2);
+  assert_non_null(strstr(out, "--expect-head names row 3 (rows deleted at the end)"));
+  free(out);
+  assert_int_equal(gonogo(&out, "journal", "verify", plan_path, "--expect-head", "3:nothex", NULL), 3);
+  assert_non_null(strstr(out, "expected SEQ:HASH"));
+  free(out);
+  snprintf(cmd, sizeof cmd, "mv '%s' '%s' && rm -f '%s-wal' '%s-shm' && mv '%s.head.bak' '%s.head'", copy,
+           journal_file, journal_file, journal_file, journal_file, journal_file);
+  assert_int_equal(system(cmd), 0);
+  assert_int_equal(gonogo(&out, "journal", "verify", plan_path, "--expect-head", head, NULL), 0);
+  assert_non_null(strstr(out, "and --expect-head"));
+  free(out);
+
+  /* A zero-byte file where the journal was is not a new, empty journal. */
+  char empty[200];
+  snprintf(empty, sizeof empty, "%s/empty.db", dir);
+  FILE *ef = fopen(empty, "w");
+  assert_non_null(ef);
+  fclose(ef);
+  assert_int_equal(gonogo(&out, "journal", "verify", plan_path, "--journal", empty, NULL), 4);
+  assert_non_null(strstr(out, "is empty (0 bytes)"));
   free(out);
 
   /* Someone edits the approval behind gonogo's back. */
