@@ -1,4 +1,4 @@
-/* gonogo run PLAN --phase N [--prepare] [--yes] [--dry-run] [--override REASON --by NAME]. */
+/* gonogo run PLAN --phase N [--prepare] [--yes] [--dry-run] [--override-item ITEM=REASON ... --by NAME]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +18,7 @@ typedef struct {
   bool prepare;
   bool yes;
   bool dry_run;
+  cli_list override_item;
   const char *override;
   const char *by;
   bool break_lock;
@@ -28,7 +29,8 @@ static const cli_spec spec = {
     .verb = "run",
     .args = "PLAN",
     .summary =
-        "Run a phase: evaluate it afresh and proceed only on GO (or a journaled --override), ask for\n"
+        "Run a phase: evaluate it afresh and proceed only on GO (or when every item that stops it is\n"
+        "overridden by name: --override-item, journaled), ask for\n"
         "confirmation on a terminal, execute its actions (observe, act if needed, verify; journaled),\n"
         "check its verify criteria, roll back by itself on failure (on_failure: rollback), and end\n"
         "with a summary. --prepare runs only the prepare actions (before the go decision).\n"
@@ -40,8 +42,12 @@ static const cli_spec spec = {
              CLI_FLAG(cmd_run_opts, yes, "yes", "do not ask for confirmation"),
              CLI_FLAG(cmd_run_opts, dry_run, "dry-run",
                       "evaluate and show what would change; change nothing, journal nothing"),
+             CLI_LIST(cmd_run_opts, override_item, "override-item", "ITEM=REASON",
+                      "take responsibility for one item that stops the phase (its name or slug, or\n"
+                      "approval:ROLE), with why; repeatable; anything else failing still stops it;\n"
+                      "journaled and reported in red; needs --by"),
              CLI_STR(cmd_run_opts, override, "override", "REASON",
-                     "proceed over a NO-GO or DEFER (journaled, reported in red); needs --by"),
+                     "refused: an override names the items it covers (use --override-item)"),
              CLI_STR(cmd_run_opts, by, "by", "NAME", "who overrides"),
              CLI_FLAG(cmd_run_opts, break_lock, "break-lock", "take over a stale lock (journaled)"),
              CLI_STR(cmd_run_opts, journal, "journal", "PATH",
@@ -110,17 +116,77 @@ static void next_steps(const plan *p, const plan_phase *ph) {
                p->phases[i].id);
 }
 
+/* Scope the overrides to the items they name and decide again. -1 when the phase may go on
+ * (the override journaled), else the exit code (what is still failing is printed). */
+static int apply_overrides(gate_report *r, const gate_override *ovs, size_t nov, const char *by, bool dry,
+                           journal *j, const char *red, const char *off) {
+  gg_error err;
+  gg_error_clear(&err);
+  gate_decision before = r->decision;
+  if (gate_apply_overrides(r, ovs, nov, &err) != GG_OK) return cli_fail_error(CLI_EXIT_USAGE, &err);
+  json_t *items = json_array();
+  for (size_t i = 0; i < r->nitems; i++) {
+    const gate_item *it = &r->items[i];
+    if (!it->overridden) continue;
+    char slug[256];
+    printf("%sOVERRIDE by %s of %s %s '%s': %s%s\n", red, by, gate_section_name(it->section),
+           gate_result_name(it->result), it->name, it->override_reason, off);
+    json_array_append_new(
+        items, json_pack("{s:s, s:s, s:s, s:s, s:s}", "section", gate_section_name(it->section), "name",
+                         it->name, "slug", gate_item_slug(it->name, slug, sizeof slug), "result",
+                         gate_result_name(it->result), "reason", it->override_reason));
+  }
+  if (r->decision != GATE_GO) {
+    json_decref(items);
+    printf("Still %s after the overrides:\n", gate_decision_name(r->decision));
+    for (size_t i = 0; i < r->nreasons; i++)
+      if (!strstr(r->reasons[i], " OVERRIDDEN: ")) printf("  - %s\n", r->reasons[i]);
+    fprintf(stderr, "gonogo: run: phase %s is still %s: the overrides cover only the items they name\n",
+            r->phase, gate_decision_name(r->decision));
+    return (int)r->decision;
+  }
+  if (dry) {
+    json_decref(items);
+    return -1;
+  }
+  char reason[1024];
+  snprintf(reason, sizeof reason, "%zu item%s overridden", nov, nov == 1 ? "" : "s");
+  json_t *c = json_pack("{s:s, s:s, s:s, s:o}", "reason", reason, "decision", "GO", "overridden",
+                        gate_decision_name(before), "items", items);
+  gg_status st = journal_append(j, JOURNAL_OVERRIDE, r->phase, by, c, NULL, &err);
+  json_decref(c);
+  if (st != GG_OK) return cli_fail_error(CLI_EXIT_FAIL, &err);
+  return -1;
+}
+
 int cmd_run(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0); /* progress on stderr and the report on stdout interleave in order */
   cmd_run_opts opt = {0};
   cli_parsed a;
   int rc = cli_parse(&spec, argc, argv, &opt, &a);
   if (rc >= 0) return rc;
-  const char *phase = opt.phase, *override = opt.override, *by = opt.by;
+  const char *phase = opt.phase, *by = opt.by;
   bool prepare = opt.prepare, dry = opt.dry_run;
   if (!phase) return cli_fail(CLI_EXIT_USAGE, "run: --phase N is required");
-  if (override && (!*override || !by || !*by))
-    return cli_fail(CLI_EXIT_USAGE, "run: --override needs a reason and --by NAME");
+  if (opt.override)
+    return cli_fail(CLI_EXIT_USAGE,
+                    "run: --override REASON would cover every item that fails; name each one you take "
+                    "responsibility for: --override-item 'ITEM=REASON' --by NAME (ITEM: the item's name or "
+                    "slug as `check` prints it)");
+  gate_override ovs[CLI_MAX_LIST];
+  char ovtext[CLI_MAX_LIST][512];
+  size_t nov = 0;
+  for (int i = 0; i < opt.override_item.n; i++) {
+    const char *given = opt.override_item.v[i];
+    const char *eq = strchr(given, '=');
+    if (!eq || eq == given || !eq[1])
+      return cli_fail(CLI_EXIT_USAGE, "run: --override-item '%s': expected ITEM=REASON", given);
+    snprintf(ovtext[nov], sizeof ovtext[nov], "%.*s", (int)(eq - given), given);
+    ovs[nov].item = ovtext[nov];
+    ovs[nov].reason = eq + 1;
+    nov++;
+  }
+  if (nov && (!by || !*by)) return cli_fail(CLI_EXIT_USAGE, "run: --override-item needs --by NAME");
   plan *p = NULL;
   const plan_phase *ph = NULL;
   journal *j = NULL;
@@ -149,27 +215,23 @@ int cmd_run(int argc, char **argv) {
     for (size_t i = 0; i < r.nreasons; i++) printf("  - %s\n", r.reasons[i]);
     for (size_t i = 0; i < r.npending; i++) printf("  waiting for: %s\n", r.pending[i]);
     gate_decision d = r.decision;
-    gate_report_release(&r);
-    if (d != GATE_GO) {
-      if (!override) {
-        fprintf(stderr,
-                "gonogo: run: phase %s is %s; not running (override with --override REASON --by NAME)\n",
-                phase, gate_decision_name(d));
-        rc = (int)d;
+    if (d != GATE_GO && nov) {
+      rc = apply_overrides(&r, ovs, nov, by, dry, j, red, off);
+      if (rc >= 0) {
+        gate_report_release(&r);
         goto out;
       }
       overridden = true;
-      printf("%sOVERRIDE of %s by %s: %s%s\n", red, gate_decision_name(d), by, override, off);
-      if (!dry) {
-        json_t *c = json_pack("{s:s, s:s, s:s}", "reason", override, "decision", "GO", "overridden",
-                              gate_decision_name(d));
-        gg_status st = journal_append(j, JOURNAL_OVERRIDE, phase, by, c, NULL, &err);
-        json_decref(c);
-        if (st != GG_OK) {
-          rc = cli_fail_error(CLI_EXIT_FAIL, &err);
-          goto out;
-        }
-      }
+      d = GATE_GO;
+    }
+    gate_report_release(&r);
+    if (d != GATE_GO) {
+      fprintf(stderr,
+              "gonogo: run: phase %s is %s; not running (take responsibility for an item with "
+              "--override-item 'ITEM=REASON' --by NAME)\n",
+              phase, gate_decision_name(d));
+      rc = (int)d;
+      goto out;
     }
   }
   printf("\n%s of phase %s against the live cluster:\n", prepare ? "Prepare" : "Run", phase);

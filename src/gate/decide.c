@@ -35,6 +35,12 @@ void gate_decide(gate_report *r) {
     /* One line per reason: a command's output tail is evidence, not a reason. */
     const char *what = strcmp(it->kind, "run") == 0 || !it->message[0] ? it->observed : it->message;
     int len = (int)strcspn(what, "\n");
+    if (it->overridden) {
+      push_str(&r->reasons, &r->nreasons,
+               gate_printf("%s %s OVERRIDDEN: %s — %s", gate_section_name(it->section),
+                           gate_result_name(it->result), it->name, it->override_reason));
+      continue;
+    }
     if (it->result == GATE_FAIL || it->result == GATE_ERROR) {
       nogo = true;
       push_str(&r->reasons, &r->nreasons,
@@ -44,7 +50,7 @@ void gate_decide(gate_report *r) {
   }
   for (size_t i = 0; i < r->nitems; i++) {
     const gate_item *it = &r->items[i];
-    if (it->result != GATE_WAIT) continue;
+    if (it->result != GATE_WAIT || it->overridden) continue;
     wait = true;
     if (!nogo)
       push_str(&r->reasons, &r->nreasons,

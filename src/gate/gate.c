@@ -275,6 +275,7 @@ void gate_report_release(gate_report *r) {
     for (size_t k = 0; k < it->nmembers; k++) free(it->members[k]);
     free(it->members);
     json_decref(it->evidence);
+    free(it->override_reason);
   }
   free(r->items);
   for (size_t i = 0; i < r->nreasons; i++) free(r->reasons[i]);

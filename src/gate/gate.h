@@ -90,6 +90,10 @@ typedef struct {
   bool blocking;        /* for no-go items: the condition holds */
   plan_outcome outcome; /* no-go items */
   json_t *evidence;     /* the full observed values (members with labels, output...), owned */
+  /* Set by gate_apply_overrides: a person took responsibility for this item. The decision then
+   * treats it as passed; `result` keeps what was observed. */
+  bool overridden;
+  char *override_reason; /* owned; NULL unless overridden */
 } gate_item;
 
 typedef struct {
@@ -145,6 +149,25 @@ void gate_report_release(gate_report *r);
  * must have non-NULL strings (as gate_check fills them); earlier reasons and pending are
  * freed first. */
 void gate_decide(gate_report *r);
+
+/* One override an operator gives (`run --override-item ITEM=REASON`): the item and why. */
+typedef struct {
+  const char *item;   /* an item's name as the plan writes it (case-insensitive), its slug
+                         ("nats-metrics-exporter-running"), or "approval:ROLE" / "attest:ITEM" */
+  const char *reason; /* non-empty */
+} gate_override;
+
+/* The slug of an item name: lower-case letters and digits, every other run of characters one
+ * '-', none at the ends ("NATS nodes healthy (3 UP)" -> "nats-nodes-healthy-3-up"). Into out. */
+char *gate_item_slug(const char *name, char *out, size_t n);
+
+/* Scope overrides to the items they name: each override must match exactly one item of r that
+ * did not pass (FAIL, ERROR or WAIT, or a no-go condition that holds); that item is marked
+ * overridden with its reason, and the decision is taken again (gate_decide), so anything not
+ * named still decides. GG_ERR_NOT_FOUND names an override that matches no item (listing the
+ * slugs of the items that could be overridden), GG_ERR_INVALID one that matches an item that
+ * passed or more than one item; r is unchanged then. */
+gg_status gate_apply_overrides(gate_report *r, const gate_override *ov, size_t n, gg_error *err) GG_WUR;
 
 /* The report as JSON: the same facts as the human view. You own the reference. */
 json_t *gate_report_json(const gate_report *r);

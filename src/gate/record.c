@@ -34,6 +34,10 @@ json_t *gate_report_json(const gate_report *r) {
       json_object_set_new(o, "holds", json_boolean(it->blocking));
     }
     if (it->evidence) json_object_set(o, "evidence", it->evidence);
+    if (it->overridden) {
+      json_object_set_new(o, "overridden", json_true());
+      json_object_set_new(o, "override_reason", json_string(it->override_reason));
+    }
     json_array_append_new(items, o);
   }
   json_t *root =

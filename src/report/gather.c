@@ -141,6 +141,7 @@ static void override_fn(const plan_phase *ph, const journal_event *ev, json_t *c
   copy_member(x, c, "reason");
   copy_member(x, c, "overridden");
   copy_member(x, c, "decision");
+  copy_member(x, c, "items"); /* what exactly was overridden (older journals: none, the whole decision) */
 }
 
 static void action_fn(const plan_phase *ph, const journal_event *ev, json_t *c, json_t *x) {

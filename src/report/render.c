@@ -363,12 +363,25 @@ static void decision(writer *w, const json_t *ph) {
   json_t *o;
   json_array_foreach(json_object_get(ph, "overrides"), i, o) {
     char text[1500];
-    snprintf(text, sizeof text, "OVERRIDE of %s by %s at %s: %s",
-             *jstr(o, "overridden") ? jstr(o, "overridden") : "NO-GO", jstr(o, "by"), jstr(o, "at"),
-             jstr(o, "reason"));
-    w_para_open(w, "override");
-    w_strong(w, "bad", text);
-    w_para_close(w);
+    const json_t *items = json_object_get(o, "items");
+    if (json_array_size(items) == 0) { /* a journal from before overrides named their items */
+      snprintf(text, sizeof text, "OVERRIDE of %s by %s at %s: %s",
+               *jstr(o, "overridden") ? jstr(o, "overridden") : "NO-GO", jstr(o, "by"), jstr(o, "at"),
+               jstr(o, "reason"));
+      w_para_open(w, "override");
+      w_strong(w, "bad", text);
+      w_para_close(w);
+      continue;
+    }
+    size_t k;
+    const json_t *it;
+    json_array_foreach(items, k, it) {
+      snprintf(text, sizeof text, "OVERRIDE by %s at %s of %s %s '%s': %s", jstr(o, "by"), jstr(o, "at"),
+               jstr(it, "section"), jstr(it, "result"), jstr(it, "name"), jstr(it, "reason"));
+      w_para_open(w, "override");
+      w_strong(w, "bad", text);
+      w_para_close(w);
+    }
   }
 }
 

@@ -31,7 +31,17 @@ static void delete_stream_refuses_messages(void **state) {
   assert_non_null(strstr(actx_output(), "! delete stream ACT_LEGACY: REFUSED, it holds 5 messages"));
   /* Phase 3 is NO-GO (phase 2 never ran); an override gets as far as the action. */
   assert_int_equal(RUN("run", "--phase", "3", "--yes"), 2);
-  assert_int_equal(RUN("run", "--phase", "3", "--yes", "--override", "test the refusal", "--by", "tester"),
+  /* An override names what it covers: a blanket one is refused, so is one for an item that
+   * passed; the journal records nothing of either. */
+  assert_int_equal(RUN("run", "--phase", "3", "--yes", "--override", "just go", "--by", "tester"), 3);
+  assert_non_null(strstr(actx_output(), "--override-item 'ITEM=REASON'"));
+  assert_int_equal(
+      RUN("run", "--phase", "3", "--yes", "--override-item", "jetstream-enabled=why not", "--by", "tester"),
+      3);
+  assert_non_null(strstr(actx_output(), "item 'JetStream enabled' passed; there is nothing to override"));
+  assert_int_equal(actx_journal_count("override", NULL), 0);
+  assert_int_equal(RUN("run", "--phase", "3", "--yes", "--override-item",
+                       "phase-2-completed=test the refusal", "--by", "tester"),
                    4);
   assert_non_null(strstr(actx_output(), "refusing to delete stream 'ACT_LEGACY': it holds 5 messages"));
   assert_true(actx_stream_exists("ACT_LEGACY"));
@@ -75,10 +85,13 @@ static void concurrent_runs_one_refused(void **state) {
   actx_init("lock", 1);
   actx_legacy_create();
   /* Phase 2 waits 3 s in the middle while holding the lease. */
-  pid_t first = actx_gonogo_spawn((const char *const[]){"run", "--phase", "2", "--yes", "--override",
-                                                        "lock test", "--by", "first", NULL});
+  pid_t first =
+      actx_gonogo_spawn((const char *const[]){"run", "--phase", "2", "--yes", "--override-item",
+                                              "phase-1-completed=lock test", "--by", "first", NULL});
   assert_true(actx_journal_wait("action_intent", "\"action\":\"wait\"", 1, 30));
-  assert_int_equal(RUN("run", "--phase", "2", "--yes", "--override", "lock test", "--by", "second"), 4);
+  assert_int_equal(
+      RUN("run", "--phase", "2", "--yes", "--override-item", "Phase 1 completed=lock test", "--by", "second"),
+      4);
   assert_non_null(strstr(actx_output(), "first phase 2"));
   assert_int_equal(actx_gonogo_wait(first), 0);
   assert_int_equal(actx_journal_count("phase_started", NULL), 1);
@@ -141,14 +154,17 @@ static void other_actions_and_inverses(void **state) {
   assert_int_equal(vendor_max_age(), week);
 
   int events = actx_journal_count(NULL, NULL);
-  assert_int_equal(RUN("run", "--phase", "4", "--dry-run", "--override", "dry", "--by", "tester"), 0);
+  assert_int_equal(
+      RUN("run", "--phase", "4", "--dry-run", "--override-item", "phase-1-completed=dry", "--by", "tester"),
+      0);
   assert_non_null(strstr(actx_output(), "~ update stream ACT_VENDOR"));
   assert_non_null(strstr(actx_output(), "max_age: 7d -> 1d"));
   assert_int_equal(actx_journal_count(NULL, NULL), events);
   assert_int_equal(vendor_max_age(), week);
 
-  assert_int_equal(
-      RUN("run", "--phase", "4", "--yes", "--override", "phase 1 not needed here", "--by", "tester"), 0);
+  assert_int_equal(RUN("run", "--phase", "4", "--yes", "--override-item",
+                       "phase-1-completed=phase 1 not needed here", "--by", "tester"),
+                   0);
   char v[32];
   kv_value(kv, v, sizeof v);
   assert_string_equal(v, "100");

@@ -147,8 +147,10 @@ static void build_journal(void) {
   assert_int_equal(
       journal_attest(j, "1", "on-call-available", "carol", 4 * 3600.0, p->hash, NULL, NULL, &err), GG_OK);
   append(j, JOURNAL_OVERRIDE, "1", "alice",
-         json_pack("{s:s, s:s, s:s}", "reason", "n2 disk alarm is a known false positive", "decision", "GO",
-                   "overridden", "NO-GO"));
+         json_pack("{s:s, s:s, s:s, s:[{s:s, s:s, s:s, s:s}]}", "reason",
+                   "n2 disk alarm is a known false positive", "decision", "GO", "overridden", "NO-GO",
+                   "items", "section", "go", "name", "Disk space per node", "result", "FAIL", "reason",
+                   "n2 disk alarm is a known false positive"));
   append(j, JOURNAL_PHASE_STARTED, "1", "gonogo run", json_pack("{s:b}", "prepare", 0));
   append(j, JOURNAL_ACTION_OUTCOME, "1", "gonogo run",
          json_pack("{s:s, s:i, s:s, s:s, s:s, s:f}", "section", "prepare", "index", 0, "action",
@@ -203,7 +205,8 @@ static void test_report(void **state) {
   assert_contains(out, "| Vendor webhooks lost | MEDIUM | HIGH | HIGH | Retry with Nats-Msg-Id | LOW |");
   assert_contains(out, "| go | Old consumer drained | PASS | 0 | == 0 |");
   assert_contains(out, "| go | Disk space per node | FAIL | 12.1 GB | > 20 GB | n2: 12.1 GB free < 20 GB |");
-  assert_contains(out, "**OVERRIDE of NO-GO by alice at ");
+  assert_contains(out, "**OVERRIDE by alice at ");
+  assert_contains(out, " of go FAIL 'Disk space per node': n2 disk alarm is a known false positive**");
   assert_contains(out, ": n2 disk alarm is a known false positive**");
   assert_contains(out, "| platform-lead | in force | bob |");
   assert_contains(out, "| on-call | missing |");
@@ -238,7 +241,7 @@ static void test_report(void **state) {
   assert_null(strstr(out, "url("));
   assert_null(strstr(out, "@import"));
   assert_null(strstr(out, "<link"));
-  assert_contains(out, "<p class=\"override\"><strong class=\"bad\">OVERRIDE of NO-GO by alice");
+  assert_contains(out, "<p class=\"override\"><strong class=\"bad\">OVERRIDE by alice at ");
   assert_contains(out, "<td class=\"bad\">FAIL</td><td>12.1 GB</td><td>&gt; 20 GB</td>");
   assert_null(strstr(out, "s3cr3t-pw"));
   const char *first = strstr(out, "<html"), *second = first ? strstr(first + 1, "<html") : NULL;

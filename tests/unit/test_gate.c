@@ -593,6 +593,74 @@ static void test_check_rate_from_history(void **state) {
   plan_free(p);
 }
 
+/* An override covers the items it names and nothing else (#19): overriding a missing exporter
+ * leaves a failing health check and a missing approval deciding. */
+static void test_overrides_are_scoped(void **state) {
+  (void)state;
+  fake_reset();
+  fake_set("healthy", 3, 0, 0, false); /* FAIL */
+  fake_set("exporter", 0, 0, 0, true); /* ERROR: unreachable */
+  fake_set("fine", 3, 1, 1, false);
+  plan *p = load(
+      "migration: ov\n"
+      "roles: [ { id: lead, title: Lead } ]\n"
+      "phases:\n"
+      "  - id: 1\n"
+      "    name: One\n"
+      "    approvals: [lead]\n"
+      "    go:\n"
+      "      - { name: NATS nodes healthy (3 UP), expect: healthy == 1 }\n"
+      "      - { name: NATS metrics exporter running, expect: exporter == 1 }\n"
+      "      - { name: Fine, expect: fine == 1 }\n"
+      "    actions:\n"
+      "      - wait: 1s\n");
+  journal *j = fresh_journal();
+  gate_report r;
+  check(p, "1", j, 0, &r);
+  assert_int_equal(r.decision, GATE_NOGO);
+  gg_error err;
+  gg_error_clear(&err);
+
+  gate_override one[] = {{"nats-metrics-exporter-running", "the sandbox has no exporter"}};
+  assert_int_equal(gate_apply_overrides(&r, one, 1, &err), GG_OK);
+  assert_int_equal(r.decision, GATE_NOGO); /* the health check still fails */
+  assert_true(item(&r, "NATS metrics exporter running")->overridden);
+  assert_int_equal(item(&r, "NATS metrics exporter running")->result, GATE_ERROR); /* as observed */
+  assert_false(item(&r, "NATS nodes healthy (3 UP)")->overridden);
+  bool named = false;
+  for (size_t i = 0; i < r.nreasons; i++) named = named || strstr(r.reasons[i], "FAIL: NATS nodes healthy");
+  assert_true(named);
+
+  gate_override two[] = {{"NATS NODES HEALTHY (3 up)", "n3 is being replaced"}};
+  assert_int_equal(gate_apply_overrides(&r, two, 1, &err), GG_OK);
+  assert_int_equal(r.decision, GATE_DEFER); /* the approval is still missing: not overridden */
+  gate_override three[] = {{"approval:lead", "lead on a plane, approved by phone"}};
+  assert_int_equal(gate_apply_overrides(&r, three, 1, &err), GG_OK);
+  assert_int_equal(r.decision, GATE_GO);
+  json_t *jo = gate_report_json(&r);
+  char *text = json_dumps(jo, 0);
+  assert_non_null(strstr(text, "\"override_reason\": \"n3 is being replaced\""));
+  free(text);
+  json_decref(jo);
+
+  /* Unknown items, items that passed and empty reasons are refused, naming what can be. */
+  gate_override bad1[] = {{"grafana", "x"}};
+  assert_int_equal(gate_apply_overrides(&r, bad1, 1, &err), GG_ERR_NOT_FOUND);
+  assert_non_null(strstr(err.msg, "names no item of phase 1"));
+  assert_non_null(strstr(err.msg, "nats-metrics-exporter-running"));
+  gate_override bad2[] = {{"fine", "x"}};
+  assert_int_equal(gate_apply_overrides(&r, bad2, 1, &err), GG_ERR_INVALID);
+  assert_non_null(strstr(err.msg, "passed"));
+  gate_override bad3[] = {{"fine", ""}};
+  assert_int_equal(gate_apply_overrides(&r, bad3, 1, &err), GG_ERR_INVALID);
+  char slug[64];
+  assert_string_equal(gate_item_slug("  NATS nodes healthy (3 UP)! ", slug, sizeof slug),
+                      "nats-nodes-healthy-3-up");
+  gate_report_release(&r);
+  journal_close(j);
+  plan_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_decide_every_combination),
@@ -604,6 +672,7 @@ int main(void) {
       cmocka_unit_test(test_check_earliest_time),
       cmocka_unit_test(test_check_requires_and_run),
       cmocka_unit_test(test_check_rate_from_history),
+      cmocka_unit_test(test_overrides_are_scoped),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
