@@ -7,8 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 support_run_result support_run(const char *const *argv, const gg_spawn_opts *o) {
   gg_spawn_result r = {0};
@@ -56,4 +61,27 @@ int support_gonogo(const char *bin, char **out, ...) {
   else
     free(r.out);
   return r.code;
+}
+
+const char *support_need_env(const char *who, const char *name) {
+  const char *v = getenv(name);
+  if (!v || !*v) {
+    fprintf(stderr, "%s: %s is not set: run under `make test` or `source DIR/env` of a running sandbox\n",
+            who, name);
+    exit(1);
+  }
+  return v;
+}
+
+int support_blackhole(int *port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0 ||
+      getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  *port = ntohs(a.sin_port);
+  return fd;
 }

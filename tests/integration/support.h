@@ -30,4 +30,12 @@ int support_gonogo(const char *bin, char **out, ...);
  * printing what failed to stderr. */
 int support_nats_connect(const char *urls, natsConnection **nc, jsCtx **js);
 
+/* The environment variable `name` (the sandbox's env file sets it); exits with a message naming
+ * the test (`who`) when it is not set, since the test cannot run outside a sandbox. */
+const char *support_need_env(const char *who, const char *name);
+
+/* A loopback listener that accepts connections and never answers (a server that hangs):
+ * returns its fd (close it when done) and the port in *port, or -1. */
+int support_blackhole(int *port);
+
 #endif

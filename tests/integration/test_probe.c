@@ -33,6 +33,7 @@
 #include "base/spawn.h"
 #include "expr/expr.h"
 #include "probe/probe.h"
+#include "support.h"
 
 #define MAX_URLS 16
 
@@ -62,17 +63,6 @@ static struct {
   pthread_mutex_t canary_lock;
   char canary_seen[128];
 } T;
-
-static const char *need_env(const char *name) {
-  const char *v = getenv(name);
-  if (!v || !*v) {
-    fprintf(stderr,
-            "test_probe: %s is not set: run under `make test` or `source DIR/env` of a running sandbox\n",
-            name);
-    exit(1);
-  }
-  return v;
-}
 
 static size_t split(char *list, const char **out, size_t max) {
   size_t n = 0;
@@ -130,24 +120,13 @@ static int free_port(void) {
 }
 
 /* A socket that accepts connections into its backlog but never answers. */
-static int blackhole(int *port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0 ||
-      getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-    return -1;
-  *port = ntohs(a.sin_port);
-  return fd;
-}
-
 static int group_setup(void **state) {
   (void)state;
-  T.gonogo = need_env("GONOGO_BIN");
-  T.sandbox_dir = need_env("GONOGO_SANDBOX_DIR");
-  T.nats_list = strdup(need_env("NATS_URL"));
-  T.mon_list = strdup(need_env("NATS_MONITOR_URLS"));
-  T.pg_url = need_env("PG_URL");
+  T.gonogo = support_need_env("test_probe", "GONOGO_BIN");
+  T.sandbox_dir = support_need_env("test_probe", "GONOGO_SANDBOX_DIR");
+  T.nats_list = strdup(support_need_env("test_probe", "NATS_URL"));
+  T.mon_list = strdup(support_need_env("test_probe", "NATS_MONITOR_URLS"));
+  T.pg_url = support_need_env("test_probe", "PG_URL");
   T.prometheus = getenv("PROMETHEUS_URL");
   T.alertmanager = getenv("ALERTMANAGER_URL");
   T.targets_dir = getenv("PROMETHEUS_TARGETS_DIR");
@@ -170,7 +149,7 @@ static int group_setup(void **state) {
   snprintf(T.base, sizeof T.base, "http://127.0.0.1:%u", (unsigned)gg_httpd_port(T.httpd));
   snprintf(T.closed_url, sizeof T.closed_url, "http://127.0.0.1:%d", free_port());
   int bport = 0;
-  T.blackhole_fd = blackhole(&bport);
+  T.blackhole_fd = support_blackhole(&bport);
   snprintf(T.blackhole_url, sizeof T.blackhole_url, "http://127.0.0.1:%d", bport);
 
   static char h_good[128], m_good[128], h_bad[128], m_bad[128], h_gone[128];

@@ -45,23 +45,12 @@ static struct {
   char killed_stream[64]; /* test_killed_node_is_down's stream, deleted by its teardown */
 } T;
 
-static const char *need_env(const char *name) {
-  const char *v = getenv(name);
-  if (!v || !*v) {
-    fprintf(stderr,
-            "test_probe_up: %s is not set: run under `make test` or `source DIR/env` of a running sandbox\n",
-            name);
-    exit(1);
-  }
-  return v;
-}
-
 static int group_setup(void **state) {
   (void)state;
-  T.gonogo = need_env("GONOGO_BIN");
-  T.sandbox_dir = need_env("GONOGO_SANDBOX_DIR");
-  T.nats_url = need_env("NATS_URL");
-  T.mon_list = strdup(need_env("NATS_MONITOR_URLS"));
+  T.gonogo = support_need_env("test_probe_up", "GONOGO_BIN");
+  T.sandbox_dir = support_need_env("test_probe_up", "GONOGO_SANDBOX_DIR");
+  T.nats_url = support_need_env("test_probe_up", "NATS_URL");
+  T.mon_list = strdup(support_need_env("test_probe_up", "NATS_MONITOR_URLS"));
   for (char *save = NULL, *tok = strtok_r(T.mon_list, ",", &save); tok && T.n_mon < MAX_URLS;
        tok = strtok_r(NULL, ",", &save))
     T.mon[T.n_mon++] = tok;
@@ -280,21 +269,10 @@ static void test_killed_node_is_down(void **state) {
 }
 
 /* A socket that accepts connections into its backlog but never answers. */
-static int blackhole(int *port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0 ||
-      getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-    return -1;
-  *port = ntohs(a.sin_port);
-  return fd;
-}
-
 static void test_silent_monitor_times_out(void **state) {
   (void)state;
   int port = 0;
-  int fd = blackhole(&port);
+  int fd = support_blackhole(&port);
   assert_true(fd >= 0);
   char url[64], label[32];
   snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
