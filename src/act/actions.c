@@ -18,8 +18,8 @@
 /* ---- observing ---- */
 
 /* GG_OK with *si NULL when the stream does not exist. filter: subjects filter or NULL. */
-static gg_status stream_get(act_ctx *ctx, const char *name, const char *filter, jsStreamInfo **si,
-                            gg_error *err) {
+gg_status act_stream_get(act_ctx *ctx, const char *name, const char *filter, jsStreamInfo **si,
+                         gg_error *err) {
   *si = NULL;
   jsOptions o;
   jsOptions_Init(&o);
@@ -31,8 +31,8 @@ static gg_status stream_get(act_ctx *ctx, const char *name, const char *filter, 
   return GG_OK;
 }
 
-static gg_status consumer_get(act_ctx *ctx, const char *stream, const char *name, jsConsumerInfo **ci,
-                              gg_error *err) {
+gg_status act_consumer_get(act_ctx *ctx, const char *stream, const char *name, jsConsumerInfo **ci,
+                           gg_error *err) {
   *ci = NULL;
   jsErrCode je = 0;
   natsStatus s = js_GetConsumerInfo(ci, ctx->js, stream, name, NULL, &je);
@@ -50,7 +50,7 @@ static gg_status subject_total(act_ctx *ctx, const char *stream, char **subjects
   *total = 0;
   for (size_t i = 0; i < n; i++) {
     jsStreamInfo *si = NULL;
-    gg_status st = stream_get(ctx, stream, subjects[i], &si, err);
+    gg_status st = act_stream_get(ctx, stream, subjects[i], &si, err);
     if (st != GG_OK) return st;
     if (si && si->State.Subjects)
       for (int k = 0; k < si->State.Subjects->Count; k++) *total += si->State.Subjects->List[k].Msgs;
@@ -122,7 +122,7 @@ json_t *act_observe(act_ctx *ctx, const plan_action *a) {
     case PLAN_ACT_UPDATE_STREAM:
     case PLAN_ACT_DELETE_STREAM: {
       jsStreamInfo *si = NULL;
-      if (stream_get(ctx, a->stream, NULL, &si, &e) != GG_OK) break;
+      if (act_stream_get(ctx, a->stream, NULL, &si, &e) != GG_OK) break;
       json_object_set_new(o, "exists", json_boolean(si != NULL));
       if (si) {
         json_object_set_new(o, "config", act_stream_config_json(si->Config));
@@ -133,7 +133,7 @@ json_t *act_observe(act_ctx *ctx, const plan_action *a) {
     }
     case PLAN_ACT_CREATE_CONSUMER: {
       jsConsumerInfo *ci = NULL;
-      if (consumer_get(ctx, a->stream, a->consumer, &ci, &e) != GG_OK) break;
+      if (act_consumer_get(ctx, a->stream, a->consumer, &ci, &e) != GG_OK) break;
       json_object_set_new(o, "exists", json_boolean(ci != NULL));
       jsConsumerInfo_Destroy(ci);
       break;
@@ -152,6 +152,11 @@ json_t *act_observe(act_ctx *ctx, const plan_action *a) {
       break;
     }
     case PLAN_ACT_MOVE_SUBJECTS: {
+      /* Where the new stream stood before the cutover: a rollback carries back what came after. */
+      jsStreamInfo *to_si = NULL;
+      if (act_stream_get(ctx, a->to, NULL, &to_si, &e) != GG_OK) break;
+      json_object_set_new(o, "to_last_seq", json_integer(to_si ? (json_int_t)to_si->State.LastSeq : 0));
+      jsStreamInfo_Destroy(to_si);
       /* Baseline for verify_continuity: the counts on both sides, bracketed by the counter. */
       uint64_t from_n = 0, to_n = 0;
       double c0 = 0, c0b = 0;
@@ -188,7 +193,7 @@ static gg_status do_create_stream(act_ctx *ctx, const plan_action *a, const json
   size_t nlines = 0;
   gg_status st = act_initial_subjects(ctx->p, ps, &subj, &nsubj, &placeholder, err);
   if (st != GG_OK) return st;
-  if ((st = stream_get(ctx, a->stream, NULL, &si, err)) != GG_OK) goto out;
+  if ((st = act_stream_get(ctx, a->stream, NULL, &si, err)) != GG_OK) goto out;
   bool created = false;
   if (si) {
     /* Bind: subjects may be the placeholder or any part of the planned set (before the cutover). */
@@ -236,7 +241,7 @@ static gg_status do_create_stream(act_ctx *ctx, const plan_action *a, const json
   /* verify */
   jsStreamInfo_Destroy(si);
   si = NULL;
-  if ((st = stream_get(ctx, a->stream, NULL, &si, err)) != GG_OK) goto out;
+  if ((st = act_stream_get(ctx, a->stream, NULL, &si, err)) != GG_OK) goto out;
   if (!si) st = gg_error_set(err, GG_ERR_STATE, "stream '%s' missing after create", a->stream);
 out:
   lines_free(lines, nlines);
@@ -251,7 +256,7 @@ static gg_status delete_stream(act_ctx *ctx, const char *name, gg_error *err) {
   natsStatus s = js_DeleteStream(ctx->js, name, NULL, &je);
   if (s != NATS_OK && s != NATS_NOT_FOUND) return act_nats_error(err, s, je, "delete stream '%s'", name);
   jsStreamInfo *si = NULL;
-  gg_status st = stream_get(ctx, name, NULL, &si, err);
+  gg_status st = act_stream_get(ctx, name, NULL, &si, err);
   if (st != GG_OK) return st;
   if (si) {
     jsStreamInfo_Destroy(si);
@@ -260,7 +265,30 @@ static gg_status delete_stream(act_ctx *ctx, const char *name, gg_error *err) {
   return GG_OK;
 }
 
-/* Delete a stream this phase created, only if empty (the inverse of create_stream). */
+/* Messages of `stream` that a rollback has not accounted for: all of them, unless this run
+ * carried the stream back ("done") — then those on other subjects than the carried ones, or
+ * above the carried range (messages on the carried subjects at or below it were acknowledged by
+ * the phase's consumers or carried back). */
+static gg_status unaccounted(act_ctx *ctx, const char *stream, uint64_t *left, gg_error *err) {
+  jsStreamInfo *si = NULL;
+  gg_status st = act_stream_get(ctx, stream, ">", &si, err);
+  if (st != GG_OK || !si) return st;
+  *left = si->State.Msgs;
+  json_t *carry = act_run_carry(ctx, stream, "done");
+  if (carry && si->State.LastSeq <= (uint64_t)json_integer_value(json_object_get(carry, "last"))) {
+    const json_t *pats = json_object_get(carry, "subjects");
+    *left = 0;
+    for (int k = 0; si->State.Subjects && k < si->State.Subjects->Count; k++)
+      if (!act_subject_in(si->State.Subjects->List[k].Subject, pats))
+        *left += si->State.Subjects->List[k].Msgs;
+  }
+  json_decref(carry);
+  jsStreamInfo_Destroy(si);
+  return GG_OK;
+}
+
+/* Delete a stream this phase created once nothing in it is unconsumed (the inverse of
+ * create_stream): empty, or every message accounted for by the carry-back. */
 static gg_status undo_create_stream(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
                                     gg_error *err) {
   if (!json_is_true(json_object_get(undo, "created"))) {
@@ -269,7 +297,7 @@ static gg_status undo_create_stream(act_ctx *ctx, const plan_action *a, const js
     return GG_OK;
   }
   jsStreamInfo *si = NULL;
-  gg_status st = stream_get(ctx, a->stream, NULL, &si, err);
+  gg_status st = act_stream_get(ctx, a->stream, NULL, &si, err);
   if (st != GG_OK) return st;
   if (!si) {
     json_object_set_new(out, "result", json_string("noop"));
@@ -277,12 +305,28 @@ static gg_status undo_create_stream(act_ctx *ctx, const plan_action *a, const js
   }
   uint64_t msgs = si->State.Msgs;
   jsStreamInfo_Destroy(si);
-  if (msgs > 0)
-    return gg_error_set(err, GG_ERR_STATE, "stream '%s' holds %llu messages; not deleted (delete it by hand)",
-                        a->stream, (unsigned long long)msgs);
+  if (msgs > 0) {
+    uint64_t left = 0;
+    if ((st = unaccounted(ctx, a->stream, &left, err)) != GG_OK) return st;
+    if (left > 0) {
+      json_object_set_new(out, "kept", json_integer((json_int_t)left));
+      return gg_error_set(
+          err, GG_ERR_STATE,
+          "stream '%s' holds %llu messages that were neither consumed by the phase nor carried "
+          "back; kept (they remain to be handled)",
+          a->stream, (unsigned long long)left);
+    }
+  }
   if ((st = delete_stream(ctx, a->stream, err)) != GG_OK) return st;
   json_object_set_new(out, "result", json_string("ok"));
-  act_change(ctx, "deleted stream %s (it was created by this phase, empty)", a->stream);
+  if (msgs > 0)
+    act_change(
+        ctx,
+        "deleted stream %s (created by this phase; its %llu messages were consumed by the phase or carried "
+        "back)",
+        a->stream, (unsigned long long)msgs);
+  else
+    act_change(ctx, "deleted stream %s (it was created by this phase, empty)", a->stream);
   return GG_OK;
 }
 
@@ -295,7 +339,7 @@ static gg_status do_update_stream(act_ctx *ctx, const plan_action *a, const json
   jsStreamInfo *si = NULL, *after = NULL;
   char **lines = NULL;
   size_t nlines = 0;
-  gg_status st = stream_get(ctx, a->stream, NULL, &si, err);
+  gg_status st = act_stream_get(ctx, a->stream, NULL, &si, err);
   if (st != GG_OK) return st;
   if (!si) return gg_error_set(err, GG_ERR_NOT_FOUND, "update stream '%s': it does not exist", a->stream);
   json_t *prev = NULL;
@@ -324,7 +368,7 @@ static gg_status do_update_stream(act_ctx *ctx, const plan_action *a, const json
   jsStreamInfo_Destroy(after);
   after = NULL;
   /* verify */
-  if ((st = stream_get(ctx, a->stream, NULL, &after, err)) != GG_OK) goto out;
+  if ((st = act_stream_get(ctx, a->stream, NULL, &after, err)) != GG_OK) goto out;
   lines_free(lines, nlines);
   lines = NULL;
   nlines = 0;
@@ -347,7 +391,7 @@ static gg_status restore_stream(act_ctx *ctx, const char *name, const json_t *co
                                 gg_error *err) {
   jsStreamInfo *si = NULL, *after = NULL;
   const char **subj = NULL;
-  gg_status st = stream_get(ctx, name, NULL, &si, err);
+  gg_status st = act_stream_get(ctx, name, NULL, &si, err);
   if (st != GG_OK) return st;
   jsStreamConfig cfg;
   if (si)
@@ -376,7 +420,7 @@ out:
 static gg_status do_delete_stream(act_ctx *ctx, const plan_action *a, const json_t *prior, json_t *out,
                                   gg_error *err) {
   jsStreamInfo *si = NULL;
-  gg_status st = stream_get(ctx, a->stream, NULL, &si, err);
+  gg_status st = act_stream_get(ctx, a->stream, NULL, &si, err);
   if (st != GG_OK) return st;
   json_t *po = prior ? json_object_get(json_object_get(prior, "observed"), "config") : NULL;
   if (!si) {
@@ -418,8 +462,8 @@ static gg_status move(act_ctx *ctx, char **subjects, size_t n, const char *src, 
   *gap_ms = -1;
   jsStreamInfo *s_si = NULL, *d_si = NULL, *tmp = NULL;
   const char **s_new = NULL, **d_new = NULL;
-  gg_status st = stream_get(ctx, src, NULL, &s_si, err);
-  if (st == GG_OK) st = stream_get(ctx, dst, NULL, &d_si, err);
+  gg_status st = act_stream_get(ctx, src, NULL, &s_si, err);
+  if (st == GG_OK) st = act_stream_get(ctx, dst, NULL, &d_si, err);
   if (st != GG_OK) goto out;
   if (!d_si) {
     st = gg_error_set(err, GG_ERR_NOT_FOUND, "move to stream '%s': it does not exist (create it first)", dst);
@@ -506,8 +550,8 @@ static gg_status move(act_ctx *ctx, char **subjects, size_t n, const char *src, 
   jsStreamInfo_Destroy(s_si);
   jsStreamInfo_Destroy(d_si);
   s_si = d_si = NULL;
-  if ((st = stream_get(ctx, src, NULL, &s_si, err)) != GG_OK) goto out;
-  if ((st = stream_get(ctx, dst, NULL, &d_si, err)) != GG_OK) goto out;
+  if ((st = act_stream_get(ctx, src, NULL, &s_si, err)) != GG_OK) goto out;
+  if ((st = act_stream_get(ctx, dst, NULL, &d_si, err)) != GG_OK) goto out;
   for (size_t i = 0; i < n; i++) {
     if (!d_si || !act_has_subject(d_si->Config->Subjects, d_si->Config->SubjectsLen, subjects[i])) {
       st =
@@ -536,12 +580,17 @@ static char *subjects_join(char **s, size_t n, char *out, size_t cap) {
   return out;
 }
 
-static gg_status do_move_subjects(act_ctx *ctx, const plan_action *a, json_t *out, gg_error *err) {
+static gg_status do_move_subjects(act_ctx *ctx, const plan_action *a, const json_t *prior,
+                                  const json_t *observed, json_t *out, gg_error *err) {
   char subj[512];
   subjects_join(a->subjects, a->nsubjects, subj, sizeof subj);
   double gap = -1;
   gg_status st = move(ctx, a->subjects, a->nsubjects, a->from, a->to, &gap, err);
-  json_object_set_new(out, "undo", json_object());
+  /* The new stream's last sequence before the cutover (of the first attempt, when a killed one
+   * is resumed): what a rollback carries back starts after it. */
+  const json_t *seen = prior ? json_object_get(prior, "observed") : observed;
+  json_t *cut = json_object_get(seen, "to_last_seq");
+  json_object_set_new(out, "undo", json_pack("{s:I}", "to_last_seq", (json_int_t)json_integer_value(cut)));
   if (st != GG_OK) return st;
   if (gap < 0) {
     json_object_set_new(out, "result", json_string("noop"));
@@ -555,17 +604,22 @@ static gg_status do_move_subjects(act_ctx *ctx, const plan_action *a, json_t *ou
   return GG_OK;
 }
 
-static gg_status undo_move_subjects(act_ctx *ctx, const plan_action *a, json_t *out, gg_error *err) {
+/* Move the subjects back, then carry back what the phase left unconsumed in the new stream
+ * (carryback.c): run again after a kill, the move is a no-op and the carry-back is repeated. */
+static gg_status undo_move_subjects(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
+                                    gg_error *err) {
   char subj[512];
   subjects_join(a->subjects, a->nsubjects, subj, sizeof subj);
   double gap = -1;
   gg_status st = move(ctx, a->subjects, a->nsubjects, a->to, a->from, &gap, err);
   if (st != GG_OK) return st;
-  json_object_set_new(out, "result", json_string(gap < 0 ? "noop" : "ok"));
   if (gap >= 0) {
     json_object_set_new(out, "gap_ms", json_real(gap));
     act_change(ctx, "moved %s back %s -> %s (gap %.1f ms)", subj, a->to, a->from, gap);
   }
+  if ((st = act_carry_back(ctx, a, undo, out, err)) != GG_OK) return st;
+  long found = (long)json_integer_value(json_object_get(json_object_get(out, "carried"), "found"));
+  json_object_set_new(out, "result", json_string(gap < 0 && found == 0 ? "noop" : "ok"));
   return GG_OK;
 }
 
@@ -584,7 +638,7 @@ static gg_status do_create_consumer(act_ctx *ctx, const plan_action *a, const js
   jsConsumerInfo *ci = NULL;
   char **lines = NULL;
   size_t nlines = 0;
-  gg_status st = consumer_get(ctx, a->stream, a->consumer, &ci, err);
+  gg_status st = act_consumer_get(ctx, a->stream, a->consumer, &ci, err);
   if (st != GG_OK) return st;
   bool created = false;
   if (ci) {
@@ -621,7 +675,7 @@ static gg_status do_create_consumer(act_ctx *ctx, const plan_action *a, const js
   json_object_set_new(out, "undo", json_pack("{s:b}", "created", created));
   jsConsumerInfo_Destroy(ci);
   ci = NULL;
-  if ((st = consumer_get(ctx, a->stream, a->consumer, &ci, err)) == GG_OK && !ci)
+  if ((st = act_consumer_get(ctx, a->stream, a->consumer, &ci, err)) == GG_OK && !ci)
     st = gg_error_set(err, GG_ERR_STATE, "consumer '%s/%s' missing after create", a->stream, a->consumer);
 out:
   lines_free(lines, nlines);
@@ -635,13 +689,40 @@ static gg_status undo_create_consumer(act_ctx *ctx, const plan_action *a, const 
     json_object_set_new(out, "result", json_string("noop"));
     return GG_OK;
   }
+  /* What it had not acknowledged on subjects a rollback carried back to the old stream is
+   * read from there now: delete it at once, however stalled its service. */
+  json_t *carry = act_run_carry(ctx, a->stream, "done");
+  if (carry) {
+    jsConsumerInfo *ci = NULL;
+    gg_status st = act_consumer_get(ctx, a->stream, a->consumer, &ci, err);
+    bool covered = st == GG_OK && ci && ci->Config->FilterSubject && *ci->Config->FilterSubject &&
+                   act_subject_in(ci->Config->FilterSubject, json_object_get(carry, "subjects"));
+    double pending = ci ? (double)ci->NumPending + (double)ci->NumAckPending : 0;
+    jsConsumerInfo_Destroy(ci);
+    json_decref(carry);
+    if (st != GG_OK) return st;
+    if (covered) {
+      jsErrCode je = 0;
+      natsStatus s = js_DeleteConsumer(ctx->js, a->stream, a->consumer, NULL, &je);
+      if (s != NATS_OK && s != NATS_NOT_FOUND)
+        return act_nats_error(err, s, je, "delete consumer '%s/%s'", a->stream, a->consumer);
+      json_object_set_new(out, "result", json_string(s == NATS_OK ? "ok" : "noop"));
+      json_object_set_new(out, "carried_unacked", json_real(pending));
+      if (s == NATS_OK)
+        act_change(ctx,
+                   "deleted consumer %s/%s (created by this phase; its %.0f unacknowledged messages were "
+                   "carried back)",
+                   a->stream, a->consumer, pending);
+      return GG_OK;
+    }
+  }
   /* Deleting a consumer with messages still pending loses them for its readers: first let it
    * drain what its stream received while the phase was in force (the run moves the subjects
    * back before this), and keep it when that does not happen in time. */
   double t0 = gg_clock_mono();
   for (;;) {
     jsConsumerInfo *ci = NULL;
-    gg_status st = consumer_get(ctx, a->stream, a->consumer, &ci, err);
+    gg_status st = act_consumer_get(ctx, a->stream, a->consumer, &ci, err);
     if (st != GG_OK) return st;
     if (!ci) {
       json_object_set_new(out, "result", json_string("noop"));
@@ -680,7 +761,7 @@ static gg_status do_drain(act_ctx *ctx, const plan_action *a, json_t *out, gg_er
   double first_pending = -1;
   for (;;) {
     jsConsumerInfo *ci = NULL;
-    gg_status st = consumer_get(ctx, a->stream, a->consumer, &ci, err);
+    gg_status st = act_consumer_get(ctx, a->stream, a->consumer, &ci, err);
     if (st != GG_OK) return st;
     if (!ci)
       return gg_error_set(err, GG_ERR_NOT_FOUND, "drain: consumer '%s/%s' does not exist", a->stream,
@@ -717,7 +798,7 @@ static gg_status do_drain(act_ctx *ctx, const plan_action *a, json_t *out, gg_er
 
 static gg_status retention_is_limits(act_ctx *ctx, const char *stream, bool *limits, gg_error *err) {
   jsStreamInfo *si = NULL;
-  gg_status st = stream_get(ctx, stream, NULL, &si, err);
+  gg_status st = act_stream_get(ctx, stream, NULL, &si, err);
   *limits = !si || si->Config->Retention == js_LimitsPolicy;
   jsStreamInfo_Destroy(si);
   return st;
@@ -929,7 +1010,7 @@ gg_status act_forward(act_ctx *ctx, const plan_action *a, const json_t *prior, j
     case PLAN_ACT_DELETE_STREAM:
       return do_delete_stream(ctx, a, prior, out, err);
     case PLAN_ACT_MOVE_SUBJECTS:
-      return do_move_subjects(ctx, a, out, err);
+      return do_move_subjects(ctx, a, prior, observed, out, err);
     case PLAN_ACT_CREATE_CONSUMER:
       return do_create_consumer(ctx, a, prior, out, err);
     case PLAN_ACT_DRAIN:
@@ -973,7 +1054,7 @@ gg_status act_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, js
       return restore_stream(ctx, a->stream, cfg, out, err);
     }
     case PLAN_ACT_MOVE_SUBJECTS:
-      return undo_move_subjects(ctx, a, out, err);
+      return undo_move_subjects(ctx, a, undo, out, err);
     case PLAN_ACT_CREATE_CONSUMER:
       return undo_create_consumer(ctx, a, undo, out, err);
     case PLAN_ACT_EXEC:

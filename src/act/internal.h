@@ -28,6 +28,7 @@ typedef struct {
   gate_env *env; /* made on first use (wait until, verify criteria, publisher counters) */
   act_summary *sum;
   const _Atomic bool *lease_lost; /* set by the renewing thread when the lease was lost; may be NULL */
+  long carried;                   /* messages carried back by this process's rollback (carryback.c) */
 } act_ctx;
 
 /* Connect ctx->nc / ctx->js from the plan's connect.nats settings (once). */
@@ -82,6 +83,37 @@ gg_status act_initial_subjects(const plan *p, const plan_stream *ps, const char 
 
 /* Whether subject list `have` holds `s` exactly. */
 bool act_has_subject(const char *const *have, int n, const char *s);
+
+/* ---- observing (actions.c) ---- */
+
+/* GG_OK with *si NULL when the stream does not exist. filter: subjects filter or NULL. You own *si. */
+gg_status act_stream_get(act_ctx *ctx, const char *name, const char *filter, jsStreamInfo **si,
+                         gg_error *err) GG_WUR;
+/* GG_OK with *ci NULL when the consumer (or its stream) does not exist. You own *ci. */
+gg_status act_consumer_get(act_ctx *ctx, const char *stream, const char *name, jsConsumerInfo **ci,
+                           gg_error *err) GG_WUR;
+
+/* ---- carry-back (carryback.c) ---- */
+
+/* After the inverse of move_subjects `a` has put its subjects back on a->from: republish to their
+ * original subjects, headers and Nats-Msg-Id kept, what reached a->to during the phase and the
+ * phase's consumers did not acknowledge; each republish acknowledged by a->from and counted.
+ * undo: the forward move's undo record ("to_last_seq"). Journals "carry-back" notes (started,
+ * done) and sets out's "carried". GG_OK with nothing done when a->to does not exist. */
+gg_status act_carry_back(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
+                         gg_error *err) GG_WUR;
+/* Whether a consumer filter (NULL or "" = everything) overlaps any of the subject patterns. */
+bool act_filter_overlaps(const char *filter, char *const *subjects, size_t n);
+/* Whether subject (or filter) lies within one of the patterns of the JSON string array. */
+bool act_subject_in(const char *subject, const json_t *patterns);
+
+/* The latest "carry-back" note of this run of the phase for `stream` with that state ("started",
+ * "done"); NULL when none. You own the reference (run.c). */
+json_t *act_run_carry(act_ctx *ctx, const char *stream, const char *state);
+/* Messages carried back by this run of the phase: the latest "done" note of each stream (run.c). */
+long act_run_carried_total(act_ctx *ctx);
+/* Journal a note for the phase (takes content); a failure is said through progress. */
+void act_journal_note(act_ctx *ctx, json_t *content);
 
 /* ---- actions (actions.c) ---- */
 
