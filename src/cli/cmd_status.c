@@ -158,6 +158,8 @@ static json_t *checkpoints_json(const plan *p, const plan_phase *ph, const journ
     if (result) {
       set_str(o, "result", result);
       set_time(o, "at", at);
+    } else if (journal_phase_checkpoints_cancelled(pi)) {
+      set_str(o, "result", JOURNAL_CHECKPOINT_CANCELLED);
     } else if (pi->state == JOURNAL_STATE_COMPLETED) {
       set_str(o, "result", "due");
       set_time(o, "due", pi->completed_at + cp->at);

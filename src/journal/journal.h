@@ -319,6 +319,12 @@ typedef struct {
                              old stream); -1 when it has none */
 } journal_phase_info;
 
+/* Whether the validation checkpoints of the phase's latest completion are cancelled: a rollback of
+ * it has finished (or begun: "rollback incomplete") since, and it has not run again. Their
+ * results read "cancelled (phase rolled back)" wherever they are shown. */
+bool journal_phase_checkpoints_cancelled(const journal_phase_info *pi);
+#define JOURNAL_CHECKPOINT_CANCELLED "cancelled (phase rolled back)"
+
 /* The state of `phase` from its lifecycle events (phase_prepared / started / completed / failed /
  * rolled_back; the latest one wins) and its latest evaluation or decision (content "decision":
  * "GO"/"NO-GO"/"DEFER" in any case). Phase events carry {"reason": TEXT} for a rollback or failure. */

@@ -478,6 +478,13 @@ gg_status journal_phase(journal *j, const char *phase, journal_phase_info *out, 
   return GG_OK;
 }
 
+bool journal_phase_checkpoints_cancelled(const journal_phase_info *pi) {
+  if (pi->state == JOURNAL_STATE_ROLLBACK_INCOMPLETE) return true;
+  if (pi->state == JOURNAL_STATE_RUNNING || pi->state == JOURNAL_STATE_COMPLETED) return false;
+  return pi->rolled_back_at > 0 && pi->rolled_back_at >= pi->completed_at &&
+         pi->rolled_back_at >= pi->started_at;
+}
+
 /* ---- series ------------------------------------------------------------------------------------ */
 
 gg_status journal_series_phase_completed(journal *j, const char *phase, double *value, gg_error *err) {

@@ -5,6 +5,7 @@
  * to the legacy stream, where the legacy consumer reads every reading exactly once. The new
  * consumer is deleted at once (no waiting on a stalled service) and so is the new stream the run
  * created; `status` says the phase was rolled back and how many messages were carried back.
+ * The phase's validation checkpoints read "cancelled (phase rolled back)" in status and report.
  * Also: the same under a 2,000 msg/s publisher running through the rollback, nothing lost; a
  * rollback killed in the middle of its carry-back, resumed, nothing lost or doubled; and a stream
  * the phase created holding what nothing can carry back leaves the phase "rollback incomplete",
@@ -89,6 +90,10 @@ static void stalled_consumer_readings_are_carried_back(void **state) {
   const char *ph2 = strstr(ph1, "phase 2");
   const char *done = strstr(ph1, "state         completed");
   assert_true(done == NULL || (ph2 && done > ph2));
+  /* The phase's checkpoints are cancelled, not pending, in status and in the report. */
+  assert_non_null(strstr(actx_output(), "Short-term (T+1 hour): cancelled (phase rolled back)"));
+  assert_int_equal(RUN("report", "--format", "md"), 0);
+  assert_non_null(strstr(actx_output(), "cancelled (phase rolled back)"));
   assert_int_equal(RUN("journal", "verify"), 0);
 
   /* The phase runs again: the stream is created afresh. */
