@@ -19,7 +19,8 @@
  *             wrote before it could ack is absorbed by the idempotent sink (ON CONFLICT (msg_id)).
  *   read      one ephemeral push consumer of the whole new stream (AckNone, flow control) from
  *             the range's first sequence, until a delivery reports nothing more pending; messages
- *             on other subjects than the moved ones are left where they are.
+ *             on other subjects than the moved ones are left where they are. A stream that refuses
+ *             another consumer (work-queue retention) is read one sequence at a time instead.
  *   write     asynchronous publishes (bounded in flight); each must be acknowledged by JetStream
  *             from the old stream, and the count acknowledged (new or duplicate) must equal the
  *             count read — else the inverse fails, the consumer and stream are kept, and the
@@ -158,6 +159,47 @@ static natsStatus carry_copy(natsMsg *m, const char *stream, uint64_t seq, natsM
   return s;
 }
 
+/* Republish m (a message of a->to at seq, on a carried subject) asynchronously to its subject,
+ * which a->from holds again. Takes m. */
+static gg_status carry_one(const plan_action *a, jsCtx *pub, natsMsg *m, uint64_t seq, long *found,
+                           gg_error *err) {
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.ExpectStream = a->from;
+  natsMsg *c = NULL;
+  natsStatus s = carry_copy(m, a->to, seq, &c);
+  natsMsg_Destroy(m);
+  if (s == NATS_OK) s = js_PublishMsgAsync(pub, &c, &po);
+  natsMsg_Destroy(c);
+  if (s != NATS_OK)
+    return act_nats_error(err, s, 0, "carry-back: republish sequence %llu of '%s' to '%s'",
+                          (unsigned long long)seq, a->to, a->from);
+  (*found)++;
+  return GG_OK;
+}
+
+/* The same read one sequence at a time (a round trip each), for a stream that refuses another
+ * consumer: work-queue retention allows one consumer per subject, with explicit acks. */
+static gg_status carry_read_each(act_ctx *ctx, jsCtx *pub, const plan_action *a, const json_t *pats,
+                                 uint64_t first, uint64_t last, long *found, gg_error *err) {
+  for (uint64_t seq = first; seq <= last; seq++) {
+    natsMsg *m = NULL;
+    jsErrCode je = 0;
+    natsStatus s = js_GetMsg(&m, ctx->js, a->to, seq, NULL, &je);
+    if (s == NATS_NOT_FOUND || je == JSNoMessageFoundErr) continue; /* acknowledged and removed, or deleted */
+    if (s != NATS_OK)
+      return act_nats_error(err, s, je, "carry-back: get sequence %llu of '%s'", (unsigned long long)seq,
+                            a->to);
+    if (!act_subject_in(natsMsg_GetSubject(m), pats)) {
+      natsMsg_Destroy(m);
+      continue;
+    }
+    gg_status st = carry_one(a, pub, m, seq, found, err);
+    if (st != GG_OK) return st;
+  }
+  return GG_OK;
+}
+
 /* Read a->to from sequence first to last and republish on pub each message on a carried subject.
  * The read is one ephemeral push consumer without a filter (AckNone, flow control), created here
  * and bound by name: once the subjects are back on the old stream, the new stream's only subject
@@ -182,8 +224,18 @@ static gg_status carry_read(act_ctx *ctx, jsCtx *pub, const plan_action *a, uint
   cc.Description = "gonogo carry-back";
   jsConsumerInfo *ci = NULL;
   jsErrCode je = 0;
+  json_t *pats = json_array();
+  for (size_t i = 0; i < a->nsubjects; i++) json_array_append_new(pats, json_string(a->subjects[i]));
   s = js_AddConsumer(&ci, ctx->js, a->to, &cc, NULL, &je);
-  if (s != NATS_OK) return act_nats_error(err, s, je, "carry-back: read stream '%s'", a->to);
+  if (s != NATS_OK && je != 0 && je != JSStreamNotFoundErr) {
+    gg_status st = carry_read_each(ctx, pub, a, pats, first, last, found, err);
+    json_decref(pats);
+    return st;
+  }
+  if (s != NATS_OK) {
+    json_decref(pats);
+    return act_nats_error(err, s, je, "carry-back: read stream '%s'", a->to);
+  }
   char name[128];
   snprintf(name, sizeof name, "%s", ci->Name);
   bool nothing = ci->NumPending == 0 && ci->Delivered.Consumer == 0;
@@ -195,11 +247,6 @@ static gg_status carry_read(act_ctx *ctx, jsCtx *pub, const plan_action *a, uint
   so.Consumer = name;
   natsSubscription *sub = NULL;
   gg_status st = GG_OK;
-  jsPubOptions po;
-  jsPubOptions_Init(&po);
-  po.ExpectStream = a->from;
-  json_t *pats = json_array();
-  for (size_t i = 0; i < a->nsubjects; i++) json_array_append_new(pats, json_string(a->subjects[i]));
   s = js_SubscribeSync(&sub, ctx->js, NULL, NULL, &so, &je);
   if (s != NATS_OK) {
     st = act_nats_error(err, s, je, "carry-back: read stream '%s'", a->to);
@@ -242,17 +289,7 @@ static gg_status carry_read(act_ctx *ctx, jsCtx *pub, const plan_action *a, uint
       natsMsg_Destroy(m); /* after the range, or on a subject this move did not carry */
       continue;
     }
-    natsMsg *c = NULL;
-    s = carry_copy(m, a->to, seq, &c);
-    natsMsg_Destroy(m);
-    if (s == NATS_OK) s = js_PublishMsgAsync(pub, &c, &po);
-    natsMsg_Destroy(c);
-    if (s != NATS_OK) {
-      st = act_nats_error(err, s, 0, "carry-back: republish sequence %llu of '%s' to '%s'",
-                          (unsigned long long)seq, a->to, a->from);
-      break;
-    }
-    (*found)++;
+    if ((st = carry_one(a, pub, m, seq, found, err)) != GG_OK) break;
   }
   json_decref(pats);
   natsSubscription_Destroy(sub);

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +100,24 @@ static void stalled_consumer_readings_are_carried_back(void **state) {
   /* The phase runs again: the stream is created afresh. */
   actx_pause("ACT_VENDOR", "oura", false);
   assert_int_equal(RUN("run", "--phase", "1", "--yes"), 0);
+  actx_cleanup();
+}
+
+/* A work-queue new stream allows no second consumer: the carry-back reads it by sequence. */
+static void work_queue_stream_is_carried_back(void **state) {
+  (void)state;
+  setenv("ACT_VENDOR_RETENTION", "workqueue", 1);
+  actx_init("carrywq", 3);
+  run_phase1_stalled();
+  actx_publish_vendor(300);
+  assert_int_equal(backlog_settled("ACT_VENDOR", "oura", 300), 300);
+  assert_int_equal(RUN("rollback", "--phase", "1", "--reason", "stalled service, work queue"), 0);
+  assert_non_null(strstr(actx_output(), "carried back 300 messages"));
+  assert_false(actx_stream_exists("ACT_VENDOR"));
+  assert_int_equal(actx_wait_consumed(30), 0);
+  assert_int_equal(actx_duplicates(), 0);
+  assert_int_equal(actx_received_from("ACT_LEGACY"), 300);
+  unsetenv("ACT_VENDOR_RETENTION");
   actx_cleanup();
 }
 
@@ -187,6 +206,7 @@ static void what_cannot_be_carried_back_leaves_rollback_incomplete(void **state)
 /* A failed test leaves nothing running for the next one. */
 static int teardown(void **state) {
   (void)state;
+  unsetenv("ACT_VENDOR_RETENTION");
   actx_cleanup();
   return 0;
 }
@@ -194,6 +214,7 @@ static int teardown(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(stalled_consumer_readings_are_carried_back, teardown),
+      cmocka_unit_test_teardown(work_queue_stream_is_carried_back, teardown),
       cmocka_unit_test_teardown(nothing_lost_under_2000_per_second, teardown),
       cmocka_unit_test_teardown(killed_carry_back_is_resumed, teardown),
       cmocka_unit_test_teardown(what_cannot_be_carried_back_leaves_rollback_incomplete, teardown),
