@@ -12,8 +12,8 @@
  *   range     from the new stream's last sequence at the cutover (journaled by the forward move)
  *             or, when higher, the lowest ack floor of the phase's consumers on the new stream
  *             whose filter overlaps the subjects, + 1 (a consumer still acknowledging is given up
- *             to 1 s to finish, a stalled one — ack floor still for 250 ms — is not waited
- *             for); up to the new stream's last sequence once
+ *             to 1 s to finish; one with nothing delivered unacknowledged, or whose ack floor
+ *             stands still for 200 ms, is not waited for); up to the new stream's last sequence once
  *             the subjects are back. Delivered-but-unacknowledged messages lie above the ack
  *             floor and are carried too: their consumer is deleted next, and a row the service
  *             wrote before it could ack is absorbed by the idempotent sink (ON CONFLICT (msg_id)).
@@ -52,8 +52,8 @@
 #define CARRY_IDLE_MS 2000     /* a delivery wait before asking the consumer how much is left */
 #define CARRY_STALL_S 30.0     /* no delivery for this long while messages are pending: fail */
 #define CARRY_ACK_WAIT_MS 15000
-#define CARRY_SETTLE_STALL_S 0.25 /* a consumer whose ack floor has not moved for this long is stalled */
-#define CARRY_SETTLE_MAX_S 1.0    /* a working consumer is given this long to acknowledge what it has */
+#define CARRY_SETTLE_STALL_S 0.2 /* a consumer whose ack floor has not moved for this long is stalled */
+#define CARRY_SETTLE_MAX_S 1.0   /* a working consumer is given this long to acknowledge what it has */
 
 typedef struct {
   atomic_long ok, dup, failed;
@@ -98,9 +98,9 @@ bool act_subject_in(const char *subject, const json_t *patterns) {
 /* The lowest ack floor of the phase's consumers on `stream` whose filter overlaps the subjects,
  * and what they still have pending or unacknowledged; *found false when there is none. */
 static gg_status phase_ack_floor(act_ctx *ctx, const plan_action *a, uint64_t *floor, uint64_t *pending,
-                                 bool *found, gg_error *err) {
+                                 uint64_t *unacked, bool *found, gg_error *err) {
   *found = false;
-  *pending = 0;
+  *pending = *unacked = 0;
   const plan_phase *ph = plan_find_phase(ctx->p, ctx->phase);
   for (int sec = 0; ph && sec < 2; sec++) {
     const plan_action *list = sec == 0 ? ph->prepare : ph->actions;
@@ -113,6 +113,7 @@ static gg_status phase_ack_floor(act_ctx *ctx, const plan_action *a, uint64_t *f
       if (ci && act_filter_overlaps(ci->Config->FilterSubject, a->subjects, a->nsubjects)) {
         if (!*found || ci->AckFloor.Stream < *floor) *floor = ci->AckFloor.Stream;
         *pending += ci->NumPending + (uint64_t)ci->NumAckPending;
+        *unacked += (uint64_t)ci->NumAckPending;
         *found = true;
       }
       jsConsumerInfo_Destroy(ci);
@@ -312,17 +313,19 @@ static gg_status carry_range(act_ctx *ctx, const plan_action *a, const json_t *u
   }
   uint64_t cut = (uint64_t)json_integer_value(json_object_get(undo, "to_last_seq"));
   /* A consumer that is still working gets a moment to finish what it was delivered (nothing new
-   * reaches it now), so that less is carried twice; a stalled one is not waited for. */
-  uint64_t floor = 0, pending = 0, seen = 0;
+   * reaches it now), so that less is carried twice; one with nothing delivered and unacknowledged
+   * (no service reading) or whose ack floor stands still is not waited for. */
+  uint64_t floor = 0, pending = 0, unacked = 0, seen = 0;
   bool have_floor = false;
   double t0 = gg_clock_mono(), moved = t0;
   gg_status st;
   for (;;) {
-    if ((st = phase_ack_floor(ctx, a, &floor, &pending, &have_floor, err)) != GG_OK) return st;
+    if ((st = phase_ack_floor(ctx, a, &floor, &pending, &unacked, &have_floor, err)) != GG_OK) return st;
     double now = gg_clock_mono();
     if (floor != seen) moved = now;
     seen = floor;
-    if (!have_floor || pending == 0 || now - moved >= CARRY_SETTLE_STALL_S || now - t0 >= CARRY_SETTLE_MAX_S)
+    if (!have_floor || pending == 0 || unacked == 0 || now - moved >= CARRY_SETTLE_STALL_S ||
+        now - t0 >= CARRY_SETTLE_MAX_S)
       break;
     usleep(50000);
   }
