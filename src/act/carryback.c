@@ -303,7 +303,7 @@ static gg_status carry_read(act_ctx *ctx, jsCtx *pub, const plan_action *a, uint
  * when there is nothing to carry. */
 static gg_status carry_range(act_ctx *ctx, const plan_action *a, const json_t *undo, const jsStreamInfo *si,
                              uint64_t *first, uint64_t *last, bool *resumed, gg_error *err) {
-  json_t *prev = act_run_carry(ctx, a->to, "started");
+  json_t *prev = act_run_carry(ctx, a->to, "started", a);
   *resumed = prev != NULL;
   if (prev) {
     *first = (uint64_t)json_integer_value(json_object_get(prev, "first"));

@@ -79,7 +79,7 @@ gg_status act_create_consumer_inverse(act_ctx *ctx, const plan_action *a, const 
   }
   /* What it had not acknowledged on subjects a rollback carried back to the old stream is
    * read from there now: delete it at once, however stalled its service. */
-  json_t *carry = act_run_carry(ctx, a->stream, "done");
+  json_t *carry = act_run_carry(ctx, a->stream, "done", NULL);
   if (carry) {
     jsConsumerInfo *ci = NULL;
     gg_status st = act_consumer_get(ctx, a->stream, a->consumer, &ci, err);

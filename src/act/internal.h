@@ -159,10 +159,12 @@ bool act_filter_overlaps(const char *filter, char *const *subjects, size_t n);
 /* Whether subject (or filter) lies within one of the patterns of the JSON string array. */
 bool act_subject_in(const char *subject, const json_t *patterns);
 
-/* The latest "carry-back" note of this run of the phase for `stream` with that state ("started",
- * "done"); NULL when none. You own the reference (run.c). */
-json_t *act_run_carry(act_ctx *ctx, const char *stream, const char *state);
-/* Messages carried back by this run of the phase: the latest "done" note of each stream (run.c). */
+/* This run of the phase's "carry-back" notes for `stream` (run.c). With a move action: its latest
+ * note in that state ("started", "done"). Without, state "done": every move carried back from the
+ * stream merged — {"stream", "subjects": all of theirs, "last": the highest end, "found": the
+ * total}. NULL when none. You own the reference. */
+json_t *act_run_carry(act_ctx *ctx, const char *stream, const char *state, const plan_action *a);
+/* Messages carried back by this run of the phase: the latest "done" note of each move (run.c). */
 long act_run_carried_total(act_ctx *ctx);
 /* Journal a note for the phase (takes content); a failure is said through progress. */
 void act_journal_note(act_ctx *ctx, json_t *content);

@@ -196,20 +196,57 @@ json_t *act_run_baseline(act_ctx *ctx, const char *from, const char *to) {
   return found;
 }
 
-static bool carry_matches(const phase_log *l, size_t i, const char *stream, const char *state) {
+/* Whether event i is a carry-back note in `state` for `stream` (any when NULL) of the move of
+ * `subjects` (any when NULL). */
+static bool carry_matches(const phase_log *l, size_t i, const char *stream, const char *state,
+                          const json_t *subjects) {
   json_t *c = log_content(l, i);
   return is_kind(l, i, "note") && strcmp(jstr(c, "note"), "carry-back") == 0 &&
-         strcmp(jstr(c, "stream"), stream) == 0 && (!state || strcmp(jstr(c, "state"), state) == 0);
+         (!stream || strcmp(jstr(c, "stream"), stream) == 0) && strcmp(jstr(c, "state"), state) == 0 &&
+         (!subjects || json_equal(json_object_get(c, "subjects"), (json_t *)subjects));
 }
 
-json_t *act_run_carry(act_ctx *ctx, const char *stream, const char *state) {
+/* Whether done note i is the latest of its move (a later attempt supersedes it). */
+static bool carry_latest(const phase_log *l, size_t i) {
+  json_t *c = log_content(l, i);
+  for (size_t k = i + 1; k < l->n; k++)
+    if (carry_matches(l, k, jstr(c, "stream"), "done", json_object_get(c, "subjects"))) return false;
+  return true;
+}
+
+json_t *act_run_carry(act_ctx *ctx, const char *stream, const char *state, const plan_action *a) {
   phase_log l;
   gg_error e;
-  json_t *found = NULL;
-  if (log_load(ctx->j, ctx->phase, &l, &e) == GG_OK)
-    for (size_t i = l.n; i-- > l.start && !found;)
-      if (carry_matches(&l, i, stream, state)) found = json_incref(log_content(&l, i));
+  json_t *found = NULL, *subjects = NULL;
+  if (a) {
+    subjects = json_array();
+    for (size_t i = 0; i < a->nsubjects; i++) json_array_append_new(subjects, json_string(a->subjects[i]));
+  }
+  if (log_load(ctx->j, ctx->phase, &l, &e) == GG_OK) {
+    if (a || strcmp(state, "done") != 0) {
+      for (size_t i = l.n; i-- > l.start && !found;)
+        if (carry_matches(&l, i, stream, state, subjects)) found = json_incref(log_content(&l, i));
+    } else {
+      /* Every move carried back from this stream: their subjects, the highest end, the total. */
+      json_int_t last = 0, total = 0;
+      json_t *all = json_array();
+      for (size_t i = l.start; i < l.n; i++) {
+        if (!carry_matches(&l, i, stream, "done", NULL) || !carry_latest(&l, i)) continue;
+        json_t *c = log_content(&l, i);
+        json_array_extend(all, json_object_get(c, "subjects"));
+        json_int_t end = json_integer_value(json_object_get(c, "last"));
+        if (end > last) last = end;
+        total += json_integer_value(json_object_get(c, "found"));
+      }
+      if (json_array_size(all) > 0)
+        found = json_pack("{s:s, s:o, s:I, s:I}", "stream", stream, "subjects", all, "last", last, "found",
+                          total);
+      else
+        json_decref(all);
+    }
+  }
   log_release(&l);
+  json_decref(subjects);
   return found;
 }
 
@@ -218,13 +255,9 @@ long act_run_carried_total(act_ctx *ctx) {
   gg_error e;
   long total = 0;
   if (log_load(ctx->j, ctx->phase, &l, &e) == GG_OK)
-    for (size_t i = l.n; i-- > l.start;) {
-      if (!carry_matches(&l, i, jstr(log_content(&l, i), "stream"), "done")) continue;
-      bool later = false; /* only the latest record of each stream counts */
-      for (size_t k = i + 1; k < l.n && !later; k++)
-        later = carry_matches(&l, k, jstr(log_content(&l, i), "stream"), "done");
-      if (!later) total += (long)json_integer_value(json_object_get(log_content(&l, i), "found"));
-    }
+    for (size_t i = l.start; i < l.n; i++)
+      if (carry_matches(&l, i, NULL, "done", NULL) && carry_latest(&l, i))
+        total += (long)json_integer_value(json_object_get(log_content(&l, i), "found"));
   log_release(&l);
   return total;
 }

@@ -105,7 +105,7 @@ static gg_status unaccounted(act_ctx *ctx, const char *stream, uint64_t *left, g
   gg_status st = act_stream_get(ctx, stream, ">", &si, err);
   if (st != GG_OK || !si) return st;
   *left = si->State.Msgs;
-  json_t *carry = act_run_carry(ctx, stream, "done");
+  json_t *carry = act_run_carry(ctx, stream, "done", NULL);
   if (carry && si->State.LastSeq <= (uint64_t)json_integer_value(json_object_get(carry, "last"))) {
     const json_t *pats = json_object_get(carry, "subjects");
     *left = 0;
