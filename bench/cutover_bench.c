@@ -2,10 +2,14 @@
  * cutover_bench: N cutovers of a subject between two pre-existing R3 streams through gg_act
  * (act_run_phase / act_rollback_phase, exactly what `gonogo run` and `gonogo rollback` do)
  * under a publisher of R messages a second that sends a Nats-Msg-Id per message and retries
- * "no responders" within a 5 s budget. Prints one line of key=value figures:
- *   cutovers gap_p50_ms gap_p99_ms gap_max_ms rollback_p50_ms rollback_p99_ms
- *   inverse_gap_p50_ms published stored lost duplicated publish_failures
- * Usage: cutover_bench [CUTOVERS] [RATE]  (NATS_URL from the environment)
+ * "no responders" within a 5 s budget. The phase also creates a consumer on the new stream that
+ * nothing reads (a stalled service), so every rollback carries back what the new stream received
+ * while the phase was in force (HOLD seconds). Every message must end up in the old stream, once:
+ * lost and duplicated compare what it holds with what was acknowledged. Prints one line of
+ * key=value figures:
+ *   cutovers gap_p50_ms gap_p99_ms gap_max_ms rollback_p50_ms rollback_p99_ms rollback_max_ms
+ *   inverse_gap_p50_ms carried_p50 published stored lost duplicated publish_failures
+ * Usage: cutover_bench [CUTOVERS] [RATE] [HOLD]  (NATS_URL from the environment)
  */
 #include <math.h>
 #include <pthread.h>
@@ -93,17 +97,21 @@ static const char plan_text[] =
     "  streams:\n"
     "    BENCH_CUT_A: { existing: true, subjects: [bench.cut.>], replicas: 3 }\n"
     "    BENCH_CUT_B: { existing: true, subjects: [bench.cut.>], replicas: 3 }\n"
+    "  consumers:\n"
+    "    BENCH_CUT_B/stalled: { filter: bench.cut.>, ack_wait: 30s, max_ack_pending: 1000 }\n"
     "phases:\n"
     "  - id: 1\n"
     "    name: cutover\n"
     "    actions:\n"
-    "      - move_subjects: { subjects: [bench.cut.>], from: BENCH_CUT_A, to: BENCH_CUT_B }\n";
+    "      - move_subjects: { subjects: [bench.cut.>], from: BENCH_CUT_A, to: BENCH_CUT_B }\n"
+    "      - create_consumer: BENCH_CUT_B/stalled\n";
 
 int main(int argc, char **argv) {
   int cutovers = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 20;
   rate = argc > 2 ? strtod(argv[2], NULL) : 2000;
-  if (cutovers < 1 || cutovers > 1000 || rate <= 0) {
-    fprintf(stderr, "usage: cutover_bench [CUTOVERS] [RATE]\n");
+  double hold = argc > 3 ? strtod(argv[3], NULL) : 0.1;
+  if (cutovers < 1 || cutovers > 1000 || rate <= 0 || hold < 0 || hold > 60) {
+    fprintf(stderr, "usage: cutover_bench [CUTOVERS] [RATE] [HOLD]\n");
     return 2;
   }
   const char *url = getenv("NATS_URL");
@@ -163,7 +171,8 @@ int main(int argc, char **argv) {
   for (long i = 0; i < PUBLISHERS; i++) pthread_create(&th[i], NULL, publisher, (void *)(intptr_t)i);
   sleep(1);
   double *gaps = calloc((size_t)cutovers, sizeof *gaps), *rbs = calloc((size_t)cutovers, sizeof *rbs);
-  double *igaps = calloc((size_t)cutovers, sizeof *igaps);
+  double *igaps = calloc((size_t)cutovers, sizeof *igaps),
+         *carried = calloc((size_t)cutovers, sizeof *carried);
   int rc = 0;
   for (int k = 0; k < cutovers && rc == 0; k++) {
     act_summary s;
@@ -174,36 +183,49 @@ int main(int argc, char **argv) {
     }
     gaps[k] = s.gap_ms;
     act_summary_release(&s);
-    usleep(100000);
+    usleep((useconds_t)(hold * 1e6)); /* readings pile up on the stalled consumer */
     double t0 = mono();
     if (rc == 0 && act_rollback_phase(p, j, "1", "bench", "cutover_bench", true, NULL, NULL, &err) != GG_OK) {
       fprintf(stderr, "cutover_bench: rollback %d: %s\n", k + 1, gg_error_message(&err));
       rc = 1;
     }
     rbs[k] = (mono() - t0) * 1000;
-    /* the inverse move's own gap, from its journaled outcome */
-    journal_event *ev = NULL;
-    if (journal_last_event(j, JOURNAL_ACTION_OUTCOME, "1", &ev, &err) == GG_OK) {
-      json_t *c = journal_event_content(ev);
-      igaps[k] = json_real_value(json_object_get(c, "gap_ms"));
-      json_decref(c);
-      journal_events_free(ev, 1);
-    }
+    /* the inverse move's own gap and what it carried back, from its journaled outcome */
+    journal_filter f = journal_filter_all();
+    f.kind = "action_outcome";
+    journal_event *evs = NULL;
+    size_t nev = 0;
+    if (journal_events(j, &f, &evs, &nev, &err) == GG_OK)
+      for (size_t e = nev; e-- > 0;) {
+        json_t *c = journal_event_content(&evs[e]);
+        const char *act = json_string_value(json_object_get(c, "action"));
+        const char *mode = json_string_value(json_object_get(c, "mode"));
+        bool it = act && mode && strcmp(act, "move_subjects") == 0 && strcmp(mode, "inverse") == 0;
+        if (it) {
+          igaps[k] = json_real_value(json_object_get(c, "gap_ms"));
+          carried[k] = (double)json_integer_value(json_object_get(json_object_get(c, "carried"), "found"));
+        }
+        json_decref(c);
+        if (it) break;
+      }
+    journal_events_free(evs, nev);
     usleep(100000);
   }
   sleep(1);
   atomic_store(&on, false);
   for (int i = 0; i < PUBLISHERS; i++) pthread_join(th[i], NULL);
-  uint64_t total = stored("BENCH_CUT_A") + stored("BENCH_CUT_B");
+  uint64_t total = stored("BENCH_CUT_A"); /* after the last rollback, everything is back in A */
   long pub = atomic_load(&acked);
   if (rc == 0)
     printf(
-        "cutovers=%d rate=%.0f gap_p50_ms=%.2f gap_p99_ms=%.2f gap_max_ms=%.2f rollback_p50_ms=%.1f "
-        "rollback_p99_ms=%.1f inverse_gap_p50_ms=%.2f published=%ld stored=%llu lost=%lld duplicated=%lld "
-        "publish_failures=%ld\n",
-        cutovers, rate, pct(gaps, cutovers, 0.5), pct(gaps, cutovers, 0.99), pct(gaps, cutovers, 1.0),
-        pct(rbs, cutovers, 0.5), pct(rbs, cutovers, 0.99), pct(igaps, cutovers, 0.5), pub,
-        (unsigned long long)total, pub > (long)total ? (long long)(pub - (long)total) : 0LL,
+        "cutovers=%d rate=%.0f hold_s=%.2f gap_p50_ms=%.2f gap_p99_ms=%.2f gap_max_ms=%.2f "
+        "rollback_p50_ms=%.1f "
+        "rollback_p99_ms=%.1f rollback_max_ms=%.1f inverse_gap_p50_ms=%.2f carried_p50=%.0f published=%ld "
+        "stored=%llu lost=%lld duplicated=%lld publish_failures=%ld\n",
+        cutovers, rate, hold, pct(gaps, cutovers, 0.5), pct(gaps, cutovers, 0.99), pct(gaps, cutovers, 1.0),
+        pct(rbs, cutovers, 0.5), pct(rbs, cutovers, 0.99), pct(rbs, cutovers, 1.0), pct(igaps, cutovers, 0.5),
+        pct(carried, cutovers, 0.5), pub, (unsigned long long)total,
+        pub > (long)total ? (long long)(pub - (long)total) : 0LL,
         (long)total > pub ? (long long)((long)total - pub) : 0LL, atomic_load(&failures));
   for (int i = 0; i < 2; i++) js_DeleteStream(js, names[i], NULL, NULL);
   journal_close(j);
@@ -216,6 +238,7 @@ int main(int argc, char **argv) {
   free(gaps);
   free(rbs);
   free(igaps);
+  free(carried);
   free(copy);
   plan_free(p);
   jsCtx_Destroy(js);

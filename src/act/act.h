@@ -19,16 +19,26 @@
  *                    `undo` holds what the inverse needs ("created", "config", "previous").
  *   phase_started   {"prepare":BOOL}
  *   phase_prepared / phase_completed  {"gap_ms":G (-1 none), "changes":N}
- *   phase_failed / phase_rolled_back  {"reason":TEXT}
+ *   phase_failed    {"reason":TEXT}
+ *   phase_rolled_back  {"reason":TEXT, "carried_back":N (messages carried back to old streams)}
  *   note            {"note":"rollback started", "reason":TEXT} when a rollback begins (resume
- *                    finishes a rollback it finds begun, never turns it forward)
+ *                    finishes a rollback it finds begun, never turns it forward; until
+ *                    phase_rolled_back the phase is "rollback incomplete", see journal_phase)
+ *   note            {"note":"carry-back", "state":"started"|"done", "stream":NEW, "to":OLD,
+ *                    "subjects":[...], "first":SEQ, "last":SEQ, "found":N, "republished":N,
+ *                    "duplicates":N, "ms":T} around the carry-back of a move_subjects inverse
  *
  * "This run of a phase" is every event after its latest phase_started. An action is done when it
  * has a forward outcome ok/noop there (resume never repeats it), in flight when it has an intent
  * and no outcome (resume re-observes it: creations seen absent in the intent count as created).
- * Rollback undoes this run's done and in-flight actions newest first, except that consumers the
- * run created are deleted last, after the subjects are back, once they have drained what they
- * received (kept, and said so, if that takes over 30 s) — deleting them first would lose it.
+ * Rollback undoes this run's done and in-flight actions newest first, in three passes: first all
+ * but creations — the inverse of move_subjects puts the subjects back and then carries back
+ * (carryback.c) what reached the new stream during the phase and its consumers had not
+ * acknowledged, delivered-but-unacknowledged included, republished to the original subjects with
+ * their Nats-Msg-Id and each acknowledged by the old stream — then the consumers the run created
+ * (deleted at once when their subjects were carried back; otherwise once drained, kept and said
+ * so after 30 s), then the streams it created (deleted when every message in them was consumed
+ * by the phase or carried back; otherwise kept and the rollback stops: "rollback incomplete").
  * `exec` has no observable state: an exec killed in flight is run again by resume.
  *
  * The library never prints: long waits and steps report through an act_progress_fn.

@@ -28,6 +28,7 @@ typedef struct {
   gate_env *env; /* made on first use (wait until, verify criteria, publisher counters) */
   act_summary *sum;
   const _Atomic bool *lease_lost; /* set by the renewing thread when the lease was lost; may be NULL */
+  long carried;                   /* messages carried back by this process's rollback (carryback.c) */
 } act_ctx;
 
 /* Connect ctx->nc / ctx->js from the plan's connect.nats settings (once). */
@@ -83,7 +84,95 @@ gg_status act_initial_subjects(const plan *p, const plan_stream *ps, const char 
 /* Whether subject list `have` holds `s` exactly. */
 bool act_has_subject(const char *const *have, int n, const char *s);
 
-/* ---- actions (actions.c) ---- */
+/* ---- observing (observe.c) ---- */
+
+/* GG_OK with *si NULL when the stream does not exist. filter: subjects filter or NULL. You own *si. */
+gg_status act_stream_get(act_ctx *ctx, const char *name, const char *filter, jsStreamInfo **si,
+                         gg_error *err) GG_WUR;
+/* GG_OK with *ci NULL when the consumer (or its stream) does not exist. You own *ci. */
+gg_status act_consumer_get(act_ctx *ctx, const char *stream, const char *name, jsConsumerInfo **ci,
+                           gg_error *err) GG_WUR;
+
+/* Messages stored in `stream` on the given subject patterns (0 when the stream is missing). */
+gg_status act_subject_total(act_ctx *ctx, const char *stream, char **subjects, size_t n, uint64_t *total,
+                            gg_error *err) GG_WUR;
+/* The plan's topology entry for stream `name`; NULL (and err set) when it has none. */
+const plan_stream *act_topo_stream(act_ctx *ctx, const char *name, gg_error *err);
+/* GG_ERR_STATE "WHAT differs from the plan (drift): line; line". */
+gg_status act_drift_error(const char *what, char **lines, size_t n, gg_error *err);
+/* Free n lines and the array (NULL-safe). */
+void act_lines_free(char **lines, size_t n);
+/* The current value of a publisher counter series (summed over a vector), through the gate. */
+gg_status act_counter_value(act_ctx *ctx, const char *series, double *out, gg_error *err) GG_WUR;
+
+/* ---- the action families: forward and inverse of each (one file a family) ----
+ * Each fills `out` (the outcome: "result", "undo", ...) and returns the status; `prior` is the
+ * intent of a killed attempt or NULL; `undo` is what the forward outcome recorded. */
+
+/* stream.c */
+gg_status act_create_stream_forward(act_ctx *ctx, const plan_action *a, const json_t *prior, json_t *out,
+                                    gg_error *err) GG_WUR;
+gg_status act_create_stream_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
+                                    gg_error *err) GG_WUR;
+gg_status act_update_stream_forward(act_ctx *ctx, const plan_action *a, const json_t *prior, json_t *out,
+                                    gg_error *err) GG_WUR;
+gg_status act_delete_stream_forward(act_ctx *ctx, const plan_action *a, const json_t *prior, json_t *out,
+                                    gg_error *err) GG_WUR;
+/* Restore a stream's managed fields from journaled JSON; recreate it (empty) when missing: the
+ * inverse of update_stream and of delete_stream. */
+gg_status act_stream_restore(act_ctx *ctx, const char *name, const json_t *config, json_t *out,
+                             gg_error *err) GG_WUR;
+/* cutover.c */
+gg_status act_move_subjects_forward(act_ctx *ctx, const plan_action *a, const json_t *prior,
+                                    const json_t *observed, json_t *out, gg_error *err) GG_WUR;
+gg_status act_move_subjects_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
+                                    gg_error *err) GG_WUR;
+/* consumer.c */
+gg_status act_create_consumer_forward(act_ctx *ctx, const plan_action *a, const json_t *prior, json_t *out,
+                                      gg_error *err) GG_WUR;
+gg_status act_create_consumer_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
+                                      gg_error *err) GG_WUR;
+/* drain.c, continuity.c */
+gg_status act_drain_forward(act_ctx *ctx, const plan_action *a, json_t *out, gg_error *err) GG_WUR;
+gg_status act_verify_continuity_forward(act_ctx *ctx, const plan_action *a, json_t *out,
+                                        gg_error *err) GG_WUR;
+/* steps.c */
+gg_status act_wait_forward(act_ctx *ctx, const plan_action *a, json_t *out, gg_error *err) GG_WUR;
+/* Run cmd (timeout <= 0: 60 s); its exit and output tail into out; GG_ERR_CHILD when it fails. */
+/* Run cmd (secrets expanded); messages and the journal name it as `shown` (plan_action's
+ * run_shown), and the output kept in out is scrubbed of the plan's secrets. */
+gg_status act_exec_command(act_ctx *ctx, const char *cmd, const char *shown, double timeout, json_t *out,
+                           gg_error *err) GG_WUR;
+gg_status act_kv_put_forward(act_ctx *ctx, const plan_action *a, const json_t *prior, json_t *observed,
+                             json_t *out, gg_error *err) GG_WUR;
+gg_status act_kv_put_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
+                             gg_error *err) GG_WUR;
+
+/* ---- carry-back (carryback.c) ---- */
+
+/* After the inverse of move_subjects `a` has put its subjects back on a->from: republish to their
+ * original subjects, headers and Nats-Msg-Id kept, what reached a->to during the phase and the
+ * phase's consumers did not acknowledge; each republish acknowledged by a->from and counted.
+ * undo: the forward move's undo record ("to_last_seq"). Journals "carry-back" notes (started,
+ * done) and sets out's "carried". GG_OK with nothing done when a->to does not exist. */
+gg_status act_carry_back(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
+                         gg_error *err) GG_WUR;
+/* Whether a consumer filter (NULL or "" = everything) overlaps any of the subject patterns. */
+bool act_filter_overlaps(const char *filter, char *const *subjects, size_t n);
+/* Whether subject (or filter) lies within one of the patterns of the JSON string array. */
+bool act_subject_in(const char *subject, const json_t *patterns);
+
+/* This run of the phase's "carry-back" notes for `stream` (run.c). With a move action: its latest
+ * note in that state ("started", "done"). Without, state "done": every move carried back from the
+ * stream merged — {"stream", "subjects": all of theirs, "last": the highest end, "found": the
+ * total}. NULL when none. You own the reference. */
+json_t *act_run_carry(act_ctx *ctx, const char *stream, const char *state, const plan_action *a);
+/* Messages carried back by this run of the phase: the latest "done" note of each move (run.c). */
+long act_run_carried_total(act_ctx *ctx);
+/* Journal a note for the phase (takes content); a failure is said through progress. */
+void act_journal_note(act_ctx *ctx, json_t *content);
+
+/* ---- dispatch (actions.c; act_observe in observe.c) ---- */
 
 /* Execute action `a` forward. prior: the intent of an earlier attempt that has no outcome (the
  * run was killed in it), or NULL. On return *outcome (owned) holds the outcome content without

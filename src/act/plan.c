@@ -36,11 +36,12 @@ static gg_status sinfo(act_ctx *ctx, const char *name, jsStreamInfo **si, gg_err
   return GG_OK;
 }
 
-gg_status act_describe_live(act_ctx *ctx, const plan_action *a, act_plan_line *line, gg_error *err) {
-  char subj[512], buf[1024];
+/* create_stream, update_stream, delete_stream: what they would do to the stream now. */
+static gg_status describe_stream(act_ctx *ctx, const plan_action *a, act_plan_line *line, char *buf,
+                                 size_t cap, gg_error *err) {
+  char subj[512];
   jsStreamInfo *si = NULL;
   gg_status st = GG_OK;
-  line->sign = '?';
   switch (a->kind) {
     case PLAN_ACT_CREATE_STREAM: {
       const plan_stream *ps = plan_find_stream(ctx->p, a->stream);
@@ -56,7 +57,7 @@ gg_status act_describe_live(act_ctx *ctx, const plan_action *a, act_plan_line *l
             subjects_ok = false;
         if (act_stream_diff(ps, si->Config, subjects_ok, &line->diff, &line->ndiff) < 0) st = GG_ERR_NOMEM;
         line->sign = line->ndiff ? '!' : '=';
-        snprintf(buf, sizeof buf, "stream %s exists%s", a->stream,
+        snprintf(buf, cap, "stream %s exists%s", a->stream,
                  line->ndiff ? " and differs from the plan (drift)" : " as planned");
       } else {
         const char **s = NULL;
@@ -65,9 +66,8 @@ gg_status act_describe_live(act_ctx *ctx, const plan_action *a, act_plan_line *l
         if ((st = act_initial_subjects(ctx->p, ps, &s, &n, &ph, err)) != GG_OK) return st;
         free(s);
         line->sign = '+';
-        snprintf(buf, sizeof buf, "create stream %s (R%d, %s, %s%s)", a->stream,
-                 ps->replicas > 0 ? ps->replicas : 1, ps->storage ? ps->storage : "file", subj,
-                 ph ? " after cutover" : "");
+        snprintf(buf, cap, "create stream %s (R%d, %s, %s%s)", a->stream, ps->replicas > 0 ? ps->replicas : 1,
+                 ps->storage ? ps->storage : "file", subj, ph ? " after cutover" : "");
       }
       break;
     }
@@ -77,11 +77,11 @@ gg_status act_describe_live(act_ctx *ctx, const plan_action *a, act_plan_line *l
       if ((st = sinfo(ctx, a->stream, &si, err)) != GG_OK) return st;
       if (!si) {
         line->sign = '!';
-        snprintf(buf, sizeof buf, "update stream %s: it does not exist", a->stream);
+        snprintf(buf, cap, "update stream %s: it does not exist", a->stream);
       } else {
         if (act_stream_diff(ps, si->Config, false, &line->diff, &line->ndiff) < 0) st = GG_ERR_NOMEM;
         line->sign = line->ndiff ? '~' : '=';
-        snprintf(buf, sizeof buf, "%s stream %s", line->ndiff ? "update" : "no change to", a->stream);
+        snprintf(buf, cap, "%s stream %s", line->ndiff ? "update" : "no change to", a->stream);
       }
       break;
     }
@@ -89,17 +89,79 @@ gg_status act_describe_live(act_ctx *ctx, const plan_action *a, act_plan_line *l
       if ((st = sinfo(ctx, a->stream, &si, err)) != GG_OK) return st;
       if (!si) {
         line->sign = '=';
-        snprintf(buf, sizeof buf, "stream %s already absent", a->stream);
+        snprintf(buf, cap, "stream %s already absent", a->stream);
       } else if (si->State.Msgs > 0 && !a->allow_data_loss) {
         line->sign = '!';
-        snprintf(buf, sizeof buf,
-                 "delete stream %s: REFUSED, it holds %llu messages (allow_data_loss not set)", a->stream,
-                 (unsigned long long)si->State.Msgs);
+        snprintf(buf, cap, "delete stream %s: REFUSED, it holds %llu messages (allow_data_loss not set)",
+                 a->stream, (unsigned long long)si->State.Msgs);
       } else {
         line->sign = '-';
-        snprintf(buf, sizeof buf, "delete stream %s (%llu messages)", a->stream,
-                 (unsigned long long)si->State.Msgs);
+        snprintf(buf, cap, "delete stream %s (%llu messages)", a->stream, (unsigned long long)si->State.Msgs);
       }
+      break;
+    default:
+      break;
+  }
+  jsStreamInfo_Destroy(si);
+  return st;
+}
+
+/* create_consumer, drain: what they would do to the consumer now. */
+static gg_status describe_consumer(act_ctx *ctx, const plan_action *a, act_plan_line *line, char *buf,
+                                   size_t cap, gg_error *err) {
+  gg_status st = GG_OK;
+  switch (a->kind) {
+    case PLAN_ACT_CREATE_CONSUMER: {
+      jsConsumerInfo *ci = NULL;
+      jsErrCode je = 0;
+      natsStatus s = js_GetConsumerInfo(&ci, ctx->js, a->stream, a->consumer, NULL, &je);
+      const plan_consumer *pc = plan_find_consumer(ctx->p, a->stream, a->consumer);
+      if (s != NATS_OK && s != NATS_NOT_FOUND && je != JSStreamNotFoundErr && je != JSConsumerNotFoundErr)
+        return act_nats_error(err, s, je, "consumer info '%s/%s'", a->stream, a->consumer);
+      if (ci && pc) {
+        if (act_consumer_diff(pc, ci->Config, &line->diff, &line->ndiff) < 0) st = GG_ERR_NOMEM;
+        line->sign = line->ndiff ? '!' : '=';
+        snprintf(buf, cap, "consumer %s/%s exists%s", a->stream, a->consumer,
+                 line->ndiff ? " and differs from the plan (drift)" : ": bind, not recreated");
+      } else {
+        line->sign = '+';
+        snprintf(buf, cap, "create consumer %s/%s", a->stream, a->consumer);
+      }
+      jsConsumerInfo_Destroy(ci);
+      break;
+    }
+    case PLAN_ACT_DRAIN: {
+      jsConsumerInfo *ci = NULL;
+      jsErrCode je = 0;
+      natsStatus s = js_GetConsumerInfo(&ci, ctx->js, a->stream, a->consumer, NULL, &je);
+      line->sign = '?';
+      if (s == NATS_OK)
+        snprintf(buf, cap, "drain %s/%s until pending <= %.0f (now %llu pending, %lld unacknowledged)",
+                 a->stream, a->consumer, a->until >= 0 ? a->until : 0, (unsigned long long)ci->NumPending,
+                 (long long)ci->NumAckPending);
+      else
+        snprintf(buf, cap, "drain %s/%s until pending <= %.0f (consumer not found now)", a->stream,
+                 a->consumer, a->until >= 0 ? a->until : 0);
+      jsConsumerInfo_Destroy(ci);
+      break;
+    }
+    default:
+      break;
+  }
+  return st;
+}
+
+gg_status act_describe_live(act_ctx *ctx, const plan_action *a, act_plan_line *line, gg_error *err) {
+  char subj[512], buf[1024];
+  jsStreamInfo *si = NULL;
+  gg_status st = GG_OK;
+  line->sign = '?';
+  switch (a->kind) {
+    case PLAN_ACT_CREATE_STREAM:
+    case PLAN_ACT_UPDATE_STREAM:
+    case PLAN_ACT_DELETE_STREAM:
+      st = describe_stream(ctx, a, line, buf, sizeof buf, err);
+      if (st != GG_OK && st != GG_ERR_NOMEM) return st;
       break;
     case PLAN_ACT_MOVE_SUBJECTS: {
       join(a->subjects, a->nsubjects, subj, sizeof subj);
@@ -121,40 +183,11 @@ gg_status act_describe_live(act_ctx *ctx, const plan_action *a, act_plan_line *l
       jsStreamInfo_Destroy(to);
       break;
     }
-    case PLAN_ACT_CREATE_CONSUMER: {
-      jsConsumerInfo *ci = NULL;
-      jsErrCode je = 0;
-      natsStatus s = js_GetConsumerInfo(&ci, ctx->js, a->stream, a->consumer, NULL, &je);
-      const plan_consumer *pc = plan_find_consumer(ctx->p, a->stream, a->consumer);
-      if (s != NATS_OK && s != NATS_NOT_FOUND && je != JSStreamNotFoundErr && je != JSConsumerNotFoundErr)
-        return act_nats_error(err, s, je, "consumer info '%s/%s'", a->stream, a->consumer);
-      if (ci && pc) {
-        if (act_consumer_diff(pc, ci->Config, &line->diff, &line->ndiff) < 0) st = GG_ERR_NOMEM;
-        line->sign = line->ndiff ? '!' : '=';
-        snprintf(buf, sizeof buf, "consumer %s/%s exists%s", a->stream, a->consumer,
-                 line->ndiff ? " and differs from the plan (drift)" : ": bind, not recreated");
-      } else {
-        line->sign = '+';
-        snprintf(buf, sizeof buf, "create consumer %s/%s", a->stream, a->consumer);
-      }
-      jsConsumerInfo_Destroy(ci);
+    case PLAN_ACT_CREATE_CONSUMER:
+    case PLAN_ACT_DRAIN:
+      st = describe_consumer(ctx, a, line, buf, sizeof buf, err);
+      if (st != GG_OK && st != GG_ERR_NOMEM) return st;
       break;
-    }
-    case PLAN_ACT_DRAIN: {
-      jsConsumerInfo *ci = NULL;
-      jsErrCode je = 0;
-      natsStatus s = js_GetConsumerInfo(&ci, ctx->js, a->stream, a->consumer, NULL, &je);
-      line->sign = '?';
-      if (s == NATS_OK)
-        snprintf(buf, sizeof buf, "drain %s/%s until pending <= %.0f (now %llu pending, %lld unacknowledged)",
-                 a->stream, a->consumer, a->until >= 0 ? a->until : 0, (unsigned long long)ci->NumPending,
-                 (long long)ci->NumAckPending);
-      else
-        snprintf(buf, sizeof buf, "drain %s/%s until pending <= %.0f (consumer not found now)", a->stream,
-                 a->consumer, a->until >= 0 ? a->until : 0);
-      jsConsumerInfo_Destroy(ci);
-      break;
-    }
     default: {
       char d[512];
       plan_action_describe(a, d, sizeof d);

@@ -196,6 +196,72 @@ json_t *act_run_baseline(act_ctx *ctx, const char *from, const char *to) {
   return found;
 }
 
+/* Whether event i is a carry-back note in `state` for `stream` (any when NULL) of the move of
+ * `subjects` (any when NULL). */
+static bool carry_matches(const phase_log *l, size_t i, const char *stream, const char *state,
+                          const json_t *subjects) {
+  json_t *c = log_content(l, i);
+  return is_kind(l, i, "note") && strcmp(jstr(c, "note"), "carry-back") == 0 &&
+         (!stream || strcmp(jstr(c, "stream"), stream) == 0) && strcmp(jstr(c, "state"), state) == 0 &&
+         (!subjects || json_equal(json_object_get(c, "subjects"), (json_t *)subjects));
+}
+
+/* Whether done note i is the latest of its move (a later attempt supersedes it). */
+static bool carry_latest(const phase_log *l, size_t i) {
+  json_t *c = log_content(l, i);
+  for (size_t k = i + 1; k < l->n; k++)
+    if (carry_matches(l, k, jstr(c, "stream"), "done", json_object_get(c, "subjects"))) return false;
+  return true;
+}
+
+json_t *act_run_carry(act_ctx *ctx, const char *stream, const char *state, const plan_action *a) {
+  phase_log l;
+  gg_error e;
+  json_t *found = NULL, *subjects = NULL;
+  if (a) {
+    subjects = json_array();
+    for (size_t i = 0; i < a->nsubjects; i++) json_array_append_new(subjects, json_string(a->subjects[i]));
+  }
+  if (log_load(ctx->j, ctx->phase, &l, &e) == GG_OK) {
+    if (a || strcmp(state, "done") != 0) {
+      for (size_t i = l.n; i-- > l.start && !found;)
+        if (carry_matches(&l, i, stream, state, subjects)) found = json_incref(log_content(&l, i));
+    } else {
+      /* Every move carried back from this stream: their subjects, the highest end, the total. */
+      json_int_t last = 0, total = 0;
+      json_t *all = json_array();
+      for (size_t i = l.start; i < l.n; i++) {
+        if (!carry_matches(&l, i, stream, "done", NULL) || !carry_latest(&l, i)) continue;
+        json_t *c = log_content(&l, i);
+        json_array_extend(all, json_object_get(c, "subjects"));
+        json_int_t end = json_integer_value(json_object_get(c, "last"));
+        if (end > last) last = end;
+        total += json_integer_value(json_object_get(c, "found"));
+      }
+      if (json_array_size(all) > 0)
+        found = json_pack("{s:s, s:o, s:I, s:I}", "stream", stream, "subjects", all, "last", last, "found",
+                          total);
+      else
+        json_decref(all);
+    }
+  }
+  log_release(&l);
+  json_decref(subjects);
+  return found;
+}
+
+long act_run_carried_total(act_ctx *ctx) {
+  phase_log l;
+  gg_error e;
+  long total = 0;
+  if (log_load(ctx->j, ctx->phase, &l, &e) == GG_OK)
+    for (size_t i = l.start; i < l.n; i++)
+      if (carry_matches(&l, i, NULL, "done", NULL) && carry_latest(&l, i))
+        total += (long)json_integer_value(json_object_get(log_content(&l, i), "found"));
+  log_release(&l);
+  return total;
+}
+
 /* ---- journaling ---- */
 
 /* Journal an event (takes content). A failure is said, and returned for the callers that must
@@ -207,6 +273,10 @@ static gg_status append(act_ctx *ctx, journal_kind kind, json_t *content) {
     act_say(ctx, "warning: could not journal %s: %s", journal_kind_name(kind), gg_error_message(&e));
   json_decref(content);
   return st;
+}
+
+void act_journal_note(act_ctx *ctx, json_t *content) {
+  (void)append(ctx, JOURNAL_NOTE, content);
 }
 
 /* One action, forward or inverse, with its intent and outcome journaled. */
@@ -330,22 +400,29 @@ static gg_status rollback_locked(act_ctx *ctx, const char *reason, bool *did, gg
   /* The marker resume looks for: a rollback under way is finished, never turned forward. */
   if (!rollback_marked(&l))
     append(ctx, JOURNAL_NOTE, json_pack("{s:s, s:s}", "note", ROLLBACK_NOTE, "reason", reason));
-  /* Newest first; consumers the run created go last, once the subjects are back where they
-   * were, so they can drain what they received before they are deleted. */
-  for (int pass = 0; pass < 2; pass++)
+  /* Newest first, in three passes: first everything but creations (the subjects go back and
+   * what the new stream received is carried back), then the consumers the run created (what
+   * they had not acknowledged has been carried back), then the streams it created (deleting a
+   * stream deletes its consumers, and it must be looked at after the carry-back). */
+  for (int pass = 0; pass < 3; pass++)
     for (size_t k = nd; k-- > 0 && st == GG_OK;) {
       done_action *d = &done[k];
-      if ((d->a->kind == PLAN_ACT_CREATE_CONSUMER) != (pass == 1) || observes_only(d->a->kind)) continue;
+      int want = d->a->kind == PLAN_ACT_CREATE_CONSUMER ? 1 : d->a->kind == PLAN_ACT_CREATE_STREAM ? 2 : 0;
+      if (want != pass || observes_only(d->a->kind)) continue;
       json_t *inv = find_outcome(&l, d->section, d->index, "inverse");
       if (inv && outcome_done(inv)) continue; /* an interrupted rollback already undid it */
       st = step(ctx, d->section, d->index, d->a, true, NULL, d->undo, reason, err);
     }
   free(done);
   if (st == GG_OK) {
-    append(ctx, JOURNAL_PHASE_ROLLED_BACK, json_pack("{s:s}", "reason", reason));
+    long carried = act_run_carried_total(ctx);
+    append(ctx, JOURNAL_PHASE_ROLLED_BACK,
+           json_pack("{s:s, s:I}", "reason", reason, "carried_back", (json_int_t)carried));
     *did = true;
   } else {
-    gg_error_prefix(err, "rollback of phase %s stopped: ", ctx->phase);
+    /* The phase is "rollback incomplete" (journal_phase: a rollback begun after the latest
+     * lifecycle event), with what remains: the failed inverse's error. */
+    gg_error_prefix(err, "rollback of phase %s incomplete: ", ctx->phase);
   }
 out:
   log_release(&l);
@@ -380,7 +457,11 @@ gg_status act_rollback_phase_ex(const plan *p, journal *j, const char *phase_id,
   bool did = false;
   double t0 = gg_clock_mono();
   st = rollback_locked(&ctx, reason ? reason : "rollback", &did, err);
-  if (did) act_say(&ctx, "phase %s rolled back in %.0f ms", phase_id, (gg_clock_mono() - t0) * 1000);
+  if (did) {
+    long carried = act_run_carried_total(&ctx);
+    act_say(&ctx, "phase %s rolled back in %.0f ms (%ld message%s carried back)", phase_id,
+            (gg_clock_mono() - t0) * 1000, carried, carried == 1 ? "" : "s");
+  }
   act_ctx_release(&ctx);
   if (take_lock) keeper_stop(&k, j);
   return st;
@@ -568,6 +649,13 @@ gg_status act_run_phase(const plan *p, journal *j, const char *phase_id, const a
   if (info.state == JOURNAL_STATE_RUNNING) {
     st = gg_error_set(err, GG_ERR_STATE, "phase %s is in flight from an interrupted run: gonogo resume PLAN",
                       phase_id);
+    goto out;
+  }
+  if (info.state == JOURNAL_STATE_ROLLBACK_INCOMPLETE) {
+    st = gg_error_set(err, GG_ERR_STATE,
+                      "phase %s has a rollback that did not finish%s%s: finish it first (gonogo rollback or "
+                      "gonogo resume)",
+                      phase_id, info.reason[0] ? ": " : "", info.reason);
     goto out;
   }
   if (info.state == JOURNAL_STATE_COMPLETED) {

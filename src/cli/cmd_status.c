@@ -157,6 +157,8 @@ static json_t *checkpoints_json(const plan *p, const plan_phase *ph, const journ
     if (result) {
       set_str(o, "result", result);
       set_time(o, "at", at);
+    } else if (journal_phase_checkpoints_cancelled(pi)) {
+      set_str(o, "result", JOURNAL_CHECKPOINT_CANCELLED);
     } else if (pi->state == JOURNAL_STATE_COMPLETED) {
       set_str(o, "result", "due");
       set_time(o, "due", pi->completed_at + cp->at);
@@ -197,6 +199,14 @@ static char *next_step(const plan *p, const char *plan_path, const journal_phase
         else
           snprintf(buf, sizeof buf, "phase '%s' was interrupted: gonogo resume %s%s", ph->id, plan_path,
                    lock_stale ? " --break-lock" : "");
+        return strdup(buf);
+      case JOURNAL_STATE_ROLLBACK_INCOMPLETE:
+        snprintf(
+            buf, sizeof buf,
+            "phase '%s' rollback incomplete (%s): handle what remains, then gonogo rollback %s --phase %s "
+            "--reason TEXT%s",
+            ph->id, pi->reason[0] ? pi->reason : "under way or interrupted", plan_path, ph->id,
+            lock_stale ? " --break-lock" : "");
         return strdup(buf);
       case JOURNAL_STATE_FAILED:
       case JOURNAL_STATE_ROLLED_BACK:
@@ -311,6 +321,7 @@ static json_t *gather(const plan *p, const char *plan_path, journal *j) {
     set_time(o, "failed_at", pi->failed_at);
     set_time(o, "rolled_back_at", pi->rolled_back_at);
     if (pi->reason[0]) set_str(o, "reason", pi->reason);
+    if (pi->carried_back >= 0) json_object_set_new(o, "carried_back", json_integer(pi->carried_back));
     int nmiss = 0, amiss = 0;
     latest[i] = pre_latest;
     json_object_set_new(o, "approvals", approvals_json(book, ph, &nmiss, &miss_role[i], &latest[i]));
@@ -397,15 +408,22 @@ static void render(json_t *doc, FILE *out) {
     fprintf(out, "\n%sphase %s%s  %s\n", bold, jstr(ph, "id"), off, jstr(ph, "name"));
     const char *state = jstr(ph, "state");
     const char *decision = jstr(ph, "decision");
-    const char *sc = strcmp(state, "completed") == 0                                     ? green
-                     : strcmp(state, "failed") == 0 || strcmp(state, "rolled back") == 0 ? red
-                                                                                         : yellow;
+    const char *sc = strcmp(state, "completed") == 0 ? green
+                     : strcmp(state, "failed") == 0 || strcmp(state, "rolled back") == 0 ||
+                             strcmp(state, "rollback incomplete") == 0
+                         ? red
+                         : yellow;
     fprintf(out, "  state         %s%s%s", sc, state, off);
     if (strcmp(state, "completed") == 0) fprintf(out, " at %s", jstr(ph, "completed_at"));
     if (strcmp(state, "running") == 0) fprintf(out, " since %s", jstr(ph, "started_at"));
     if (strcmp(state, "prepared") == 0) fprintf(out, " at %s", jstr(ph, "prepared_at"));
     if (strcmp(state, "rolled back") == 0)
       fprintf(out, " at %s: %s", jstr(ph, "rolled_back_at"), jstr(ph, "reason"));
+    if (strcmp(state, "rolled back") == 0 && json_object_get(ph, "carried_back"))
+      fprintf(out, " (%lld messages carried back)",
+              (long long)json_integer_value(json_object_get(ph, "carried_back")));
+    if (strcmp(state, "rollback incomplete") == 0)
+      fprintf(out, ": %s", json_object_get(ph, "reason") ? jstr(ph, "reason") : "under way or interrupted");
     if (strcmp(state, "failed") == 0) fprintf(out, " at %s: %s", jstr(ph, "failed_at"), jstr(ph, "reason"));
     if (strcmp(state, "decided") == 0 && json_object_get(ph, "reason"))
       fprintf(out, " (after %s: %s)",

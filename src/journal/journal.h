@@ -315,23 +315,37 @@ typedef enum {
   JOURNAL_STATE_COMPLETED,
   JOURNAL_STATE_FAILED,
   JOURNAL_STATE_ROLLED_BACK,
+  JOURNAL_STATE_ROLLBACK_INCOMPLETE, /* a rollback began after the latest lifecycle event (a note
+                                        "rollback started") and has not journaled phase_rolled_back:
+                                        it stopped on what it could not undo, or is under way */
 } journal_phase_state;
 
-/* "not started", "prepared", "decided", "running", "completed", "failed", "rolled back". */
+/* "not started", "prepared", "decided", "running", "completed", "failed", "rolled back",
+ * "rollback incomplete". */
 const char *journal_phase_state_name(journal_phase_state s);
 
 typedef struct {
   journal_phase_state state;
-  char decision[16];     /* latest decision ("GO", "NO-GO", "DEFER"), "" when none */
-  double decided_at;     /* 0 when none */
-  bool overridden;       /* the latest decision was an override of a NO-GO */
-  double prepared_at;    /* latest phase_prepared, 0 when none */
-  double started_at;     /* latest phase_started, 0 when none */
-  double completed_at;   /* latest phase_completed, 0 when none */
-  double failed_at;      /* latest phase_failed, 0 when none */
-  double rolled_back_at; /* latest phase_rolled_back, 0 when none */
-  char reason[512];      /* the reason of the rollback or failure that is the latest lifecycle event ("") */
+  char decision[16];      /* latest decision ("GO", "NO-GO", "DEFER"), "" when none */
+  double decided_at;      /* 0 when none */
+  bool overridden;        /* the latest decision was an override of a NO-GO */
+  double prepared_at;     /* latest phase_prepared, 0 when none */
+  double started_at;      /* latest phase_started, 0 when none */
+  double completed_at;    /* latest phase_completed, 0 when none */
+  double failed_at;       /* latest phase_failed, 0 when none */
+  double rolled_back_at;  /* latest phase_rolled_back, 0 when none */
+  char reason[512];       /* the reason of the rollback or failure that is the latest lifecycle event ("");
+                             for a rollback incomplete, what remains: the error of its latest failed
+                             inverse action ("" while it is under way) */
+  long long carried_back; /* the latest phase_rolled_back's "carried_back" (messages carried back to the
+                             old stream); -1 when it has none */
 } journal_phase_info;
+
+/* Whether the validation checkpoints of the phase's latest completion are cancelled: a rollback of
+ * it has finished (or begun: "rollback incomplete") since, and it has not run again. Their
+ * results read "cancelled (phase rolled back)" wherever they are shown. */
+bool journal_phase_checkpoints_cancelled(const journal_phase_info *pi);
+#define JOURNAL_CHECKPOINT_CANCELLED "cancelled (phase rolled back)"
 
 /* The state of `phase` from its lifecycle events (phase_prepared / started / completed / failed /
  * rolled_back; the latest one wins) and its latest evaluation or decision (content "decision":
@@ -340,7 +354,8 @@ gg_status journal_phase(journal *j, const char *phase, journal_phase_info *out, 
 
 /* ---- series for the expression language (DESIGN §6) ---------------------------------------- */
 
-/* phase.completed{phase}: 1 when the phase's latest lifecycle event is phase_completed, else 0. */
+/* phase.completed{phase}: 1 when the phase's latest lifecycle event is phase_completed and no
+ * rollback has begun since, else 0. */
 gg_status journal_series_phase_completed(journal *j, const char *phase, double *value, gg_error *err) GG_WUR;
 
 /* phase.completed_age{phase}: now - completion time. GG_ERR_NO_DATA (message says why) when the

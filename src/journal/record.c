@@ -291,6 +291,8 @@ const char *journal_phase_state_name(journal_phase_state s) {
       return "failed";
     case JOURNAL_STATE_ROLLED_BACK:
       return "rolled back";
+    case JOURNAL_STATE_ROLLBACK_INCOMPLETE:
+      return "rollback incomplete";
   }
   return "?";
 }
@@ -301,6 +303,27 @@ typedef struct {
   double time;
   journal_kind kind;
 } lifecycle;
+
+/* Whether a rollback began (its "rollback started" note, act/run.c) after lifecycle event seq. */
+static gg_status rollback_begun_after(journal *j, const char *phase, long long seq, bool *begun,
+                                      gg_error *err) {
+  *begun = false;
+  sqlite3_stmt *st = NULL;
+  gg_status s = journal_prepare(j,
+                                "SELECT 1 FROM events WHERE phase IS ? AND kind = 'note' AND seq > ?"
+                                " AND json_extract(content, '$.note') = 'rollback started' LIMIT 1",
+                                &st, err);
+  if (s != GG_OK) return s;
+  journal_bind_phase(st, 1, phase);
+  sqlite3_bind_int64(st, 2, seq);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *begun = true;
+  else if (rc != SQLITE_DONE)
+    s = journal_sql_fail(j, err, "read phase rollback");
+  sqlite3_finalize(st);
+  return s;
+}
 
 static gg_status latest_lifecycle(journal *j, const char *phase, lifecycle *lc, gg_error *err) {
   memset(lc, 0, sizeof *lc);
@@ -407,6 +430,30 @@ gg_status journal_phase(journal *j, const char *phase, journal_phase_info *out, 
       out->state = JOURNAL_STATE_NOT_STARTED;
       break;
   }
+  /* A rollback begun after a run and not finished: never "completed" or "running" while the
+   * subjects may be back on the old stream. */
+  out->carried_back = -1;
+  if (out->state == JOURNAL_STATE_COMPLETED || out->state == JOURNAL_STATE_RUNNING ||
+      out->state == JOURNAL_STATE_FAILED) {
+    bool begun = false;
+    if ((s = rollback_begun_after(j, phase, lc.seq, &begun, err)) != GG_OK) return s;
+    if (begun) {
+      out->state = JOURNAL_STATE_ROLLBACK_INCOMPLETE;
+      s = journal_prepare(j,
+                          "SELECT json_extract(content, '$.error') FROM events WHERE phase IS ? AND seq > ?"
+                          " AND kind = 'action_outcome' AND json_extract(content, '$.mode') = 'inverse'"
+                          " AND json_extract(content, '$.result') = 'failed' ORDER BY seq DESC LIMIT 1",
+                          &st, err);
+      if (s != GG_OK) return s;
+      journal_bind_phase(st, 1, phase);
+      sqlite3_bind_int64(st, 2, lc.seq);
+      if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out->reason, sizeof out->reason, "%s", (const char *)sqlite3_column_text(st, 0));
+      sqlite3_finalize(st);
+      st = NULL;
+      return GG_OK;
+    }
+  }
   /* A decision after the last lifecycle event is a new attempt, also after a rollback or failure. */
   journal_phase_state was = out->state;
   if ((was == JOURNAL_STATE_NOT_STARTED || was == JOURNAL_STATE_PREPARED ||
@@ -415,14 +462,27 @@ gg_status journal_phase(journal *j, const char *phase, journal_phase_info *out, 
     out->state = JOURNAL_STATE_DECIDED;
 
   if (was == JOURNAL_STATE_ROLLED_BACK || was == JOURNAL_STATE_FAILED) {
-    s = journal_prepare(j, "SELECT reason FROM phase_lifecycle WHERE seq = ?", &st, err);
+    s = journal_prepare(j,
+                        "SELECT json_extract(content, '$.reason'), json_extract(content, '$.carried_back')"
+                        " FROM events WHERE seq = ?",
+                        &st, err);
     if (s != GG_OK) return s;
     sqlite3_bind_int64(st, 1, lc.seq);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-      snprintf(out->reason, sizeof out->reason, "%s", (const char *)sqlite3_column_text(st, 0));
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      if (sqlite3_column_text(st, 0))
+        snprintf(out->reason, sizeof out->reason, "%s", (const char *)sqlite3_column_text(st, 0));
+      if (sqlite3_column_type(st, 1) != SQLITE_NULL) out->carried_back = sqlite3_column_int64(st, 1);
+    }
     sqlite3_finalize(st);
   }
   return GG_OK;
+}
+
+bool journal_phase_checkpoints_cancelled(const journal_phase_info *pi) {
+  if (pi->state == JOURNAL_STATE_ROLLBACK_INCOMPLETE) return true;
+  if (pi->state == JOURNAL_STATE_RUNNING || pi->state == JOURNAL_STATE_COMPLETED) return false;
+  return pi->rolled_back_at > 0 && pi->rolled_back_at >= pi->completed_at &&
+         pi->rolled_back_at >= pi->started_at;
 }
 
 /* ---- series ------------------------------------------------------------------------------------ */
@@ -431,7 +491,11 @@ gg_status journal_series_phase_completed(journal *j, const char *phase, double *
   lifecycle lc;
   gg_status s = latest_lifecycle(j, phase, &lc, err);
   if (s != GG_OK) return s;
-  *value = lc.seq && lc.kind == JOURNAL_PHASE_COMPLETED ? 1.0 : 0.0;
+  bool begun = false;
+  if (lc.seq && lc.kind == JOURNAL_PHASE_COMPLETED &&
+      (s = rollback_begun_after(j, phase, lc.seq, &begun, err)) != GG_OK)
+    return s;
+  *value = lc.seq && lc.kind == JOURNAL_PHASE_COMPLETED && !begun ? 1.0 : 0.0;
   return GG_OK;
 }
 

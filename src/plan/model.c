@@ -310,7 +310,8 @@ char *plan_action_inverse(const plan_action *a, char *out, size_t n) {
   char subj[256];
   switch (a->kind) {
     case PLAN_ACT_CREATE_STREAM:
-      snprintf(out, n, "delete stream %s, only if this run created it and it is empty", a->stream);
+      snprintf(out, n, "delete stream %s, only if this run created it and nothing in it is left unconsumed",
+               a->stream);
       break;
     case PLAN_ACT_UPDATE_STREAM:
       snprintf(out, n, "restore the previous config of %s", a->stream);

@@ -16,7 +16,8 @@ gg_status probe_run(const char *command, double timeout, const char *cwd, probe_
   gg_spawn_result r;
   memset(&r, 0, sizeof r);
   gg_status st = gg_spawn_shell(command, &opts, &r, err);
-  if (st != GG_OK) return gg_error_prefix(err, "run '%s': ", command);
+  /* The command is not named: it holds expanded secrets; callers name it as the plan shows it. */
+  if (st != GG_OK) return gg_error_prefix(err, "run the command: ");
   out->ok = !r.timed_out && r.term_signal == 0 && r.exit_code == 0;
   gg_spawn_describe(&r, out->summary, sizeof out->summary);
   out->output = r.output;

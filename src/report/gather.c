@@ -172,6 +172,37 @@ static void action_fn(const plan_phase *ph, const journal_event *ev, json_t *c, 
 static void lifecycle_fn(const plan_phase *ph, const journal_event *ev, json_t *c, json_t *x) {
   set_str(x, "event", ev->kind);
   copy_member(x, c, "reason");
+  copy_member(x, c, "carried_back");
+}
+
+/* The checkpoints of a rolled-back phase's latest completion that were never evaluated: listed
+ * as cancelled (not left out, and never pending). */
+static gg_status cancelled_checkpoints(const plan *p, const plan_phase *ph, const journal_phase_info *pi,
+                                       journal *j, json_t *arr, gg_error *err) {
+  if (!journal_phase_checkpoints_cancelled(pi)) return GG_OK;
+  journal_event *evs = NULL;
+  size_t n = 0;
+  gg_status st = events_of(j, "checkpoint", ph->id, &evs, &n, err);
+  if (st != GG_OK) return st;
+  for (size_t c = 0; c < p->nvalidation; c++) {
+    const plan_checkpoint *cp = &p->validation[c];
+    bool applies = cp->nphases == 0, done = false;
+    for (size_t k = 0; k < cp->nphases && !applies; k++) applies = strcmp(cp->phases[k], ph->id) == 0;
+    for (size_t i = 0; i < n && applies && !done; i++) {
+      json_t *ct = evs[i].time >= pi->completed_at ? journal_event_content(&evs[i]) : NULL;
+      const char *name = json_string_value(json_object_get(ct, "checkpoint"));
+      done = name && strcmp(name, cp->name) == 0;
+      json_decref(ct);
+    }
+    if (!applies || done) continue;
+    json_t *x = json_object();
+    set_time(x, "at", pi->rolled_back_at > 0 ? pi->rolled_back_at : pi->started_at);
+    set_str(x, "checkpoint", cp->name);
+    set_str(x, "result", JOURNAL_CHECKPOINT_CANCELLED);
+    json_array_append_new(arr, x);
+  }
+  journal_events_free(evs, n);
+  return GG_OK;
 }
 
 static void checkpoint_fn(const plan_phase *ph, const journal_event *ev, json_t *c, json_t *x) {
@@ -267,6 +298,7 @@ static gg_status phase_json(const plan *p, const plan_phase *ph, journal *j, con
       (st = list_json(j, ph, "override", "overrides", override_fn, o, err)) != GG_OK ||
       (st = list_json(j, ph, "action_outcome", "actions", action_fn, o, err)) != GG_OK ||
       (st = list_json(j, ph, "checkpoint", "checkpoints", checkpoint_fn, o, err)) != GG_OK ||
+      (st = cancelled_checkpoints(p, ph, &pi, j, json_object_get(o, "checkpoints"), err)) != GG_OK ||
       (st = list_json(j, ph, "rule_firing", "rule_firings", firing_fn, o, err)) != GG_OK)
     goto fail;
   /* Rollbacks and failures, in order. */

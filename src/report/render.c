@@ -275,18 +275,18 @@ static void phase_state(writer *w, const json_t *ph) {
   const char *state = jstr(ph, "state");
   w_para_open(w, NULL);
   w_text(w, "State: ");
-  /* The state's colour class directly: going through result_class() with a literal made gcc's
-   * optimiser compare two constants of known length there (-Werror=string-compare). */
-  const char *cls = strcmp(state, "completed") == 0                                     ? "ok"
-                    : strcmp(state, "rolled back") == 0 || strcmp(state, "failed") == 0 ? "bad"
-                                                                                        : "warn";
-  w_strong(w, cls, state);
+  /* The class directly (result_class of "ok" / "failed" / "WAIT"): GCC -O2 folds the constant
+   * word into result_class's comparisons and rejects them (-Wstring-compare). */
+  bool bad = strcmp(state, "rolled back") == 0 || strcmp(state, "failed") == 0 ||
+             strcmp(state, "rollback incomplete") == 0;
+  w_strong(w, strcmp(state, "completed") == 0 ? "ok" : bad ? "bad" : "warn", state);
   if (strcmp(state, "completed") == 0) w_fmt(w, " at %s", jstr(ph, "completed_at"));
   if (strcmp(state, "running") == 0) w_fmt(w, " since %s", jstr(ph, "started_at"));
   if (strcmp(state, "prepared") == 0) w_fmt(w, " at %s", jstr(ph, "prepared_at"));
   if (strcmp(state, "rolled back") == 0)
     w_fmt(w, " at %s: %s", jstr(ph, "rolled_back_at"), jstr(ph, "reason"));
   if (strcmp(state, "failed") == 0) w_fmt(w, " at %s: %s", jstr(ph, "failed_at"), jstr(ph, "reason"));
+  if (strcmp(state, "rollback incomplete") == 0) w_fmt(w, ": %s", jstr(ph, "reason"));
   if (strcmp(state, "decided") == 0 && *jstr(ph, "reason")) w_fmt(w, " (after: %s)", jstr(ph, "reason"));
   w_para_close(w);
 }

@@ -78,8 +78,9 @@ static const char *item_eval(watch *w, const plan_criterion *c, probe_ctx *probe
 }
 
 /* Whether the checkpoint was journaled for this completion (by an earlier watcher); its
- * result into result[16]. */
-static bool cp_journaled(watch *w, const char *phase, const char *name, double since, char *result) {
+ * result into result[n]. */
+static bool cp_journaled(watch *w, const char *phase, const char *name, double since, char *result,
+                         size_t rn) {
   journal_filter f = journal_filter_all();
   f.any_phase = false;
   f.phase = phase;
@@ -97,7 +98,7 @@ static bool cp_journaled(watch *w, const char *phase, const char *name, double s
     found = cp && strcmp(cp, name) == 0;
     if (found) {
       const char *r = json_string_value(json_object_get(c, "result"));
-      snprintf(result, 16, "%s", r ? r : "DONE");
+      snprintf(result, rn, "%s", r ? r : "DONE");
     }
     json_decref(c);
   }
@@ -131,10 +132,22 @@ static watch_cp_rt *cp_slot(watch *w, const char *phase, const plan_checkpoint *
   return s;
 }
 
+/* The checkpoints still to come of a phase that was rolled back: cancelled, not pending. */
+static void cp_cancel(watch *w, const char *phase) {
+  pthread_mutex_lock(&w->mu);
+  for (size_t i = 0; i < w->ncps; i++)
+    if (strcmp(w->cps[i].phase, phase) == 0 && !w->cps[i].result[0]) {
+      snprintf(w->cps[i].result, sizeof w->cps[i].result, "%s", JOURNAL_CHECKPOINT_CANCELLED);
+      gg_info("checkpoint cancelled", "phase=%s checkpoint=\"%s\"", phase, w->cps[i].cp->name);
+    }
+  pthread_mutex_unlock(&w->mu);
+}
+
 void watch_checkpoints(watch *w, double now) {
   for (size_t pi = 0; pi < w->p->nphases; pi++) {
     const plan_phase *ph = &w->p->phases[pi];
     const journal_phase_info *info = &w->phases[pi];
+    if (journal_phase_checkpoints_cancelled(info)) cp_cancel(w, ph->id);
     if (info->state != JOURNAL_STATE_COMPLETED) continue;
     for (size_t ci = 0; ci < w->p->nvalidation; ci++) {
       const plan_checkpoint *cp = &w->p->validation[ci];
@@ -144,8 +157,8 @@ void watch_checkpoints(watch *w, double now) {
       bool todo = slot && !slot->result[0] && now >= slot->due;
       pthread_mutex_unlock(&w->mu);
       if (!todo) continue;
-      char earlier[16];
-      if (cp_journaled(w, ph->id, cp->name, info->completed_at, earlier)) {
+      char earlier[32];
+      if (cp_journaled(w, ph->id, cp->name, info->completed_at, earlier, sizeof earlier)) {
         pthread_mutex_lock(&w->mu);
         snprintf(slot->result, sizeof slot->result, "%s", earlier);
         snprintf(slot->detail, sizeof slot->detail, "evaluated earlier (see the journal)");

@@ -147,13 +147,23 @@ static void do_rollback(watch *w, watch_rule_rt *rr, double started, json_t *ev)
   rr->rolled_started = started;
   json_object_set_new(ev, "rollback_seconds", json_real(took));
   if (st == GG_OK) {
+    /* How many messages the rollback carried back to the old stream (its phase_rolled_back). */
+    journal_phase_info after;
+    gg_error e2;
+    long long carried = journal_phase(w->j, rr->phase, &after, &e2) == GG_OK ? after.carried_back : -1;
+    if (carried < 0) carried = 0;
     gg_metrics_inc(gg_metrics_series(w->m_rollbacks, (const char *[]){"ok"}), 1);
-    set_action(w, rr, "rolled back phase %s in %.0f ms", rr->phase, took * 1000);
+    set_action(w, rr, "rolled back phase %s in %.0f ms, %lld messages carried back", rr->phase, took * 1000,
+               carried);
     json_object_set_new(ev, "rollback", json_string("ok"));
-    snprintf(text, sizeof text,
-             ":leftwards_arrow_with_hook: gonogo %s: rolled back phase %s in %.0f ms because %s",
-             w->p->migration, rr->phase, took * 1000, reason);
-    gg_info("rolled back", "rule=\"%s\" phase=%s seconds=%.3f", rr->rule->name, rr->phase, took);
+    json_object_set_new(ev, "carried_back", json_integer((json_int_t)carried));
+    snprintf(
+        text, sizeof text,
+        ":leftwards_arrow_with_hook: gonogo %s: rolled back phase %s in %.0f ms (%lld messages carried back) "
+        "because %s",
+        w->p->migration, rr->phase, took * 1000, carried, reason);
+    gg_info("rolled back", "rule=\"%s\" phase=%s seconds=%.3f carried_back=%lld", rr->rule->name, rr->phase,
+            took, carried);
   } else {
     char *msg = gate_env_scrub(w->env, gg_error_message(&err));
     gg_metrics_inc(gg_metrics_series(w->m_rollbacks, (const char *[]){"failed"}), 1);

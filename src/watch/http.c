@@ -156,6 +156,7 @@ static const char *state_class(const char *s) {
     return "bad";
   if (strcmp(s, "pending") == 0 || strcmp(s, "running") == 0 || strcmp(s, "pending ") == 0) return "warn";
   if (strcmp(s, "inactive") == 0 || strcmp(s, "PASS") == 0 || strcmp(s, "completed") == 0) return "ok";
+  if (strcmp(s, "rollback incomplete") == 0) return "bad";
   return "dim";
 }
 

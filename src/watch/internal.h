@@ -61,7 +61,7 @@ typedef struct {
   const plan_checkpoint *cp;
   double due;
   double completed_at;
-  char result[16]; /* "" not yet, "PASS", "FAIL", "ERROR" */
+  char result[32]; /* "" not yet, "PASS", "FAIL", "ERROR", JOURNAL_CHECKPOINT_CANCELLED */
   char detail[512];
 } watch_cp_rt;
 

@@ -153,8 +153,8 @@ static char *labels_json(const expr_labels *l) {
 
 /* ---- the tick ---- */
 
-static const char *const phase_states[] = {"not started", "prepared", "decided",    "running",
-                                           "completed",   "failed",   "rolled back"};
+static const char *const phase_states[] = {"not started", "prepared", "decided",     "running",
+                                           "completed",   "failed",   "rolled back", "rollback incomplete"};
 
 gg_status watch_tick(watch *w, gg_error *err) {
   double t0 = gg_clock_mono();
@@ -169,7 +169,7 @@ gg_status watch_tick(watch *w, gg_error *err) {
     pthread_mutex_lock(&w->mu);
     w->phases[i] = info;
     pthread_mutex_unlock(&w->mu);
-    for (int s = 0; s < 7; s++)
+    for (int s = 0; s < (int)(sizeof phase_states / sizeof phase_states[0]); s++)
       gg_metrics_set(
           gg_metrics_series(w->m_phase_state, (const char *[]){w->p->phases[i].id, phase_states[s]}),
           (int)info.state == s);

@@ -6,3 +6,10 @@ gg_integration_test(test_act SOURCES test_act.c LIBS gg_act_fixture TIMEOUT 180)
 gg_integration_test(test_act_rollback SOURCES test_act_rollback.c LIBS gg_act_fixture TIMEOUT 180)
 gg_integration_test(test_act_resume SOURCES test_act_resume.c LIBS gg_act_fixture TIMEOUT 180)
 gg_integration_test(test_act_guards SOURCES test_act_guards.c LIBS gg_act_fixture TIMEOUT 120)
+gg_integration_test(test_act_carryback SOURCES test_act_carryback.c LIBS gg_act_fixture TIMEOUT 300)
+# The carry-back through the real services: rows in PostgreSQL, once each.
+gg_integration_test(test_act_pipeline_rollback SOURCES test_act_pipeline_rollback.c
+                    LIBS gg_svc_fixture gg_it_support gg_ingest Threads::Threads TIMEOUT 240)
+target_compile_definitions(test_act_pipeline_rollback PRIVATE INGEST_BIN="$<TARGET_FILE:ingest-service>"
+                                                              NORMALIZE_BIN="$<TARGET_FILE:normalize-service>")
+add_dependencies(test_act_pipeline_rollback ingest-service normalize-service gonogo)

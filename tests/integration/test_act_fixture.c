@@ -24,6 +24,7 @@ static natsConnection *nc;
 static jsCtx *js;
 static char journal_file[256], plan_file[512], log_file[256];
 static char out_buf[65536];
+static atomic_long published, pub_failures; /* the publisher's: ids m-0 .. m-(published-1) */
 static int act_replicas = 1;
 
 static const char *const streams[] = {"ACT_LEGACY", "ACT_DLQ", "ACT_VENDOR", "ACT_CORE", "KV_ACT_KV"};
@@ -93,13 +94,14 @@ void actx_init(const char *id, int replicas) {
   snprintf(plan_file, sizeof plan_file, "%s/tests/integration/plans/act.yaml", src);
   unlink(journal_file);
   delete_streams();
+  atomic_store(&published, 0); /* ids start at m-0 in every test */
+  atomic_store(&pub_failures, 0);
 }
 
 /* ---- publisher ---- */
 
 static pthread_t pub_th, con_th;
 static atomic_bool pub_on, con_on, pub_started, con_started, pause_hrv;
-static atomic_long published, pub_failures;
 static int pub_rate;
 
 static void *publisher(void *arg) {
@@ -155,6 +157,23 @@ void actx_publisher_stop(void) {
 long actx_published(void) {
   return atomic_load(&published);
 }
+
+long actx_publish_vendor(long n) {
+  long first = atomic_load(&published);
+  for (long k = first; k < first + n && k < MAX_IDS; k++) {
+    char subj[64], id[32];
+    snprintf(subj, sizeof subj, "act.vendor.oura.sleep%ld", k % 7);
+    snprintf(id, sizeof id, "m-%ld", k);
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = id;
+    jsErrCode je = 0;
+    natsStatus s = js_Publish(NULL, js, subj, id, (int)strlen(id), &po, &je);
+    if (s != NATS_OK) actx_fail("publish %s: %s (%d)", id, natsStatus_GetText(s), (int)je);
+    atomic_store(&published, k + 1);
+  }
+  return first;
+}
 long actx_publish_failures(void) {
   return atomic_load(&pub_failures);
 }
@@ -166,13 +185,14 @@ typedef struct {
   natsSubscription *sub;
   double next_try;
   atomic_long received;
+  atomic_bool paused;
 } binding;
 
 static binding bindings[] = {
-    {"ACT_LEGACY", "oura", "act.vendor.>", NULL, 0, 0},
-    {"ACT_LEGACY", "hrv", "act.core.>", NULL, 0, 0},
-    {"ACT_VENDOR", "oura", "act.vendor.>", NULL, 0, 0},
-    {"ACT_CORE", "hrv", "act.core.>", NULL, 0, 0},
+    {"ACT_LEGACY", "oura", "act.vendor.>", NULL, 0, 0, false},
+    {"ACT_LEGACY", "hrv", "act.core.>", NULL, 0, 0, false},
+    {"ACT_VENDOR", "oura", "act.vendor.>", NULL, 0, 0, false},
+    {"ACT_CORE", "hrv", "act.core.>", NULL, 0, 0, false},
 };
 #define NB (sizeof bindings / sizeof bindings[0])
 static atomic_int *counts;
@@ -198,6 +218,11 @@ static void *consumer(void *arg) {
     for (size_t i = 0; i < NB; i++) {
       binding *b = &bindings[i];
       if (i == 1 && atomic_load(&pause_hrv)) continue;
+      if (atomic_load(&b->paused)) {
+        natsSubscription_Destroy(b->sub); /* a stopped service: no pull request left waiting */
+        b->sub = NULL;
+        continue;
+      }
       if (!b->sub) bind_one(b);
       if (!b->sub) continue;
       any = true;
@@ -257,6 +282,21 @@ void actx_pause_legacy_hrv(bool paused) {
   atomic_store(&pause_hrv, paused);
 }
 
+void actx_pause(const char *stream, const char *durable, bool paused) {
+  for (size_t i = 0; i < NB; i++)
+    if (strcmp(bindings[i].stream, stream) == 0 && strcmp(bindings[i].durable, durable) == 0)
+      atomic_store(&bindings[i].paused, paused);
+}
+
+long actx_consumer_backlog(const char *stream, const char *durable) {
+  jsConsumerInfo *ci = NULL;
+  jsErrCode je = 0;
+  if (js_GetConsumerInfo(&ci, js, stream, durable, NULL, &je) != NATS_OK) return -1;
+  long n = (long)ci->NumPending + (long)ci->NumAckPending;
+  jsConsumerInfo_Destroy(ci);
+  return n;
+}
+
 long actx_wait_consumed(double timeout) {
   double end = mono() + timeout;
   long missing, n = actx_published(); /* what was published until now */
@@ -299,6 +339,7 @@ long actx_received_from(const char *stream) {
 void actx_cleanup(void) {
   actx_publisher_stop();
   actx_consumer_stop();
+  for (size_t i = 0; i < NB; i++) atomic_store(&bindings[i].paused, false);
   if (js) delete_streams();
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);

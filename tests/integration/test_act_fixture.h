@@ -31,6 +31,9 @@ void actx_legacy_create(void);
 void actx_publisher_start(int rate);
 void actx_publisher_stop(void);
 long actx_published(void); /* messages acknowledged by JetStream (ids 0 .. n-1) */
+/* With the publisher stopped: publish n more ids, all on act.vendor.oura.* (synchronously, each
+ * acknowledged); returns the first id's number. */
+long actx_publish_vendor(long n);
 long actx_publish_failures(void);
 
 /* Consumer: binds ACT_LEGACY/oura, ACT_LEGACY/hrv, ACT_VENDOR/oura, ACT_CORE/hrv as they appear,
@@ -38,6 +41,11 @@ long actx_publish_failures(void);
 void actx_consumer_start(void);
 void actx_consumer_stop(void);
 void actx_pause_legacy_hrv(bool paused);
+/* Stop fetching (and drop the subscription of) binding stream/durable, or resume it: a stalled
+ * service. */
+void actx_pause(const char *stream, const char *durable, bool paused);
+/* A consumer's num_pending + num_ack_pending; -1 when it does not exist. */
+long actx_consumer_backlog(const char *stream, const char *durable);
 /* Wait until every published id was received (at least once) or timeout seconds; returns how
  * many ids are still missing. */
 long actx_wait_consumed(double timeout);

@@ -1,13 +1,16 @@
 /*
  * Rollback of the core-subjects phase under traffic: the inverse moves act.core.> back to the
- * legacy stream (its gap journaled), deletes the consumer the run created and keeps the
+ * legacy stream (its gap journaled) and carries back what the new consumer had not acknowledged,
+ * deletes the consumer the run created and keeps the
  * stream the prepare step made; traffic flows to the legacy stream again and no published
- * message is lost or duplicated. A second rollback does nothing; the phase can run again.
+ * message is lost, and only carried-back ones are delivered twice. A second rollback does nothing; the phase
+ * can run again.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,7 +52,13 @@ static void rollback_restores_subjects_without_loss(void **state) {
                 actx_received_from("ACT_LEGACY"), actx_published(), actx_stream_msgs("ACT_LEGACY"));
   assert_true(actx_received_from("ACT_LEGACY") > legacy_before + 100);
   assert_int_equal(actx_wait_consumed(30), 0);
-  assert_int_equal(actx_duplicates(), 0);
+  /* Messages the new consumer was delivered but had not acknowledged are carried back too (the
+   * sink is idempotent): only those can reach a consumer twice. */
+  const char *carry = actx_journal_last("note", "\"state\":\"done\"");
+  const char *found = strstr(carry, "\"found\":");
+  long carried = found ? strtol(found + 8, NULL, 10) : 0;
+  print_message("carried back %ld, delivered twice %ld\n", carried, actx_duplicates());
+  assert_true(actx_duplicates() <= carried);
   assert_int_equal(actx_publish_failures(), 0);
 
   /* Rolled back already: nothing to do. */

@@ -348,6 +348,16 @@ static void test_sustained_fires_once_and_rolls_back(void **state) {
   char *m = get("/metrics", &status);
   assert_contains(m, "gonogo_watch_rollbacks_total{result=\"ok\"} 1");
   free(m);
+  /* The checkpoint still to come is cancelled, not pending, on the API and the page; the log says
+   * how many messages the rollback carried back. */
+  char *s = get("/api/state", &status);
+  assert_contains(s, "\"name\": \"Later (never reached here)\"");
+  assert_contains(s, "cancelled (phase rolled back)");
+  free(s);
+  char *page = get("/", &status);
+  assert_contains(page, "cancelled (phase rolled back)");
+  free(page);
+  assert_true(hooks_contain("messages carried back"));
   set_metrics(0, 0);
 }
 
@@ -410,7 +420,12 @@ static const char *plan_text =
     "  - at: 4s\n"
     "    expect:\n"
     "      - name: Subject on the new stream\n"
-    "        expect: 'nats.stream.has_subject{stream=\"" DST "\", subject=\"watchit.a.>\"} == 1'\n";
+    "        expect: 'nats.stream.has_subject{stream=\"" DST
+    "\", subject=\"watchit.a.>\"} == 1'\n"
+    "  - at: 1h\n"
+    "    name: Later (never reached here)\n"
+    "    expect:\n"
+    "      - { name: JetStream enabled, expect: nats.jetstream.enabled == 1 }\n";
 
 static void drop_streams(void) {
   jsErrCode jerr = 0;

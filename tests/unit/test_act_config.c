@@ -161,12 +161,32 @@ static void config_json_round_trip(void **state) {
   json_decref(j);
 }
 
+/* Which messages and consumers a carry-back of `vendor.>` covers. */
+static void carried_subjects(void **state) {
+  (void)state;
+  char *moved[] = {"vendor.>"};
+  assert_true(act_filter_overlaps("vendor.oura.>", moved, 1));
+  assert_true(act_filter_overlaps("vendor.>", moved, 1));
+  assert_true(act_filter_overlaps(">", moved, 1));
+  assert_true(act_filter_overlaps(NULL, moved, 1)); /* no filter: every subject */
+  assert_true(act_filter_overlaps("", moved, 1));
+  assert_false(act_filter_overlaps("core.>", moved, 1));
+  json_t *pats = json_pack("[s]", "vendor.>");
+  assert_true(act_subject_in("vendor.oura.sleep", pats));
+  assert_true(act_subject_in("vendor.>", pats));
+  assert_false(act_subject_in(">", pats)); /* a consumer of everything is not covered by vendor.> */
+  assert_false(act_subject_in("AA_VENDOR_HOT", pats)); /* the placeholder */
+  assert_false(act_subject_in("core.hrv.a1", pats));
+  json_decref(pats);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(stream_diff_names_each_field),
       cmocka_unit_test(consumer_diff),
       cmocka_unit_test(created_streams_start_with_placeholder),
       cmocka_unit_test(config_json_round_trip),
+      cmocka_unit_test(carried_subjects),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

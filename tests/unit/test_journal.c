@@ -659,10 +659,25 @@ static void test_phase_state_and_series(void **state) {
   assert_int_equal(journal_series_event_age(j, "incident", gg_clock_now(), &v, &err), GG_ERR_NO_DATA);
   assert_int_equal(journal_series_event_age(j, "bogus", gg_clock_now(), &v, &err), GG_ERR_INVALID);
 
-  append_phase(j, JOURNAL_PHASE_ROLLED_BACK, "1", "{\"reason\":\"error rate > 50%\"}");
+  /* A rollback that began and stopped: never "completed", with what remains; checkpoints cancelled. */
+  assert_false(journal_phase_checkpoints_cancelled(&pi));
+  append_phase(j, JOURNAL_NOTE, "1", "{\"note\":\"rollback started\",\"reason\":\"error rate > 50%\"}");
+  append_phase(j, JOURNAL_ACTION_OUTCOME, "1",
+               "{\"mode\":\"inverse\",\"result\":\"failed\",\"error\":\"stream 'S' holds 1 messages\"}");
+  assert_int_equal(journal_phase(j, "1", &pi, &err), GG_OK);
+  assert_int_equal(pi.state, JOURNAL_STATE_ROLLBACK_INCOMPLETE);
+  assert_string_equal(journal_phase_state_name(pi.state), "rollback incomplete");
+  assert_string_equal(pi.reason, "stream 'S' holds 1 messages");
+  assert_true(journal_phase_checkpoints_cancelled(&pi));
+  assert_int_equal(journal_series_phase_completed(j, "1", &v, &err), GG_OK);
+  assert_true(v == 0);
+
+  append_phase(j, JOURNAL_PHASE_ROLLED_BACK, "1", "{\"reason\":\"error rate > 50%\",\"carried_back\":300}");
   assert_int_equal(journal_phase(j, "1", &pi, &err), GG_OK);
   assert_int_equal(pi.state, JOURNAL_STATE_ROLLED_BACK);
   assert_string_equal(pi.reason, "error rate > 50%");
+  assert_int_equal(pi.carried_back, 300);
+  assert_true(journal_phase_checkpoints_cancelled(&pi));
   assert_int_equal(journal_series_phase_completed(j, "1", &v, &err), GG_OK);
   assert_true(v == 0);
   assert_int_equal(journal_series_phase_stable_for(j, "1", gg_clock_now(), &v, &err), GG_OK);

@@ -1,0 +1,116 @@
+/*
+ * steps.c: the actions that are not about streams — wait (a duration or until an expression
+ * holds), exec (a command, and its undo command) and kv_put (and restoring the previous value).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "act/internal.h"
+#include "base/clock.h"
+#include "base/secret.h"
+#include "gate/env.h"
+#include "probe/probe.h"
+
+/* ---- wait, exec, kv_put ---- */
+
+gg_status act_wait_forward(act_ctx *ctx, const plan_action *a, json_t *out, gg_error *err) {
+  double t0 = gg_clock_mono();
+  if (a->duration >= 0) {
+    while (gg_clock_mono() - t0 < a->duration) usleep(50000);
+    json_object_set_new(out, "result", json_string("ok"));
+    return GG_OK;
+  }
+  gate_env *env;
+  gg_status st = act_env(ctx, &env, err);
+  if (st != GG_OK) return st;
+  double timeout = a->timeout > 0 ? a->timeout : 600;
+  for (;;) {
+    expr_value v;
+    expr_value_init(&v);
+    gg_error e;
+    gg_error_clear(&e);
+    bool ok = gate_eval(env, a->until_expr.ast, gg_clock_now(), 5.0, &v, &e) == GG_OK &&
+              v.kind == EXPR_VAL_BOOL && v.truth;
+    expr_value_release(&v);
+    if (ok) {
+      json_object_set_new(out, "result", json_string("ok"));
+      json_object_set_new(out, "seconds", json_real(gg_clock_mono() - t0));
+      return GG_OK;
+    }
+    if (gg_clock_mono() - t0 >= timeout)
+      return gg_error_set(err, GG_ERR_TIMEOUT, "wait until '%s': not true after %.0f s%s%s",
+                          a->until_expr.text, timeout, e.code ? ": " : "",
+                          e.code ? gg_error_message(&e) : "");
+    act_say(ctx, "waiting until %s", a->until_expr.text);
+    usleep(1000000);
+  }
+}
+
+gg_status act_exec_command(act_ctx *ctx, const char *cmd, const char *shown, double timeout, json_t *out,
+                           gg_error *err) {
+  probe_run_result r;
+  gg_status st = probe_run(cmd, timeout > 0 ? timeout : 60, NULL, &r, err);
+  if (st != GG_OK) {
+    gg_error_clear(err); /* its message names the command as run, secrets and all */
+    return gg_error_set(err, st, "command '%s' could not run", shown);
+  }
+  /* The output is journaled: without the plan's secrets and URL credentials in it. */
+  gate_env *env = NULL;
+  gg_error eerr;
+  gg_error_clear(&eerr);
+  char *scrubbed = act_env(ctx, &env, &eerr) == GG_OK ? gate_env_scrub(env, r.output) : NULL;
+  char *masked = gg_secret_mask_text(scrubbed ? scrubbed : "");
+  free(scrubbed);
+  json_object_set_new(out, "exit", json_string(r.summary));
+  json_object_set_new(out, "output", json_string(masked ? masked : ""));
+  free(masked);
+  if (!r.ok) st = gg_error_set(err, GG_ERR_CHILD, "command '%s': %s", shown, r.summary);
+  probe_run_result_release(&r);
+  return st;
+}
+
+gg_status act_kv_put_forward(act_ctx *ctx, const plan_action *a, const json_t *prior, json_t *observed,
+                             json_t *out, gg_error *err) {
+  kvStore *kv = NULL;
+  natsStatus s = js_KeyValue(&kv, ctx->js, a->bucket);
+  if (s != NATS_OK) return act_nats_error(err, s, 0, "kv bucket '%s'", a->bucket);
+  const json_t *po = prior ? json_object_get(json_object_get(prior, "observed"), "previous")
+                           : json_object_get(observed, "previous");
+  json_object_set_new(out, "undo", json_pack("{s:O}", "previous", po ? (json_t *)po : json_null()));
+  json_t *cur = json_object_get(observed, "previous");
+  gg_status st = GG_OK;
+  if (json_is_string(cur) && strcmp(json_string_value(cur), a->value) == 0) {
+    json_object_set_new(out, "result", json_string("noop"));
+  } else {
+    uint64_t rev = 0;
+    s = kvStore_Put(&rev, kv, a->key, a->value, (int)strlen(a->value));
+    if (s != NATS_OK)
+      st = act_nats_error(err, s, 0, "put '%s' in kv bucket '%s'", a->key, a->bucket);
+    else {
+      json_object_set_new(out, "result", json_string("ok"));
+      act_change(ctx, "set %s/%s = %s", a->bucket, a->key, a->value);
+    }
+  }
+  kvStore_Destroy(kv);
+  return st;
+}
+
+gg_status act_kv_put_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
+                             gg_error *err) {
+  kvStore *kv = NULL;
+  natsStatus s = js_KeyValue(&kv, ctx->js, a->bucket);
+  if (s != NATS_OK) return act_nats_error(err, s, 0, "kv bucket '%s'", a->bucket);
+  json_t *prev = json_object_get(undo, "previous");
+  if (json_is_string(prev))
+    s = kvStore_PutString(NULL, kv, a->key, json_string_value(prev));
+  else
+    s = kvStore_Delete(kv, a->key);
+  kvStore_Destroy(kv);
+  if (s != NATS_OK) return act_nats_error(err, s, 0, "restore '%s' in kv bucket '%s'", a->key, a->bucket);
+  json_object_set_new(out, "result", json_string("ok"));
+  act_change(ctx, "restored %s/%s to %s", a->bucket, a->key,
+             json_is_string(prev) ? json_string_value(prev) : "(absent)");
+  return GG_OK;
+}
