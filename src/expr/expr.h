@@ -319,6 +319,12 @@ void expr_matrix_release(expr_matrix *m);
 gg_status expr_matrix_add(expr_matrix *m, const expr_labels *labels, const expr_point *points,
                           size_t n) GG_WUR;
 
+/* Keep only the samples (series) whose labels satisfy sel's matchers, as the evaluator
+ * does with every answer (regexes anchored, a missing label matches ""). GG_ERR_EXPR for a
+ * regex that does not compile. */
+gg_status expr_vector_filter(expr_vector *v, const expr_selector *sel, gg_error *err) GG_WUR;
+gg_status expr_matrix_filter(expr_matrix *m, const expr_selector *sel, gg_error *err) GG_WUR;
+
 /* Why the history is wanted: rate/increase/delta may be served from two fresh samples
  * (`check`), *_over_time need the window covered. */
 typedef enum { EXPR_HISTORY_CHANGE, EXPR_HISTORY_OVER_TIME } expr_history_use;
