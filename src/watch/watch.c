@@ -315,7 +315,7 @@ gg_status watch_new(const plan *p, journal *j, const watch_opts *opts, watch **o
   w->interval = w->o.interval > 0 ? w->o.interval : p->monitor.interval > 0 ? p->monitor.interval : 15;
   w->started = gg_clock_now();
   if ((st = gate_env_new(p, j, &w->env, err)) != GG_OK) goto out;
-  gate_env_set_fresh_pairs(w->env, false); /* history comes from the samples the watcher journals */
+  gate_env_set_history_mode(w->env, GATE_HISTORY_SAMPLED); /* the samples the watcher journals */
   w->cfg = *gate_env_probe_config(w->env);
   w->cfg.timeout =
       w->o.probe_timeout > 0 ? w->o.probe_timeout : fmax(1.0, fmin(w->interval, PROBE_DEFAULT_TIMEOUT));
