@@ -7,10 +7,29 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/units.h"
 #include "gate/gate.h"
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The lower median of the times between consecutive points: the sampling interval, which
+ * a gap (a watcher stopped for an hour) does not stretch as an average would. */
+static double median_step(const expr_series *s) {
+  size_t n = s->n - 1;
+  double *d = malloc(n * sizeof *d);
+  if (!d) return (s->points[s->n - 1].t - s->points[0].t) / (double)n;
+  for (size_t i = 0; i < n; i++) d[i] = s->points[i + 1].t - s->points[i].t;
+  qsort(d, n, sizeof *d, cmp_double);
+  double step = d[(n - 1) / 2];
+  free(d);
+  return step;
+}
 
 gate_history_fit gate_history_judge(const expr_matrix *m, double window, double now, expr_history_use use) {
   gate_history_fit f;
@@ -39,10 +58,7 @@ gate_history_fit gate_history_judge(const expr_matrix *m, double window, double 
   }
   f.span = f.newest - f.oldest;
   f.age = now - f.newest;
-  if (f.points >= 2) {
-    const expr_series *s = &m->v[longest];
-    f.step = (s->points[s->n - 1].t - s->points[0].t) / (double)(s->n - 1);
-  }
+  if (f.points >= 2) f.step = median_step(&m->v[longest]);
   f.slack = fmax(2.0 * f.step, 0.05 * window);
   bool change = use == EXPR_HISTORY_CHANGE;
   size_t need = change ? 2 : 1;
@@ -59,7 +75,8 @@ gate_history_fit gate_history_judge(const expr_matrix *m, double window, double 
 static void describe(char *out, size_t n, const char *name, const gate_history_fit *f, double window,
                      bool partial) {
   char span[32], win[32];
-  gg_format_duration(f->span, span, sizeof span);
+  /* Whole seconds: the sampling times' milliseconds are noise here. */
+  gg_format_duration(f->span >= 1 ? round(f->span) : f->span, span, sizeof span);
   gg_format_duration(window, win, sizeof win);
   snprintf(out, n, "%s, %zu point%s over %s%s%s", name, f->points, f->points == 1 ? "" : "s", span,
            partial ? " of " : "", partial ? win : "");

@@ -6,8 +6,8 @@
  * Prometheus (for metrics it scrapes from the plan's targets) — and each answer, the raw
  * points of [now - window, now] the selector accepts, is judged by gate_history_judge:
  *
- *   step   the sampling step: the span of the series with the most points over its
- *          points less one
+ *   step   the sampling step: the (lower) median time between consecutive points of the
+ *          series with the most points, which a gap does not stretch
  *   slack  max(2 x step, 5% of the window): how much of the window may go unobserved
  *   COVERS every series has 2 points (1 for *_over_time), the points of all series span
  *          at least window - slack, the newest is at most slack old and, for
@@ -47,7 +47,7 @@ typedef struct {
   size_t min_points; /* points of the series with the fewest */
   double oldest, newest;
   double span;  /* newest - oldest, all series together; 0 without points */
-  double step;  /* the sampling step (0 with fewer than two points) */
+  double step;  /* the sampling step, a median (0 with fewer than two points) */
   double age;   /* now - newest */
   double gap;   /* the longest time between two consecutive points of one series */
   double slack; /* max(2 x step, 5% of the window) */
