@@ -13,7 +13,7 @@
  * AST; `check`, `watch` and the monitor evaluate it (expr_eval) against an expr_ctx that
  * carries "now", the plan's calendar, its `define:` entries, a chain of series sources
  * (the probes: built-in series first, then metrics scraped from the targets) and a
- * history source (the journal's samples, or two fresh samples taken by `check`).
+ * history source (the journal's samples, Prometheus, or two fresh samples taken by `check`).
  * Library code never prints: results and errors come back as values and gg_error.
  */
 #ifndef GG_EXPR_H
