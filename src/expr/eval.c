@@ -184,6 +184,14 @@ gg_status expr_eval_filter_matrix(expr_matrix *m, const expr_selector *sel, gg_e
   return GG_OK;
 }
 
+gg_status expr_vector_filter(expr_vector *v, const expr_selector *sel, gg_error *err) {
+  return expr_eval_filter_vector(v, sel, err);
+}
+
+gg_status expr_matrix_filter(expr_matrix *m, const expr_selector *sel, gg_error *err) {
+  return expr_eval_filter_matrix(m, sel, err);
+}
+
 static gg_status query_sources(const expr_selector *sel, const expr_ctx *ctx, expr_vector *out,
                                gg_error *err) {
   for (size_t i = 0; i < ctx->n_sources; i++) {

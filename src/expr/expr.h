@@ -13,7 +13,7 @@
  * AST; `check`, `watch` and the monitor evaluate it (expr_eval) against an expr_ctx that
  * carries "now", the plan's calendar, its `define:` entries, a chain of series sources
  * (the probes: built-in series first, then metrics scraped from the targets) and a
- * history source (the journal's samples, or two fresh samples taken by `check`).
+ * history source (the journal's samples, Prometheus, or two fresh samples taken by `check`).
  * Library code never prints: results and errors come back as values and gg_error.
  */
 #ifndef GG_EXPR_H
@@ -332,6 +332,12 @@ void expr_matrix_release(expr_matrix *m);
 /* Append a series with a copy of `labels` and of the n points. */
 gg_status expr_matrix_add(expr_matrix *m, const expr_labels *labels, const expr_point *points,
                           size_t n) GG_WUR;
+
+/* Keep only the samples (series) whose labels satisfy sel's matchers, as the evaluator
+ * does with every answer (regexes anchored, a missing label matches ""). GG_ERR_EXPR for a
+ * regex that does not compile. */
+gg_status expr_vector_filter(expr_vector *v, const expr_selector *sel, gg_error *err) GG_WUR;
+gg_status expr_matrix_filter(expr_matrix *m, const expr_selector *sel, gg_error *err) GG_WUR;
 
 /* Why the history is wanted: rate/increase/delta may be served from two fresh samples
  * (`check`), *_over_time need the window covered. */

@@ -4,6 +4,7 @@
  * history source, made safe to share between the gate's threads (a journal handle is
  * not thread-safe, so every call into it holds env->jlock).
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,8 @@ static gg_status locked_select(void *user, const expr_selector *sel, const expr_
 
 /* Two fresh samples GATE_RATE_GAP apart, through private probe contexts so the shared
  * one keeps its cached values. */
-static gg_status fresh_pair(gate_env *env, const expr_selector *sel, expr_matrix *out, gg_error *err) {
+static gg_status fresh_pair(void *user, const expr_selector *sel, expr_matrix *out, gg_error *err) {
+  gate_env *env = user;
   expr_vector a = {0}, b = {0};
   gg_status st = GG_OK;
   probe_ctx *c1 = probe_ctx_new(&env->cfg);
@@ -65,22 +67,63 @@ out:
   return st;
 }
 
-static gg_status locked_range(void *user, const expr_selector *sel, double window, expr_history_use use,
-                              const expr_ctx *ctx, expr_matrix *out, gg_error *err) {
+/* The journal's raw samples, behind the lock (a candidate of the history chain). */
+static gg_status locked_raw(void *user, const expr_selector *sel, double window, expr_history_use use,
+                            const expr_ctx *ctx, expr_matrix *out, gg_error *err) {
   gate_env *env = user;
-  gg_status st = GG_ERR_NO_DATA;
-  if (env->j) {
-    pthread_mutex_lock(&env->jlock);
-    st = env->jhist.range(env->jhist.user, sel, window, use, ctx, out, err);
-    pthread_mutex_unlock(&env->jlock);
-  } else {
-    gg_error_set(err, GG_ERR_NO_DATA, "insufficient history for '%s': no journal", sel->name);
+  pthread_mutex_lock(&env->jlock);
+  gg_status st = env->jraw.range(env->jraw.user, sel, window, use, ctx, out, err);
+  pthread_mutex_unlock(&env->jlock);
+  return st;
+}
+
+/* Prometheus, for metrics scraped from the plan's targets (a candidate of the chain). It
+ * only saves the fresh pair's wait, so it gets at most GATE_PROM_HISTORY_TIMEOUT. */
+static gg_status prom_range(void *user, const expr_selector *sel, double window, expr_history_use use,
+                            const expr_ctx *ctx, expr_matrix *out, gg_error *err) {
+  gate_env *env = user;
+  (void)use;
+  double t =
+      env->cfg.timeout > 0 ? fmin(env->cfg.timeout, GATE_PROM_HISTORY_TIMEOUT) : GATE_PROM_HISTORY_TIMEOUT;
+  return probe_prom_history(&env->cfg, sel, window, ctx->now, t, out, err);
+}
+
+void gate_env_history_chain(gate_env *env, bool live, gate_history_chain *out) {
+  memset(out, 0, sizeof *out);
+  if (env->j) out->cand[out->n++] = (gate_history_candidate){"journal samples", &env->locked_jraw};
+  if (!live) return;
+  if (env->cfg.prometheus_url && env->cfg.prometheus_url[0])
+    out->cand[out->n++] = (gate_history_candidate){"prometheus", &env->prom};
+  if (!env->no_fresh_pairs) {
+    out->fresh = fresh_pair;
+    out->fresh_user = env;
   }
-  if (st != GG_ERR_NO_DATA || use != EXPR_HISTORY_CHANGE || env->no_fresh_pairs) return st;
-  /* Not enough history for a rate: `check` measures it now, over GATE_RATE_GAP seconds. */
-  expr_matrix_release(out);
-  gg_error_clear(err);
-  return fresh_pair(env, sel, out, err);
+}
+
+gg_status gate_env_history_read(gate_env *env, const gate_history_chain *chain, const expr_selector *sel,
+                                double window, expr_history_use use, const expr_ctx *ctx, expr_matrix *out,
+                                char *origin, size_t n, gg_error *err) {
+  if (env->mode == GATE_HISTORY_SAMPLED) {
+    if (origin && n) origin[0] = '\0';
+    if (!env->j)
+      return gg_error_set(err, GG_ERR_NO_DATA, "insufficient history for '%s': no journal", sel->name);
+    pthread_mutex_lock(&env->jlock);
+    gg_status st = env->jhist.range(env->jhist.user, sel, window, use, ctx, out, err);
+    pthread_mutex_unlock(&env->jlock);
+    return st;
+  }
+  /* Live series have a live history: read it as of the present, also under --at. */
+  expr_ctx now = *ctx;
+  now.now = gg_clock_now();
+  return gate_history_read(chain, sel, window, use, &now, out, origin, n, err);
+}
+
+static gg_status env_range(void *user, const expr_selector *sel, double window, expr_history_use use,
+                           const expr_ctx *ctx, expr_matrix *out, gg_error *err) {
+  gate_env *env = user;
+  gate_history_chain chain;
+  gate_env_history_chain(env, true, &chain);
+  return gate_env_history_read(env, &chain, sel, window, use, ctx, out, NULL, 0, err);
 }
 
 /* ---- building the environment ---- */
@@ -156,9 +199,12 @@ gg_status gate_env_new(const plan *p, journal *j, gate_env **out, gg_error *err)
   if (j) {
     env->jsrc = journal_series_source(j);
     env->jhist = journal_history_source(j);
+    env->jraw = journal_history_source_raw(j);
   }
   env->locked_journal = (expr_series_source){.name = "journal", .select = locked_select, .user = env};
-  env->history = (expr_history_source){.range = locked_range, .user = env};
+  env->locked_jraw = (expr_history_source){.range = locked_raw, .user = env};
+  env->prom = (expr_history_source){.range = prom_range, .user = env};
+  env->history = (expr_history_source){.range = env_range, .user = env};
 
   /* Secrets the plan holds, to scrub from anything we record. */
   const gg_secret *secrets[64];
@@ -249,6 +295,6 @@ const probe_config *gate_env_probe_config(const gate_env *env) {
   return &env->cfg;
 }
 
-void gate_env_set_fresh_pairs(gate_env *env, bool on) {
-  env->no_fresh_pairs = !on;
+void gate_env_set_history_mode(gate_env *env, gate_history_mode mode) {
+  env->mode = mode;
 }

@@ -35,10 +35,19 @@ void gate_env_free(gate_env *env); /* NULL-safe */
  * plan). Copy it to change a field such as the timeout. */
 const probe_config *gate_env_probe_config(const gate_env *env);
 
-/* Whether a rate()/increase()/delta() without enough journal history takes two fresh
- * samples GATE_RATE_GAP seconds apart (the default, what `check` does) or is an error
- * (what `watch` wants: its history is the samples it journals itself). */
-void gate_env_set_fresh_pairs(gate_env *env, bool on);
+/* Where rate(), increase(), delta() and *_over_time() read their history. */
+typedef enum {
+  /* The default, what `check`, `eval` and `run` do: the chain of gate/history.h, as of the
+   * present — journal samples that cover the window, Prometheus for scraped target metrics,
+   * the longest recent partial history, then two fresh samples GATE_RATE_GAP apart. */
+  GATE_HISTORY_CHECK = 0,
+  /* What `watch` wants: the samples it journals itself, as journal_history_source judges
+   * them (a rate from any two points per series; *_over_time needs the window), nothing
+   * else. */
+  GATE_HISTORY_SAMPLED,
+} gate_history_mode;
+
+void gate_env_set_history_mode(gate_env *env, gate_history_mode mode);
 
 /* Fill ctx for an evaluation at `now`: calendar, defines, sources (the journal, then the
  * probes when given) and history. srcs must have room for two sources; ctx borrows srcs,

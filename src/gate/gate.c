@@ -79,6 +79,7 @@ static void *run_job(void *arg) {
         break;
     }
   }
+  gate_item_history(job);
   job->item->elapsed = gg_clock_mono() - t0;
   return NULL;
 }
@@ -224,6 +225,9 @@ gg_status gate_check(const plan *p, const char *phase_id, const gate_opts *opts,
   l.jobs = calloc(max + 1, sizeof *l.jobs);
   l.wants = calloc(max + 1, sizeof *l.wants);
   if (!opts->sources) run.probes = probe_ctx_new(&env->cfg);
+  /* Live: journal samples, Prometheus, fresh pairs. With the caller's sources: the journal's
+   * samples alone, unless the caller gives a history of its own. */
+  gate_env_history_chain(env, !opts->sources, &run.hchain);
   if (!out->items || !l.jobs || !l.wants || (!opts->sources && !run.probes)) {
     st = gg_error_set(err, GG_ERR_NOMEM, "check phase '%s'", phase_id);
     goto out;

@@ -18,9 +18,10 @@
  * probes. Items that may wait on something else (a command, a canary, a rate() that may
  * take two fresh samples) then run each on a thread of its own, side by side; the rest
  * read the prefetched values in place, which takes microseconds. So a phase is decided in
- * about the time of its slowest probe or command. rate()/increase()/delta() read the
- * journal's samples and, when there are too few, take two fresh samples GATE_RATE_GAP
- * seconds apart.
+ * about the time of its slowest probe or command. rate()/increase()/delta() and
+ * *_over_time() read the journal's samples, then Prometheus's, and rates without enough of
+ * either take two fresh samples GATE_RATE_GAP seconds apart (gate/history.h); each item
+ * says where its history came from.
  *
  * The I/O (probes, commands, canaries, the journal) and the decision are apart:
  * gate_decide turns evaluated items into the decision and touches nothing else, and

@@ -19,21 +19,28 @@
 #include "expr/expr.h"
 #include "gate/env.h"
 #include "gate/gate.h"
+#include "gate/history.h"
 #include "probe/probe.h"
 #include "signoff/signoff.h"
 
 #define GATE_MAX_SECRETS 64
-#define GATE_MAX_SOURCES 8 /* the journal, the probes or the caller's sources */
+#define GATE_MAX_SOURCES 8            /* the journal, the probes or the caller's sources */
+#define GATE_PROM_HISTORY_TIMEOUT 2.0 /* seconds: a Prometheus history only saves a fresh pair's wait */
+#define GATE_HISTORY_NOTES 6          /* where histories came from, kept per item */
 
 struct gate_env {
   const plan *p;
   journal *j; /* borrowed; may be NULL */
   pthread_mutex_t jlock;
   expr_series_source jsrc;           /* the journal's own source (not thread-safe) */
-  expr_history_source jhist;         /* the journal's samples */
+  expr_history_source jhist;         /* the journal's samples, judged as `watch` reads them */
+  expr_history_source jraw;          /* the journal's samples, raw (judged by gate/history.h) */
   expr_series_source locked_journal; /* jsrc behind jlock */
-  expr_history_source history;       /* jhist behind jlock, with fresh pairs for rate() */
-  bool no_fresh_pairs;
+  expr_history_source locked_jraw;   /* jraw behind jlock */
+  expr_history_source prom;          /* Prometheus, for scraped target metrics */
+  expr_history_source history;       /* by the mode: the chain of gate/history.h, or jhist */
+  gate_history_mode mode;
+  bool no_fresh_pairs; /* the chain takes no fresh pair (--no-rate-samples) */
   probe_config cfg;
   probe_database *dbs;
   probe_target *targets;
@@ -52,6 +59,7 @@ typedef struct {
   const plan *p;
   const plan_phase *phase;
   double now;
+  gate_history_chain hchain;    /* where the items' histories come from */
   const signoff_book *signoffs; /* NULL when there is no journal or it could not be read */
   gg_status signoff_status;     /* why signoffs is NULL (GG_OK: no journal) */
   gg_error signoff_err;
@@ -66,7 +74,21 @@ typedef struct {
   const plan_requirement *req;
   bool req_stable; /* the stable_for half of a requirement */
   const plan_approval *approval;
+  expr_history_source hist; /* run->hchain, noting where each history came from */
+  char notes[GATE_HISTORY_NOTES][240];
+  size_t nnotes;
 } gate_job;
+
+/* ---- env.c ---- */
+
+/* The history chain of gate/history.h over env: the journal's samples, then (live) Prometheus
+ * and the fresh pairs unless --no-rate-samples. */
+void gate_env_history_chain(gate_env *env, bool live, gate_history_chain *out);
+/* Read a history by env's mode: through chain as of the present (check), or the journal's
+ * samples as `watch` reads them. origin as gate_history_read's ("" for the latter). */
+gg_status gate_env_history_read(gate_env *env, const gate_history_chain *chain, const expr_selector *sel,
+                                double window, expr_history_use use, const expr_ctx *ctx, expr_matrix *out,
+                                char *origin, size_t n, gg_error *err) GG_WUR;
 
 /* ---- items.c ---- */
 
@@ -79,8 +101,11 @@ void gate_item_approval(gate_job *job);
 
 /* Fill ctx to evaluate at `now` against the run's sources: the journal, then the probes
  * (or the caller's sources); history likewise. srcs needs GATE_MAX_SOURCES. */
-void gate_job_ctx(const gate_job *job, double now, probe_ctx *probes, expr_ctx *ctx,
-                  expr_series_source *srcs);
+void gate_job_ctx(gate_job *job, double now, probe_ctx *probes, expr_ctx *ctx, expr_series_source *srcs);
+
+/* Say in the item where its histories came from: "history: …" appended to its message,
+ * evidence.history the list. Nothing when it read none. */
+void gate_item_history(gate_job *job);
 
 /* Set the result; observed and message replace the item's when not NULL. */
 void gate_item_set(gate_item *it, gate_result r, const char *observed, const char *message);

@@ -168,16 +168,65 @@ static json_t *value_evidence(const expr_value *v) {
   return ev;
 }
 
-void gate_job_ctx(const gate_job *job, double now, probe_ctx *probes, expr_ctx *ctx,
-                  expr_series_source *srcs) {
+/* "name{a="x", b=~"y"}" into out. */
+static void format_selector(const expr_selector *sel, char *out, size_t n) {
+  static const char *const ops[] = {"=", "!=", "=~", "!~"};
+  size_t len = (size_t)snprintf(out, n, "%s", sel->name);
+  for (size_t i = 0; i < sel->n_matchers && len < n; i++)
+    len += (size_t)snprintf(out + len, n - len, "%s%s%s\"%s\"", i ? ", " : "{", sel->matchers[i].label,
+                            ops[sel->matchers[i].op], sel->matchers[i].value);
+  if (sel->n_matchers && len < n) snprintf(out + len, n - len, "}");
+}
+
+/* The run's history chain, noting in the job where each history came from. */
+static gg_status job_range(void *user, const expr_selector *sel, double window, expr_history_use use,
+                           const expr_ctx *ctx, expr_matrix *out, gg_error *err) {
+  gate_job *job = user;
+  char origin[160], what[160], win[32], note[sizeof job->notes[0]];
+  gg_status st = gate_env_history_read(job->run->env, &job->run->hchain, sel, window, use, ctx, out, origin,
+                                       sizeof origin, err);
+  if (st != GG_OK || !origin[0]) return st;
+  format_selector(sel, what, sizeof what);
+  gg_format_duration(window, win, sizeof win);
+  snprintf(note, sizeof note, "%s[%s]: %s", what, win, origin);
+  for (size_t i = 0; i < job->nnotes; i++)
+    if (strcmp(job->notes[i], note) == 0) return st;
+  if (job->nnotes < GATE_HISTORY_NOTES) snprintf(job->notes[job->nnotes++], sizeof note, "%s", note);
+  return st;
+}
+
+void gate_job_ctx(gate_job *job, double now, probe_ctx *probes, expr_ctx *ctx, expr_series_source *srcs) {
   const gate_opts *o = job->run->opts;
   gate_env_ctx(job->run->env, o->sources ? NULL : probes, now, ctx, srcs);
+  job->hist = (expr_history_source){.range = job_range, .user = job};
+  ctx->history = &job->hist;
   if (!o->sources) return;
-  /* The caller's sources stand where the probes would, after the journal. */
+  /* The caller's sources stand where the probes would, after the journal; its history
+   * (when given) stands for the whole chain. */
   size_t n = ctx->n_sources;
   for (size_t i = 0; i < o->n_sources && n < GATE_MAX_SOURCES; i++) srcs[n++] = o->sources[i];
   ctx->n_sources = n;
-  ctx->history = o->history;
+  if (o->history) ctx->history = o->history;
+}
+
+void gate_item_history(gate_job *job) {
+  if (!job->nnotes) return;
+  gate_item *it = job->item;
+  gg_buf b;
+  gg_buf_init(&b, 4096);
+  json_t *arr = json_array();
+  gg_status st = gg_buf_printf(&b, "%s%shistory: ", it->message, it->message[0] ? "; " : "");
+  for (size_t i = 0; i < job->nnotes; i++) {
+    if (st == GG_OK) st = gg_buf_printf(&b, "%s%s", i ? "; " : "", job->notes[i]);
+    json_array_append_new(arr, json_string(job->notes[i]));
+  }
+  if (st == GG_OK) {
+    free(it->message);
+    it->message = gg_buf_detach(&b);
+  }
+  gg_buf_release(&b);
+  if (!it->evidence) it->evidence = json_object();
+  json_object_set_new(it->evidence, "history", arr);
 }
 
 /* Evaluate an expression with the shared probe context (or the caller's sources). */

@@ -169,9 +169,8 @@ static gg_status labels_from_json(const char *text, expr_labels *out, gg_error *
   return s;
 }
 
-static gg_status history_range(void *user, const expr_selector *sel, double window, expr_history_use use,
-                               const expr_ctx *ctx, expr_matrix *out, gg_error *err) {
-  journal *j = user;
+static gg_status history_points(journal *j, const expr_selector *sel, double window, const expr_ctx *ctx,
+                                expr_matrix *out, gg_error *err) {
   journal_sample_row *rows = NULL;
   size_t n = 0;
   gg_status s = journal_samples_query(j, sel->name, ctx->now - window, ctx->now, &rows, &n, err);
@@ -181,14 +180,11 @@ static gg_status history_range(void *user, const expr_selector *sel, double wind
     journal_sample_rows_free(rows, n);
     return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
   }
-  double oldest = ctx->now;
-  size_t min_points = SIZE_MAX;
   for (size_t i = 0; i < n && s == GG_OK;) {
     size_t k = i, np = 0;
     for (; k < n && strcmp(rows[k].labels, rows[i].labels) == 0; k++) {
       pts[np].t = rows[k].time;
       pts[np].v = rows[k].value;
-      if (rows[k].time < oldest) oldest = rows[k].time;
       np++;
     }
     /* Rows come ordered by labels then time, so each group is oldest first. */
@@ -199,27 +195,54 @@ static gg_status history_range(void *user, const expr_selector *sel, double wind
       if (s != GG_OK) gg_error_set(err, s, "out of memory");
     }
     expr_labels_release(&labels);
-    if (np < min_points) min_points = np;
     i = k;
   }
   free(pts);
   journal_sample_rows_free(rows, n);
+  /* Only the label sets the selector asks for: a new member of another selector with the
+   * same name must not make this one's history short. */
+  if (s == GG_OK) s = expr_matrix_filter(out, sel, err);
   if (s != GG_OK) return s;
-  double have = n ? ctx->now - oldest : 0;
+  out->range_start = ctx->now - window;
+  out->range_end = ctx->now;
+  return GG_OK;
+}
+
+static gg_status history_range(void *user, const expr_selector *sel, double window, expr_history_use use,
+                               const expr_ctx *ctx, expr_matrix *out, gg_error *err) {
+  gg_status s = history_points(user, sel, window, ctx, out, err);
+  if (s != GG_OK) return s;
+  double oldest = ctx->now;
+  size_t min_points = out->n ? SIZE_MAX : 0;
+  for (size_t i = 0; i < out->n; i++) {
+    if (out->v[i].n && out->v[i].points[0].t < oldest) oldest = out->v[i].points[0].t;
+    if (out->v[i].n < min_points) min_points = out->v[i].n;
+  }
+  double have = out->n ? ctx->now - oldest : 0;
   double slack = fmax(60.0, window * 0.05);
-  bool enough = use == EXPR_HISTORY_OVER_TIME ? n > 0 && have + slack >= window : n > 0 && min_points >= 2;
+  bool enough =
+      use == EXPR_HISTORY_OVER_TIME ? out->n > 0 && have + slack >= window : out->n > 0 && min_points >= 2;
   if (!enough) {
     char h[32], w[32];
     gg_format_duration(have, h, sizeof h);
     gg_format_duration(window, w, sizeof w);
     return gg_error_set(err, GG_ERR_NO_DATA, "insufficient history: have %s of %s", h, w);
   }
-  out->range_start = ctx->now - window;
-  out->range_end = ctx->now;
   return GG_OK;
+}
+
+static gg_status history_raw(void *user, const expr_selector *sel, double window, expr_history_use use,
+                             const expr_ctx *ctx, expr_matrix *out, gg_error *err) {
+  (void)use;
+  return history_points(user, sel, window, ctx, out, err);
 }
 
 expr_history_source journal_history_source(journal *j) {
   expr_history_source src = {.range = history_range, .user = j};
+  return src;
+}
+
+expr_history_source journal_history_source_raw(journal *j) {
+  expr_history_source src = {.range = history_raw, .user = j};
   return src;
 }

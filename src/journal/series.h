@@ -18,9 +18,11 @@
  * knows. Other names are GG_ERR_NOT_FOUND, so the evaluator asks the next source.
  *
  * journal_history_source serves the `samples` table (written by `watch`) to rate(), increase(),
- * delta() and *_over_time(): the points of the window per label set, or GG_ERR_NO_DATA
- * "insufficient history: have X of Y" when the samples do not cover the window (within 5% or
- * a minute) or, for rate & co., a series has fewer than two points.
+ * delta() and *_over_time(): the points of the window per label set the selector's matchers
+ * accept, or GG_ERR_NO_DATA "insufficient history: have X of Y" when those samples do not
+ * cover the window (within 5% or a minute) or, for rate & co., one of them has fewer than two
+ * points. This is what `watch` reads; `check` judges the answer again, more strictly
+ * (gate/history.h).
  *
  * Both borrow the journal handle: it must outlive the evaluation. Kept apart from journal.h so
  * the journal core does not depend on the expression module.
@@ -36,5 +38,10 @@ expr_series_source journal_series_source(journal *j);
 
 /* A history source over j's samples (borrowed; user = j). */
 expr_history_source journal_history_source(journal *j);
+
+/* The same samples without the judgement: every point of the window the selector's
+ * matchers accept, GG_OK even when there are none, range [now - window, now]. For callers
+ * that judge the coverage themselves (`check`, gate/history.h). */
+expr_history_source journal_history_source_raw(journal *j);
 
 #endif

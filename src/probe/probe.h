@@ -149,6 +149,22 @@ gg_status probe_promql(probe_ctx *ctx, const char *query, expr_vector *out, gg_e
 gg_status probe_sql(probe_ctx *ctx, const char *db, const char *query, expr_vector *out,
                     gg_error *err) GG_WUR;
 
+/* The history of a metric scraped from the plan's targets, from Prometheus
+ * (prometheus_url): the raw samples of `sel` over [now - window, now], one range-vector
+ * query (`name{…, instance="host:port"}[window]` at time `now`) per target with a metrics
+ * URL that the selector's `target` matchers accept. Mapping: a plan target is the
+ * Prometheus series whose `instance` label is the host:port of its metrics URL (Prometheus's
+ * default, the address it scrapes; the sandbox's and the demo's file_sd targets list them
+ * so, with `job` set to the target's name, which is not relied on). The other matchers are
+ * passed on as written. Each series comes back labelled as the probes label a scraped
+ * metric: `target` plus the metric's own labels (job and instance dropped; labels a
+ * service-discovery config adds stay). Appends to out, which may end up empty (Prometheus
+ * has nothing). GG_ERR_NOT_FOUND when it does not apply: no Prometheus URL, a built-in
+ * series name, or no such target with a metrics URL; any other error names the query's
+ * endpoint. An answer larger than GG_BUF_HTTP_BODY_MAX is refused (GG_ERR_TOO_BIG). */
+gg_status probe_prom_history(const probe_config *cfg, const expr_selector *sel, double window, double now,
+                             double timeout, expr_matrix *out, gg_error *err) GG_WUR;
+
 /* Notes the probes left while answering with a value rather than an error, for the
  * evidence: why a server or target is reported down, e.g.
  *   nats.server.up{server="n3"} = 0: not answering: GET http://127.0.0.1:8224/varz: Connection refused

@@ -76,7 +76,8 @@ struct watch {
   watch_notifier *nt;
   gg_httpd *httpd;
 
-  /* what is sampled: selector nodes of the rules (through defines), deduplicated by text */
+  /* what is sampled: selector nodes of the rules (through defines) and those the plan's
+   * criteria, no-go conditions and checkpoints read history of, deduplicated by text */
   const expr_node **sels;
   char **sel_text;
   size_t nsels;

@@ -1,7 +1,9 @@
 /*
  * watch.c: the watcher's loop. Each tick: refresh the phases from the journal, fetch every
- * series the rules name concurrently, journal those samples, evaluate the rules (firing.c) and
- * the due checkpoints (checkpoint.c), and update the metrics and the state the HTTP views read.
+ * series the rules name, and those the plan's criteria and checkpoints take rate() or
+ * *_over_time() of (so `check` finds their history), concurrently, journal those samples, evaluate the rules
+ * (firing.c) and the due checkpoints (checkpoint.c), and update the metrics and the state the HTTP views
+ * read.
  */
 #include <math.h>
 #include <stdio.h>
@@ -127,6 +129,53 @@ static void collect(collect_ctx *c, const expr_node *n) {
     if (strcmp(f, "sql") == 0 || strcmp(f, "promql") == 0) return; /* no selectors inside */
   }
   for (size_t i = 0; i < expr_node_child_count(n); i++) collect(c, expr_node_child(n, i));
+}
+
+/* The selectors inside rate(), increase(), delta() and *_over_time() of n, through defines:
+ * what `check` needs history of (the rules' selectors are all sampled anyway). */
+static void collect_ranges(collect_ctx *c, const expr_node *n) {
+  if (!n || c->depth > 16) return;
+  if (expr_node_kind(n) == EXPR_SELECTOR) {
+    const plan_define *d = plan_find_define(c->w->p, expr_node_text(n));
+    if (!d) return;
+    c->depth++;
+    collect_ranges(c, d->expr.ast);
+    c->depth--;
+    return;
+  }
+  if (expr_node_kind(n) == EXPR_CALL) {
+    static const char *const ranged[] = {"rate",          "increase",      "delta",
+                                         "min_over_time", "max_over_time", "avg_over_time"};
+    const char *f = expr_node_text(n);
+    for (size_t i = 0; i < sizeof ranged / sizeof ranged[0]; i++)
+      if (strcmp(f, ranged[i]) == 0 && expr_node_child_count(n) > 0) {
+        collect(c, expr_node_child(n, 0));
+        return;
+      }
+  }
+  for (size_t i = 0; i < expr_node_child_count(n); i++) collect_ranges(c, expr_node_child(n, i));
+}
+
+static void collect_criteria(collect_ctx *c, const plan_criterion *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (v[i].kind == PLAN_CRIT_EXPECT) collect_ranges(c, v[i].expect.ast);
+}
+
+/* Besides the rules' series, the history the plan's other criteria read: the preflight, each
+ * phase's go criteria and no-go conditions, and the checkpoints. Same interval, the same
+ * selector once (by its text), within WATCH_SERIES_MAX. */
+static void collect_plan_ranges(collect_ctx *c) {
+  const plan *p = c->w->p;
+  size_t first = c->w->nsels;
+  collect_criteria(c, p->preflight, p->npreflight);
+  for (size_t i = 0; i < p->nphases; i++) {
+    collect_criteria(c, p->phases[i].go, p->phases[i].ngo);
+    for (size_t k = 0; k < p->phases[i].nno_go; k++) collect_ranges(c, p->phases[i].no_go[k].when.ast);
+  }
+  for (size_t i = 0; i < p->nvalidation; i++)
+    collect_criteria(c, p->validation[i].items, p->validation[i].nitems);
+  /* Prefetched with the rules' conditions, so a tick still fetches everything at once. */
+  for (size_t i = first; i < c->w->nsels; i++) add_want(c->w, c->w->sels[i], &c->nomem);
 }
 
 /* Whether a sample's labels pass the selector's = and != matchers (the probes may answer more). */
@@ -315,7 +364,7 @@ gg_status watch_new(const plan *p, journal *j, const watch_opts *opts, watch **o
   w->interval = w->o.interval > 0 ? w->o.interval : p->monitor.interval > 0 ? p->monitor.interval : 15;
   w->started = gg_clock_now();
   if ((st = gate_env_new(p, j, &w->env, err)) != GG_OK) goto out;
-  gate_env_set_fresh_pairs(w->env, false); /* history comes from the samples the watcher journals */
+  gate_env_set_history_mode(w->env, GATE_HISTORY_SAMPLED); /* the samples the watcher journals */
   w->cfg = *gate_env_probe_config(w->env);
   w->cfg.timeout =
       w->o.probe_timeout > 0 ? w->o.probe_timeout : fmax(1.0, fmin(w->interval, PROBE_DEFAULT_TIMEOUT));
@@ -334,6 +383,7 @@ gg_status watch_new(const plan *p, journal *j, const watch_opts *opts, watch **o
     add_want(w, p->monitor.rules[i].when.ast, &cc.nomem);
     collect(&cc, p->monitor.rules[i].when.ast);
   }
+  collect_plan_ranges(&cc);
   w->charts = calloc(w->nsels + 1, sizeof *w->charts);
   if (w->charts) w->ncharts = w->nsels;
   if (cc.nomem || !w->charts) {

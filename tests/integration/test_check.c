@@ -23,10 +23,11 @@
 #include "base/http.h"
 #include "base/httpd.h"
 #include "base/spawn.h"
+#include "journal/journal.h"
 #include "support.h"
 
 static const char *gonogo, *sandbox_dir;
-static char dir[256], plan_path[300], journal_path[300];
+static char dir[256], plan_path[300], journal_file[300];
 static gg_httpd *svc;
 static volatile int svc_health_status = 200;
 static char target_url[64], blackhole_url[64];
@@ -85,7 +86,7 @@ static run_result run_gonogo(const char *const *args) {
 
 static run_result check(const char *phase, const char *at) {
   const char *args[] = {"check",      plan_path,          "--phase", phase, "--journal",
-                        journal_path, at ? "--at" : NULL, at,        NULL};
+                        journal_file, at ? "--at" : NULL, at,        NULL};
   run_result r = run_gonogo(args);
   print_message("$ gonogo check --phase %s%s%s → %d (%.1f s)\n%s\n", phase, at ? " --at " : "", at ? at : "",
                 r.code, r.took, r.out);
@@ -136,11 +137,11 @@ static void test_missing_humans_defer(void **state) {
 static void test_everything_healthy_go(void **state) {
   (void)state;
   const char *attest[] = {"attest", plan_path, "--phase",   "1",          "--item", "on-call-available",
-                          "--by",   "alice",   "--journal", journal_path, NULL};
+                          "--by",   "alice",   "--journal", journal_file, NULL};
   run_result r = run_gonogo(attest);
   assert_int_equal(r.code, 0);
   const char *approve[] = {"approve", plan_path, "--phase",   "1",          "--role", "platform-lead",
-                           "--by",    "bob",     "--journal", journal_path, NULL};
+                           "--by",    "bob",     "--journal", journal_file, NULL};
   r = run_gonogo(approve);
   assert_int_equal(r.code, 0);
   r = check("1", THURSDAY);
@@ -254,14 +255,57 @@ static void test_firing_alert_fails(void **state) {
   assert_contains(r.out, "FAIL   No critical alerts firing");
 }
 
+static run_result check_json(const char *phase, const char *jfile) {
+  const char *args[] = {"check", plan_path, "--phase", phase, "--journal", jfile, "--json", NULL};
+  run_result r = run_gonogo(args);
+  print_message("$ gonogo check --phase %s --json → %d (%.1f s)\n", phase, r.code, r.took);
+  return r;
+}
+
+/* rate() and increase() read the journal's samples when a watcher has been writing them, and
+ * say so: no fresh pair is taken. With an empty journal they take one, and say that. */
+static void test_history_from_journal_samples(void **state) {
+  (void)state;
+  char empty[320];
+  snprintf(empty, sizeof empty, "%s/history-empty.db", dir);
+  run_result r = check_json("5", empty);
+  assert_int_equal(r.code, 0);
+  assert_contains(r.out, "[2m]: two fresh samples 3s apart");
+
+  /* What `gonogo watch` journals: every 5 s over the last two minutes. */
+  journal *j = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(journal_open(journal_file, JOURNAL_OPEN_CREATE, &j, &err), GG_OK);
+  char stream_labels[128];
+  snprintf(stream_labels, sizeof stream_labels, "{\"stream\":\"%s\"}", stream);
+  double now = gg_clock_now();
+  journal_sample s[48];
+  for (int i = 0; i < 24; i++) {
+    double t = now - 115 + 5.0 * i;
+    s[2 * i] =
+        (journal_sample){.name = "nats.stream.last_seq", .labels = stream_labels, .time = t, .value = i};
+    s[2 * i + 1] = (journal_sample){.name = "svc_requests_total",
+                                    .labels = "{\"code\":\"200\",\"target\":\"svc\"}",
+                                    .time = t,
+                                    .value = 1000 + i};
+  }
+  assert_int_equal(journal_samples_add(j, s, 48, &err), GG_OK);
+  journal_close(j);
+  r = check_json("5", journal_file);
+  assert_int_equal(r.code, 0);
+  assert_contains(r.out, "[2m]: journal samples, 24 points over 1m55s");
+  assert_null(strstr(r.out, "fresh samples"));
+}
+
 static void test_check_is_journaled(void **state) {
   (void)state;
-  const char *args[] = {"journal", "log", plan_path, "--journal", journal_path, "--kind", "decision", NULL};
+  const char *args[] = {"journal", "log", plan_path, "--journal", journal_file, "--kind", "decision", NULL};
   run_result r = run_gonogo(args);
   assert_int_equal(r.code, 0);
   assert_contains(r.out, "NO-GO");
   assert_contains(r.out, "GO");
-  const char *verify[] = {"journal", "verify", plan_path, "--journal", journal_path, NULL};
+  const char *verify[] = {"journal", "verify", plan_path, "--journal", journal_file, NULL};
   r = run_gonogo(verify);
   assert_int_equal(r.code, 0);
 }
@@ -306,7 +350,13 @@ static const char *plan_text =
     "  - id: 4\n"
     "    name: Servers\n"
     "    go:\n"
-    "      - { name: All NATS nodes up, expect: nats.server.up == 1 }\n";
+    "      - { name: All NATS nodes up, expect: nats.server.up == 1 }\n"
+    "  - id: 5\n"
+    "    name: History\n"
+    "    go:\n"
+    "      - name: Stream published to\n"
+    "        expect: 'rate(nats.stream.last_seq{stream=\"${CHECK_STREAM}\"}, 2m) >= 0'\n"
+    "      - { name: Requests served, expect: 'increase(svc_requests_total{target=\"svc\"}, 2m) >= 0' }\n";
 
 static int setup(void **state) {
   (void)state;
@@ -324,7 +374,7 @@ static int setup(void **state) {
   snprintf(dir, sizeof dir, "/tmp/gonogo-check-test-XXXXXX");
   if (!mkdtemp(dir)) return -1;
   snprintf(plan_path, sizeof plan_path, "%s/plan.yaml", dir);
-  snprintf(journal_path, sizeof journal_path, "%s/journal.db", dir);
+  snprintf(journal_file, sizeof journal_file, "%s/journal.db", dir);
   FILE *f = fopen(plan_path, "w");
   if (!f) return -1;
   fputs(plan_text, f);
@@ -407,6 +457,7 @@ int main(void) {
       cmocka_unit_test(test_postgres_stopped_error_nogo),
       cmocka_unit_test(test_unreachable_prometheus_errors_without_hanging),
       cmocka_unit_test(test_firing_alert_fails),
+      cmocka_unit_test(test_history_from_journal_samples),
       cmocka_unit_test(test_check_is_journaled),
       cmocka_unit_test(test_node_killed_nogo),
   };

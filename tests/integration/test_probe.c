@@ -737,8 +737,40 @@ static void test_prometheus_scrape(void **state) {
     seen = prometheus_has(ctx, query, 42);
     if (!seen) usleep(500 * 1000);
   }
+  /* Its history, as check reads it: the plan's target "good" is the instance Prometheus
+   * scrapes at its metrics URL's host:port, labelled back as the probes label it. */
+  expr_matcher hm[] = {{"target", EXPR_MATCH_EQ, "good"}, {"code", EXPR_MATCH_EQ, "200"}};
+  expr_selector hs = {.name = "test_requests_total", .matchers = hm, .n_matchers = 2};
+  expr_matrix m;
+  gg_error herr;
+  size_t points = 0;
+  for (int i = 0; i < 40 && seen && points < 3; i++) {
+    memset(&m, 0, sizeof m);
+    gg_error_clear(&herr);
+    must(probe_prom_history(&T.cfg, &hs, 60, gg_clock_now(), 5, &m, &herr), &herr);
+    points = m.n == 1 ? m.v[0].n : 0;
+    if (points < 3) {
+      expr_matrix_release(&m);
+      usleep(500 * 1000);
+    }
+  }
   remove(path);
   assert_true(seen);
+  assert_true(points >= 3);
+  assert_string_equal(expr_labels_get(&m.v[0].labels, "target"), "good");
+  assert_string_equal(expr_labels_get(&m.v[0].labels, "code"), "200");
+  assert_null(expr_labels_get(&m.v[0].labels, "instance"));
+  assert_null(expr_labels_get(&m.v[0].labels, "job"));
+  assert_true(m.v[0].points[points - 1].v == 42);
+  expr_matrix_release(&m);
+  /* Not Prometheus's to answer: a built-in series, a target without a metrics URL. */
+  memset(&m, 0, sizeof m);
+  expr_selector builtin = {.name = "nats.stream.messages"};
+  assert_int_equal(probe_prom_history(&T.cfg, &builtin, 60, gg_clock_now(), 5, &m, &herr), GG_ERR_NOT_FOUND);
+  expr_matcher gone[] = {{"target", EXPR_MATCH_EQ, "gone"}};
+  expr_selector gs = {.name = "test_requests_total", .matchers = gone, .n_matchers = 1};
+  assert_int_equal(probe_prom_history(&T.cfg, &gs, 60, gg_clock_now(), 5, &m, &herr), GG_ERR_NOT_FOUND);
+  expr_matrix_release(&m);
   /* A scalar, a vector with labels, and a bad query naming the server. */
   expr_vector v = {0};
   gg_error err;

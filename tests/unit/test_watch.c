@@ -319,6 +319,83 @@ static void test_no_cascade(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* The watcher samples what the plan's criteria, no-go conditions and checkpoints take history
+ * of (so check finds it in the journal), not what they only read now; each selector once. */
+static void test_watch_samples_criteria_history(void **state) {
+  (void)state;
+  gg_error err;
+  gg_error_clear(&err);
+  gg_httpd_route routes[] = {{"GET", "/metrics", on_metrics, NULL, 0}};
+  gg_httpd_opts ho = {.listen = "127.0.0.1:0", .routes = routes, .nroutes = 1};
+  gg_httpd *h = NULL;
+  assert_int_equal(gg_httpd_start(&ho, &h, &err), GG_OK);
+  char text[2048];
+  snprintf(text, sizeof text,
+           "migration: watch-history\n"
+           "connect: { targets: { svc: { metrics: \"http://127.0.0.1:%u/metrics\" } } }\n"
+           "define:\n"
+           "  lag: svc_lag{target=\"svc\"}\n"
+           "preflight:\n"
+           "  - { name: Errors now, expect: 'svc_errors{target=\"svc\"} < 1' }\n"
+           "phases:\n"
+           "  - id: 1\n"
+           "    name: One\n"
+           "    go:\n"
+           "      - { name: Lag flat, expect: 'increase(lag, 1h) == 0' }\n"
+           "    no_go:\n"
+           "      - { name: Lag high, when: 'max_over_time(lag, 10m) > 100' }\n"
+           "    actions: [ { wait: 1s } ]\n"
+           "monitor:\n"
+           "  interval: 1s\n"
+           "validation:\n"
+           "  - at: 1h\n"
+           "    expect:\n"
+           "      - { name: Lag low, expect: 'avg_over_time(svc_lag{target=\"svc\"}, 24h) < 1' }\n",
+           gg_httpd_port(h));
+  plan_diags d;
+  plan_diags_init(&d);
+  plan *p = NULL;
+  gg_status st = plan_load_buffer("history.yaml", text, strlen(text), NULL, &p, &d, &err);
+  for (size_t i = 0; i < d.count; i++) print_message("%s\n", d.items[i].message);
+  plan_diags_release(&d);
+  assert_int_equal(st, GG_OK);
+  char dir[] = "/tmp/gonogo-watch-history-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char jpath[128];
+  snprintf(jpath, sizeof jpath, "%s/j.db", dir);
+  journal *j = NULL;
+  assert_int_equal(journal_open(jpath, JOURNAL_OPEN_CREATE, &j, &err), GG_OK);
+  double t = floor(gg_clock_now());
+  gg_clock_set_fixed(t);
+  watch_opts o = {.rollback = test_rollback};
+  watch *w = NULL;
+  assert_int_equal(watch_new(p, j, &o, &w, &err), GG_OK);
+  set_page(0, 7);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(watch_tick(w, &err), GG_OK);
+    gg_clock_advance(1);
+  }
+  journal_sample_row *rows = NULL;
+  size_t n = 0;
+  assert_int_equal(journal_samples_query(j, "svc_lag", t - 1, t + 10, &rows, &n, &err), GG_OK);
+  assert_int_equal(n, 3); /* three ticks, sampled once each for all three uses */
+  assert_non_null(strstr(rows[0].labels, "\"target\":\"svc\""));
+  assert_true(rows[2].value == 7);
+  journal_sample_rows_free(rows, n);
+  /* svc_errors is only read now (no rule names it): not sampled */
+  assert_int_equal(journal_samples_query(j, "svc_errors", t - 1, t + 10, &rows, &n, &err), GG_OK);
+  assert_int_equal(n, 0);
+  journal_sample_rows_free(rows, n);
+  watch_free(w);
+  gg_clock_clear_fixed();
+  journal_close(j);
+  plan_free(p);
+  gg_httpd_stop(h);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 static void test_watch_ticks(void **state) {
   (void)state;
   gg_error err;
@@ -495,6 +572,7 @@ int main(void) {
       cmocka_unit_test(test_pidlock),
       cmocka_unit_test(test_watch_ticks),
       cmocka_unit_test(test_no_cascade),
+      cmocka_unit_test(test_watch_samples_criteria_history),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
