@@ -223,6 +223,7 @@ static void admit(gg_httpd *h, conn_slot *s) {
 
 /* MHD's own messages (a client that went away mid-request, and so on) come by the
  * thousand under a flood: they are debug lines, formatted only when debug is on. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) GG_PRINTF(2, 0);
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
   if (gg_log_threshold > GG_LOG_DEBUG) return;
   char line[256];
