@@ -90,7 +90,12 @@ void actx_init(const char *id, int replicas) {
   setenv("ACT_REPLICAS", rep, 1);
   snprintf(journal_file, sizeof journal_file, "/tmp/gonogo-act-%s.db", idv);
   snprintf(log_file, sizeof log_file, "/tmp/gonogo-act-%s.log", idv);
-  snprintf(plan_file, sizeof plan_file, "%s/tests/integration/plans/act.yaml", src);
+  /* ACT_PLAN: another plan over the same ACT_* topology (test_node_restart's adds monitor rules). */
+  const char *plan_env = getenv("ACT_PLAN");
+  if (plan_env && *plan_env)
+    snprintf(plan_file, sizeof plan_file, "%s/tests/integration/plans/%s", src, plan_env);
+  else
+    snprintf(plan_file, sizeof plan_file, "%s/tests/integration/plans/act.yaml", src);
   unlink(journal_file);
   delete_streams();
 }

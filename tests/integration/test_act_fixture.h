@@ -4,7 +4,8 @@
  * consumer (pull subscriptions bound by stream and durable, acking, counting every id), running
  * `gonogo` as a child process, and reading its journal.
  *
- * Environment: NATS_URL (the sandbox's), GONOGO_BIN, GONOGO_SOURCE_DIR (for the plan).
+ * Environment: NATS_URL (the sandbox's), GONOGO_BIN, GONOGO_SOURCE_DIR (for the plan); ACT_PLAN
+ * names another plan in tests/integration/plans over the same topology (default act.yaml).
  * Every function fails the running cmocka test on error.
  */
 #ifndef GG_TEST_ACT_FIXTURE_H
