@@ -106,6 +106,7 @@ static pthread_t pub_th, con_th;
 static atomic_bool pub_on, con_on, pub_started, con_started, pause_hrv;
 static atomic_long published, pub_failures;
 static int pub_rate;
+static double pub_budget = 5.0;
 
 static void *publisher(void *arg) {
   (void)arg;
@@ -121,7 +122,7 @@ static void *publisher(void *arg) {
     jsPubOptions_Init(&po);
     po.MsgId = id;
     po.MaxWait = 2000;
-    double budget = mono() + 5.0;
+    double budget = mono() + pub_budget;
     natsStatus s;
     for (;;) {
       jsErrCode je = 0;
@@ -143,6 +144,10 @@ static void *publisher(void *arg) {
 
 void actx_publisher_start(int rate) {
   pub_rate = rate;
+  /* ACT_PUBLISH_BUDGET: seconds a message may be retried (a killed stream leader is replaced
+   * after nats-server's 4-9 s election timeout, longer than the default 5 s). */
+  const char *b = getenv("ACT_PUBLISH_BUDGET");
+  pub_budget = b && atof(b) > 0 ? atof(b) : 5.0;
   atomic_store(&published, 0);
   atomic_store(&pub_failures, 0);
   atomic_store(&pub_on, true);

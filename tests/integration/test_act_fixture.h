@@ -28,7 +28,8 @@ jsCtx *actx_js(void);
 void actx_legacy_create(void);
 
 /* Publisher: about `rate` messages per second alternating act.vendor.oura.N / act.core.hrv.N with
- * Nats-Msg-Id "m-N"; a message that finds no stream is retried for up to 5 s. */
+ * Nats-Msg-Id "m-N"; a message that finds no stream is retried for up to 5 s (ACT_PUBLISH_BUDGET
+ * seconds when set). */
 void actx_publisher_start(int rate);
 void actx_publisher_stop(void);
 long actx_published(void); /* messages acknowledged by JetStream (ids 0 .. n-1) */
