@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "act/internal.h"
+#include "act/peers.h"
 #include "base/clock.h"
 #include "base/units.h"
 #include "probe/probe.h"
@@ -467,6 +468,9 @@ static gg_status move(act_ctx *ctx, char **subjects, size_t n, const char *src, 
       dst_change = true;
     }
   if (!src_change && !dst_change) goto out;
+  /* nats-server < 2.9.15: never move subjects while a replica of either stream is away (peers.h). */
+  const char *peers[] = {src, dst};
+  if ((st = act_wait_peers_current(ctx, peers, 2, 0, err)) != GG_OK) goto out;
   jsStreamConfig s_cfg, d_cfg = *dc;
   if (sc) {
     s_cfg = *sc;
@@ -519,6 +523,12 @@ static gg_status move(act_ctx *ctx, char **subjects, size_t n, const char *src, 
       goto out;
     }
   }
+  /* ... and make every node snapshot its meta layer, so a node killed later does not replay the
+   * streams' creations against the subjects its disk now gives them (peers.h). */
+  gg_error ce;
+  gg_error_clear(&ce);
+  if (act_meta_checkpoint(ctx->js, 0, &ce) != GG_OK)
+    act_say(ctx, "meta checkpoint after the move failed: %s", gg_error_message(&ce));
 out:
   free(s_new);
   free(d_new);

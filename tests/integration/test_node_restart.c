@@ -7,13 +7,15 @@
  * starts, it becomes healthy and current on every ACT_* stream, every node agrees on which
  * stream holds which subjects, and no published message is lost or duplicated.
  *
- * On nats-server 2.9.10 this fails today: node 3 panics at start-up (nil pointer in
- * processClusterCreateStream replaying the creation of ACT_LEGACY, whose act.vendor.> its disk
- * gives to ACT_VENDOR; see src/act/peers.h and scripts/repro-nodekill). It is registered
- * DISABLED until the guard (act_wait_peers_current before, act_meta_checkpoint after every
- * subject change) is wired into the actions: -DGONOGO_NODE_RESTART_TEST=ON enables it. Whatever
- * happens, the teardown leaves node 3 running (its JetStream directory wiped if it cannot start)
- * so that the tests after it find a whole cluster.
+ * On nats-server 2.9.10 without the replica guard in move_subjects this fails: node 3 panics at
+ * start-up (nil pointer in processClusterCreateStream replaying the creation of ACT_LEGACY, whose
+ * act.vendor.> its disk gives to ACT_VENDOR), or comes back holding the subjects as they were
+ * before a rollback made while it was down (see src/act/peers.h and scripts/repro-nodekill*).
+ * With the guard (act_wait_peers_current before, act_meta_checkpoint after the move) it passes,
+ * both with NODE_DOWN_THEN=rollback (the rollback waits for node 3) and advise.
+ * -DGONOGO_NODE_RESTART_TEST=OFF registers it disabled. Whatever happens, the teardown leaves
+ * node 3 running (its JetStream directory wiped if it cannot start) so that the tests after it
+ * find a whole cluster.
  */
 #include <setjmp.h>
 #include <stdarg.h>
