@@ -51,8 +51,10 @@ gg_status act_peers_check(jsCtx *js, const char *stream, bool *ok, act_peers *ou
     if (!p->why[0])
       snprintf(p->why, sizeof p->why, "replica %s is %s (last active %.1f s ago, %llu operations behind)",
                r->Name ? r->Name : "?",
-               r->Offline ? "offline" : !heard ? "not heard from" : "not current", (double)r->Active / 1e9,
-               (unsigned long long)r->Lag);
+               r->Offline ? "offline"
+               : !heard   ? "not heard from"
+                          : "not current",
+               (double)r->Active / 1e9, (unsigned long long)r->Lag);
   }
   if (!p->why[0] && p->listed < p->replicas)
     snprintf(p->why, sizeof p->why, "%d of %d replicas listed", p->listed, p->replicas);
@@ -134,7 +136,8 @@ gg_status act_wait_peers_current(act_ctx *ctx, const char *const *streams, size_
   /* First every server of the plan's monitoring list: a node killed a moment ago refuses at
    * once, where its streams still list it as current for a few seconds. */
   char why[512];
-  while (pn->nmonitor > 0 && !act_servers_healthy((const char *const *)pn->monitor, pn->nmonitor, why, sizeof why)) {
+  while (pn->nmonitor > 0 &&
+         !act_servers_healthy((const char *const *)pn->monitor, pn->nmonitor, why, sizeof why)) {
     double now = gg_clock_mono();
     if (now - t0 >= limit)
       return gg_error_set(err, GG_ERR_STATE,

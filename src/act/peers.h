@@ -35,11 +35,11 @@
 
 /* What one stream's replicas look like now. */
 typedef struct {
-  int replicas;      /* configured replicas */
-  int listed;        /* leader + followers the stream info lists */
-  int current;       /* of those, online and current (the leader counts as current) */
-  char leader[64];   /* "" when the stream has no leader */
-  char why[256];     /* the first replica that is not current and why; "" when all are */
+  int replicas;    /* configured replicas */
+  int listed;      /* leader + followers the stream info lists */
+  int current;     /* of those, online and current (the leader counts as current) */
+  char leader[64]; /* "" when the stream has no leader */
+  char why[256];   /* the first replica that is not current and why; "" when all are */
 } act_peers;
 
 /* A follower not heard from for this many seconds counts as down: nats-server 2.9 sends raft
@@ -47,9 +47,9 @@ typedef struct {
 #define ACT_PEERS_MAX_SILENCE 3.0
 
 /* Look at `stream`'s replicas: every one online (not Offline), Current and heard from within
- * ACT_PEERS_MAX_SILENCE, a leader, and as many listed as configured. GG_OK with *ok set and `out` filled (out may be NULL); GG_ERR_NOT_FOUND
- * when the stream does not exist; GG_ERR_NATS when JetStream does not answer (no meta leader,
- * the stream's leader gone): a caller waiting treats that as "not yet". */
+ * ACT_PEERS_MAX_SILENCE, a leader, and as many listed as configured. GG_OK with *ok set and `out` filled (out
+ * may be NULL); GG_ERR_NOT_FOUND when the stream does not exist; GG_ERR_NATS when JetStream does not answer
+ * (no meta leader, the stream's leader gone): a caller waiting treats that as "not yet". */
 gg_status act_peers_check(jsCtx *js, const char *stream, bool *ok, act_peers *out, gg_error *err) GG_WUR;
 
 typedef void (*act_peers_progress_fn)(void *ud, const char *line);

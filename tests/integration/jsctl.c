@@ -88,11 +88,17 @@ int main(int argc, char **argv) {
     cfg.Subjects = list;
     cfg.SubjectsLen = split(subj, list, 32);
     cfg.Storage = js_FileStorage;
-    cfg.Replicas = argc >= 5 ? atoi(argv[4]) : 3;
+    cfg.Replicas = argc >= 5 ? strtol(argv[4], NULL, 10) : 3;
+    if (cfg.Replicas < 1 || cfg.Replicas > 5) {
+      fprintf(stderr, "jsctl: replicas must be 1..5\n");
+      return 64;
+    }
     cfg.Duplicates = (int64_t)120 * 1000000000;
     s = js_AddStream(&si, js, &cfg, NULL, &je);
-    if (s != NATS_OK) rc = fail("add stream", s, je);
-    else print_info(si);
+    if (s != NATS_OK)
+      rc = fail("add stream", s, je);
+    else
+      print_info(si);
     free(subj);
   } else if (strcmp(cmd, "update") == 0 && argc >= 4) {
     s = js_GetStreamInfo(&si, js, name, NULL, &je);
@@ -104,8 +110,10 @@ int main(int argc, char **argv) {
     cfg.SubjectsLen = split(subj, list, 32);
     jsStreamInfo *after = NULL;
     s = js_UpdateStream(&after, js, &cfg, NULL, &je);
-    if (s != NATS_OK) rc = fail("update stream", s, je);
-    else print_info(after);
+    if (s != NATS_OK)
+      rc = fail("update stream", s, je);
+    else
+      print_info(after);
     jsStreamInfo_Destroy(after);
     free(subj);
   } else if (strcmp(cmd, "del") == 0) {
@@ -126,7 +134,12 @@ int main(int argc, char **argv) {
     s = js_DeleteConsumer(js, name, argv[3], NULL, &je);
     if (s != NATS_OK) rc = fail("delete consumer", s, je);
   } else if (strcmp(cmd, "pub") == 0 && argc >= 4) {
-    long n = atol(argv[3]);
+    char *end = NULL;
+    long n = strtol(argv[3], &end, 10);
+    if (!end || *end || n < 0 || n > 1000000) {
+      fprintf(stderr, "jsctl: COUNT must be 0..1000000\n");
+      return 64;
+    }
     char id[64], body[64];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -162,8 +175,10 @@ int main(int argc, char **argv) {
     cfg.Storage = js_MemoryStorage;
     cfg.Replicas = 1;
     s = js_AddStream(&si, js, &cfg, NULL, &je);
-    if (s != NATS_OK) rc = fail("checkpoint: add scratch stream", s, je);
-    else if ((s = js_DeleteStream(js, cfg.Name, NULL, &je)) != NATS_OK) rc = fail("checkpoint: delete", s, je);
+    if (s != NATS_OK)
+      rc = fail("checkpoint: add scratch stream", s, je);
+    else if ((s = js_DeleteStream(js, cfg.Name, NULL, &je)) != NATS_OK)
+      rc = fail("checkpoint: delete", s, je);
   } else {
     fprintf(stderr, "jsctl: unknown command or missing arguments: %s\n", cmd);
     rc = 64;

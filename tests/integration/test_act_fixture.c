@@ -147,7 +147,9 @@ void actx_publisher_start(int rate) {
   /* ACT_PUBLISH_BUDGET: seconds a message may be retried (a killed stream leader is replaced
    * after nats-server's 4-9 s election timeout, longer than the default 5 s). */
   const char *b = getenv("ACT_PUBLISH_BUDGET");
-  pub_budget = b && atof(b) > 0 ? atof(b) : 5.0;
+  char *end = NULL;
+  double v = b ? strtod(b, &end) : 0;
+  pub_budget = b && end && !*end && v > 0 && v <= 120 ? v : 5.0;
   atomic_store(&published, 0);
   atomic_store(&pub_failures, 0);
   atomic_store(&pub_on, true);

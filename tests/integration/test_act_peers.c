@@ -68,7 +68,8 @@ static int teardown(void **state) {
   const char *names[] = {STREAM};
   gg_error e;
   gg_error_clear(&e);
-  if (act_peers_wait(js, names, 1, 60, NULL, NULL, &e) != GG_OK) print_message("teardown: %s\n", gg_error_message(&e));
+  if (act_peers_wait(js, names, 1, 60, NULL, NULL, &e) != GG_OK)
+    print_message("teardown: %s\n", gg_error_message(&e));
   js_DeleteStream(js, STREAM, NULL, NULL);
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);

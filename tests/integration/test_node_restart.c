@@ -28,11 +28,11 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+#include <signal.h>
 #include "act/peers.h"
 #include "base/clock.h"
 #include "base/http.h"
-#include <jansson.h>
-#include <signal.h>
 #include "test_act_fixture.h"
 
 #define RUN(...) actx_gonogo((const char *const[]){__VA_ARGS__, NULL})
@@ -219,7 +219,8 @@ static void node_killed_during_watch_rejoins_and_nothing_is_lost(void **state) {
   assert_true(actx_journal_wait("rule_firing", "NATS cluster degraded", 1, 20));
   /* Let the rule act: a rollback completes, or is held while the node is down (the guard). */
   for (int i = 0; i < 10 && actx_journal_count("phase_rolled_back", NULL) == 0; i++) sleep(1);
-  print_message("rolled back while node %s was down: %d\n", NODE, actx_journal_count("phase_rolled_back", NULL));
+  print_message("rolled back while node %s was down: %d\n", NODE,
+                actx_journal_count("phase_rolled_back", NULL));
 
   char mark[128];
   snprintf(mark, sizeof mark, "==== test_node_restart start-node %d %.0f", (int)getpid(), gg_clock_now());
