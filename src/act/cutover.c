@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "act/internal.h"
+#include "act/peers.h"
 #include "base/clock.h"
 #include "probe/probe.h"
 
@@ -73,6 +74,11 @@ static gg_status move(act_ctx *ctx, char **subjects, size_t n, const char *src, 
       dst_change = true;
     }
   if (!src_change && !dst_change) goto out;
+  /* nats-server < 2.9.15: never move subjects while a replica of either stream is away: the
+   * node panics when it comes back (peers.h). Bounded; refuses naming the node. */
+  const char *peers[] = {src, dst};
+  if ((st = act_wait_peers_current(ctx, peers, 2, 0, err)) != GG_OK) goto out;
+  ctx->moved_subjects = true; /* the run or rollback ends with a meta checkpoint (peers.h) */
   jsStreamConfig s_cfg, d_cfg = *dc;
   if (sc) {
     s_cfg = *sc;

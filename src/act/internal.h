@@ -29,6 +29,7 @@ typedef struct {
   act_summary *sum;
   const _Atomic bool *lease_lost; /* set by the renewing thread when the lease was lost; may be NULL */
   long carried;                   /* messages carried back by this process's rollback (carryback.c) */
+  bool moved_subjects;            /* a move changed stream subjects: checkpoint the meta layer at the end */
 } act_ctx;
 
 /* Connect ctx->nc / ctx->js from the plan's connect.nats settings (once). */

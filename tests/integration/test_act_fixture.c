@@ -91,7 +91,12 @@ void actx_init(const char *id, int replicas) {
   setenv("ACT_REPLICAS", rep, 1);
   snprintf(journal_file, sizeof journal_file, "/tmp/gonogo-act-%s.db", idv);
   snprintf(log_file, sizeof log_file, "/tmp/gonogo-act-%s.log", idv);
-  snprintf(plan_file, sizeof plan_file, "%s/tests/integration/plans/act.yaml", src);
+  /* ACT_PLAN: another plan over the same ACT_* topology (test_node_restart's adds monitor rules). */
+  const char *plan_env = getenv("ACT_PLAN");
+  if (plan_env && *plan_env)
+    snprintf(plan_file, sizeof plan_file, "%s/tests/integration/plans/%s", src, plan_env);
+  else
+    snprintf(plan_file, sizeof plan_file, "%s/tests/integration/plans/act.yaml", src);
   unlink(journal_file);
   delete_streams();
   atomic_store(&published, 0); /* ids start at m-0 in every test */
@@ -103,6 +108,7 @@ void actx_init(const char *id, int replicas) {
 static pthread_t pub_th, con_th;
 static atomic_bool pub_on, con_on, pub_started, con_started, pause_hrv;
 static int pub_rate;
+static double pub_budget = 5.0;
 
 static void *publisher(void *arg) {
   (void)arg;
@@ -118,7 +124,7 @@ static void *publisher(void *arg) {
     jsPubOptions_Init(&po);
     po.MsgId = id;
     po.MaxWait = 2000;
-    double budget = mono() + 5.0;
+    double budget = mono() + pub_budget;
     natsStatus s;
     for (;;) {
       jsErrCode je = 0;
@@ -140,6 +146,12 @@ static void *publisher(void *arg) {
 
 void actx_publisher_start(int rate) {
   pub_rate = rate;
+  /* ACT_PUBLISH_BUDGET: seconds a message may be retried (a killed stream leader is replaced
+   * after nats-server's 4-9 s election timeout, longer than the default 5 s). */
+  const char *b = getenv("ACT_PUBLISH_BUDGET");
+  char *end = NULL;
+  double v = b ? strtod(b, &end) : 0;
+  pub_budget = b && end && !*end && v > 0 && v <= 120 ? v : 5.0;
   atomic_store(&published, 0);
   atomic_store(&pub_failures, 0);
   atomic_store(&pub_on, true);

@@ -4,7 +4,8 @@
  * consumer (pull subscriptions bound by stream and durable, acking, counting every id), running
  * `gonogo` as a child process, and reading its journal.
  *
- * Environment: NATS_URL (the sandbox's), GONOGO_BIN, GONOGO_SOURCE_DIR (for the plan).
+ * Environment: NATS_URL (the sandbox's), GONOGO_BIN, GONOGO_SOURCE_DIR (for the plan); ACT_PLAN
+ * names another plan in tests/integration/plans over the same topology (default act.yaml).
  * Every function fails the running cmocka test on error.
  */
 #ifndef GG_TEST_ACT_FIXTURE_H
@@ -27,7 +28,8 @@ jsCtx *actx_js(void);
 void actx_legacy_create(void);
 
 /* Publisher: about `rate` messages per second alternating act.vendor.oura.N / act.core.hrv.N with
- * Nats-Msg-Id "m-N"; a message that finds no stream is retried for up to 5 s. */
+ * Nats-Msg-Id "m-N"; a message that finds no stream is retried for up to 5 s (ACT_PUBLISH_BUDGET
+ * seconds when set). */
 void actx_publisher_start(int rate);
 void actx_publisher_stop(void);
 long actx_published(void); /* messages acknowledged by JetStream (ids 0 .. n-1) */
