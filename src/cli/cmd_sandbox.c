@@ -25,6 +25,9 @@ static const cli_spec spec = {
     .opts = {{"dir", "DIR", "sandbox directory (default .sandbox, or $GONOGO_SANDBOX_DIR)"},
              {"nodes", "N", "nats-server processes for `up` (default 3)"},
              {"timeout", "SECONDS", "how long `up`/`start-node` wait for health (default 30)"},
+             {"secure", NULL,
+              "`up`: TLS, users, an nkey, a token node, the system account, PostgreSQL with TLS and a\n"
+              "password; DIR/env holds the secrets (`up` prints them masked)"},
              {"quiet", NULL, "no progress lines"}},
 };
 
@@ -94,6 +97,7 @@ int cmd_sandbox(int argc, char **argv) {
   if (!o.dir) o.dir = getenv("GONOGO_SANDBOX_DIR");
   if (!o.dir || !*o.dir) o.dir = ".sandbox";
   if (!cli_flag(&p, "quiet")) o.progress = print_progress;
+  o.secure = cli_flag(&p, "secure");
   const char *v;
   if ((v = cli_get(&p, "nodes")) && (rc = parse_int(v, "--nodes", 1, SANDBOX_MAX_NODES, &o.nodes)) != 0)
     return rc;
@@ -123,6 +127,7 @@ int cmd_sandbox(int argc, char **argv) {
     st = sandbox_up(&o, &already, &err);
     if (st != GG_OK) return cli_fail_error(CLI_EXIT_FAIL, &err);
     if (already) fprintf(stderr, "sandbox: already up in '%s', nothing to do\n", o.dir);
+    o.hide_secrets = true; /* a terminal or CI log is no place for the secured sandbox's passwords */
     rc = print_env(&o);
     if (rc == CLI_EXIT_OK)
       fprintf(stderr, "sandbox: `source %s/env` to use it; `gonogo sandbox down --dir %s` to stop it\n",
