@@ -2,8 +2,8 @@
  * Every way gonogo authenticates to the secured sandbox (`sandbox up --secure`), and every
  * bad input a user meets there: user and password, an nkey, a token (on the token node),
  * a client certificate, the system account alone; then a wrong password, an unknown user, a
- * refused token, a certificate signed by another CA, no CA at all, a missing creds file and
- * an unreachable server, each an ERROR naming the connection and the reason, `check` exiting
+ * refused token, a wrong system-account password, a certificate signed by another CA, no CA at all, a missing
+ * creds file and an unreachable server, each an ERROR naming the connection and the reason, `check` exiting
  * 2 (NO-GO) or 3 (plan error), and no secret in any output.
  */
 #include <setjmp.h>
@@ -182,6 +182,17 @@ static void no_ca_given(void **state) {
   assert_refused(env, "certificate verify failed");
 }
 
+static void wrong_system_password(void **state) {
+  (void)state;
+  const char *env[] = {url_env, ca_env, user_env, pw_env, sys_user_env, "A_SYS_PASSWORD=not-the-password-5e1",
+                       NULL};
+  const char *args[] = {"eval", plan_path, "nats.server.up", NULL};
+  assert_int_not_equal(run(env, args), 0);
+  assert_contains("connect to the system account (nats tls://127.0.0.1:");
+  assert_contains("authorization violation");
+  assert_no_secret(out);
+}
+
 static void missing_creds_file(void **state) {
   (void)state;
   const char *env[] = {url_env, ca_env, "A_CREDS=/nonexistent/app.creds", NULL};
@@ -271,6 +282,7 @@ int main(void) {
       cmocka_unit_test(token_refused),
       cmocka_unit_test(certificate_of_another_ca),
       cmocka_unit_test(no_ca_given),
+      cmocka_unit_test(wrong_system_password),
       cmocka_unit_test(missing_creds_file),
       cmocka_unit_test(unreachable_server),
       cmocka_unit_test(journal_holds_no_secret),
