@@ -78,6 +78,10 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
   if (sandbox_state_load(dir, &s, &le) == GG_OK) {
     char down[32];
     if (all_running(&s, down, sizeof down)) {
+      if (o->secure && !s.secure)
+        return gg_error_set(
+            err, GG_ERR_STATE,
+            "the sandbox in '%s' is up without --secure: `gonogo sandbox down --dir %s` first", dir, dir);
       *already = true;
       return write_env(&s, err);
     }
