@@ -110,8 +110,9 @@ void sandbox_unlock_dir(int fd);
 gg_status sandbox_remove_tree(const char *path);
 
 /* tls.c */
-/* Make tlsdir with ca.pem, server.pem + server-key.pem (SANs 127.0.0.1, localhost) and
- * client.pem + client-key.pem, all signed by that CA; keys are mode 0600. */
+/* Make tlsdir with ca.pem, server.pem + server-key.pem (SANs 127.0.0.1, localhost),
+ * client.pem + client-key.pem and expired.pem (the server's key, expired), all signed by that
+ * CA; keys are mode 0600. */
 gg_status sandbox_tls_make(const char *tlsdir, gg_error *err) GG_WUR;
 /* DIR/tls/<file> into out. */
 void sandbox_tls_path(const sandbox_state *s, const char *file, char *out, size_t n);

@@ -1,9 +1,9 @@
 /*
  * tls.c: the secured sandbox's certificates, made with libcrypto: a CA, one server
  * certificate every node and PostgreSQL present (SANs 127.0.0.1 and localhost; usable as a
- * client certificate too, which routes between nodes need), and a client certificate for
- * mutual TLS. EC P-256 keys: quick to make, accepted by Go (nats-server), OpenSSL (nats.c,
- * libpq) and PostgreSQL alike.
+ * client certificate too, which routes between nodes need), a client certificate for
+ * mutual TLS, and an expired copy of the server certificate (expired.pem, same key) for tests. EC P-256 keys:
+ * quick to make, accepted by Go (nats-server), OpenSSL (nats.c, libpq) and PostgreSQL alike.
  */
 #include <errno.h>
 #include <openssl/ec.h>
@@ -42,8 +42,10 @@ static bool add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
 }
 
 /* A certificate for key with common name cn, signed by (issuer, ikey); self-signed when
- * issuer is NULL. ca: a CA certificate; else a leaf with the SANs. */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *ikey, bool ca) {
+ * issuer is NULL. ca: a CA certificate; else a leaf with the SANs. Valid from `from` to `to`
+ * seconds from now. */
+static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *ikey, bool ca, long from,
+                       long to) {
   X509 *x = X509_new();
   if (!x) return NULL;
   unsigned char serial[8];
@@ -51,8 +53,8 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *ik
   serial[0] &= 0x7f; /* positive */
   BIGNUM *bn = ok ? BN_bin2bn(serial, sizeof serial, NULL) : NULL;
   ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) && X509_set_version(x, 2) == 1 &&
-       X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
-       X509_gmtime_adj(X509_getm_notAfter(x), 86400L * CERT_DAYS) && X509_set_pubkey(x, key) == 1;
+       X509_gmtime_adj(X509_getm_notBefore(x), from) && X509_gmtime_adj(X509_getm_notAfter(x), to) &&
+       X509_set_pubkey(x, key) == 1;
   BN_free(bn);
   X509_NAME *name = X509_get_subject_name(x);
   ok = ok &&
@@ -95,11 +97,14 @@ gg_status sandbox_tls_make(const char *tlsdir, gg_error *err) {
   gg_status st = sandbox_make_dir(tlsdir, err);
   if (st != GG_OK) return st;
   EVP_PKEY *cakey = new_key(), *skey = new_key(), *ckey = new_key();
-  X509 *ca = NULL, *srv = NULL, *cli = NULL;
-  if (cakey) ca = make_cert(cakey, "gonogo sandbox CA", NULL, NULL, true);
-  if (ca && skey) srv = make_cert(skey, "localhost", ca, cakey, false);
-  if (ca && ckey) cli = make_cert(ckey, "gonogo client", ca, cakey, false);
-  if (!ca || !srv || !cli) {
+  X509 *ca = NULL, *srv = NULL, *cli = NULL, *old = NULL;
+  const long valid = 86400L * CERT_DAYS;
+  if (cakey) ca = make_cert(cakey, "gonogo sandbox CA", NULL, NULL, true, -7 * 86400L, valid);
+  if (ca && skey) srv = make_cert(skey, "localhost", ca, cakey, false, -3600, valid);
+  if (ca && ckey) cli = make_cert(ckey, "gonogo client", ca, cakey, false, -3600, valid);
+  /* For tests of an expired server certificate: the same key, expired yesterday. */
+  if (ca && skey) old = make_cert(skey, "localhost", ca, cakey, false, -2 * 86400L, -86400L);
+  if (!ca || !srv || !cli || !old) {
     st = gg_error_set(err, GG_ERR_SYSTEM, "make the sandbox certificates (libcrypto)");
     goto out;
   }
@@ -108,11 +113,13 @@ gg_status sandbox_tls_make(const char *tlsdir, gg_error *err) {
   if ((st = write_pem(tlsdir, "server.pem", srv, NULL, err)) != GG_OK) goto out;
   if ((st = write_pem(tlsdir, "server-key.pem", NULL, skey, err)) != GG_OK) goto out;
   if ((st = write_pem(tlsdir, "client.pem", cli, NULL, err)) != GG_OK) goto out;
+  if ((st = write_pem(tlsdir, "expired.pem", old, NULL, err)) != GG_OK) goto out;
   st = write_pem(tlsdir, "client-key.pem", NULL, ckey, err);
 out:
   X509_free(ca);
   X509_free(srv);
   X509_free(cli);
+  X509_free(old);
   EVP_PKEY_free(cakey);
   EVP_PKEY_free(skey);
   EVP_PKEY_free(ckey);

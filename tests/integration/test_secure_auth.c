@@ -2,16 +2,24 @@
  * Every way gonogo authenticates to the secured sandbox (`sandbox up --secure`), and every
  * bad input a user meets there: user and password, an nkey, a token (on the token node),
  * a client certificate, the system account alone; then a wrong password, an unknown user, a
- * refused token, a wrong system-account password, a certificate signed by another CA, no CA at all, a missing
- * creds file and an unreachable server, each an ERROR naming the connection and the reason, `check` exiting
- * 2 (NO-GO) or 3 (plan error), and no secret in any output.
+ * refused token, a wrong system-account password, a certificate signed by another CA, an
+ * expired server certificate, no CA at all, a missing creds file and an unreachable server,
+ * each an ERROR naming the connection and the reason, `check` exiting 2 (NO-GO) or 3 (plan
+ * error), and no secret in any output.
  */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -19,6 +27,7 @@
 #include "base/spawn.h"
 #include "support.h"
 
+extern char **environ;
 static const char *gonogo;
 static char dir[] = "/tmp/gonogo-secure-auth-XXXXXX";
 static char plan_path[128], jpath[128], other_ca[128];
@@ -193,6 +202,56 @@ static void wrong_system_password(void **state) {
   assert_no_secret(out);
 }
 
+/* A server of our own presenting the sandbox's expired certificate (DIR/tls/expired.pem). */
+static void expired_server_certificate(void **state) {
+  (void)state;
+  char tls[160], conf[200], cert[200], key[200], logf[200];
+  snprintf(tls, sizeof tls, "%s", getenv("NATS_CA"));
+  char *slash = strrchr(tls, '/');
+  assert_non_null(slash);
+  *slash = '\0';
+  snprintf(cert, sizeof cert, "%s/expired.pem", tls);
+  snprintf(key, sizeof key, "%s/server-key.pem", tls);
+  snprintf(conf, sizeof conf, "%s/expired.conf", dir);
+  snprintf(logf, sizeof logf, "%s/expired.log", dir);
+  int port = 0;
+  {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+      port = ntohs(sa.sin_port);
+    close(fd);
+  }
+  assert_true(port > 0);
+  FILE *f = fopen(conf, "w");
+  assert_non_null(f);
+  fprintf(f, "listen: 127.0.0.1:%d\ntls { cert_file: \"%s\", key_file: \"%s\" }\n", port, cert, key);
+  fclose(f);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, logf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  /* Debian installs it in /usr/sbin, which a user's PATH may lack. */
+  char *bin = access("/usr/sbin/nats-server", X_OK) == 0 ? "/usr/sbin/nats-server" : "nats-server";
+  char *argv[] = {bin, "-c", conf, NULL};
+  pid_t pid = -1;
+  assert_int_equal(posix_spawnp(&pid, bin, &fa, NULL, argv, environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  usleep(500 * 1000); /* it listens within a few ms */
+  char url[64];
+  snprintf(url, sizeof url, "A_URL=tls://127.0.0.1:%d", port);
+  const char *env[] = {url, ca_env, "A_EXPECT=1", NULL};
+  const char *args[] = {"check", plan_path, "--phase", "0", "--journal", jpath, NULL};
+  int code = run(env, args);
+  kill(pid, SIGTERM);
+  waitpid(pid, NULL, 0);
+  assert_int_equal(code, 2);
+  assert_contains("certificate verify failed");
+  assert_contains("certificate has expired");
+}
+
 static void missing_creds_file(void **state) {
   (void)state;
   const char *env[] = {url_env, ca_env, "A_CREDS=/nonexistent/app.creds", NULL};
@@ -283,6 +342,7 @@ int main(void) {
       cmocka_unit_test(certificate_of_another_ca),
       cmocka_unit_test(no_ca_given),
       cmocka_unit_test(wrong_system_password),
+      cmocka_unit_test(expired_server_certificate),
       cmocka_unit_test(missing_creds_file),
       cmocka_unit_test(unreachable_server),
       cmocka_unit_test(journal_holds_no_secret),
