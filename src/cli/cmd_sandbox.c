@@ -19,15 +19,17 @@ static const cli_spec spec = {
         "everything is healthy and writes DIR/env (source it); `down` stops exactly what `up` started.\n"
         "kill-node/start-node stop one nats-server hard and bring it back with its data; pg-stop/pg-start\n"
         "do the same for PostgreSQL (for fault tests). `seed PLAN` creates the streams and consumers the\n"
-        "plan marks `existing: true` (the legacy topology) where missing, for a rehearsal.",
+        "plan marks `existing: true` (the legacy topology) where missing, for a rehearsal.\n"
+        "`up --secure` is the same with TLS on clients and routes, an account with a user/password user and\n"
+        "an nkey user, the system account, a token node (t1) and PostgreSQL with TLS and a password; "
+        "DIR/env\n"
+        "holds the secrets (mode 0600; `up` prints them masked) and no monitoring URL.",
     .min_args = 1,
     .max_args = 2,
     .opts = {{"dir", "DIR", "sandbox directory (default .sandbox, or $GONOGO_SANDBOX_DIR)"},
              {"nodes", "N", "nats-server processes for `up` (default 3)"},
              {"timeout", "SECONDS", "how long `up`/`start-node` wait for health (default 30)"},
-             {"secure", NULL,
-              "`up`: TLS, users, an nkey, a token node, the system account, PostgreSQL with TLS and a\n"
-              "password; DIR/env holds the secrets (`up` prints them masked)"},
+             {"secure", NULL, "`up`: TLS, users, nkey, token node, system account; PostgreSQL with TLS"},
              {"quiet", NULL, "no progress lines"}},
 };
 
