@@ -75,20 +75,29 @@ static void encode(const unsigned char *head, size_t nhead, const unsigned char 
   OPENSSL_cleanse(raw, sizeof raw);
 }
 
-static void encode_public(const unsigned char *pubraw, char *pub) {
-  unsigned char head = PREFIX_USER;
+static unsigned prefix_of(gg_nkey_kind kind) {
+  return kind == GG_NKEY_OPERATOR ? 14u << 3 : kind == GG_NKEY_ACCOUNT ? 0u : PREFIX_USER;
+}
+
+static void encode_public_kind(unsigned prefix, const unsigned char *pubraw, char *pub) {
+  unsigned char head = (unsigned char)prefix;
   encode(&head, 1, pubraw, pub);
 }
 
-static gg_status public_of_raw_seed(const unsigned char *seed, char *pub, gg_error *err) {
+static gg_status public_of_raw_seed_kind(unsigned prefix, const unsigned char *seed, char *pub,
+                                         gg_error *err) {
   EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, RAW_KEY);
   unsigned char pubraw[RAW_KEY];
   size_t len = sizeof pubraw;
   bool ok = k && EVP_PKEY_get_raw_public_key(k, pubraw, &len) == 1 && len == RAW_KEY;
   EVP_PKEY_free(k);
   if (!ok) return gg_error_set(err, GG_ERR_SYSTEM, "derive the ed25519 public key (libcrypto)");
-  encode_public(pubraw, pub);
+  encode_public_kind(prefix, pubraw, pub);
   return GG_OK;
+}
+
+static gg_status public_of_raw_seed(const unsigned char *seed, char *pub, gg_error *err) {
+  return public_of_raw_seed_kind(PREFIX_USER, seed, pub, err);
 }
 
 gg_status gg_nkey_generate(char *seed, char *pub, gg_error *err) {
@@ -158,5 +167,39 @@ gg_status gg_nkey_public_of_seed_file(const char *path, char *pub, gg_error *err
       st = gg_error_set(err, GG_ERR_PARSE, "nkey seed file '%s': holds no nkey user seed (SU…)", path);
   }
   OPENSSL_cleanse(text, sizeof text);
+  return st;
+}
+
+gg_status gg_nkey_generate_kind(gg_nkey_kind kind, char *seed, char *pub, gg_error *err) {
+  unsigned prefix = prefix_of(kind);
+  unsigned char raw[RAW_KEY];
+  if (RAND_bytes(raw, sizeof raw) != 1) return gg_error_set(err, GG_ERR_SYSTEM, "random bytes (libcrypto)");
+  unsigned char head[2] = {(unsigned char)(PREFIX_SEED | (prefix >> 5)), (unsigned char)((prefix & 31) << 3)};
+  encode(head, 2, raw, seed);
+  gg_status st = public_of_raw_seed_kind(prefix, raw, pub, err);
+  OPENSSL_cleanse(raw, sizeof raw);
+  return st;
+}
+
+gg_status gg_nkey_sign(const char *seed, const void *data, size_t n, unsigned char sig[64], gg_error *err) {
+  unsigned char raw[2 + RAW_KEY + 2 + 4];
+  size_t len = 0;
+  gg_status st = GG_OK;
+  if (!seed || strlen(seed) != GG_NKEY_SEED_LEN ||
+      !b32_decode(seed, GG_NKEY_SEED_LEN, raw, sizeof raw, &len) || len != 2 + RAW_KEY + 2 ||
+      (raw[0] & 248u) != PREFIX_SEED) {
+    st = gg_error_set(err, GG_ERR_PARSE, "not an nkey seed");
+    goto out;
+  }
+  EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, raw + 2, RAW_KEY);
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  size_t siglen = 64;
+  bool ok = k && md && EVP_DigestSignInit(md, NULL, NULL, NULL, k) == 1 &&
+            EVP_DigestSign(md, sig, &siglen, data, n) == 1 && siglen == 64;
+  EVP_MD_CTX_free(md);
+  EVP_PKEY_free(k);
+  if (!ok) st = gg_error_set(err, GG_ERR_SYSTEM, "ed25519 signature (libcrypto)");
+out:
+  OPENSSL_cleanse(raw, sizeof raw);
   return st;
 }

@@ -36,6 +36,17 @@ gg_status gg_nkey_public_of_seed(const char *seed, char *pub, gg_error *err) GG_
  * valid user seed. The seed read is wiped before returning. */
 gg_status gg_nkey_public_of_seed_file(const char *path, char *pub, gg_error *err) GG_WUR;
 
+/* The kinds of key a NATS operator-mode setup (JWTs, .creds files) is made of. */
+typedef enum { GG_NKEY_USER, GG_NKEY_ACCOUNT, GG_NKEY_OPERATOR } gg_nkey_kind;
+
+/* As gg_nkey_generate for any kind: seeds "SU…", "SA…", "SO…", public keys "U…", "A…", "O…". */
+gg_status gg_nkey_generate_kind(gg_nkey_kind kind, char *seed, char *pub, gg_error *err) GG_WUR;
+
+/* The ed25519 signature (64 bytes) of n bytes of data with an encoded seed of any kind, as
+ * NATS JWTs are signed. GG_ERR_PARSE for a text that is not a seed. */
+gg_status gg_nkey_sign(const char *seed, const void *data, size_t n, unsigned char sig[64],
+                       gg_error *err) GG_WUR;
+
 /* CRC-16/XMODEM (poly 0x1021, init 0) of n bytes: the nkeys checksum. For tests. */
 unsigned gg_nkey_crc16(const unsigned char *p, size_t n);
 

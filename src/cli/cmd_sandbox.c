@@ -21,9 +21,9 @@ static const cli_spec spec = {
         "do the same for PostgreSQL (for fault tests). `seed PLAN` creates the streams and consumers the\n"
         "plan marks `existing: true` (the legacy topology) where missing, for a rehearsal.\n"
         "`up --secure` is the same with TLS on clients and routes, an account with a user/password user and\n"
-        "an nkey user, the system account, a token node (t1) and PostgreSQL with TLS and a password; "
-        "DIR/env\n"
-        "holds the secrets (mode 0600; `up` prints them masked) and no monitoring URL.",
+        "an nkey user, the system account, a token node (t1), an operator-mode node with a .creds user\n"
+        "(c1), and PostgreSQL with TLS and a password; DIR/env holds the secrets (mode 0600; `up` prints\n"
+        "them masked) and no monitoring URL.",
     .min_args = 1,
     .max_args = 2,
     .opts = {{"dir", "DIR", "sandbox directory (default .sandbox, or $GONOGO_SANDBOX_DIR)"},

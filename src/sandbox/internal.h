@@ -48,6 +48,8 @@ typedef struct {
   char user[32], password[SB_SECRET_MAX], sys_user[32], sys_password[SB_SECRET_MAX];
   char token[SB_SECRET_MAX], pg_password[SB_SECRET_MAX];
   char nkey_pub[64]; /* the nkey user's public key; its seed is in DIR/tls/nkey.seed */
+  sandbox_rec cred;  /* "c1": a standalone operator-mode node for the .creds user (jwt.c) */
+  char creds_account[64], creds_sys_account[64]; /* its accounts' public keys */
 } sandbox_state;
 
 /* proc.c */
@@ -119,6 +121,13 @@ void sandbox_tls_path(const sandbox_state *s, const char *file, char *out, size_
 /* The secrets of a secured sandbox: random passwords and token, an nkey user whose seed
  * goes to DIR/tls/nkey.seed (mode 0600). */
 gg_status sandbox_secrets_make(sandbox_state *s, gg_error *err) GG_WUR;
+
+/* jwt.c */
+/* An operator, an account with JetStream, a system account and a user as JWTs, with the
+ * user's DIR/tls/user.creds (mode 0600); fills creds_account and creds_sys_account. */
+gg_status sandbox_creds_make(sandbox_state *s, gg_error *err) GG_WUR;
+/* The operator-mode node's config (after sandbox_creds_make). */
+gg_status sandbox_nats_write_creds_conf(const sandbox_state *s, gg_error *err) GG_WUR;
 
 /* nats.c */
 /* Write node i's nats.conf: its ports, JetStream store, routes to every other node. */

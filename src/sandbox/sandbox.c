@@ -23,6 +23,7 @@ static bool all_running(const sandbox_state *s, char *first_down, size_t n) {
   if (!down && s->has_prom && !sandbox_proc_is_ours(&s->prom)) down = &s->prom;
   if (!down && s->has_am && !sandbox_proc_is_ours(&s->am)) down = &s->am;
   if (!down && s->secure && !sandbox_proc_is_ours(&s->tok)) down = &s->tok;
+  if (!down && s->secure && !sandbox_proc_is_ours(&s->cred)) down = &s->cred;
   if (down) snprintf(first_down, n, "%s", down->name);
   return down == NULL;
 }
@@ -31,7 +32,8 @@ static bool any_running(const sandbox_state *s) {
   for (int i = 0; i < s->nnodes; i++)
     if (sandbox_proc_is_ours(&s->nodes[i])) return true;
   return sandbox_proc_is_ours(&s->pg) || (s->has_prom && sandbox_proc_is_ours(&s->prom)) ||
-         (s->has_am && sandbox_proc_is_ours(&s->am)) || (s->secure && sandbox_proc_is_ours(&s->tok));
+         (s->has_am && sandbox_proc_is_ours(&s->am)) ||
+         (s->secure && (sandbox_proc_is_ours(&s->tok) || sandbox_proc_is_ours(&s->cred)));
 }
 
 static gg_status write_env(const sandbox_state *s, gg_error *err) {
@@ -53,6 +55,7 @@ static void stop_all(sandbox_state *s) {
   if (s->has_prom) sandbox_proc_stop(&s->prom, SIGTERM, SB_STOP_GRACE);
   if (s->has_am) sandbox_proc_stop(&s->am, SIGTERM, SB_STOP_GRACE);
   if (s->secure) sandbox_proc_stop(&s->tok, SIGTERM, SB_STOP_GRACE);
+  if (s->secure) sandbox_proc_stop(&s->cred, SIGTERM, SB_STOP_GRACE);
 }
 
 static void remove_data(sandbox_state *s) {
@@ -69,6 +72,7 @@ static void remove_data(sandbox_state *s) {
   if (s->has_prom) sandbox_remove_tree(s->prom.data);
   if (s->has_am) sandbox_remove_tree(s->am.data);
   if (s->secure) sandbox_remove_tree(s->tok.data);
+  if (s->secure) sandbox_remove_tree(s->cred.data);
 }
 
 static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already, gg_error *err) {
@@ -110,8 +114,8 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
   s.has_prom = sandbox_find_program("prometheus", prom_bin, sizeof prom_bin);
   s.has_am = sandbox_find_program("prometheus-alertmanager", am_bin, sizeof am_bin);
 
-  int ports[3 * SANDBOX_MAX_NODES + 5];
-  int nports = 3 * s.nnodes + 3 + (s.secure ? 2 : 0);
+  int ports[3 * SANDBOX_MAX_NODES + 7];
+  int nports = 3 * s.nnodes + 3 + (s.secure ? 4 : 0);
   if ((st = sandbox_free_ports(nports, ports, err)) != GG_OK) return st;
   for (int i = 0; i < s.nnodes; i++) {
     sandbox_rec *r = &s.nodes[i];
@@ -146,9 +150,14 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
     if (st != GG_OK) return st;
     s.tok.port = ports[3 * s.nnodes + 3];
     s.tok.monitor = ports[3 * s.nnodes + 4];
+    st = sandbox_proc_layout(&s.cred, s.dir, "c1", nats_bin, "nats.conf", "jetstream", "nats.log", err);
+    if (st != GG_OK) return st;
+    s.cred.port = ports[3 * s.nnodes + 5];
+    s.cred.monitor = ports[3 * s.nnodes + 6];
     char tlsdir[SB_PATH_MAX];
     sandbox_path_join(tlsdir, sizeof tlsdir, s.dir, SB_TLS_DIR);
-    if ((st = sandbox_tls_make(tlsdir, err)) != GG_OK || (st = sandbox_secrets_make(&s, err)) != GG_OK)
+    if ((st = sandbox_tls_make(tlsdir, err)) != GG_OK || (st = sandbox_secrets_make(&s, err)) != GG_OK ||
+        (st = sandbox_creds_make(&s, err)) != GG_OK)
       return st;
     sandbox_progress(o, "tls: CA and certificates in %s", tlsdir);
   }
@@ -168,6 +177,14 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
     if (st == GG_OK)
       sandbox_progress(o, "%s: started pid %d, client 127.0.0.1:%d (token)", s.tok.name, s.tok.pid,
                        s.tok.port);
+    if (st == GG_OK) st = sandbox_nats_write_creds_conf(&s, err);
+    if (st == GG_OK) {
+      char *argv[] = {s.cred.bin, "-c", s.cred.conf, NULL};
+      st = sandbox_spawn_daemon(argv, s.cred.log, false, &s.cred.pid, err);
+    }
+    if (st == GG_OK)
+      sandbox_progress(o, "%s: started pid %d, client 127.0.0.1:%d (creds)", s.cred.name, s.cred.pid,
+                       s.cred.port);
   }
   if (st == GG_OK)
     st = sandbox_state_save(&s, err); /* record pids early: a failure below can still be cleaned up */
@@ -186,6 +203,8 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
   if (st == GG_OK) st = sandbox_nats_wait(&s, o, deadline, err);
   if (st == GG_OK && s.secure && (st = sandbox_nats_wait_one(&s.tok, deadline, err)) == GG_OK)
     sandbox_progress(o, "%s: healthy", s.tok.name);
+  if (st == GG_OK && s.secure && (st = sandbox_nats_wait_one(&s.cred, deadline, err)) == GG_OK)
+    sandbox_progress(o, "%s: healthy", s.cred.name);
   if (st == GG_OK) st = sandbox_pg_wait(&s, deadline, err);
   if (st == GG_OK) st = sandbox_pg_create_athlete(&s, err);
   if (st == GG_OK) sandbox_progress(o, "postgres: accepting connections, database athlete ready");
@@ -236,6 +255,8 @@ gg_status sandbox_down(const sandbox_opts *o, gg_error *err) {
   if (s.has_am && sandbox_proc_is_ours(&s.am)) sandbox_progress(o, "alertmanager: stopping pid %d", s.am.pid);
   if (s.secure && sandbox_proc_is_ours(&s.tok))
     sandbox_progress(o, "%s: stopping pid %d", s.tok.name, s.tok.pid);
+  if (s.secure && sandbox_proc_is_ours(&s.cred))
+    sandbox_progress(o, "%s: stopping pid %d", s.cred.name, s.cred.pid);
   stop_all(&s);
   if (any_running(&s)) {
     st = gg_error_set(err, GG_ERR_STATE,
@@ -288,6 +309,9 @@ gg_status sandbox_get_status(const sandbox_opts *o, sandbox_status *st, gg_error
     p = &st->procs[st->nprocs++];
     fill_proc(p, &s.tok);
     if (p->running) p->healthy = sandbox_nats_healthy(&s.tok, p->health, sizeof p->health);
+    p = &st->procs[st->nprocs++];
+    fill_proc(p, &s.cred);
+    if (p->running) p->healthy = sandbox_nats_healthy(&s.cred, p->health, sizeof p->health);
   }
   p = &st->procs[st->nprocs++];
   fill_proc(p, &s.pg);
@@ -318,7 +342,14 @@ static gg_status put_secure_env(gg_buf *b, const sandbox_opts *o, const sandbox_
   sandbox_tls_path(s, "nkey.seed", seed, sizeof seed);
   sandbox_tls_path(s, "client.pem", cert, sizeof cert);
   sandbox_tls_path(s, "client-key.pem", key, sizeof key);
+  char creds[SB_PATH_MAX];
+  sandbox_tls_path(s, "user.creds", creds, sizeof creds);
   gg_status st = gg_buf_printf(b, "export NATS_USER=%s\n", s->user);
+  /* Not NATS_CREDS: the services would take it over NATS_USER and the example plan would see
+   * two ways to authenticate; this user exists only on the operator-mode node. */
+  if (st == GG_OK)
+    st = gg_buf_printf(b, "export NATS_CREDS_URL=tls://127.0.0.1:%d\nexport NATS_CREDS_FILE=%s\n",
+                       s->cred.port, creds);
   if (st == GG_OK) st = put_secret(b, o, "NATS_PASSWORD", s->password);
   if (st == GG_OK) st = put_secret(b, o, "NATS_TOKEN", s->token);
   if (st == GG_OK)

@@ -17,7 +17,9 @@
  * with its user, and no monitoring URL in DIR/env (the nodes keep a loopback monitor port for
  * the sandbox's own health checks; GONOGO_SANDBOX_MONITOR_URLS names it for tests that
  * compare the two paths). nats-server 2.9 refuses a token beside accounts, so the token user
- * gets a fourth, standalone TLS JetStream node "t1" (NATS_TOKEN_URL). PostgreSQL takes only
+ * gets a fourth, standalone TLS JetStream node "t1" (NATS_TOKEN_URL), and a user with a .creds
+ * file (JWT + seed) a fifth, operator-mode one "c1" (NATS_CREDS_URL, NATS_CREDS_FILE; user/password
+ * accounts and an operator do not mix in one server config). PostgreSQL takes only
  * TLS connections with a scram-sha-256 password. DIR/env then also exports NATS_USER,
  * NATS_PASSWORD, NATS_TOKEN, NATS_TOKEN_URL, NATS_NKEY_SEED, NATS_CA, NATS_CERT, NATS_KEY (a
  * client certificate), NATS_SYSTEM_USER, NATS_SYSTEM_PASSWORD, and a PG_URL with the
@@ -58,7 +60,7 @@ typedef struct {
 } sandbox_proc;
 
 typedef struct {
-  sandbox_proc procs[SANDBOX_MAX_NODES + 4];
+  sandbox_proc procs[SANDBOX_MAX_NODES + 5];
   int nprocs;
   bool meta_leader;   /* some running node reports a JetStream meta leader */
   char leader[32];    /* its server name */

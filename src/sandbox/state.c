@@ -43,12 +43,16 @@ gg_status sandbox_state_save(const sandbox_state *s, gg_error *err) {
                            rec_to_json(&s->pg), "pg_tmp", s->pg_tmp);
   if (s->has_prom) json_object_set_new(root, "prometheus", rec_to_json(&s->prom));
   if (s->has_am) json_object_set_new(root, "alertmanager", rec_to_json(&s->am));
-  if (s->secure)
-    json_object_set_new(
-        root, "secure",
+  if (s->secure) {
+    json_t *sec =
         json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "token_node", rec_to_json(&s->tok), "user",
                   s->user, "password", s->password, "sys_user", s->sys_user, "sys_password", s->sys_password,
-                  "token", s->token, "pg_password", s->pg_password, "nkey_pub", s->nkey_pub));
+                  "token", s->token, "pg_password", s->pg_password, "nkey_pub", s->nkey_pub);
+    json_object_set_new(sec, "creds_node", rec_to_json(&s->cred));
+    json_object_set_new(sec, "creds_account", json_string(s->creds_account));
+    json_object_set_new(sec, "creds_sys_account", json_string(s->creds_sys_account));
+    json_object_set_new(root, "secure", sec);
+  }
   char path[SB_PATH_MAX], tmp[SB_PATH_MAX + 8];
   sandbox_path_join(path, sizeof path, s->dir, SB_STATE_FILE);
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -94,6 +98,9 @@ gg_status sandbox_state_load(const char *dir, sandbox_state *s, gg_error *err) {
   if ((v = json_object_get(root, "secure"))) {
     s->secure = true;
     rec_from_json(&s->tok, json_object_get(v, "token_node"));
+    rec_from_json(&s->cred, json_object_get(v, "creds_node"));
+    copy_str(s->creds_account, sizeof s->creds_account, v, "creds_account");
+    copy_str(s->creds_sys_account, sizeof s->creds_sys_account, v, "creds_sys_account");
     copy_str(s->user, sizeof s->user, v, "user");
     copy_str(s->password, sizeof s->password, v, "password");
     copy_str(s->sys_user, sizeof s->sys_user, v, "sys_user");

@@ -1,9 +1,9 @@
 /*
  * Every way gonogo authenticates to the secured sandbox (`sandbox up --secure`), and every
- * bad input a user meets there: user and password, an nkey, a token (on the token node),
- * a client certificate, the system account alone; then a wrong password, an unknown user, a
- * refused token, a wrong system-account password, a certificate signed by another CA, an
- * expired server certificate, no CA at all, a missing creds file and an unreachable server,
+ * bad input a user meets there: user and password, an nkey, a token (on the token node), a
+ * .creds file (on the operator-mode node), a client certificate, the system account alone; then a wrong
+ * password, an unknown user, a refused token, a wrong system-account password, a certificate signed by
+ * another CA, an expired server certificate, no CA at all, a missing creds file and an unreachable server,
  * each an ERROR naming the connection and the reason, `check` exiting 2 (NO-GO) or 3 (plan
  * error), and no secret in any output.
  */
@@ -80,6 +80,20 @@ static void assert_no_secret(const char *text) {
   if (f && fgets(seed, sizeof seed, f)) seed[strcspn(seed, "\n")] = '\0';
   if (f) fclose(f);
   if (*seed && strstr(text, seed)) fail_msg("the nkey seed appears in the output");
+  /* The .creds file's JWT and seed (the lines between its BEGIN and END markers). */
+  f = fopen(getenv("NATS_CREDS_FILE"), "r");
+  char line[4096];
+  bool take = false;
+  while (f && fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = '\0';
+    if (strstr(line, "-----BEGIN")) {
+      take = true;
+      continue;
+    }
+    if (take && *line && strstr(text, line)) fail_msg("a line of the .creds file appears in the output");
+    take = false;
+  }
+  if (f) fclose(f);
   if (strstr(text, "not-the-password-5e1")) fail_msg("the wrong password appears in the output");
 }
 
@@ -133,6 +147,15 @@ static void nkey(void **state) {
 static void token_on_the_token_node(void **state) {
   (void)state;
   const char *env[] = {token_url_env, ca_env, token_env, "A_EXPECT=1", NULL};
+  assert_enabled(env);
+}
+
+static void creds_file_on_the_operator_node(void **state) {
+  (void)state;
+  char url[128], creds[200];
+  snprintf(url, sizeof url, "A_URL=%s", getenv("NATS_CREDS_URL"));
+  snprintf(creds, sizeof creds, "A_CREDS=%s", getenv("NATS_CREDS_FILE"));
+  const char *env[] = {url, ca_env, creds, "A_EXPECT=1", NULL};
   assert_enabled(env);
 }
 
@@ -285,7 +308,7 @@ static void journal_holds_no_secret(void **state) {
 static int setup(void **state) {
   (void)state;
   gonogo = getenv("GONOGO_BIN");
-  if (!gonogo || !getenv("NATS_TOKEN_URL") || !getenv("NATS_CA")) {
+  if (!gonogo || !getenv("NATS_TOKEN_URL") || !getenv("NATS_CA") || !getenv("NATS_CREDS_FILE")) {
     fprintf(stderr,
             "test_secure_auth needs the secured sandbox's env (sandbox up --secure) and GONOGO_BIN\n");
     return -1;
@@ -335,6 +358,7 @@ int main(void) {
       cmocka_unit_test(user_password_and_client_certificate),
       cmocka_unit_test(nkey),
       cmocka_unit_test(token_on_the_token_node),
+      cmocka_unit_test(creds_file_on_the_operator_node),
       cmocka_unit_test(system_account_alone),
       cmocka_unit_test(wrong_password),
       cmocka_unit_test(unknown_user),
