@@ -45,3 +45,18 @@ function(gg_fuzz_target name)
     COMMAND sh -c "mkdir -p '${work}' && seeds='' && if [ -d '${corpus}' ]; then seeds='${corpus}'; fi && exec '$<TARGET_FILE:${name}>' -max_total_time=${FUZZ_SECONDS} -timeout=5 -rss_limit_mb=2048 '${work}' $seeds")
   set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 120)
 endfunction()
+
+# gg_secure_test(NAME SOURCES... LIBS...): an integration test labelled `secure` (not
+# `integration`): it runs against the secured sandbox (`sandbox up --secure`), whose env
+# scripts/test exports for these tests alone.
+function(gg_secure_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} PkgConfig::CMOCKA)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS secure TIMEOUT ${T_TIMEOUT}
+    ENVIRONMENT "GONOGO_BIN=$<TARGET_FILE:gonogo>;GONOGO_SOURCE_DIR=${PROJECT_SOURCE_DIR};GONOGO_INGEST_BIN=$<TARGET_FILE:ingest-service>;GONOGO_NORMALIZE_BIN=$<TARGET_FILE:normalize-service>")
+endfunction()

@@ -9,7 +9,9 @@
 
 #include "act/internal.h"
 #include "act/peers.h"
+#include "base/http.h"
 #include "base/secret.h"
+#include "probe/natsconn.h"
 
 gg_status act_nats_error(gg_error *err, natsStatus s, jsErrCode jerr, const char *fmt, ...) {
   char what[512];
@@ -29,27 +31,25 @@ gg_status act_connect(act_ctx *ctx, gg_error *err) {
   if (ctx->js) return GG_OK;
   const plan_nats *n = &ctx->p->connect.nats;
   if (n->nservers == 0) return gg_error_set(err, GG_ERR_INVALID, "plan has no connect.nats.servers");
+  /* The same options as the probes (probe/natsconn.h): servers, auth, TLS. */
+  char where[512];
+  gg_http_redact_url(n->servers[0], where, sizeof where);
+  gate_env *env = NULL;
+  gg_status st = act_env(ctx, &env, err);
+  if (st != GG_OK) return st;
   natsOptions *opts = NULL;
-  natsStatus s = natsOptions_Create(&opts);
-  if (s == NATS_OK) s = natsOptions_SetServers(opts, (const char **)n->servers, (int)n->nservers);
-  if (s == NATS_OK) s = natsOptions_SetTimeout(opts, 5000);
-  if (s == NATS_OK) s = natsOptions_SetName(opts, "gonogo-act");
-  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, 60);
+  st = probe_nats_options(gate_env_probe_config(env), false, "gonogo-act", 5, &opts, err);
+  if (st != GG_OK) return gg_error_prefix(err, "connect to %s: ", where);
+  natsStatus s = natsOptions_SetMaxReconnect(opts, 60);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 250);
-  if (s == NATS_OK && n->user)
-    s = natsOptions_SetUserInfo(opts, n->user,
-                                gg_secret_present(&n->password) ? gg_secret_reveal(&n->password) : "");
-  if (s == NATS_OK && gg_secret_present(&n->token))
-    s = natsOptions_SetToken(opts, gg_secret_reveal(&n->token));
-  if (s == NATS_OK && n->credentials) s = natsOptions_SetUserCredentialsFromFiles(opts, n->credentials, NULL);
   if (s == NATS_OK) s = natsConnection_Connect(&ctx->nc, opts);
   natsOptions_Destroy(opts);
-  if (s != NATS_OK) return act_nats_error(err, s, 0, "connect to %s", n->servers[0]);
+  if (s != NATS_OK) return act_nats_error(err, s, 0, "connect to %s", where);
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = 10000;
   s = natsConnection_JetStream(&ctx->js, ctx->nc, &jo);
-  if (s != NATS_OK) return act_nats_error(err, s, 0, "jetstream context on %s", n->servers[0]);
+  if (s != NATS_OK) return act_nats_error(err, s, 0, "jetstream context on %s", where);
   return GG_OK;
 }
 

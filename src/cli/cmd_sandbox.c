@@ -15,6 +15,7 @@ typedef struct {
   const char *dir;
   int nodes;   /* default 3 */
   int timeout; /* seconds; 0: sandbox's default */
+  bool secure;
   bool quiet;
 } cmd_sandbox_opts;
 
@@ -27,7 +28,11 @@ static const cli_spec spec = {
         "everything is healthy and writes DIR/env (source it); `down` stops exactly what `up` started.\n"
         "kill-node/start-node stop one nats-server hard and bring it back with its data; pg-stop/pg-start\n"
         "do the same for PostgreSQL (for fault tests). `seed PLAN` creates the streams and consumers the\n"
-        "plan marks `existing: true` (the legacy topology) where missing, for a rehearsal.",
+        "plan marks `existing: true` (the legacy topology) where missing, for a rehearsal.\n"
+        "`up --secure` is the same with TLS on clients and routes, an account with a user/password user and\n"
+        "an nkey user, the system account, a token node (t1), an operator-mode node with a .creds user\n"
+        "(c1), and PostgreSQL with TLS and a password; DIR/env holds the secrets (mode 0600; `up` prints\n"
+        "them masked) and no monitoring URL.",
     .min_args = 1,
     .max_args = 2,
     .opts = {CLI_STR(cmd_sandbox_opts, dir, "dir", "DIR",
@@ -36,6 +41,8 @@ static const cli_spec spec = {
                      SANDBOX_MAX_NODES),
              CLI_INT(cmd_sandbox_opts, timeout, "timeout", "SECONDS",
                      "how long `up`/`start-node` wait for health (default 30)", 1, 3600),
+             CLI_FLAG(cmd_sandbox_opts, secure, "secure",
+                      "`up`: TLS, users, nkey, token node, system account; PostgreSQL with TLS"),
              CLI_FLAG(cmd_sandbox_opts, quiet, "quiet", "no progress lines")},
 };
 
@@ -106,6 +113,7 @@ int cmd_sandbox(int argc, char **argv) {
   if (!o.dir) o.dir = getenv("GONOGO_SANDBOX_DIR");
   if (!o.dir || !*o.dir) o.dir = ".sandbox";
   if (!opt.quiet) o.progress = print_progress;
+  o.secure = opt.secure;
 
   const char *action = p.args[0];
   bool wants_node = strcmp(action, "kill-node") == 0 || strcmp(action, "start-node") == 0;
@@ -129,6 +137,7 @@ int cmd_sandbox(int argc, char **argv) {
     st = sandbox_up(&o, &already, &err);
     if (st != GG_OK) return cli_fail_error(CLI_EXIT_FAIL, &err);
     if (already) fprintf(stderr, "sandbox: already up in '%s', nothing to do\n", o.dir);
+    o.hide_secrets = true; /* a terminal or CI log is no place for the secured sandbox's passwords */
     rc = print_env(&o);
     if (rc == CLI_EXIT_OK)
       fprintf(stderr, "sandbox: `source %s/env` to use it; `gonogo sandbox down --dir %s` to stop it\n",

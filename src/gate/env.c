@@ -147,6 +147,14 @@ gg_status gate_env_new(const plan *p, journal *j, gate_env **out, gg_error *err)
   cfg->nats_password = secret_or_null(&c->nats.password);
   cfg->nats_token = secret_or_null(&c->nats.token);
   cfg->nats_creds = c->nats.credentials;
+  cfg->nats_nkey = c->nats.nkey;
+  cfg->nats_tls_ca = c->nats.tls_ca;
+  cfg->nats_tls_cert = c->nats.tls_cert;
+  cfg->nats_tls_key = c->nats.tls_key;
+  cfg->nats_sys_user = c->nats.sys_user;
+  cfg->nats_sys_password = secret_or_null(&c->nats.sys_password);
+  cfg->nats_sys_creds = c->nats.sys_creds;
+  cfg->nats_expect_servers = c->nats.expect_servers;
   cfg->monitor_urls = (const char *const *)c->nats.monitor;
   cfg->n_monitor_urls = c->nats.nmonitor;
   cfg->prometheus_url = c->prometheus;
@@ -211,6 +219,7 @@ gg_status gate_env_new(const plan *p, journal *j, gate_env **out, gg_error *err)
   size_t ns = 0;
   secrets[ns++] = &c->nats.password;
   secrets[ns++] = &c->nats.token;
+  secrets[ns++] = &c->nats.sys_password;
   for (size_t i = 0; i < c->ndatabases && ns < 48; i++) secrets[ns++] = &c->databases[i].url;
   for (size_t i = 0; i < c->nnotify && ns < 64; i++) secrets[ns++] = &c->notify[i].webhook;
   for (size_t i = 0; i < ns; i++)

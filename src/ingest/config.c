@@ -21,7 +21,8 @@ const char ingest_usage[] =
     "\n"
     "HTTP in front of JetStream: POST /v1/hrv, POST /webhooks/oura, GET /health, GET /metrics.\n"
     "Configured by environment variables:\n"
-    "  NATS_URL                 NATS server URLs, comma-separated (default nats://127.0.0.1:4222)\n"
+    "  NATS_URL                 NATS server URLs, comma-separated (default "
+    "nats://127.0.0.1:4222)\n" GG_NATS_AUTH_USAGE
     "  INGEST_LISTEN            HOST:PORT to listen on (default 127.0.0.1:8081)\n"
     "  INGEST_MAX_BODY          largest accepted request body, e.g. 64KiB (default 64KiB, at most 16MiB)\n"
     "  INGEST_HMAC_SECRET_FILE  file holding the HMAC-SHA256 secret; when set, POSTs need\n"
@@ -83,6 +84,7 @@ gg_status ingest_config_load(ingest_config *cfg, gg_error *err) {
                       gg_secret_redact_urls(cfg->nats_url, shown, sizeof shown));
     goto fail;
   }
+  if ((st = gg_nats_auth_load(&cfg->nats_auth, err)) != GG_OK) goto fail;
   if (!strrchr(cfg->listen, ':')) {
     st = gg_error_set(err, GG_ERR_INVALID, "INGEST_LISTEN: '%s' must be HOST:PORT", cfg->listen);
     goto fail;
@@ -122,6 +124,7 @@ fail:
 
 void ingest_config_release(ingest_config *cfg) {
   if (!cfg) return;
+  gg_nats_auth_release(&cfg->nats_auth);
   free(cfg->nats_url);
   free(cfg->listen);
   if (cfg->hmac_secret) OPENSSL_cleanse(cfg->hmac_secret, cfg->hmac_secret_len);

@@ -20,11 +20,13 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "svc/natsopts.h"
 
 /* What `ingest-service --help` prints: every variable with its default. */
 extern const char ingest_usage[];
 
 typedef struct {
+  gg_nats_auth nats_auth;     /* NATS_CREDS, NATS_NKEY_SEED, NATS_USER, NATS_TOKEN, NATS_CA, ... */
   char *nats_url;             /* NATS_URL: comma-separated server URLs */
   char *listen;               /* INGEST_LISTEN: HOST:PORT */
   size_t max_body;            /* INGEST_MAX_BODY: bytes */

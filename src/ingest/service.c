@@ -416,13 +416,17 @@ static gg_status connect_nats(ingest *svc, gg_error *err) {
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(o, 250);
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(o, 64 << 20);
   if (s == NATS_OK) s = gg_nats_log_connection(o);
+  if (s == NATS_OK && gg_nats_auth_apply(o, &svc->cfg->nats_auth, err) != GG_OK) {
+    natsOptions_Destroy(o);
+    return err ? err->code : GG_ERR_NATS;
+  }
   if (s == NATS_OK) s = natsConnection_Connect(&svc->nc, o);
   natsOptions_Destroy(o);
   if (s != NATS_OK) {
     char shown[512];
-    return gg_error_set(err, GG_ERR_CONNECT, "connect to NATS '%s': %s",
+    return gg_error_set(err, GG_ERR_CONNECT, "connect to NATS '%s' (auth %s): %s",
                         gg_secret_redact_urls(svc->cfg->nats_url, shown, sizeof shown),
-                        natsStatus_GetText(s));
+                        svc->cfg->nats_auth.method, gg_nats_reason(s));
   }
   jsOptions jo;
   jsOptions_Init(&jo);
@@ -510,8 +514,9 @@ gg_status ingest_start(const ingest_config *cfg, ingest **out, gg_error *err) {
                       .on_answer_closure = svc};
   if ((st = gg_httpd_start(&ho, &svc->http, err)) != GG_OK) goto fail;
   char shown[512];
-  gg_info("ingest-service listening", "addr=%s port=%u nats=%s", cfg->listen,
-          (unsigned)gg_httpd_port(svc->http), gg_secret_redact_urls(cfg->nats_url, shown, sizeof shown));
+  gg_info("ingest-service listening", "addr=%s port=%u nats=%s nats_auth=%s", cfg->listen,
+          (unsigned)gg_httpd_port(svc->http), gg_secret_redact_urls(cfg->nats_url, shown, sizeof shown),
+          cfg->nats_auth.method);
   *out = svc;
   return GG_OK;
 fail:

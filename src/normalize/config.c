@@ -16,7 +16,8 @@ const char normalize_usage[] =
     "\n"
     "JetStream pull consumers into PostgreSQL (hrv_data); poison messages to the DLQ.\n"
     "Serves GET /health and GET /metrics. Configured by environment variables:\n"
-    "  NATS_URL              NATS server URLs, comma-separated (default nats://127.0.0.1:4222)\n"
+    "  NATS_URL              NATS server URLs, comma-separated (default "
+    "nats://127.0.0.1:4222)\n" GG_NATS_AUTH_USAGE
     "  PG_URL                PostgreSQL connection URL (required)\n"
     "  NORMALIZE_BINDINGS    STREAM:DURABLE list, comma-separated; each that exists is consumed\n"
     "                        (default "
@@ -123,6 +124,7 @@ gg_status normalize_config_load(normalize_config *cfg, gg_error *err) {
                       gg_secret_redact_urls(cfg->nats_url, shown, sizeof shown));
     goto fail;
   }
+  if ((st = gg_nats_auth_load(&cfg->nats_auth, err)) != GG_OK) goto fail;
   if (!strrchr(cfg->listen, ':')) {
     st = gg_error_set(err, GG_ERR_INVALID, "NORMALIZE_LISTEN: '%s' must be HOST:PORT", cfg->listen);
     goto fail;
@@ -162,6 +164,7 @@ fail:
 
 void normalize_config_release(normalize_config *cfg) {
   if (!cfg) return;
+  gg_nats_auth_release(&cfg->nats_auth);
   free(cfg->nats_url);
   free(cfg->pg_url);
   free(cfg->listen);

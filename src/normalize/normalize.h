@@ -24,6 +24,7 @@
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "svc/natsopts.h"
 #include "svc/payload.h"
 
 extern const char normalize_usage[];
@@ -34,6 +35,7 @@ typedef struct {
 } normalize_binding_spec;
 
 typedef struct {
+  gg_nats_auth nats_auth;           /* NATS_CREDS, NATS_NKEY_SEED, NATS_USER, NATS_TOKEN, NATS_CA, ... */
   char *nats_url;                   /* NATS_URL */
   char *pg_url;                     /* PG_URL (required) */
   char *listen;                     /* NORMALIZE_LISTEN */

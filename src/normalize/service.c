@@ -665,12 +665,17 @@ gg_status normalize_start(const normalize_config *cfg, normalize **out, gg_error
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(o, 250);
   if (s == NATS_OK) s = gg_nats_log_connection(o);
+  if (s == NATS_OK && (st = gg_nats_auth_apply(o, &cfg->nats_auth, err)) != GG_OK) {
+    natsOptions_Destroy(o);
+    goto fail;
+  }
   if (s == NATS_OK) s = natsConnection_Connect(&svc->nc, o);
   natsOptions_Destroy(o);
   if (s != NATS_OK) {
     char shown[512];
-    st = gg_error_set(err, GG_ERR_CONNECT, "connect to NATS '%s': %s",
-                      gg_secret_redact_urls(cfg->nats_url, shown, sizeof shown), natsStatus_GetText(s));
+    st = gg_error_set(err, GG_ERR_CONNECT, "connect to NATS '%s' (auth %s): %s",
+                      gg_secret_redact_urls(cfg->nats_url, shown, sizeof shown), cfg->nats_auth.method,
+                      gg_nats_reason(s));
     goto fail;
   }
   if ((s = natsConnection_JetStream(&svc->js, svc->nc, NULL)) != NATS_OK) {
@@ -708,8 +713,8 @@ gg_status normalize_start(const normalize_config *cfg, normalize **out, gg_error
   svc->routes[1] = (gg_httpd_route){"GET", "/metrics", on_metrics, svc, 0};
   gg_httpd_opts ho = {.listen = cfg->listen, .threads = 1, .routes = svc->routes, .nroutes = 2};
   if ((st = gg_httpd_start(&ho, &svc->http, err)) != GG_OK) goto fail;
-  gg_info("normalize-service listening", "addr=%s port=%u bindings=%zu batch=%d", cfg->listen,
-          (unsigned)gg_httpd_port(svc->http), cfg->nbindings, cfg->batch);
+  gg_info("normalize-service listening", "addr=%s port=%u bindings=%zu batch=%d nats_auth=%s", cfg->listen,
+          (unsigned)gg_httpd_port(svc->http), cfg->nbindings, cfg->batch, cfg->nats_auth.method);
   *out = svc;
   return GG_OK;
 fail:

@@ -1,29 +1,112 @@
 /*
- * connect.c: the `connect:` section: NATS (servers, monitoring URLs, credentials), databases,
+ * connect.c: the `connect:` section: NATS (servers, monitoring URLs, one way to authenticate,
+ * TLS, the system account), databases,
  * HTTP targets and notification webhooks.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/nkey.h"
 #include "plan/internal.h"
 
+/* An optional string; an empty one (an unset "${VAR:-}") reads as absent. */
+static void load_opt(plan_loader *l, const ynode *map, const char *key, const char *where, char **out) {
+  plan_load_str(l, map, key, false, where, out);
+  if (*out && !**out) {
+    free(*out);
+    *out = NULL;
+  }
+}
+
+/* An optional file path that must name a readable file. */
+static void load_file(plan_loader *l, const ynode *map, const char *key, const char *where, char **out) {
+  load_opt(l, map, key, where, out);
+  if (!*out) return;
+  const ynode *v = plan_ynode_get(map, key);
+  if (access(*out, F_OK) != 0)
+    perr(l->c, v, "%s.%s: '%s': file not found", where, key, *out);
+  else if (access(*out, R_OK) != 0)
+    perr(l->c, v, "%s.%s: '%s': cannot read it: %s", where, key, *out, strerror(errno));
+}
+
+/* The first two keys of map that are both given, for "two ways to authenticate". */
+static void check_one_method(plan_loader *l, const ynode *map, const char *where, const char *const *given,
+                             size_t n) {
+  const char *first = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (!given[i]) continue;
+    if (!first) {
+      first = given[i];
+      continue;
+    }
+    plan_diag_add(l->c, PLAN_DIAG_ERROR, plan_load_key_node(map, given[i])->line,
+                  plan_load_key_node(map, given[i])->col, "keep one of them",
+                  "%s: two ways to authenticate: '%s' and '%s'", where, first, given[i]);
+    return;
+  }
+}
+
+static void load_tls(plan_loader *l, ynode *v, plan_nats *n) {
+  static const char *const keys[] = {"ca", "cert", "key"};
+  if (!plan_load_want_map(l, v, "'tls'")) return;
+  plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), "connect.nats.tls");
+  load_file(l, v, "ca", "connect.nats.tls", &n->tls_ca);
+  load_file(l, v, "cert", "connect.nats.tls", &n->tls_cert);
+  load_file(l, v, "key", "connect.nats.tls", &n->tls_key);
+  if (!n->tls_cert != !n->tls_key)
+    perr(l->c, plan_load_key_node(v, n->tls_cert ? "cert" : "key"),
+         "connect.nats.tls: 'cert' and 'key' go together (a client certificate and its private key)");
+}
+
+static void load_system(plan_loader *l, ynode *v, plan_nats *n) {
+  static const char *const keys[] = {"user", "password", "creds"};
+  if (!plan_load_want_map(l, v, "'system'")) return;
+  plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), "connect.nats.system");
+  load_opt(l, v, "user", "connect.nats.system", &n->sys_user);
+  plan_load_secret(l, plan_ynode_get(v, "password"), "password", true, &n->sys_password);
+  load_file(l, v, "creds", "connect.nats.system", &n->sys_creds);
+  const char *given[] = {n->sys_user ? "user" : NULL, n->sys_creds ? "creds" : NULL};
+  check_one_method(l, v, "connect.nats.system", given, PLAN_COUNT(given));
+  if (gg_secret_present(&n->sys_password) && !n->sys_user)
+    perr(l->c, plan_load_key_node(v, "password"), "connect.nats.system: 'password' without 'user'");
+}
+
 static void load_nats(plan_loader *l, ynode *v) {
-  static const char *const keys[] = {"servers", "monitor",  "credentials",   "token",
-                                     "user",    "password", "expect_servers"};
+  static const char *const keys[] = {"servers",  "monitor", "credentials", "creds",  "token",         "user",
+                                     "password", "nkey",    "tls",         "system", "expect_servers"};
   if (!plan_load_want_map(l, v, "'nats'")) return;
   plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), "connect.nats");
   plan_nats *n = &l->p->connect.nats;
   plan_load_strlist(l, plan_ynode_get(v, "servers"), "servers", true, &n->servers, &n->nservers);
   plan_load_strlist(l, plan_ynode_get(v, "monitor"), "monitor", true, &n->monitor, &n->nmonitor);
-  plan_load_str(l, v, "credentials", false, "connect.nats", &n->credentials);
-  if (n->credentials && !*n->credentials) {
-    free(n->credentials);
-    n->credentials = NULL;
-  }
+  const char *creds_key = plan_ynode_get(v, "creds") ? "creds" : "credentials";
+  if (plan_ynode_get(v, "creds") && plan_ynode_get(v, "credentials"))
+    perr(l->c, plan_ynode_get(v, "creds"),
+         "connect.nats: 'creds' and 'credentials' are one setting: keep one");
+  load_file(l, v, creds_key, "connect.nats", &n->credentials);
   plan_load_secret(l, plan_ynode_get(v, "token"), "token", true, &n->token);
-  plan_load_str(l, v, "user", false, "connect.nats", &n->user);
+  load_opt(l, v, "user", "connect.nats", &n->user);
   plan_load_secret(l, plan_ynode_get(v, "password"), "password", true, &n->password);
+  load_file(l, v, "nkey", "connect.nats", &n->nkey);
+  if (n->nkey && access(n->nkey, R_OK) == 0) {
+    char pub[GG_NKEY_PUBLIC_LEN + 1];
+    gg_error e;
+    gg_error_clear(&e);
+    if (gg_nkey_public_of_seed_file(n->nkey, pub, &e) != GG_OK)
+      perr(l->c, plan_ynode_get(v, "nkey"), "connect.nats.nkey: %s", gg_error_message(&e));
+  }
+  if (gg_secret_present(&n->password) && !n->user)
+    perr(l->c, plan_load_key_node(v, "password"), "connect.nats: 'password' without 'user'");
+  const char *given[] = {n->user ? "user" : NULL, gg_secret_present(&n->token) ? "token" : NULL,
+                         n->nkey ? "nkey" : NULL, n->credentials ? creds_key : NULL};
+  check_one_method(l, v, "connect.nats", given, PLAN_COUNT(given));
+  ynode *tls = plan_ynode_get(v, "tls");
+  if (tls) load_tls(l, tls, n);
+  ynode *sys = plan_ynode_get(v, "system");
+  if (sys) load_system(l, sys, n);
   n->expect_servers = (int)plan_load_int(l, v, "expect_servers", 0, 1000, 0);
 }
 

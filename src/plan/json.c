@@ -192,6 +192,14 @@ json_t *plan_to_json(const plan *p) {
   json_object_set_new(nats, "token", json_string(gg_secret_label(&cn->nats.token)));
   json_object_set_new(nats, "user", str_or_null(cn->nats.user));
   json_object_set_new(nats, "password", json_string(gg_secret_label(&cn->nats.password)));
+  json_object_set_new(nats, "nkey", str_or_null(cn->nats.nkey));
+  json_object_set_new(nats, "tls",
+                      json_pack("{s:o,s:o,s:o}", "ca", str_or_null(cn->nats.tls_ca), "cert",
+                                str_or_null(cn->nats.tls_cert), "key", str_or_null(cn->nats.tls_key)));
+  json_object_set_new(
+      nats, "system",
+      json_pack("{s:o,s:s,s:o}", "user", str_or_null(cn->nats.sys_user), "password",
+                gg_secret_label(&cn->nats.sys_password), "creds", str_or_null(cn->nats.sys_creds)));
   json_object_set_new(nats, "expect_servers", json_integer(cn->nats.expect_servers));
   json_t *dbs = json_object();
   for (size_t i = 0; i < cn->ndatabases; i++)

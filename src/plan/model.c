@@ -79,6 +79,13 @@ void plan_free(plan *p) {
   gg_secret_release(&nt->token);
   free(nt->user);
   gg_secret_release(&nt->password);
+  free(nt->nkey);
+  free(nt->tls_ca);
+  free(nt->tls_cert);
+  free(nt->tls_key);
+  free(nt->sys_user);
+  gg_secret_release(&nt->sys_password);
+  free(nt->sys_creds);
   for (size_t i = 0; i < p->connect.ndatabases; i++) {
     free(p->connect.databases[i].name);
     gg_secret_release(&p->connect.databases[i].url);

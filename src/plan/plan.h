@@ -157,10 +157,22 @@ typedef struct {
   size_t nservers;
   char **monitor; /* monitoring base URLs, http://host:8222 */
   size_t nmonitor;
-  char *credentials;  /* path of a .creds file; NULL when absent */
+  /* One way to authenticate at most (validate refuses two): user + password, token, an nkey
+   * seed file, or a .creds file (JWT + seed). Empty values read as absent, so a plan can say
+   * "${NATS_USER:-}" and work on a cluster without auth too. Files are checked at load. */
+  char *credentials;  /* path of a .creds file (`creds:` or `credentials:`); NULL when absent */
   gg_secret token;    /* unset when absent */
   char *user;         /* NULL when absent */
   gg_secret password; /* unset when absent */
+  char *nkey;         /* path of an nkey user seed file; NULL when absent */
+  char *tls_ca;       /* tls.ca: PEM of the CAs to trust; NULL: TLS only when a URL says tls:// */
+  char *tls_cert;     /* tls.cert + tls.key: a client certificate (mutual TLS); NULL when absent */
+  char *tls_key;
+  /* system: the system account, for the server-level series when no monitor URL answers
+   * (user + password, or creds); sys_user and sys_creds both NULL when absent. */
+  char *sys_user;
+  gg_secret sys_password;
+  char *sys_creds;
   int expect_servers; /* 0 when not declared */
 } plan_nats;
 

@@ -27,6 +27,12 @@ typedef enum {
   JOB_MON_JSZ,     /* a: monitor URL */
   JOB_MON_ROUTEZ,  /* a: monitor URL */
   JOB_MON_META,
+  JOB_SYS_PING,    /* a: VARZ, JSZ, HEALTHZ or ROUTEZ: every server's reply (doc) */
+  JOB_SYS_UP,      /* the series of the system-account path (natssys.c) */
+  JOB_SYS_CURRENT, /* ... */
+  JOB_SYS_JSZ,
+  JOB_SYS_ROUTEZ,
+  JOB_SYS_META,
   JOB_NATS_ACCOUNT,
   JOB_NATS_STREAMS,   /* the stream names */
   JOB_NATS_STREAM,    /* a: stream */
@@ -56,7 +62,7 @@ typedef struct probe_job {
   char **names;    /* JOB_NATS_STREAMS / CONSUMERS, JOB_MON_VARZ (names[0]) */
   size_t n_names;
   bool missing; /* the stream/consumer does not exist */
-  json_t *doc;  /* JOB_MON_JSZ: the parsed response, for the meta probe */
+  json_t *doc;  /* JOB_MON_JSZ: the parsed response, for the meta probe; JOB_SYS_PING: the replies */
   double elapsed;
   struct probe_job *next;
 } probe_job;
@@ -81,6 +87,14 @@ struct probe_ctx {
   jsCtx *js;
   gg_status nats_status;
   gg_error nats_err;
+  /* The system account's connection (natssys.c), the same way; and whether the server
+   * series come through it (0 undecided, 1 monitor URLs, 2 system account). */
+  pthread_mutex_t sys_lock;
+  bool sys_tried;
+  natsConnection *sys_nc;
+  gg_status sys_status;
+  gg_error sys_err;
+  int sys_mode;
   probe_pg *pg; /* one per cfg->databases */
   /* The slowest fetch of a prefetch (under lock): how long, and what. */
   double slowest;
@@ -129,8 +143,31 @@ void probe_natsmon_run_varz(probe_ctx *ctx, probe_job *job);
 void probe_natsmon_run_jsz(probe_ctx *ctx, probe_job *job);
 void probe_natsmon_run_routez(probe_ctx *ctx, probe_job *job);
 void probe_natsmon_run_meta(probe_ctx *ctx, probe_job *job);
+/* The series of one server's JetStream, routes and meta group, from the JSON both paths get
+ * (/jsz, /routez of a monitor URL; the data of a system-account JSZ or ROUTEZ reply), so the
+ * two paths give the same series. `where` names the source for messages. Route peers are
+ * named through ids[k] -> names[k]; meta takes every server's JSZ (NULL: no answer). */
+gg_status probe_series_jsz(probe_job *job, const char *server, json_t *jsz, const char *where);
+gg_status probe_series_routez(probe_job *job, const char *server, json_t *routez, const char *const *ids,
+                              const char *const *names, size_t n);
+void probe_series_meta(probe_ctx *ctx, probe_job *job, json_t *const *jsz, const char *const *names, size_t n,
+                       const char *where);
 /* The `server` label for a monitor URL: the server's name when /varz answers, else host:port. */
 void probe_natsmon_server_label(probe_ctx *ctx, const char *url, char *out, size_t n);
+
+/* natssys.c: the server series through the system account. */
+void probe_sys_run_ping(probe_ctx *ctx, probe_job *job);
+void probe_sys_run_up(probe_ctx *ctx, probe_job *job);
+void probe_sys_run_current(probe_ctx *ctx, probe_job *job);
+void probe_sys_run_jsz(probe_ctx *ctx, probe_job *job);
+void probe_sys_run_routez(probe_ctx *ctx, probe_job *job);
+void probe_sys_run_meta(probe_ctx *ctx, probe_job *job);
+/* Whether the plan names a system account (user or creds). */
+bool probe_sys_configured(const probe_ctx *ctx);
+/* Whether the server series of this evaluation come through the system account: it is
+ * configured and there is no monitor URL, or none answers /varz (decided once per context). */
+bool probe_sys_wanted(probe_ctx *ctx, double timeout);
+void probe_sys_close(probe_ctx *ctx);
 
 void probe_nats_run_account(probe_ctx *ctx, probe_job *job);
 void probe_nats_run_streams(probe_ctx *ctx, probe_job *job);

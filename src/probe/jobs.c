@@ -93,6 +93,24 @@ static void job_dispatch(probe_ctx *ctx, probe_job *job) {
     case JOB_MON_META:
       probe_natsmon_run_meta(ctx, job);
       break;
+    case JOB_SYS_PING:
+      probe_sys_run_ping(ctx, job);
+      break;
+    case JOB_SYS_UP:
+      probe_sys_run_up(ctx, job);
+      break;
+    case JOB_SYS_CURRENT:
+      probe_sys_run_current(ctx, job);
+      break;
+    case JOB_SYS_JSZ:
+      probe_sys_run_jsz(ctx, job);
+      break;
+    case JOB_SYS_ROUTEZ:
+      probe_sys_run_routez(ctx, job);
+      break;
+    case JOB_SYS_META:
+      probe_sys_run_meta(ctx, job);
+      break;
     case JOB_NATS_ACCOUNT:
       probe_nats_run_account(ctx, job);
       break;

@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "probe/internal.h"
+#include "probe/natsconn.h"
 
 void probe_nats_servers_text(const probe_ctx *ctx, char *out, size_t n) {
   size_t w = 0;
@@ -42,58 +43,27 @@ static gg_status nats_fail(probe_ctx *ctx, gg_error *err, natsStatus s, jsErrCod
   va_end(ap);
   char servers[512];
   probe_nats_servers_text(ctx, servers, sizeof servers);
-  const char *last = nats_GetLastError(NULL);
   gg_status code = s == NATS_TIMEOUT ? GG_ERR_TIMEOUT : GG_ERR_NATS;
   if (jerr)
-    return gg_error_set(err, code, "%s (nats %s): %s (jetstream error %d)%s%s", what, servers,
-                        natsStatus_GetText(s), (int)jerr, last && *last ? ": " : "", last ? last : "");
-  return gg_error_set(err, code, "%s (nats %s): %s%s%s", what, servers, natsStatus_GetText(s),
-                      last && *last && strcmp(last, natsStatus_GetText(s)) != 0 ? ": " : "",
-                      last ? last : "");
+    return gg_error_set(err, code, "%s (nats %s): %s (jetstream error %d)", what, servers,
+                        probe_nats_reason(s), (int)jerr);
+  return gg_error_set(err, code, "%s (nats %s): %s", what, servers, probe_nats_reason(s));
 }
 
 static gg_status nats_connect(probe_ctx *ctx, gg_error *err) {
-  const probe_config *cfg = ctx->cfg;
   natsOptions *opts = NULL;
-  natsStatus s = NATS_OK;
+  gg_status st = probe_nats_options(ctx->cfg, false, "gonogo-probe", ctx->timeout, &opts, err);
+  if (st != GG_OK) return st;
+  natsStatus s = natsOptions_SetMaxReconnect(opts, 2);
   const char *step = "connect";
-  if (cfg->n_nats_servers == 0)
-    return gg_error_set(err, GG_ERR_INVALID, "no NATS servers configured (connect.nats.servers)");
-  s = natsOptions_Create(&opts);
-  if (s == NATS_OK)
-    s = natsOptions_SetServers(opts, (const char **)cfg->nats_servers, (int)cfg->n_nats_servers);
-  if (s == NATS_OK) s = natsOptions_SetTimeout(opts, (int64_t)(ctx->timeout * 1000));
-  if (s == NATS_OK) s = natsOptions_SetName(opts, "gonogo-probe");
-  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, 2);
-  if (s == NATS_OK && cfg->nats_user) s = natsOptions_SetUserInfo(opts, cfg->nats_user, cfg->nats_password);
-  if (s == NATS_OK && cfg->nats_token) s = natsOptions_SetToken(opts, cfg->nats_token);
-  if (s == NATS_OK && cfg->nats_creds) {
-    step = "load the credentials file";
-    s = natsOptions_SetUserCredentialsFromFiles(opts, cfg->nats_creds, NULL);
-  }
-  if (s == NATS_OK && (cfg->nats_tls_ca || cfg->nats_tls_cert)) {
-    step = "set up TLS";
-    s = natsOptions_SetSecure(opts, true);
-    if (s == NATS_OK && cfg->nats_tls_ca) {
-      step = "load the TLS CA file";
-      s = natsOptions_LoadCATrustedCertificates(opts, cfg->nats_tls_ca);
-    }
-    if (s == NATS_OK && cfg->nats_tls_cert) {
-      step = "load the TLS certificate and key";
-      s = natsOptions_LoadCertificatesChain(opts, cfg->nats_tls_cert, cfg->nats_tls_key);
-    }
-  }
-  if (s == NATS_OK) {
-    step = "connect";
-    s = natsConnection_Connect(&ctx->nc, opts);
-  }
+  if (s == NATS_OK) s = natsConnection_Connect(&ctx->nc, opts);
   if (s == NATS_OK) {
     step = "open the JetStream context";
     s = natsConnection_JetStream(&ctx->js, ctx->nc, NULL);
   }
   natsOptions_Destroy(opts);
   if (s != NATS_OK) {
-    gg_status st = nats_fail(ctx, err, s, 0, "%s", step);
+    st = nats_fail(ctx, err, s, 0, "%s", step);
     probe_nats_close(ctx);
     return st;
   }

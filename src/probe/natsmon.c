@@ -207,26 +207,31 @@ void probe_natsmon_run_current(probe_ctx *ctx, probe_job *job) {
   probe_job_add(job, "nats.jetstream.current", ok ? 1 : 0, now, "server", server, NULL);
 }
 
-void probe_natsmon_run_jsz(probe_ctx *ctx, probe_job *job) {
-  json_t *doc = get_json(job, job->a, "/jsz");
-  if (!doc) return;
-  char server[128];
-  probe_natsmon_server_label(ctx, job->a, server, sizeof server);
+gg_status probe_series_jsz(probe_job *job, const char *server, json_t *jsz, const char *where) {
   double max_storage, storage, max_memory, memory;
   gg_error *e = &job->err;
-  if (gg_json_get_number(doc, "config.max_storage", &max_storage, e) != GG_OK ||
-      gg_json_get_number(doc, "storage", &storage, e) != GG_OK ||
-      gg_json_get_number(doc, "config.max_memory", &max_memory, e) != GG_OK ||
-      gg_json_get_number(doc, "memory", &memory, e) != GG_OK) {
-    char red[1024];
-    gg_http_redact_url(job->a, red, sizeof red);
-    job->status = gg_error_prefix(e, "jetstream of server '%s' (%s/jsz): ", server, red);
-    json_decref(doc);
-    return;
-  }
+  if (gg_json_get_number(jsz, "config.max_storage", &max_storage, e) != GG_OK ||
+      gg_json_get_number(jsz, "storage", &storage, e) != GG_OK ||
+      gg_json_get_number(jsz, "config.max_memory", &max_memory, e) != GG_OK ||
+      gg_json_get_number(jsz, "memory", &memory, e) != GG_OK)
+    return job->status = gg_error_prefix(e, "jetstream of server '%s' (%s): ", server, where);
   double now = gg_clock_now();
   probe_job_add(job, "nats.server.storage_free", max_storage - storage, now, "server", server, NULL);
   probe_job_add(job, "nats.server.memory_free", max_memory - memory, now, "server", server, NULL);
+  return job->status;
+}
+
+void probe_natsmon_run_jsz(probe_ctx *ctx, probe_job *job) {
+  json_t *doc = get_json(job, job->a, "/jsz");
+  if (!doc) return;
+  char server[128], red[1024], where[1100];
+  probe_natsmon_server_label(ctx, job->a, server, sizeof server);
+  gg_http_redact_url(job->a, red, sizeof red);
+  snprintf(where, sizeof where, "%s/jsz", red);
+  if (probe_series_jsz(job, server, doc, where) != GG_OK) {
+    json_decref(doc);
+    return;
+  }
   job->doc = doc;
 }
 
@@ -243,15 +248,9 @@ static size_t run_per_server(probe_ctx *ctx, job_kind kind, double timeout, prob
   return n;
 }
 
-void probe_natsmon_run_routez(probe_ctx *ctx, probe_job *job) {
-  /* Peer names come from the other servers' /varz (2.9's /routez only has their ids). */
-  probe_job *varz[64];
-  size_t nv = run_per_server(ctx, JOB_MON_VARZ, job->timeout, varz, 64);
-  json_t *doc = get_json(job, job->a, "/routez");
-  if (!doc) return;
-  char server[128];
-  probe_natsmon_server_label(ctx, job->a, server, sizeof server);
-  json_t *routes = json_object_get(doc, "routes");
+gg_status probe_series_routez(probe_job *job, const char *server, json_t *routez, const char *const *ids,
+                              const char *const *names, size_t n) {
+  json_t *routes = json_object_get(routez, "routes");
   double now = gg_clock_now();
   size_t i;
   json_t *r;
@@ -262,46 +261,46 @@ void probe_natsmon_run_routez(probe_ctx *ctx, probe_job *job) {
     if (!rid || !rtt) continue;
     char peer[128];
     snprintf(peer, sizeof peer, "%s", rname ? rname : rid);
-    for (size_t k = 0; !rname && k < nv; k++)
-      if (varz[k]->status == GG_OK && varz[k]->n_names == 2 && strcmp(varz[k]->names[1], rid) == 0)
-        snprintf(peer, sizeof peer, "%s", varz[k]->names[0]);
+    for (size_t k = 0; !rname && k < n; k++)
+      if (ids[k] && names[k] && strcmp(ids[k], rid) == 0) snprintf(peer, sizeof peer, "%s", names[k]);
     double secs;
-    if (probe_parse_go_duration(rtt, &secs, &job->err) != GG_OK) {
-      job->status = gg_error_prefix(&job->err, "route rtt of server '%s' to '%s': ", server, peer);
-      break;
-    }
+    if (probe_parse_go_duration(rtt, &secs, &job->err) != GG_OK)
+      return job->status = gg_error_prefix(&job->err, "route rtt of server '%s' to '%s': ", server, peer);
     probe_job_add(job, "nats.server.route_rtt", secs, now, "server", server, "peer", peer, NULL);
   }
+  return job->status;
+}
+
+void probe_natsmon_run_routez(probe_ctx *ctx, probe_job *job) {
+  /* Peer names come from the other servers' /varz (2.9's /routez only has their ids). */
+  probe_job *varz[64];
+  size_t nv = run_per_server(ctx, JOB_MON_VARZ, job->timeout, varz, 64);
+  json_t *doc = get_json(job, job->a, "/routez");
+  if (!doc) return;
+  char server[128];
+  probe_natsmon_server_label(ctx, job->a, server, sizeof server);
+  const char *ids[64], *names[64];
+  for (size_t k = 0; k < nv; k++) {
+    bool ok = varz[k]->status == GG_OK && varz[k]->n_names == 2;
+    ids[k] = ok ? varz[k]->names[1] : NULL;
+    names[k] = ok ? varz[k]->names[0] : NULL;
+  }
+  (void)probe_series_routez(job, server, doc, ids, names, nv);
   json_decref(doc);
 }
 
-void probe_natsmon_run_meta(probe_ctx *ctx, probe_job *job) {
-  probe_job *jsz[64];
-  size_t n = run_per_server(ctx, JOB_MON_JSZ, job->timeout, jsz, 64);
+void probe_series_meta(probe_ctx *ctx, probe_job *job, json_t *const *jsz, const char *const *names, size_t n,
+                       const char *where) {
   const char *leader = NULL;
   double cluster_size = NAN;
-  probe_job *first_err = NULL;
   for (size_t i = 0; i < n; i++) {
-    if (jsz[i]->status != GG_OK || !jsz[i]->doc) {
-      if (!first_err) first_err = jsz[i];
-      continue;
-    }
-    const char *l = json_string_value(gg_json_path(jsz[i]->doc, "meta_cluster.leader"));
-    json_t *cs = gg_json_path(jsz[i]->doc, "meta_cluster.cluster_size");
+    if (!jsz[i]) continue;
+    const char *l = json_string_value(gg_json_path(jsz[i], "meta_cluster.leader"));
+    json_t *cs = gg_json_path(jsz[i], "meta_cluster.cluster_size");
     if (json_is_number(cs) && isnan(cluster_size)) cluster_size = json_number_value(cs);
     if (l && *l && !leader) leader = l;
   }
   double now = gg_clock_now();
-  size_t answered = 0;
-  for (size_t i = 0; i < n; i++)
-    if (jsz[i]->status == GG_OK) answered++;
-  if (answered == 0 && first_err) {
-    /* Nobody to ask: an error, not "no leader". */
-    job->status = first_err->status;
-    job->err = first_err->err;
-    gg_error_prefix(&job->err, "no monitor URL answered: ");
-    return;
-  }
   probe_job_add(job, "nats.meta.leader_present", leader ? 1 : 0, now, NULL);
   if (!isnan(cluster_size)) probe_job_add(job, "nats.meta.cluster_size", cluster_size, now, NULL);
   if (!leader) {
@@ -310,11 +309,8 @@ void probe_natsmon_run_meta(probe_ctx *ctx, probe_job *job) {
   }
   /* Only the leader lists the replicas and whether they are current. */
   for (size_t i = 0; i < n; i++) {
-    if (jsz[i]->status != GG_OK || !jsz[i]->doc) continue;
-    char name[128];
-    probe_natsmon_server_label(ctx, jsz[i]->a, name, sizeof name);
-    if (strcmp(name, leader) != 0) continue;
-    json_t *reps = gg_json_path(jsz[i]->doc, "meta_cluster.replicas");
+    if (!jsz[i] || !names[i] || strcmp(names[i], leader) != 0) continue;
+    json_t *reps = gg_json_path(jsz[i], "meta_cluster.replicas");
     size_t k;
     json_t *r;
     double current = 1; /* the leader itself */
@@ -322,8 +318,36 @@ void probe_natsmon_run_meta(probe_ctx *ctx, probe_job *job) {
     probe_job_add(job, "nats.meta.peers_current", current, now, NULL);
     return;
   }
-  probe_note(ctx, "nats.meta.peers_current: the meta leader '%s' is not among the reachable monitor URLs",
-             leader);
+  probe_note(ctx, "nats.meta.peers_current: the meta leader '%s' is not among the %s", leader, where);
+}
+
+void probe_natsmon_run_meta(probe_ctx *ctx, probe_job *job) {
+  probe_job *jsz[64];
+  size_t n = run_per_server(ctx, JOB_MON_JSZ, job->timeout, jsz, 64);
+  probe_job *first_err = NULL;
+  json_t *docs[64];
+  char names[64][128];
+  const char *namep[64];
+  size_t answered = 0;
+  for (size_t i = 0; i < n; i++) {
+    docs[i] = jsz[i]->status == GG_OK ? jsz[i]->doc : NULL;
+    namep[i] = NULL;
+    if (!docs[i]) {
+      if (!first_err) first_err = jsz[i];
+      continue;
+    }
+    answered++;
+    probe_natsmon_server_label(ctx, jsz[i]->a, names[i], sizeof names[i]);
+    namep[i] = names[i];
+  }
+  if (answered == 0 && first_err) {
+    /* Nobody to ask: an error, not "no leader". */
+    job->status = first_err->status;
+    job->err = first_err->err;
+    gg_error_prefix(&job->err, "no monitor URL answered: ");
+    return;
+  }
+  probe_series_meta(ctx, job, docs, namep, n, "reachable monitor URLs");
 }
 
 gg_status probe_parse_go_duration(const char *text, double *out, gg_error *err) {

@@ -81,6 +81,7 @@ probe_ctx *probe_ctx_new(const probe_config *cfg) {
   }
   pthread_mutex_init(&ctx->lock, NULL);
   pthread_mutex_init(&ctx->nats_lock, NULL);
+  pthread_mutex_init(&ctx->sys_lock, NULL);
   return ctx;
 }
 
@@ -103,12 +104,14 @@ void probe_ctx_free(probe_ctx *ctx) {
   if (!ctx) return;
   probe_ctx_forget(ctx);
   probe_nats_close(ctx);
+  probe_sys_close(ctx);
   probe_pg_close_all(ctx);
   if (ctx->pg)
     for (size_t i = 0; i < ctx->cfg->n_databases; i++) pthread_mutex_destroy(&ctx->pg[i].lock);
   free(ctx->pg);
   pthread_mutex_destroy(&ctx->lock);
   pthread_mutex_destroy(&ctx->nats_lock);
+  pthread_mutex_destroy(&ctx->sys_lock);
   free(ctx);
 }
 

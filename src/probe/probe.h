@@ -83,8 +83,15 @@ typedef struct {
   const char *nats_token;    /* NULL when unused */
   const char *nats_creds;    /* path of a .creds file; NULL when unused */
   const char *nats_tls_ca;   /* PEM file of trusted CAs; NULL: TLS only if a URL says tls:// */
+  const char *nats_nkey;     /* path of an nkey user seed file; NULL when unused */
   const char *nats_tls_cert; /* client certificate chain (PEM) with nats_tls_key */
   const char *nats_tls_key;
+  /* The system account (server-level series when no monitor URL answers): user with
+   * password, or a creds file; both NULL when not configured. */
+  const char *nats_sys_user;
+  const char *nats_sys_password;
+  const char *nats_sys_creds;
+  int nats_expect_servers;         /* how many servers answer a system-account ping; 0: not known */
   const char *const *monitor_urls; /* "http://127.0.0.1:8222", ... */
   size_t n_monitor_urls;
   const probe_database *databases;

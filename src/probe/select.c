@@ -219,8 +219,22 @@ static gg_status select_per(probe_ctx *ctx, const expr_selector *sel, job_kind k
   gg_status st = GG_OK;
   const probe_config *cfg = ctx->cfg;
   if (kind == JOB_MON_UP || kind == JOB_MON_CURRENT || kind == JOB_MON_JSZ || kind == JOB_MON_ROUTEZ) {
+    if (probe_sys_wanted(ctx, timeout)) {
+      /* No monitor URL answers: one request through the system account answers for all. */
+      job_kind sys = kind == JOB_MON_UP        ? JOB_SYS_UP
+                     : kind == JOB_MON_CURRENT ? JOB_SYS_CURRENT
+                     : kind == JOB_MON_JSZ     ? JOB_SYS_JSZ
+                                               : JOB_SYS_ROUTEZ;
+      st = list_add(&jobs, probe_job_lookup(ctx, sys, NULL, NULL, timeout), err);
+      if (st != GG_OK) goto out;
+      probe_job_run_all(ctx, jobs.v, jobs.n);
+      st = collect(&jobs, sel->name, out, err);
+      goto out;
+    }
     if (cfg->n_monitor_urls == 0) {
-      st = gg_error_set(err, GG_ERR_NO_DATA, "'%s' needs NATS monitoring URLs (connect.nats.monitor)",
+      st = gg_error_set(err, GG_ERR_NO_DATA,
+                        "'%s' needs NATS monitoring URLs (connect.nats.monitor) or the system account "
+                        "(connect.nats.system)",
                         sel->name);
       goto out;
     }
@@ -300,8 +314,11 @@ gg_status probe_select_timed(probe_ctx *ctx, const expr_selector *sel, double ti
     return select_per(ctx, sel, JOB_MON_ROUTEZ, timeout, out, err);
   if (strncmp(name, "nats.server.", 12) == 0) return select_per(ctx, sel, JOB_MON_JSZ, timeout, out, err);
   if (strncmp(name, "nats.meta.", 10) == 0) {
+    if (probe_sys_wanted(ctx, timeout)) return select_one(ctx, sel, JOB_SYS_META, NULL, timeout, out, err);
     if (ctx->cfg->n_monitor_urls == 0)
-      return gg_error_set(err, GG_ERR_NO_DATA, "'%s' needs NATS monitoring URLs (connect.nats.monitor)",
+      return gg_error_set(err, GG_ERR_NO_DATA,
+                          "'%s' needs NATS monitoring URLs (connect.nats.monitor) or the system account "
+                          "(connect.nats.system)",
                           name);
     return select_one(ctx, sel, JOB_MON_META, NULL, timeout, out, err);
   }

@@ -17,6 +17,8 @@
 #define SB_PATH_MAX 512
 #define SB_STATE_FILE "sandbox.json"
 #define SB_STOP_GRACE 10.0
+#define SB_SECRET_MAX 64
+#define SB_TLS_DIR "tls"
 
 typedef struct {
   char name[32];
@@ -39,6 +41,15 @@ typedef struct {
   bool has_prom, has_am;
   sandbox_rec prom, am;
   bool pg_tmp; /* pg data lives outside dir (root, dir not reachable by postgres) */
+  /* The secured sandbox (`up --secure`): TLS everywhere, users, the token node, the
+   * passwords (kept in sandbox.json, which is then readable by its owner only). */
+  bool secure;
+  sandbox_rec tok; /* "t1": a standalone node whose clients authenticate with a token */
+  char user[32], password[SB_SECRET_MAX], sys_user[32], sys_password[SB_SECRET_MAX];
+  char token[SB_SECRET_MAX], pg_password[SB_SECRET_MAX];
+  char nkey_pub[64]; /* the nkey user's public key; its seed is in DIR/tls/nkey.seed */
+  sandbox_rec cred;  /* "c1": a standalone operator-mode node for the .creds user (jwt.c) */
+  char creds_account[64], creds_sys_account[64]; /* its accounts' public keys */
 } sandbox_state;
 
 /* proc.c */
@@ -100,11 +111,34 @@ void sandbox_unlock_dir(int fd);
 /* rm -rf path (never "" or "/"); best effort. */
 gg_status sandbox_remove_tree(const char *path);
 
+/* tls.c */
+/* Make tlsdir with ca.pem, server.pem + server-key.pem (SANs 127.0.0.1, localhost),
+ * client.pem + client-key.pem and expired.pem (the server's key, expired), all signed by that
+ * CA; keys are mode 0600. */
+gg_status sandbox_tls_make(const char *tlsdir, gg_error *err) GG_WUR;
+/* DIR/tls/<file> into out. */
+void sandbox_tls_path(const sandbox_state *s, const char *file, char *out, size_t n);
+/* The secrets of a secured sandbox: random passwords and token, an nkey user whose seed
+ * goes to DIR/tls/nkey.seed (mode 0600). */
+gg_status sandbox_secrets_make(sandbox_state *s, gg_error *err) GG_WUR;
+
+/* jwt.c */
+/* An operator, an account with JetStream, a system account and a user as JWTs, with the
+ * user's DIR/tls/user.creds (mode 0600); fills creds_account and creds_sys_account. */
+gg_status sandbox_creds_make(sandbox_state *s, gg_error *err) GG_WUR;
+/* The operator-mode node's config (after sandbox_creds_make). */
+gg_status sandbox_nats_write_creds_conf(const sandbox_state *s, gg_error *err) GG_WUR;
+
 /* nats.c */
 /* Write node i's nats.conf: its ports, JetStream store, routes to every other node. */
 gg_status sandbox_nats_write_conf(const sandbox_state *s, int i, gg_error *err) GG_WUR;
 /* Start node i with its config (and whatever data it already has). */
 gg_status sandbox_nats_spawn(sandbox_state *s, int i, gg_error *err) GG_WUR;
+/* The secured sandbox's token node: its config, and starting it. */
+gg_status sandbox_nats_write_token_conf(const sandbox_state *s, gg_error *err) GG_WUR;
+gg_status sandbox_nats_spawn_token(sandbox_state *s, gg_error *err) GG_WUR;
+/* Wait until one node's /healthz is ok, it exits, or the deadline passes. */
+gg_status sandbox_nats_wait_one(const sandbox_rec *r, double deadline, gg_error *err) GG_WUR;
 /* /healthz: the server and every stream and consumer it holds are current. */
 bool sandbox_nats_healthy(const sandbox_rec *r, char *why, size_t n);
 /* The meta leader's name as node r sees it, or false. */

@@ -5,12 +5,38 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "sandbox/internal.h"
+
+/* The tls { } block of a secured node (client connections and routes alike). */
+static gg_status put_tls(gg_buf *b, const sandbox_state *s, const char *indent) {
+  char cert[SB_PATH_MAX], key[SB_PATH_MAX], ca[SB_PATH_MAX];
+  sandbox_tls_path(s, "server.pem", cert, sizeof cert);
+  sandbox_tls_path(s, "server-key.pem", key, sizeof key);
+  sandbox_tls_path(s, "ca.pem", ca, sizeof ca);
+  return gg_buf_printf(b,
+                       "%stls {\n%s  cert_file: \"%s\"\n%s  key_file: \"%s\"\n%s  ca_file: \"%s\"\n"
+                       "%s  timeout: 5\n%s}\n",
+                       indent, indent, cert, indent, key, indent, ca, indent, indent);
+}
+
+/* The accounts of a secured cluster: APP (JetStream; a user/password user and an nkey
+ * user) and SYS, the system account. nats-server 2.9 refuses a token beside accounts
+ * ("Can not have a token and accounts"), so the token user lives on a node of its own. */
+static gg_status put_accounts(gg_buf *b, const sandbox_state *s) {
+  return gg_buf_printf(b,
+                       "accounts {\n"
+                       "  APP {\n    jetstream: enabled\n    users: [\n"
+                       "      { user: \"%s\", password: \"%s\" }\n      { nkey: \"%s\" }\n    ]\n  }\n"
+                       "  SYS {\n    users: [ { user: \"%s\", password: \"%s\" } ]\n  }\n"
+                       "}\nsystem_account: SYS\n",
+                       s->user, s->password, s->nkey_pub, s->sys_user, s->sys_password);
+}
 
 gg_status sandbox_nats_write_conf(const sandbox_state *s, int i, gg_error *err) {
   const sandbox_rec *r = &s->nodes[i];
@@ -20,9 +46,14 @@ gg_status sandbox_nats_write_conf(const sandbox_state *s, int i, gg_error *err) 
                                "# written by `gonogo sandbox up`\n"
                                "server_name: %s\nlisten: 127.0.0.1:%d\nhttp: 127.0.0.1:%d\n"
                                "jetstream {\n  store_dir: \"%s\"\n  max_memory_store: 4GB\n"
-                               "  max_file_store: 32GB\n}\n"
-                               "cluster {\n  name: gonogo-sandbox\n  listen: 127.0.0.1:%d\n  routes: [\n",
-                               r->name, r->port, r->monitor, r->data, r->cluster);
+                               "  max_file_store: 32GB\n}\n",
+                               r->name, r->port, r->monitor, r->data);
+  if (st == GG_OK && s->secure) st = put_tls(&b, s, "");
+  if (st == GG_OK && s->secure) st = put_accounts(&b, s);
+  if (st == GG_OK)
+    st = gg_buf_printf(&b, "cluster {\n  name: gonogo-sandbox\n  listen: 127.0.0.1:%d\n", r->cluster);
+  if (st == GG_OK && s->secure) st = put_tls(&b, s, "  ");
+  if (st == GG_OK) st = gg_buf_puts(&b, "  routes: [\n");
   for (int j = 0; st == GG_OK && j < s->nnodes; j++)
     if (j != i) st = gg_buf_printf(&b, "    nats-route://127.0.0.1:%d\n", s->nodes[j].cluster);
   if (st == GG_OK) st = gg_buf_puts(&b, "  ]\n}\n");
@@ -30,8 +61,37 @@ gg_status sandbox_nats_write_conf(const sandbox_state *s, int i, gg_error *err) 
     st = gg_error_set(err, st, "format nats config for %s", r->name);
   else
     st = sandbox_write_file(r->conf, gg_buf_str(&b), err);
+  if (st == GG_OK && s->secure) chmod(r->conf, 0600); /* it holds the passwords */
   gg_buf_release(&b);
   return st;
+}
+
+gg_status sandbox_nats_write_token_conf(const sandbox_state *s, gg_error *err) {
+  const sandbox_rec *r = &s->tok;
+  gg_buf b;
+  gg_buf_init(&b, 1 << 16);
+  gg_status st =
+      gg_buf_printf(&b,
+                    "# written by `gonogo sandbox up --secure`: the token user's server. A token\n"
+                    "# cannot sit beside accounts in nats-server 2.9, so it has a node of its own.\n"
+                    "server_name: %s\nlisten: 127.0.0.1:%d\nhttp: 127.0.0.1:%d\n"
+                    "jetstream {\n  store_dir: \"%s\"\n  max_memory_store: 1GB\n"
+                    "  max_file_store: 4GB\n}\nauthorization {\n  token: \"%s\"\n}\n",
+                    r->name, r->port, r->monitor, r->data, s->token);
+  if (st == GG_OK) st = put_tls(&b, s, "");
+  if (st != GG_OK)
+    st = gg_error_set(err, st, "format nats config for %s", r->name);
+  else
+    st = sandbox_write_file(r->conf, gg_buf_str(&b), err);
+  if (st == GG_OK) chmod(r->conf, 0600);
+  gg_buf_release(&b);
+  return st;
+}
+
+gg_status sandbox_nats_spawn_token(sandbox_state *s, gg_error *err) {
+  sandbox_rec *r = &s->tok;
+  char *argv[] = {r->bin, "-c", r->conf, NULL};
+  return sandbox_spawn_daemon(argv, r->log, false, &r->pid, err);
 }
 
 gg_status sandbox_nats_spawn(sandbox_state *s, int i, gg_error *err) {
@@ -94,6 +154,17 @@ gg_status sandbox_nats_wait(sandbox_state *s, const sandbox_opts *o, double dead
           s->nnodes, healthy == s->nnodes ? ", no meta leader elected" : "", why, s->dir);
     usleep(100000);
   }
+}
+
+gg_status sandbox_nats_wait_one(const sandbox_rec *r, double deadline, gg_error *err) {
+  char why[256];
+  while (!sandbox_nats_healthy(r, why, sizeof why)) {
+    if (!sandbox_proc_is_ours(r)) return sandbox_exited_error(r, err);
+    if (gg_clock_mono() > deadline)
+      return gg_error_set(err, GG_ERR_TIMEOUT, "%s not healthy in time: %s; see %s", r->name, why, r->log);
+    usleep(100000);
+  }
+  return GG_OK;
 }
 
 static gg_status node_index(const sandbox_state *s, int n, gg_error *err) {

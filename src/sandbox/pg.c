@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,12 @@
 #include "sandbox/internal.h"
 
 static void pg_conninfo(const sandbox_state *s, const char *db, char *out, size_t n) {
-  snprintf(out, n, "host=127.0.0.1 port=%d user=postgres dbname=%s connect_timeout=2", s->pg.port, db);
+  if (s->secure)
+    snprintf(out, n,
+             "host=127.0.0.1 port=%d user=postgres dbname=%s connect_timeout=2 password=%s sslmode=require",
+             s->pg.port, db, s->pg_password);
+  else
+    snprintf(out, n, "host=127.0.0.1 port=%d user=postgres dbname=%s connect_timeout=2", s->pg.port, db);
 }
 
 bool sandbox_pg_accepts(const sandbox_state *s, char *why, size_t n) {
@@ -78,7 +84,23 @@ gg_status sandbox_pg_spawn(sandbox_state *s, gg_error *err) {
                   "fsync=off",
                   "-c",
                   "max_connections=200",
+                  NULL,
+                  NULL,
+                  NULL,
+                  NULL,
+                  NULL,
+                  NULL,
                   NULL};
+  if (s->secure) {
+    /* TLS with the sandbox's server certificate (copied into the data directory at init). */
+    char **a = argv + 13;
+    *a++ = "-c";
+    *a++ = "ssl=on";
+    *a++ = "-c";
+    *a++ = "ssl_cert_file=server.crt";
+    *a++ = "-c";
+    *a++ = "ssl_key_file=server.key";
+  }
   return sandbox_spawn_daemon(argv, r->log, getuid() == 0, &r->pid, err);
 }
 
@@ -125,6 +147,48 @@ static gg_status chown_tree(const char *path, uid_t uid, gid_t gid, gg_error *er
   return st;
 }
 
+/* Write text to path with mode, owned by uid:gid when root (the postgres user must read it). */
+static gg_status write_owned(const char *path, const char *text, mode_t mode, bool root, uid_t uid, gid_t gid,
+                             gg_error *err) {
+  gg_status st = sandbox_write_file(path, text, err);
+  if (st != GG_OK) return st;
+  if (chmod(path, mode) != 0 || (root && chown(path, uid, gid) != 0))
+    return gg_error_set(err, GG_ERR_IO, "set the owner and mode of '%s': %s", path, strerror(errno));
+  return GG_OK;
+}
+
+static gg_status copy_owned(const char *from, const char *to, bool root, uid_t uid, gid_t gid,
+                            gg_error *err) {
+  FILE *f = fopen(from, "r");
+  if (!f) return gg_error_set(err, GG_ERR_IO, "read '%s': %s", from, strerror(errno));
+  char text[16384];
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = '\0';
+  gg_status st = write_owned(to, text, 0600, root, uid, gid, err);
+  OPENSSL_cleanse(text, sizeof text);
+  return st;
+}
+
+/* The secured sandbox's PostgreSQL: TLS with the sandbox's server certificate, and only
+ * TLS connections with a scram-sha-256 password from loopback. */
+static gg_status secure_data_dir(const sandbox_state *s, bool root, uid_t uid, gid_t gid, gg_error *err) {
+  char from[SB_PATH_MAX], to[SB_PATH_MAX + 16];
+  sandbox_tls_path(s, "server.pem", from, sizeof from);
+  snprintf(to, sizeof to, "%s/server.crt", s->pg.data);
+  gg_status st = copy_owned(from, to, root, uid, gid, err);
+  if (st != GG_OK) return st;
+  sandbox_tls_path(s, "server-key.pem", from, sizeof from);
+  snprintf(to, sizeof to, "%s/server.key", s->pg.data);
+  if ((st = copy_owned(from, to, root, uid, gid, err)) != GG_OK) return st;
+  snprintf(to, sizeof to, "%s/pg_hba.conf", s->pg.data);
+  return write_owned(
+      to,
+      "# written by `gonogo sandbox up --secure`: TLS and a scram-sha-256 password, loopback only\n"
+      "hostssl all all 127.0.0.1/32 scram-sha-256\n",
+      0600, root, uid, gid, err);
+}
+
 gg_status sandbox_pg_init(sandbox_state *s, const sandbox_opts *o, gg_error *err) {
   char initdb[SB_PATH_MAX];
   gg_status st = sandbox_need_program("initdb", "postgresql", initdb, sizeof initdb, err);
@@ -154,10 +218,28 @@ gg_status sandbox_pg_init(sandbox_state *s, const sandbox_opts *o, gg_error *err
   }
   memcpy(s->pg.marker, s->pg.data, sizeof s->pg.marker);
   sandbox_progress(o, "postgres: initdb %s", s->pg.data);
-  const char *argv_user[] = {
-      "runuser", "-u",       "postgres",     "--", initdb, "-D",        s->pg.data,
-      "-U",      "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions",
-      NULL};
+  char pwfile[SB_PATH_MAX + 16], pwopt[SB_PATH_MAX + 32];
+  snprintf(pwfile, sizeof pwfile, "%s.pw", s->pg.data);
+  snprintf(pwopt, sizeof pwopt, "--pwfile=%s", pwfile);
+  if (s->secure) {
+    if ((st = write_owned(pwfile, s->pg_password, 0600, root, uid, gid, err)) != GG_OK) return st;
+  }
+  const char *argv_user[] = {"runuser",
+                             "-u",
+                             "postgres",
+                             "--",
+                             initdb,
+                             "-D",
+                             s->pg.data,
+                             "-U",
+                             "postgres",
+                             "--auth=trust",
+                             "-E",
+                             "UTF8",
+                             "--no-sync",
+                             "--no-instructions",
+                             s->secure ? pwopt : NULL,
+                             NULL};
   const char *const *argv = root ? argv_user : argv_user + 4;
   gg_spawn_opts so = {.timeout = 120, .max_output = 4096};
   gg_spawn_result res = {0};
@@ -168,6 +250,10 @@ gg_status sandbox_pg_init(sandbox_state *s, const sandbox_opts *o, gg_error *err
                       gg_spawn_describe(&res, how, sizeof how), res.output ? res.output : "");
   }
   gg_spawn_result_release(&res);
+  if (s->secure) {
+    unlink(pwfile);
+    if (st == GG_OK) st = secure_data_dir(s, root, uid, gid, err);
+  }
   return st;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -21,6 +22,8 @@ static bool all_running(const sandbox_state *s, char *first_down, size_t n) {
   if (!down && !sandbox_proc_is_ours(&s->pg)) down = &s->pg;
   if (!down && s->has_prom && !sandbox_proc_is_ours(&s->prom)) down = &s->prom;
   if (!down && s->has_am && !sandbox_proc_is_ours(&s->am)) down = &s->am;
+  if (!down && s->secure && !sandbox_proc_is_ours(&s->tok)) down = &s->tok;
+  if (!down && s->secure && !sandbox_proc_is_ours(&s->cred)) down = &s->cred;
   if (down) snprintf(first_down, n, "%s", down->name);
   return down == NULL;
 }
@@ -29,7 +32,8 @@ static bool any_running(const sandbox_state *s) {
   for (int i = 0; i < s->nnodes; i++)
     if (sandbox_proc_is_ours(&s->nodes[i])) return true;
   return sandbox_proc_is_ours(&s->pg) || (s->has_prom && sandbox_proc_is_ours(&s->prom)) ||
-         (s->has_am && sandbox_proc_is_ours(&s->am));
+         (s->has_am && sandbox_proc_is_ours(&s->am)) ||
+         (s->secure && (sandbox_proc_is_ours(&s->tok) || sandbox_proc_is_ours(&s->cred)));
 }
 
 static gg_status write_env(const sandbox_state *s, gg_error *err) {
@@ -40,6 +44,7 @@ static gg_status write_env(const sandbox_state *s, gg_error *err) {
   char path[SB_PATH_MAX];
   sandbox_path_join(path, sizeof path, s->dir, "env");
   st = sandbox_write_file(path, text, err);
+  if (st == GG_OK && s->secure) chmod(path, 0600); /* it holds the passwords */
   free(text);
   return st;
 }
@@ -49,6 +54,8 @@ static void stop_all(sandbox_state *s) {
   sandbox_proc_stop(&s->pg, SIGINT, SB_STOP_GRACE);
   if (s->has_prom) sandbox_proc_stop(&s->prom, SIGTERM, SB_STOP_GRACE);
   if (s->has_am) sandbox_proc_stop(&s->am, SIGTERM, SB_STOP_GRACE);
+  if (s->secure) sandbox_proc_stop(&s->tok, SIGTERM, SB_STOP_GRACE);
+  if (s->secure) sandbox_proc_stop(&s->cred, SIGTERM, SB_STOP_GRACE);
 }
 
 static void remove_data(sandbox_state *s) {
@@ -64,6 +71,8 @@ static void remove_data(sandbox_state *s) {
   }
   if (s->has_prom) sandbox_remove_tree(s->prom.data);
   if (s->has_am) sandbox_remove_tree(s->am.data);
+  if (s->secure) sandbox_remove_tree(s->tok.data);
+  if (s->secure) sandbox_remove_tree(s->cred.data);
 }
 
 static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already, gg_error *err) {
@@ -73,6 +82,10 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
   if (sandbox_state_load(dir, &s, &le) == GG_OK) {
     char down[32];
     if (all_running(&s, down, sizeof down)) {
+      if (o->secure && !s.secure)
+        return gg_error_set(
+            err, GG_ERR_STATE,
+            "the sandbox in '%s' is up without --secure: `gonogo sandbox down --dir %s` first", dir, dir);
       *already = true;
       return write_env(&s, err);
     }
@@ -89,6 +102,7 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
   if (!realpath(dir, real)) return gg_error_set(err, GG_ERR_IO, "resolve '%s': %s", dir, strerror(errno));
   snprintf(s.dir, sizeof s.dir, "%s", real);
   s.nnodes = o->nodes > 0 ? o->nodes : 3;
+  s.secure = o->secure;
   if (s.nnodes > SANDBOX_MAX_NODES)
     return gg_error_set(err, GG_ERR_RANGE, "--nodes %d: at most %d", s.nnodes, SANDBOX_MAX_NODES);
 
@@ -100,8 +114,8 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
   s.has_prom = sandbox_find_program("prometheus", prom_bin, sizeof prom_bin);
   s.has_am = sandbox_find_program("prometheus-alertmanager", am_bin, sizeof am_bin);
 
-  int ports[3 * SANDBOX_MAX_NODES + 3];
-  int nports = 3 * s.nnodes + 3;
+  int ports[3 * SANDBOX_MAX_NODES + 7];
+  int nports = 3 * s.nnodes + 3 + (s.secure ? 4 : 0);
   if ((st = sandbox_free_ports(nports, ports, err)) != GG_OK) return st;
   for (int i = 0; i < s.nnodes; i++) {
     sandbox_rec *r = &s.nodes[i];
@@ -131,6 +145,23 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
     s.am.port = ports[3 * s.nnodes + 2];
   }
 
+  if (s.secure) {
+    st = sandbox_proc_layout(&s.tok, s.dir, "t1", nats_bin, "nats.conf", "jetstream", "nats.log", err);
+    if (st != GG_OK) return st;
+    s.tok.port = ports[3 * s.nnodes + 3];
+    s.tok.monitor = ports[3 * s.nnodes + 4];
+    st = sandbox_proc_layout(&s.cred, s.dir, "c1", nats_bin, "nats.conf", "jetstream", "nats.log", err);
+    if (st != GG_OK) return st;
+    s.cred.port = ports[3 * s.nnodes + 5];
+    s.cred.monitor = ports[3 * s.nnodes + 6];
+    char tlsdir[SB_PATH_MAX];
+    sandbox_path_join(tlsdir, sizeof tlsdir, s.dir, SB_TLS_DIR);
+    if ((st = sandbox_tls_make(tlsdir, err)) != GG_OK || (st = sandbox_secrets_make(&s, err)) != GG_OK ||
+        (st = sandbox_creds_make(&s, err)) != GG_OK)
+      return st;
+    sandbox_progress(o, "tls: CA and certificates in %s", tlsdir);
+  }
+
   double deadline = gg_clock_mono() + (o->timeout > 0 ? o->timeout : 30);
   /* Start the nats nodes first: their cluster forms while initdb runs. */
   for (int i = 0; i < s.nnodes && st == GG_OK; i++) {
@@ -139,6 +170,21 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
     if (st == GG_OK)
       sandbox_progress(o, "%s: started pid %d, client 127.0.0.1:%d", s.nodes[i].name, s.nodes[i].pid,
                        s.nodes[i].port);
+  }
+  if (st == GG_OK && s.secure) {
+    st = sandbox_nats_write_token_conf(&s, err);
+    if (st == GG_OK) st = sandbox_nats_spawn_token(&s, err);
+    if (st == GG_OK)
+      sandbox_progress(o, "%s: started pid %d, client 127.0.0.1:%d (token)", s.tok.name, s.tok.pid,
+                       s.tok.port);
+    if (st == GG_OK) st = sandbox_nats_write_creds_conf(&s, err);
+    if (st == GG_OK) {
+      char *argv[] = {s.cred.bin, "-c", s.cred.conf, NULL};
+      st = sandbox_spawn_daemon(argv, s.cred.log, false, &s.cred.pid, err);
+    }
+    if (st == GG_OK)
+      sandbox_progress(o, "%s: started pid %d, client 127.0.0.1:%d (creds)", s.cred.name, s.cred.pid,
+                       s.cred.port);
   }
   if (st == GG_OK)
     st = sandbox_state_save(&s, err); /* record pids early: a failure below can still be cleaned up */
@@ -155,6 +201,10 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
   }
   if (st == GG_OK) st = sandbox_state_save(&s, err);
   if (st == GG_OK) st = sandbox_nats_wait(&s, o, deadline, err);
+  if (st == GG_OK && s.secure && (st = sandbox_nats_wait_one(&s.tok, deadline, err)) == GG_OK)
+    sandbox_progress(o, "%s: healthy", s.tok.name);
+  if (st == GG_OK && s.secure && (st = sandbox_nats_wait_one(&s.cred, deadline, err)) == GG_OK)
+    sandbox_progress(o, "%s: healthy", s.cred.name);
   if (st == GG_OK) st = sandbox_pg_wait(&s, deadline, err);
   if (st == GG_OK) st = sandbox_pg_create_athlete(&s, err);
   if (st == GG_OK) sandbox_progress(o, "postgres: accepting connections, database athlete ready");
@@ -203,6 +253,10 @@ gg_status sandbox_down(const sandbox_opts *o, gg_error *err) {
   if (s.has_prom && sandbox_proc_is_ours(&s.prom))
     sandbox_progress(o, "prometheus: stopping pid %d", s.prom.pid);
   if (s.has_am && sandbox_proc_is_ours(&s.am)) sandbox_progress(o, "alertmanager: stopping pid %d", s.am.pid);
+  if (s.secure && sandbox_proc_is_ours(&s.tok))
+    sandbox_progress(o, "%s: stopping pid %d", s.tok.name, s.tok.pid);
+  if (s.secure && sandbox_proc_is_ours(&s.cred))
+    sandbox_progress(o, "%s: stopping pid %d", s.cred.name, s.cred.pid);
   stop_all(&s);
   if (any_running(&s)) {
     st = gg_error_set(err, GG_ERR_STATE,
@@ -250,7 +304,16 @@ gg_status sandbox_get_status(const sandbox_opts *o, sandbox_status *st, gg_error
       snprintf(st->leader, sizeof st->leader, "%s", leader);
     }
   }
-  sandbox_proc *p = &st->procs[st->nprocs++];
+  sandbox_proc *p;
+  if (s.secure) {
+    p = &st->procs[st->nprocs++];
+    fill_proc(p, &s.tok);
+    if (p->running) p->healthy = sandbox_nats_healthy(&s.tok, p->health, sizeof p->health);
+    p = &st->procs[st->nprocs++];
+    fill_proc(p, &s.cred);
+    if (p->running) p->healthy = sandbox_nats_healthy(&s.cred, p->health, sizeof p->health);
+  }
+  p = &st->procs[st->nprocs++];
   fill_proc(p, &s.pg);
   if (p->running) p->healthy = sandbox_pg_accepts(&s, p->health, sizeof p->health);
   const sandbox_rec *extra[2] = {s.has_prom ? &s.prom : NULL, s.has_am ? &s.am : NULL};
@@ -267,6 +330,47 @@ gg_status sandbox_get_status(const sandbox_opts *o, sandbox_status *st, gg_error
   return GG_OK;
 }
 
+/* export NAME=value, or a stand-in when the caller hides secrets. */
+static gg_status put_secret(gg_buf *b, const sandbox_opts *o, const char *name, const char *value) {
+  return o->hide_secrets ? gg_buf_printf(b, "export %s='<in the env file>'\n", name)
+                         : gg_buf_printf(b, "export %s='%s'\n", name, value);
+}
+
+static gg_status put_secure_env(gg_buf *b, const sandbox_opts *o, const sandbox_state *s) {
+  char ca[SB_PATH_MAX], seed[SB_PATH_MAX], cert[SB_PATH_MAX], key[SB_PATH_MAX];
+  sandbox_tls_path(s, "ca.pem", ca, sizeof ca);
+  sandbox_tls_path(s, "nkey.seed", seed, sizeof seed);
+  sandbox_tls_path(s, "client.pem", cert, sizeof cert);
+  sandbox_tls_path(s, "client-key.pem", key, sizeof key);
+  char creds[SB_PATH_MAX];
+  sandbox_tls_path(s, "user.creds", creds, sizeof creds);
+  gg_status st = gg_buf_printf(b, "export NATS_USER=%s\n", s->user);
+  /* Not NATS_CREDS: the services would take it over NATS_USER and the example plan would see
+   * two ways to authenticate; this user exists only on the operator-mode node. */
+  if (st == GG_OK)
+    st = gg_buf_printf(b, "export NATS_CREDS_URL=tls://127.0.0.1:%d\nexport NATS_CREDS_FILE=%s\n",
+                       s->cred.port, creds);
+  if (st == GG_OK) st = put_secret(b, o, "NATS_PASSWORD", s->password);
+  if (st == GG_OK) st = put_secret(b, o, "NATS_TOKEN", s->token);
+  if (st == GG_OK)
+    st = gg_buf_printf(
+        b,
+        "export NATS_TOKEN_URL=tls://127.0.0.1:%d\nexport NATS_NKEY_SEED=%s\nexport NATS_CA=%s\n"
+        "export NATS_CERT=%s\nexport NATS_KEY=%s\nexport NATS_SYSTEM_USER=%s\n",
+        s->tok.port, seed, ca, cert, key, s->sys_user);
+  if (st == GG_OK) st = put_secret(b, o, "NATS_SYSTEM_PASSWORD", s->sys_password);
+  if (st == GG_OK) st = gg_buf_puts(b, "export GONOGO_SANDBOX_MONITOR_URLS=");
+  for (int i = 0; st == GG_OK && i < s->nnodes; i++)
+    st = gg_buf_printf(b, "%shttp://127.0.0.1:%d", i ? "," : "", s->nodes[i].monitor);
+  if (st == GG_OK) st = gg_buf_puts(b, "\nunset NATS_MONITOR_URLS\nexport GONOGO_SANDBOX_SECURE=1\n");
+  if (st == GG_OK && o->hide_secrets)
+    st = gg_buf_puts(b, "export PG_URL='<in the env file>'\n");
+  else if (st == GG_OK)
+    st = gg_buf_printf(b, "export PG_URL='postgresql://postgres:%s@127.0.0.1:%d/athlete?sslmode=require'\n",
+                       s->pg_password, s->pg.port);
+  return st;
+}
+
 gg_status sandbox_env_text(const sandbox_opts *o, char **out, gg_error *err) {
   sandbox_state s;
   gg_status st = sandbox_state_load(sandbox_opts_dir(o), &s, err);
@@ -275,12 +379,17 @@ gg_status sandbox_env_text(const sandbox_opts *o, char **out, gg_error *err) {
   gg_buf_init(&b, 1 << 16);
   st = gg_buf_puts(&b, "export NATS_URL=");
   for (int i = 0; st == GG_OK && i < s.nnodes; i++)
-    st = gg_buf_printf(&b, "%snats://127.0.0.1:%d", i ? "," : "", s.nodes[i].port);
-  if (st == GG_OK) st = gg_buf_puts(&b, "\nexport NATS_MONITOR_URLS=");
-  for (int i = 0; st == GG_OK && i < s.nnodes; i++)
-    st = gg_buf_printf(&b, "%shttp://127.0.0.1:%d", i ? "," : "", s.nodes[i].monitor);
-  if (st == GG_OK)
-    st = gg_buf_printf(&b, "\nexport PG_URL=postgresql://postgres@127.0.0.1:%d/athlete\n", s.pg.port);
+    st = gg_buf_printf(&b, "%s%s://127.0.0.1:%d", i ? "," : "", s.secure ? "tls" : "nats", s.nodes[i].port);
+  if (st == GG_OK && s.secure) {
+    st = gg_buf_puts(&b, "\n");
+    if (st == GG_OK) st = put_secure_env(&b, o, &s);
+  } else {
+    if (st == GG_OK) st = gg_buf_puts(&b, "\nexport NATS_MONITOR_URLS=");
+    for (int i = 0; st == GG_OK && i < s.nnodes; i++)
+      st = gg_buf_printf(&b, "%shttp://127.0.0.1:%d", i ? "," : "", s.nodes[i].monitor);
+    if (st == GG_OK)
+      st = gg_buf_printf(&b, "\nexport PG_URL=postgresql://postgres@127.0.0.1:%d/athlete\n", s.pg.port);
+  }
   if (st == GG_OK) {
     if (s.has_prom)
       st = gg_buf_printf(&b, "export PROMETHEUS_URL=http://127.0.0.1:%d\n", s.prom.port);

@@ -11,6 +11,20 @@
  * pid is signalled only while /proc shows it is still the program and config we started),
  * and `kill-node`/`start-node` can stop one node hard and bring it back with its data.
  *
+ * The secured sandbox (`up --secure`) is the same cluster with TLS on client connections and
+ * routes (a CA and certificates made in DIR/tls), an application account APP with a
+ * user/password user and an nkey user (seed in DIR/tls/nkey.seed), the system account SYS
+ * with its user, and no monitoring URL in DIR/env (the nodes keep a loopback monitor port for
+ * the sandbox's own health checks; GONOGO_SANDBOX_MONITOR_URLS names it for tests that
+ * compare the two paths). nats-server 2.9 refuses a token beside accounts, so the token user
+ * gets a fourth, standalone TLS JetStream node "t1" (NATS_TOKEN_URL), and a user with a .creds
+ * file (JWT + seed) a fifth, operator-mode one "c1" (NATS_CREDS_URL, NATS_CREDS_FILE; user/password
+ * accounts and an operator do not mix in one server config). PostgreSQL takes only
+ * TLS connections with a scram-sha-256 password. DIR/env then also exports NATS_USER,
+ * NATS_PASSWORD, NATS_TOKEN, NATS_TOKEN_URL, NATS_NKEY_SEED, NATS_CA, NATS_CERT, NATS_KEY (a
+ * client certificate), NATS_SYSTEM_USER, NATS_SYSTEM_PASSWORD, and a PG_URL with the
+ * password and sslmode=require. DIR/env, DIR/sandbox.json and the nats configs are mode 0600.
+ *
  * The functions never print: progress lines go through the optional callback.
  */
 #ifndef GG_SANDBOX_H
@@ -29,6 +43,8 @@ typedef struct {
   const char *dir;              /* the sandbox directory; created if missing */
   int nodes;                    /* nats-server processes for `up` (1..SANDBOX_MAX_NODES; 0 = 3) */
   double timeout;               /* seconds to wait for health; 0 = 30 */
+  bool secure;                  /* `up`: the secured sandbox (see below) */
+  bool hide_secrets;            /* sandbox_env_text: "<in DIR/env>" instead of each secret */
   sandbox_progress_fn progress; /* may be NULL */
   void *progress_ud;
 } sandbox_opts;
@@ -44,7 +60,7 @@ typedef struct {
 } sandbox_proc;
 
 typedef struct {
-  sandbox_proc procs[SANDBOX_MAX_NODES + 3];
+  sandbox_proc procs[SANDBOX_MAX_NODES + 5];
   int nprocs;
   bool meta_leader;   /* some running node reports a JetStream meta leader */
   char leader[32];    /* its server name */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/json.h"
@@ -42,10 +43,26 @@ gg_status sandbox_state_save(const sandbox_state *s, gg_error *err) {
                            rec_to_json(&s->pg), "pg_tmp", s->pg_tmp);
   if (s->has_prom) json_object_set_new(root, "prometheus", rec_to_json(&s->prom));
   if (s->has_am) json_object_set_new(root, "alertmanager", rec_to_json(&s->am));
+  if (s->secure) {
+    json_t *sec =
+        json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "token_node", rec_to_json(&s->tok), "user",
+                  s->user, "password", s->password, "sys_user", s->sys_user, "sys_password", s->sys_password,
+                  "token", s->token, "pg_password", s->pg_password, "nkey_pub", s->nkey_pub);
+    json_object_set_new(sec, "creds_node", rec_to_json(&s->cred));
+    json_object_set_new(sec, "creds_account", json_string(s->creds_account));
+    json_object_set_new(sec, "creds_sys_account", json_string(s->creds_sys_account));
+    json_object_set_new(root, "secure", sec);
+  }
   char path[SB_PATH_MAX], tmp[SB_PATH_MAX + 8];
   sandbox_path_join(path, sizeof path, s->dir, SB_STATE_FILE);
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   gg_status st = GG_OK;
+  /* A secured sandbox's record holds its passwords: its owner alone may read it. */
+  FILE *f = fopen(tmp, "w");
+  if (f) {
+    fchmod(fileno(f), 0600);
+    fclose(f);
+  }
   if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || rename(tmp, path) != 0)
     st = gg_error_set(err, GG_ERR_IO, "write '%s': %s", path, strerror(errno));
   json_decref(root);
@@ -77,6 +94,20 @@ gg_status sandbox_state_load(const char *dir, sandbox_state *s, gg_error *err) {
   if ((v = json_object_get(root, "alertmanager"))) {
     s->has_am = true;
     rec_from_json(&s->am, v);
+  }
+  if ((v = json_object_get(root, "secure"))) {
+    s->secure = true;
+    rec_from_json(&s->tok, json_object_get(v, "token_node"));
+    rec_from_json(&s->cred, json_object_get(v, "creds_node"));
+    copy_str(s->creds_account, sizeof s->creds_account, v, "creds_account");
+    copy_str(s->creds_sys_account, sizeof s->creds_sys_account, v, "creds_sys_account");
+    copy_str(s->user, sizeof s->user, v, "user");
+    copy_str(s->password, sizeof s->password, v, "password");
+    copy_str(s->sys_user, sizeof s->sys_user, v, "sys_user");
+    copy_str(s->sys_password, sizeof s->sys_password, v, "sys_password");
+    copy_str(s->token, sizeof s->token, v, "token");
+    copy_str(s->pg_password, sizeof s->pg_password, v, "pg_password");
+    copy_str(s->nkey_pub, sizeof s->nkey_pub, v, "nkey_pub");
   }
   json_decref(root);
   return GG_OK;

@@ -3,6 +3,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +35,13 @@ int support_nats_connect(const char *urls, natsConnection **nc, jsCtx **js) {
   char *save = NULL;
   for (char *u = strtok_r(buf, ",", &save); u && n < 16; u = strtok_r(NULL, ",", &save)) list[n++] = u;
   natsOptions *o = NULL;
-  if (natsOptions_Create(&o) != NATS_OK || natsOptions_SetServers(o, list, n) != NATS_OK ||
-      natsConnection_Connect(nc, o) != NATS_OK || natsConnection_JetStream(js, *nc, NULL) != NATS_OK) {
+  /* On the secured sandbox: its user and password, and its CA. */
+  const char *user = getenv("NATS_USER"), *ca = getenv("NATS_CA");
+  bool ok = natsOptions_Create(&o) == NATS_OK && natsOptions_SetServers(o, list, n) == NATS_OK;
+  if (ok && user && *user) ok = natsOptions_SetUserInfo(o, user, getenv("NATS_PASSWORD")) == NATS_OK;
+  if (ok && ca && *ca)
+    ok = natsOptions_SetSecure(o, true) == NATS_OK && natsOptions_LoadCATrustedCertificates(o, ca) == NATS_OK;
+  if (!ok || natsConnection_Connect(nc, o) != NATS_OK || natsConnection_JetStream(js, *nc, NULL) != NATS_OK) {
     fprintf(stderr, "connect to %s: %s\n", urls, nats_GetLastError(NULL));
     natsOptions_Destroy(o);
     return -1;

@@ -25,7 +25,8 @@ support_run_result support_run(const char *const *argv, const gg_spawn_opts *o);
  * current cmocka test when it cannot be started. */
 int support_gonogo(const char *bin, char **out, ...);
 
-/* Connect to `urls` (comma-separated, as the sandbox's NATS_URL) and open a JetStream context.
+/* Connect to `urls` (comma-separated, as the sandbox's NATS_URL) and open a JetStream context;
+ * with the secured sandbox's NATS_USER, NATS_PASSWORD and NATS_CA when they are set.
  * Returns 0 with *nc and *js set (natsConnection_Destroy and jsCtx_Destroy them), or -1 after
  * printing what failed to stderr. */
 int support_nats_connect(const char *urls, natsConnection **nc, jsCtx **js);

@@ -9,6 +9,7 @@ gg_unit_test(test_buf SOURCES test_buf.c LIBS gg_base)
 gg_unit_test(test_log SOURCES test_log.c LIBS gg_base)
 gg_unit_test(test_failpoint SOURCES test_failpoint.c LIBS gg_base)
 gg_unit_test(test_secret SOURCES test_secret.c LIBS gg_base)
+gg_unit_test(test_nkey SOURCES test_nkey.c LIBS gg_base)
 # banned.h: a strcpy must not compile (the header is force-included by the top CMakeLists).
 add_test(NAME test_banned COMMAND ${CMAKE_C_COMPILER} -std=c11 -fsyntax-only -include ${GG_BANNED_H}
   ${CMAKE_CURRENT_SOURCE_DIR}/banned_use.c)

@@ -1,3 +1,4 @@
 # Unit tests of src/plan (see cmake/tests.cmake for gg_unit_test).
 gg_unit_test(test_plan SOURCES test_plan.c LIBS gg_plan gg_expr gg_base)
 target_compile_definitions(test_plan PRIVATE GONOGO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+gg_unit_test(test_plan_connect SOURCES test_plan_connect.c LIBS gg_plan gg_expr gg_base)

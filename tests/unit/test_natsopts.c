@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -112,9 +113,58 @@ static void test_empty_lists_are_refused(void **state) {
   natsOptions_Destroy(o);
 }
 
+/* The auth variables: the first method set wins (and is what the log names), files must
+ * exist, and no message quotes a secret. */
+static void clear_auth_env(void) {
+  const char *vars[] = {"NATS_CREDS", "NATS_NKEY_SEED", "NATS_USER", "NATS_PASSWORD",
+                        "NATS_TOKEN", "NATS_CA",        "NATS_CERT", "NATS_KEY"};
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) unsetenv(vars[i]);
+}
+
+static void test_auth_method_precedence(void **state) {
+  (void)state;
+  clear_auth_env();
+  gg_nats_auth a;
+  assert_int_equal(gg_nats_auth_load(&a, NULL), GG_OK);
+  assert_string_equal(a.method, "none");
+  gg_nats_auth_release(&a);
+  setenv("NATS_TOKEN", "tok-secret", 1);
+  assert_int_equal(gg_nats_auth_load(&a, NULL), GG_OK);
+  assert_string_equal(a.method, "token");
+  gg_nats_auth_release(&a);
+  setenv("NATS_USER", "app", 1);
+  setenv("NATS_PASSWORD", "pw-secret", 1);
+  assert_int_equal(gg_nats_auth_load(&a, NULL), GG_OK);
+  assert_string_equal(a.method, "user");
+  assert_string_equal(gg_secret_reveal(&a.password), "pw-secret");
+  gg_nats_auth_release(&a);
+  clear_auth_env();
+}
+
+static void test_auth_files_must_exist(void **state) {
+  (void)state;
+  clear_auth_env();
+  gg_nats_auth a;
+  gg_error err;
+  gg_error_clear(&err);
+  setenv("NATS_CREDS", "/nonexistent/app.creds", 1);
+  assert_int_equal(gg_nats_auth_load(&a, &err), GG_ERR_INVALID);
+  assert_string_equal(err.msg, "NATS_CREDS: '/nonexistent/app.creds': file not found");
+  gg_nats_auth_release(&a);
+  clear_auth_env();
+  setenv("NATS_CERT", "/dev/null", 1);
+  setenv("NATS_PASSWORD", "pw-secret", 1);
+  assert_int_equal(gg_nats_auth_load(&a, &err), GG_ERR_INVALID);
+  assert_non_null(strstr(err.msg, "NATS_CERT and NATS_KEY go together"));
+  assert_null(strstr(err.msg, "pw-secret"));
+  gg_nats_auth_release(&a);
+  clear_auth_env();
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_every_entry_becomes_a_server),
-                                     cmocka_unit_test(test_empty_lists_are_refused)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_every_entry_becomes_a_server), cmocka_unit_test(test_empty_lists_are_refused),
+      cmocka_unit_test(test_auth_method_precedence), cmocka_unit_test(test_auth_files_must_exist)};
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   nats_Close();
   return failed;
