@@ -23,7 +23,8 @@ const char *probe_nats_reason(natsStatus s) {
   }
   clean[w] = '\0';
   if (s == NATS_NOT_PERMITTED || strstr(clean, "Authorization Violation") || strstr(clean, "Authentication"))
-    snprintf(buf, sizeof buf, "authorization violation (the server refused the user, password, token or key)");
+    snprintf(buf, sizeof buf,
+             "authorization violation (the server refused the user, password, token or key)");
   else if (s == NATS_SSL_ERROR && strstr(clean, "handshake") && strstr(clean, "certificate"))
     snprintf(buf, sizeof buf, "certificate verify failed: %s", clean);
   else
