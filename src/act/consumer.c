@@ -10,6 +10,7 @@
 
 #include "act/internal.h"
 #include "base/clock.h"
+#include "base/failpoint.h"
 
 /* ---- create_consumer ---- */
 
@@ -49,9 +50,12 @@ gg_status act_create_consumer_forward(act_ctx *ctx, const plan_action *a, const 
     jsConsumerConfig cfg;
     act_consumer_config_from_plan(pc, &cfg);
     jsErrCode je = 0;
+    gg_failpoint("act.create_consumer.request");
     natsStatus s = js_AddConsumer(&ci, ctx->js, a->stream, &cfg, NULL, &je);
     if (s != NATS_OK) {
       st = act_nats_error(err, s, je, "create consumer '%s/%s'", a->stream, a->consumer);
+      if (act_outcome_unknown(s, je)) /* the cluster may create it anyway: the inverse looks */
+        json_object_set_new(out, "undo", json_pack("{s:b, s:b}", "created", false, "unknown", true));
       goto out;
     }
     created = true;
@@ -71,9 +75,55 @@ out:
   return st;
 }
 
+/* After a create whose outcome is unknown: whether the consumer exists now as the create would
+ * have made it (*mine: then it is undone as one this phase created). Journals what was found in
+ * out's "found"; a consumer that cannot be observed is an error (the rollback stays incomplete
+ * rather than claim it left nothing). */
+static gg_status observe_unknown(act_ctx *ctx, const plan_action *a, json_t *out, bool *mine, gg_error *err) {
+  *mine = false;
+  jsConsumerInfo *ci = NULL;
+  char **lines = NULL;
+  size_t nlines = 0;
+  gg_status st = act_consumer_get(ctx, a->stream, a->consumer, &ci, err);
+  if (st != GG_OK) {
+    gg_error_prefix(err,
+                    "the create of consumer '%s/%s' timed out and it cannot be observed now: ", a->stream,
+                    a->consumer);
+    return st;
+  }
+  const plan_consumer *pc = plan_find_consumer(ctx->p, a->stream, a->consumer);
+  if (!ci) {
+    json_object_set_new(out, "found", json_string("absent"));
+    act_say(ctx, "consumer %s/%s: its create timed out and it does not exist; nothing to undo", a->stream,
+            a->consumer);
+  } else if (!pc || act_consumer_diff(pc, ci->Config, &lines, &nlines) != 0) {
+    json_object_set_new(out, "found", json_string("exists with another configuration"));
+    act_change(ctx,
+               "kept consumer %s/%s: its create timed out, and it exists with another configuration than the "
+               "plan's (not made by this phase)",
+               a->stream, a->consumer);
+  } else {
+    json_object_set_new(out, "found", json_string("exists as planned"));
+    act_say(ctx, "consumer %s/%s: its create timed out but the cluster created it; undoing it", a->stream,
+            a->consumer);
+    *mine = true;
+  }
+  act_lines_free(lines, nlines);
+  jsConsumerInfo_Destroy(ci);
+  return GG_OK;
+}
+
 gg_status act_create_consumer_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
                                       gg_error *err) {
-  if (!json_is_true(json_object_get(undo, "created"))) {
+  if (json_is_true(json_object_get(undo, "unknown"))) {
+    bool mine = false;
+    gg_status st = observe_unknown(ctx, a, out, &mine, err);
+    if (st != GG_OK) return st;
+    if (!mine) {
+      json_object_set_new(out, "result", json_string("noop"));
+      return GG_OK;
+    }
+  } else if (!json_is_true(json_object_get(undo, "created"))) {
     json_object_set_new(out, "result", json_string("noop"));
     return GG_OK;
   }

@@ -384,8 +384,9 @@ static gg_status rollback_locked(act_ctx *ctx, const char *reason, bool *did, gg
         undo = json_object_get(open, "observed"); /* killed mid-action: undo from what was observed */
       else if (o && outcome_done(o))
         undo = json_object_get(o, "undo");
-      else if (o && list[i].kind == PLAN_ACT_MOVE_SUBJECTS)
-        undo = json_object_get(o, "undo"); /* may be half done */
+      else if (o && (list[i].kind == PLAN_ACT_MOVE_SUBJECTS ||
+                     json_is_true(json_object_get(json_object_get(o, "undo"), "unknown"))))
+        undo = json_object_get(o, "undo"); /* may be half done, or done by a request that timed out */
       else
         continue;
       if (open && (list[i].kind == PLAN_ACT_CREATE_STREAM || list[i].kind == PLAN_ACT_CREATE_CONSUMER)) {

@@ -162,6 +162,7 @@ typedef struct {
   char *user;         /* NULL when absent */
   gg_secret password; /* unset when absent */
   int expect_servers; /* 0 when not declared */
+  double api_timeout; /* seconds a JetStream API request waits for its answer (`api_timeout`, 10 s) */
 } plan_nats;
 
 typedef struct {

@@ -91,7 +91,9 @@ void actx_init(const char *id, int replicas) {
   setenv("ACT_REPLICAS", rep, 1);
   snprintf(journal_file, sizeof journal_file, "/tmp/gonogo-act-%s.db", idv);
   snprintf(log_file, sizeof log_file, "/tmp/gonogo-act-%s.log", idv);
-  snprintf(plan_file, sizeof plan_file, "%s/tests/integration/plans/act.yaml", src);
+  const char *plan_name = getenv("ACT_PLAN"); /* a test's own plan in tests/integration/plans */
+  snprintf(plan_file, sizeof plan_file, "%s/tests/integration/plans/%s", src,
+           plan_name && *plan_name ? plan_name : "act.yaml");
   unlink(journal_file);
   delete_streams();
   atomic_store(&published, 0); /* ids start at m-0 in every test */

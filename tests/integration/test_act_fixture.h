@@ -4,7 +4,8 @@
  * consumer (pull subscriptions bound by stream and durable, acking, counting every id), running
  * `gonogo` as a child process, and reading its journal.
  *
- * Environment: NATS_URL (the sandbox's), GONOGO_BIN, GONOGO_SOURCE_DIR (for the plan).
+ * Environment: NATS_URL (the sandbox's), GONOGO_BIN, GONOGO_SOURCE_DIR (for the plan), ACT_PLAN
+ * (another plan of tests/integration/plans than act.yaml, read by actx_init).
  * Every function fails the running cmocka test on error.
  */
 #ifndef GG_TEST_ACT_FIXTURE_H
