@@ -24,7 +24,9 @@
  *   phase_started   {"prepare":BOOL}
  *   phase_prepared / phase_completed  {"gap_ms":G (-1 none), "changes":N}
  *   phase_failed    {"reason":TEXT}
- *   phase_rolled_back  {"reason":TEXT, "carried_back":N (messages carried back to old streams)}
+ *   phase_rolled_back  {"reason":TEXT, "carried_back":N (messages carried back to old streams),
+ *                    "kept":[TEXT...] (what the rollback left in place and why: each inverse's
+ *                    "kept_note", "consumer S/C: 27 messages still pending after 30 s (...)")}
  *   note            {"note":"rollback started", "reason":TEXT} when a rollback begins (resume
  *                    finishes a rollback it finds begun, never turns it forward; until
  *                    phase_rolled_back the phase is "rollback incomplete", see journal_phase)

@@ -97,11 +97,14 @@ static gg_status observe_unknown(act_ctx *ctx, const plan_action *a, json_t *out
     act_say(ctx, "consumer %s/%s: its create timed out and it does not exist; nothing to undo", a->stream,
             a->consumer);
   } else if (!pc || act_consumer_diff(pc, ci->Config, &lines, &nlines) != 0) {
+    char note[512];
+    snprintf(note, sizeof note,
+             "consumer %s/%s: its create timed out, and it exists with another configuration than the plan's "
+             "(not made by this phase)",
+             a->stream, a->consumer);
     json_object_set_new(out, "found", json_string("exists with another configuration"));
-    act_change(ctx,
-               "kept consumer %s/%s: its create timed out, and it exists with another configuration than the "
-               "plan's (not made by this phase)",
-               a->stream, a->consumer);
+    json_object_set_new(out, "kept_note", json_string(note));
+    act_change(ctx, "kept %s", note);
   } else {
     json_object_set_new(out, "found", json_string("exists as planned"));
     act_say(ctx, "consumer %s/%s: its create timed out but the cluster created it; undoing it", a->stream,
@@ -157,7 +160,7 @@ gg_status act_create_consumer_inverse(act_ctx *ctx, const plan_action *a, const 
   /* Deleting a consumer with messages still pending loses them for its readers: first let it
    * drain what its stream received while the phase was in force (the run moves the subjects
    * back before this), and keep it when that does not happen in time. */
-  double t0 = gg_clock_mono();
+  double t0 = gg_clock_mono(), said_at = 0, said_pending = 0;
   for (;;) {
     jsConsumerInfo *ci = NULL;
     gg_status st = act_consumer_get(ctx, a->stream, a->consumer, &ci, err);
@@ -169,16 +172,32 @@ gg_status act_create_consumer_inverse(act_ctx *ctx, const plan_action *a, const 
     double pending = (double)ci->NumPending + (double)ci->NumAckPending;
     jsConsumerInfo_Destroy(ci);
     if (pending <= 0) break;
-    if (gg_clock_mono() - t0 > ACT_CONSUMER_UNDO_DRAIN) {
+    double now = gg_clock_mono();
+    if (now - t0 > ACT_CONSUMER_UNDO_DRAIN) {
+      char note[512];
+      snprintf(note, sizeof note,
+               "consumer %s/%s: %.0f messages still pending after %.0f s (delete it once consumed)",
+               a->stream, a->consumer, pending, ACT_CONSUMER_UNDO_DRAIN);
       json_object_set_new(out, "result", json_string("ok"));
       json_object_set_new(out, "kept", json_real(pending));
-      act_change(ctx,
-                 "kept consumer %s/%s: %.0f messages still pending after %.0f s (delete it once consumed)",
-                 a->stream, a->consumer, pending, ACT_CONSUMER_UNDO_DRAIN);
+      json_object_set_new(out, "kept_note", json_string(note)); /* phase_rolled_back lists it */
+      act_change(ctx, "kept %s", note);
       return GG_OK;
     }
-    act_say(ctx, "consumer %s/%s: waiting for %.0f pending messages before deleting it", a->stream,
-            a->consumer, pending);
+    /* One line when the wait begins, then one every few seconds with the trend: never a line a poll. */
+    if (said_at == 0) {
+      act_say(ctx,
+              "consumer %s/%s: %.0f messages pending; waiting up to %.0f s for them to be consumed before "
+              "deleting it",
+              a->stream, a->consumer, pending, ACT_CONSUMER_UNDO_DRAIN);
+      said_at = now;
+      said_pending = pending;
+    } else if (now - said_at >= ACT_PROGRESS_EVERY) {
+      act_say(ctx, "consumer %s/%s: %.0f pending (%.1f/s consumed), %.0f s left", a->stream, a->consumer,
+              pending, (said_pending - pending) / (now - said_at), ACT_CONSUMER_UNDO_DRAIN - (now - t0));
+      said_at = now;
+      said_pending = pending;
+    }
     usleep(100000);
   }
   jsErrCode je = 0;

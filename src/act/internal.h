@@ -14,6 +14,8 @@
 
 /* Seconds the inverse of create_consumer waits for the consumer to drain before deleting it. */
 #define ACT_CONSUMER_UNDO_DRAIN 30.0
+/* Seconds between two progress lines of a wait (a line when it starts, then one this often). */
+#define ACT_PROGRESS_EVERY 5.0
 
 /* One execution: the plan, the journal, the NATS connection and where progress goes. */
 typedef struct {

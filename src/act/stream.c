@@ -140,11 +140,14 @@ static gg_status observe_unknown(act_ctx *ctx, const plan_action *a, json_t *out
     json_object_set_new(out, "found", json_string("absent"));
     act_say(ctx, "stream %s: its create timed out and it does not exist; nothing to undo", a->stream);
   } else if (!ps || act_stream_diff(ps, si->Config, true, &lines, &nlines) != 0) {
+    char note[512];
+    snprintf(note, sizeof note,
+             "stream %s: its create timed out, and it exists with another configuration than the plan's (not "
+             "made by this phase)",
+             a->stream);
     json_object_set_new(out, "found", json_string("exists with another configuration"));
-    act_change(ctx,
-               "kept stream %s: its create timed out, and it exists with another configuration than the "
-               "plan's (not made by this phase)",
-               a->stream);
+    json_object_set_new(out, "kept_note", json_string(note));
+    act_change(ctx, "kept %s", note);
   } else {
     json_object_set_new(out, "found", json_string("exists as planned"));
     act_say(ctx, "stream %s: its create timed out but the cluster created it; undoing it", a->stream);

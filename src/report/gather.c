@@ -173,6 +173,7 @@ static void lifecycle_fn(const plan_phase *ph, const journal_event *ev, json_t *
   set_str(x, "event", ev->kind);
   copy_member(x, c, "reason");
   copy_member(x, c, "carried_back");
+  copy_member(x, c, "kept");
 }
 
 /* The checkpoints of a rolled-back phase's latest completion that were never evaluated: listed
