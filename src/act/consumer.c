@@ -128,6 +128,7 @@ gg_status act_create_consumer_inverse(act_ctx *ctx, const plan_action *a, const 
     }
   } else if (!json_is_true(json_object_get(undo, "created"))) {
     json_object_set_new(out, "result", json_string("noop"));
+    act_say(ctx, "consumer %s/%s was not created by this phase (bound only); kept", a->stream, a->consumer);
     return GG_OK;
   }
   /* What it had not acknowledged on subjects a rollback carried back to the old stream is

@@ -285,6 +285,7 @@ static void phase_state(writer *w, const json_t *ph) {
   if (strcmp(state, "prepared") == 0) w_fmt(w, " at %s", jstr(ph, "prepared_at"));
   if (strcmp(state, "rolled back") == 0)
     w_fmt(w, " at %s: %s", jstr(ph, "rolled_back_at"), jstr(ph, "reason"));
+  if (strcmp(state, "rolled back") == 0 && *jstr(ph, "kept")) w_fmt(w, "; kept: %s", jstr(ph, "kept"));
   if (strcmp(state, "failed") == 0) w_fmt(w, " at %s: %s", jstr(ph, "failed_at"), jstr(ph, "reason"));
   if (strcmp(state, "rollback incomplete") == 0) w_fmt(w, ": %s", jstr(ph, "reason"));
   if (strcmp(state, "decided") == 0 && *jstr(ph, "reason")) w_fmt(w, " (after: %s)", jstr(ph, "reason"));
