@@ -419,8 +419,10 @@ static gg_status rollback_locked(act_ctx *ctx, const char *reason, bool *did, gg
       else
         continue;
       if (open && (list[i].kind == PLAN_ACT_CREATE_STREAM || list[i].kind == PLAN_ACT_CREATE_CONSUMER)) {
-        /* created by us if the intent saw it absent */
-        json_t *u = json_pack("{s:b}", "created", json_is_false(json_object_get(undo, "exists")));
+        /* Created by us if the intent saw it absent and it exists now as the create makes it: the
+         * outcome of a request a kill interrupted is unknown, so the inverse observes first. */
+        bool absent = json_is_false(json_object_get(undo, "exists"));
+        json_t *u = json_pack("{s:b, s:b}", "created", absent, "unknown", absent);
         json_object_set_new(open, "undo_derived", u);
         undo = u;
       }
