@@ -16,11 +16,17 @@
  *   action_outcome  {"section","index","action","mode","elapsed_ms", "result":"ok"|"noop"|"failed",
  *                    "error":TEXT, "undo":{...}, "gap_ms":G (move_subjects), "drift":[...],
  *                    "refused":N (delete_stream), "diff":[...] (update_stream), ...}
- *                    `undo` holds what the inverse needs ("created", "config", "previous").
+ *                    `undo` holds what the inverse needs ("created", "config", "previous"), and
+ *                    "unknown": true when a request failed without the server refusing it (a
+ *                    timeout): the outcome is not known, so the rollback undoes it too and its
+ *                    inverse observes the cluster first ("found": "absent" | "exists as planned"
+ *                    | "exists with another configuration"; only the second is undone).
  *   phase_started   {"prepare":BOOL}
  *   phase_prepared / phase_completed  {"gap_ms":G (-1 none), "changes":N}
  *   phase_failed    {"reason":TEXT}
- *   phase_rolled_back  {"reason":TEXT, "carried_back":N (messages carried back to old streams)}
+ *   phase_rolled_back  {"reason":TEXT, "carried_back":N (messages carried back to old streams),
+ *                    "kept":[TEXT...] (what the rollback left in place and why: each inverse's
+ *                    "kept_note", "consumer S/C: 27 messages still pending after 30 s (...)")}
  *   note            {"note":"rollback started", "reason":TEXT} when a rollback begins (resume
  *                    finishes a rollback it finds begun, never turns it forward; until
  *                    phase_rolled_back the phase is "rollback incomplete", see journal_phase)

@@ -10,6 +10,7 @@
 
 #include "act/internal.h"
 #include "base/clock.h"
+#include "base/failpoint.h"
 
 /* ---- create_consumer ---- */
 
@@ -49,9 +50,12 @@ gg_status act_create_consumer_forward(act_ctx *ctx, const plan_action *a, const 
     jsConsumerConfig cfg;
     act_consumer_config_from_plan(pc, &cfg);
     jsErrCode je = 0;
+    gg_failpoint("act.create_consumer.request");
     natsStatus s = js_AddConsumer(&ci, ctx->js, a->stream, &cfg, NULL, &je);
     if (s != NATS_OK) {
       st = act_nats_error(err, s, je, "create consumer '%s/%s'", a->stream, a->consumer);
+      if (act_outcome_unknown(s, je)) /* the cluster may create it anyway: the inverse looks */
+        json_object_set_new(out, "undo", json_pack("{s:b, s:b}", "created", false, "unknown", true));
       goto out;
     }
     created = true;
@@ -71,10 +75,60 @@ out:
   return st;
 }
 
+/* After a create whose outcome is unknown: whether the consumer exists now as the create would
+ * have made it (*mine: then it is undone as one this phase created). Journals what was found in
+ * out's "found"; a consumer that cannot be observed is an error (the rollback stays incomplete
+ * rather than claim it left nothing). */
+static gg_status observe_unknown(act_ctx *ctx, const plan_action *a, json_t *out, bool *mine, gg_error *err) {
+  *mine = false;
+  jsConsumerInfo *ci = NULL;
+  char **lines = NULL;
+  size_t nlines = 0;
+  gg_status st = act_consumer_get(ctx, a->stream, a->consumer, &ci, err);
+  if (st != GG_OK) {
+    gg_error_prefix(err,
+                    "the create of consumer '%s/%s' timed out and it cannot be observed now: ", a->stream,
+                    a->consumer);
+    return st;
+  }
+  const plan_consumer *pc = plan_find_consumer(ctx->p, a->stream, a->consumer);
+  if (!ci) {
+    json_object_set_new(out, "found", json_string("absent"));
+    act_say(ctx, "consumer %s/%s: its create timed out and it does not exist; nothing to undo", a->stream,
+            a->consumer);
+  } else if (!pc || act_consumer_diff(pc, ci->Config, &lines, &nlines) != 0) {
+    char note[512];
+    snprintf(note, sizeof note,
+             "consumer %s/%s: its create timed out, and it exists with another configuration than the plan's "
+             "(not made by this phase)",
+             a->stream, a->consumer);
+    json_object_set_new(out, "found", json_string("exists with another configuration"));
+    json_object_set_new(out, "kept_note", json_string(note));
+    act_change(ctx, "kept %s", note);
+  } else {
+    json_object_set_new(out, "found", json_string("exists as planned"));
+    act_say(ctx, "consumer %s/%s: its create timed out but the cluster created it; undoing it", a->stream,
+            a->consumer);
+    *mine = true;
+  }
+  act_lines_free(lines, nlines);
+  jsConsumerInfo_Destroy(ci);
+  return GG_OK;
+}
+
 gg_status act_create_consumer_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
                                       gg_error *err) {
-  if (!json_is_true(json_object_get(undo, "created"))) {
+  if (json_is_true(json_object_get(undo, "unknown"))) {
+    bool mine = false;
+    gg_status st = observe_unknown(ctx, a, out, &mine, err);
+    if (st != GG_OK) return st;
+    if (!mine) {
+      json_object_set_new(out, "result", json_string("noop"));
+      return GG_OK;
+    }
+  } else if (!json_is_true(json_object_get(undo, "created"))) {
     json_object_set_new(out, "result", json_string("noop"));
+    act_say(ctx, "consumer %s/%s was not created by this phase (bound only); kept", a->stream, a->consumer);
     return GG_OK;
   }
   /* What it had not acknowledged on subjects a rollback carried back to the old stream is
@@ -107,7 +161,7 @@ gg_status act_create_consumer_inverse(act_ctx *ctx, const plan_action *a, const 
   /* Deleting a consumer with messages still pending loses them for its readers: first let it
    * drain what its stream received while the phase was in force (the run moves the subjects
    * back before this), and keep it when that does not happen in time. */
-  double t0 = gg_clock_mono();
+  double t0 = gg_clock_mono(), said_at = 0, said_pending = 0;
   for (;;) {
     jsConsumerInfo *ci = NULL;
     gg_status st = act_consumer_get(ctx, a->stream, a->consumer, &ci, err);
@@ -119,16 +173,32 @@ gg_status act_create_consumer_inverse(act_ctx *ctx, const plan_action *a, const 
     double pending = (double)ci->NumPending + (double)ci->NumAckPending;
     jsConsumerInfo_Destroy(ci);
     if (pending <= 0) break;
-    if (gg_clock_mono() - t0 > ACT_CONSUMER_UNDO_DRAIN) {
+    double now = gg_clock_mono();
+    if (now - t0 > ACT_CONSUMER_UNDO_DRAIN) {
+      char note[512];
+      snprintf(note, sizeof note,
+               "consumer %s/%s: %.0f messages still pending after %.0f s (delete it once consumed)",
+               a->stream, a->consumer, pending, ACT_CONSUMER_UNDO_DRAIN);
       json_object_set_new(out, "result", json_string("ok"));
       json_object_set_new(out, "kept", json_real(pending));
-      act_change(ctx,
-                 "kept consumer %s/%s: %.0f messages still pending after %.0f s (delete it once consumed)",
-                 a->stream, a->consumer, pending, ACT_CONSUMER_UNDO_DRAIN);
+      json_object_set_new(out, "kept_note", json_string(note)); /* phase_rolled_back lists it */
+      act_change(ctx, "kept %s", note);
       return GG_OK;
     }
-    act_say(ctx, "consumer %s/%s: waiting for %.0f pending messages before deleting it", a->stream,
-            a->consumer, pending);
+    /* One line when the wait begins, then one every few seconds with the trend: never a line a poll. */
+    if (said_at == 0) {
+      act_say(ctx,
+              "consumer %s/%s: %.0f messages pending; waiting up to %.0f s for them to be consumed before "
+              "deleting it",
+              a->stream, a->consumer, pending, ACT_CONSUMER_UNDO_DRAIN);
+      said_at = now;
+      said_pending = pending;
+    } else if (now - said_at >= ACT_PROGRESS_EVERY) {
+      act_say(ctx, "consumer %s/%s: %.0f pending (%.1f/s consumed), %.0f s left", a->stream, a->consumer,
+              pending, (said_pending - pending) / (now - said_at), ACT_CONSUMER_UNDO_DRAIN - (now - t0));
+      said_at = now;
+      said_pending = pending;
+    }
     usleep(100000);
   }
   jsErrCode je = 0;

@@ -41,7 +41,7 @@ gg_status act_drain_forward(act_ctx *ctx, const plan_action *a, json_t *out, gg_
       return gg_error_set(err, GG_ERR_TIMEOUT, "drain %s/%s: %.0f messages still pending after %.0f s",
                           a->stream, a->consumer, pending, el);
     }
-    if (now - last_say >= 1.0) {
+    if (now - last_say >= ACT_PROGRESS_EVERY) { /* a line every few seconds, not one a poll */
       double rate = el > 0.5 ? (first_pending - pending) / el : 0;
       char eta[32] = "?";
       if (rate > 0) gg_format_duration((pending - until) / rate, eta, sizeof eta);

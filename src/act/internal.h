@@ -14,6 +14,8 @@
 
 /* Seconds the inverse of create_consumer waits for the consumer to drain before deleting it. */
 #define ACT_CONSUMER_UNDO_DRAIN 30.0
+/* Seconds between two progress lines of a wait (a line when it starts, then one this often). */
+#define ACT_PROGRESS_EVERY 5.0
 
 /* One execution: the plan, the journal, the NATS connection and where progress goes. */
 typedef struct {
@@ -41,8 +43,14 @@ gg_status act_env(act_ctx *ctx, gate_env **out, gg_error *err) GG_WUR;
 
 /* printf-like progress line (nothing when no callback). */
 void act_say(act_ctx *ctx, const char *fmt, ...) GG_PRINTF(2, 3);
-/* Append a change line to the summary. */
+/* Append a change line to the summary; said through progress when there is none (rollback). */
 void act_change(act_ctx *ctx, const char *fmt, ...) GG_PRINTF(2, 3);
+
+/* Whether a failed JetStream API request may still have taken effect: it timed out, or the
+ * connection failed under it, rather than being refused by the server (a JetStream error code) or
+ * finding no responder. The forward outcome of such a request records "undo": {"unknown": true,
+ * ...} and its inverse observes the cluster instead of trusting the error. */
+bool act_outcome_unknown(natsStatus s, jsErrCode jerr);
 
 /* A nats.c failure as a gg_status with "what: text (jetstream error code)". */
 gg_status act_nats_error(gg_error *err, natsStatus s, jsErrCode jerr, const char *fmt, ...) GG_PRINTF(4, 5);

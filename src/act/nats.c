@@ -13,6 +13,10 @@
 #include "base/secret.h"
 #include "probe/natsconn.h"
 
+bool act_outcome_unknown(natsStatus s, jsErrCode jerr) {
+  return s != NATS_OK && jerr == 0 && s != NATS_NO_RESPONDERS && s != NATS_NOT_FOUND;
+}
+
 gg_status act_nats_error(gg_error *err, natsStatus s, jsErrCode jerr, const char *fmt, ...) {
   char what[512];
   va_list ap;
@@ -47,7 +51,7 @@ gg_status act_connect(act_ctx *ctx, gg_error *err) {
   if (s != NATS_OK) return act_nats_error(err, s, 0, "connect to %s", where);
   jsOptions jo;
   jsOptions_Init(&jo);
-  jo.Wait = 10000;
+  jo.Wait = (int64_t)(ctx->p->connect.nats.api_timeout > 0 ? ctx->p->connect.nats.api_timeout * 1000 : 10000);
   s = natsConnection_JetStream(&ctx->js, ctx->nc, &jo);
   if (s != NATS_OK) return act_nats_error(err, s, 0, "jetstream context on %s", where);
   return GG_OK;
@@ -93,12 +97,15 @@ void act_say(act_ctx *ctx, const char *fmt, ...) {
 }
 
 void act_change(act_ctx *ctx, const char *fmt, ...) {
-  if (!ctx->sum) return;
   char line[1024];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
+  if (!ctx->sum) { /* a rollback has no summary: what it changed is said as it happens */
+    if (ctx->progress) ctx->progress(ctx->ud, line);
+    return;
+  }
   char *dup = strdup(line);
   if (dup) (void)act_lines_add(&ctx->sum->changes, &ctx->sum->nchanges, dup);
 }

@@ -331,6 +331,35 @@ typedef struct {
 
 #define ROLLBACK_NOTE "rollback started"
 
+/* What this run's rollback kept: the "kept_note" of each inverse's latest outcome, oldest first
+ * (you own the array). */
+static json_t *run_kept(act_ctx *ctx) {
+  json_t *kept = json_array();
+  phase_log l;
+  gg_error e;
+  if (log_load(ctx->j, ctx->phase, &l, &e) == GG_OK)
+    for (size_t i = l.start; i < l.n; i++) {
+      json_t *c = log_content(&l, i);
+      const char *note = json_string_value(json_object_get(c, "kept_note"));
+      if (!is_kind(&l, i, "action_outcome") || !note || strcmp(jstr(c, "mode"), "inverse") != 0) continue;
+      size_t idx = (size_t)json_integer_value(json_object_get(c, "index"));
+      if (find_outcome(&l, jstr(c, "section"), idx, "inverse") == c)
+        json_array_append_new(kept, json_string(note));
+    }
+  log_release(&l);
+  return kept;
+}
+
+/* The kept notes joined by "; " into buf ("" when none). */
+static const char *kept_text(const json_t *kept, char *buf, size_t cap) {
+  size_t len = 0, i;
+  json_t *k;
+  buf[0] = '\0';
+  json_array_foreach(kept, i, k) if (len < cap) len += (size_t)snprintf(
+      buf + len, cap - len, "%s%s", i ? "; " : "", json_string_value(k) ? json_string_value(k) : "");
+  return buf;
+}
+
 /* Whether this run of the phase has a rollback under way or done (its marker note). */
 static bool rollback_marked(const phase_log *l) {
   for (size_t i = l->start; i < l->n; i++)
@@ -384,13 +413,16 @@ static gg_status rollback_locked(act_ctx *ctx, const char *reason, bool *did, gg
         undo = json_object_get(open, "observed"); /* killed mid-action: undo from what was observed */
       else if (o && outcome_done(o))
         undo = json_object_get(o, "undo");
-      else if (o && list[i].kind == PLAN_ACT_MOVE_SUBJECTS)
-        undo = json_object_get(o, "undo"); /* may be half done */
+      else if (o && (list[i].kind == PLAN_ACT_MOVE_SUBJECTS ||
+                     json_is_true(json_object_get(json_object_get(o, "undo"), "unknown"))))
+        undo = json_object_get(o, "undo"); /* may be half done, or done by a request that timed out */
       else
         continue;
       if (open && (list[i].kind == PLAN_ACT_CREATE_STREAM || list[i].kind == PLAN_ACT_CREATE_CONSUMER)) {
-        /* created by us if the intent saw it absent */
-        json_t *u = json_pack("{s:b}", "created", json_is_false(json_object_get(undo, "exists")));
+        /* Created by us if the intent saw it absent and it exists now as the create makes it: the
+         * outcome of a request a kill interrupted is unknown, so the inverse observes first. */
+        bool absent = json_is_false(json_object_get(undo, "exists"));
+        json_t *u = json_pack("{s:b, s:b}", "created", absent, "unknown", absent);
         json_object_set_new(open, "undo_derived", u);
         undo = u;
       }
@@ -416,8 +448,9 @@ static gg_status rollback_locked(act_ctx *ctx, const char *reason, bool *did, gg
   free(done);
   if (st == GG_OK) {
     long carried = act_run_carried_total(ctx);
+    json_t *kept = run_kept(ctx);
     append(ctx, JOURNAL_PHASE_ROLLED_BACK,
-           json_pack("{s:s, s:I}", "reason", reason, "carried_back", (json_int_t)carried));
+           json_pack("{s:s, s:I, s:o}", "reason", reason, "carried_back", (json_int_t)carried, "kept", kept));
     *did = true;
   } else {
     /* The phase is "rollback incomplete" (journal_phase: a rollback begun after the latest
@@ -459,8 +492,12 @@ gg_status act_rollback_phase_ex(const plan *p, journal *j, const char *phase_id,
   st = rollback_locked(&ctx, reason ? reason : "rollback", &did, err);
   if (did) {
     long carried = act_run_carried_total(&ctx);
-    act_say(&ctx, "phase %s rolled back in %.0f ms (%ld message%s carried back)", phase_id,
-            (gg_clock_mono() - t0) * 1000, carried, carried == 1 ? "" : "s");
+    json_t *kept = run_kept(&ctx);
+    char text[2048];
+    act_say(&ctx, "phase %s rolled back in %.0f ms (%ld message%s carried back)%s%s", phase_id,
+            (gg_clock_mono() - t0) * 1000, carried, carried == 1 ? "" : "s",
+            json_array_size(kept) ? "; kept: " : "", kept_text(kept, text, sizeof text));
+    json_decref(kept);
   }
   act_ctx_release(&ctx);
   if (take_lock) keeper_stop(&k, j);

@@ -57,6 +57,8 @@ gg_status act_create_stream_forward(act_ctx *ctx, const plan_action *a, const js
     natsStatus s = js_AddStream(&si, ctx->js, &cfg, NULL, &je);
     if (s != NATS_OK) {
       st = act_nats_error(err, s, je, "create stream '%s'", a->stream);
+      if (act_outcome_unknown(s, je)) /* the cluster may create it anyway: the inverse looks */
+        json_object_set_new(out, "undo", json_pack("{s:b, s:b}", "created", false, "unknown", true));
       goto out;
     }
     created = true;
@@ -120,9 +122,53 @@ static gg_status unaccounted(act_ctx *ctx, const char *stream, uint64_t *left, g
 
 /* Delete a stream this phase created once nothing in it is unconsumed (the inverse of
  * create_stream): empty, or every message accounted for by the carry-back. */
+/* After a create whose outcome is unknown: whether the stream exists now as the create would have
+ * made it (*mine). Journals what was found in out's "found"; a stream that cannot be observed is
+ * an error. */
+static gg_status observe_unknown(act_ctx *ctx, const plan_action *a, json_t *out, bool *mine, gg_error *err) {
+  *mine = false;
+  jsStreamInfo *si = NULL;
+  char **lines = NULL;
+  size_t nlines = 0;
+  gg_status st = act_stream_get(ctx, a->stream, NULL, &si, err);
+  if (st != GG_OK) {
+    gg_error_prefix(err, "the create of stream '%s' timed out and it cannot be observed now: ", a->stream);
+    return st;
+  }
+  const plan_stream *ps = plan_find_stream(ctx->p, a->stream);
+  if (!si) {
+    json_object_set_new(out, "found", json_string("absent"));
+    act_say(ctx, "stream %s: its create timed out and it does not exist; nothing to undo", a->stream);
+  } else if (!ps || act_stream_diff(ps, si->Config, true, &lines, &nlines) != 0) {
+    char note[512];
+    snprintf(note, sizeof note,
+             "stream %s: its create timed out, and it exists with another configuration than the plan's (not "
+             "made by this phase)",
+             a->stream);
+    json_object_set_new(out, "found", json_string("exists with another configuration"));
+    json_object_set_new(out, "kept_note", json_string(note));
+    act_change(ctx, "kept %s", note);
+  } else {
+    json_object_set_new(out, "found", json_string("exists as planned"));
+    act_say(ctx, "stream %s: its create timed out but the cluster created it; undoing it", a->stream);
+    *mine = true;
+  }
+  act_lines_free(lines, nlines);
+  jsStreamInfo_Destroy(si);
+  return GG_OK;
+}
+
 gg_status act_create_stream_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
                                     gg_error *err) {
-  if (!json_is_true(json_object_get(undo, "created"))) {
+  if (json_is_true(json_object_get(undo, "unknown"))) {
+    bool mine = false;
+    gg_status st = observe_unknown(ctx, a, out, &mine, err);
+    if (st != GG_OK) return st;
+    if (!mine) {
+      json_object_set_new(out, "result", json_string("noop"));
+      return GG_OK;
+    }
+  } else if (!json_is_true(json_object_get(undo, "created"))) {
     json_object_set_new(out, "result", json_string("noop"));
     act_say(ctx, "stream %s was not created by this phase; kept", a->stream);
     return GG_OK;
@@ -194,6 +240,8 @@ gg_status act_update_stream_forward(act_ctx *ctx, const plan_action *a, const js
   natsStatus s = js_UpdateStream(&after, ctx->js, &cfg, NULL, &je);
   if (s != NATS_OK) {
     st = act_nats_error(err, s, je, "update stream '%s'", a->stream);
+    if (act_outcome_unknown(s, je)) /* it may have been applied: the inverse restores the config */
+      json_object_set_new(out, "undo", json_pack("{s:O, s:b}", "config", prev, "unknown", true));
     goto out;
   }
   jsStreamInfo_Destroy(after);

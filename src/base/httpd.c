@@ -605,6 +605,21 @@ void gg_httpd_quiesce(gg_httpd *h) {
   h->quiesced_fd = fd == MHD_INVALID_SOCKET ? -2 : fd;
 }
 
+void gg_httpd_connections(gg_httpd *h, unsigned *in_headers, unsigned *past_headers) {
+  unsigned a = 0, b = 0;
+  pthread_mutex_lock(&h->conns_lock);
+  for (const conn_slot *s = h->head; s; s = s->next) {
+    if (s->closing) continue;
+    if (s->phase == PHASE_HEADERS)
+      a++;
+    else
+      b++;
+  }
+  pthread_mutex_unlock(&h->conns_lock);
+  if (in_headers) *in_headers = a;
+  if (past_headers) *past_headers = b;
+}
+
 size_t gg_httpd_suspended(gg_httpd *h) {
   pthread_mutex_lock(&h->lock);
   size_t n = h->suspended;

@@ -89,6 +89,10 @@ void gg_httpd_quiesce(gg_httpd *h);
 /* Requests that are suspended (handler returned, answer not yet given). */
 size_t gg_httpd_suspended(gg_httpd *h);
 
+/* Open connections (not closing) still sending their headers, and those past them (sending a
+ * body or being answered): what the connection limit weighs. For tests and metrics. */
+void gg_httpd_connections(gg_httpd *h, unsigned *in_headers, unsigned *past_headers);
+
 /* Stop and free the server. Suspended requests must all have been answered first (the
  * caller waits for its own pending work; gg_httpd_suspended tells). NULL-safe. */
 void gg_httpd_stop(gg_httpd *h);

@@ -322,6 +322,7 @@ static json_t *gather(const plan *p, const char *plan_path, journal *j) {
     set_time(o, "rolled_back_at", pi->rolled_back_at);
     if (pi->reason[0]) set_str(o, "reason", pi->reason);
     if (pi->carried_back >= 0) json_object_set_new(o, "carried_back", json_integer(pi->carried_back));
+    if (pi->kept[0]) set_str(o, "kept", pi->kept); /* what the rollback left in place, and why */
     int nmiss = 0, amiss = 0;
     latest[i] = pre_latest;
     json_object_set_new(o, "approvals", approvals_json(book, ph, &nmiss, &miss_role[i], &latest[i]));
@@ -436,6 +437,7 @@ static void render(json_t *doc, FILE *out) {
               jstr(ph, "decided_at"), "");
     }
     fprintf(out, "\n");
+    if (json_object_get(ph, "kept")) fprintf(out, "  %-13s %s%s%s\n", "kept", yellow, jstr(ph, "kept"), off);
     print_signoffs(out, json_object_get(ph, "approvals"), "approvals", "role", color);
     print_signoffs(out, json_object_get(ph, "attestations"), "attestations", "item", color);
     size_t m;

@@ -339,6 +339,8 @@ typedef struct {
                              inverse action ("" while it is under way) */
   long long carried_back; /* the latest phase_rolled_back's "carried_back" (messages carried back to the
                              old stream); -1 when it has none */
+  char kept[1024];        /* what the latest phase_rolled_back kept (its "kept" notes joined by "; ":
+                             "consumer S/C: 27 messages still pending after 30 s (...)"); "" when nothing */
 } journal_phase_info;
 
 /* Whether the validation checkpoints of the phase's latest completion are cancelled: a rollback of

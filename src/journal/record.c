@@ -463,7 +463,8 @@ gg_status journal_phase(journal *j, const char *phase, journal_phase_info *out, 
 
   if (was == JOURNAL_STATE_ROLLED_BACK || was == JOURNAL_STATE_FAILED) {
     s = journal_prepare(j,
-                        "SELECT json_extract(content, '$.reason'), json_extract(content, '$.carried_back')"
+                        "SELECT json_extract(content, '$.reason'), json_extract(content, '$.carried_back'),"
+                        " (SELECT group_concat(value, '; ') FROM json_each(content, '$.kept'))"
                         " FROM events WHERE seq = ?",
                         &st, err);
     if (s != GG_OK) return s;
@@ -472,6 +473,8 @@ gg_status journal_phase(journal *j, const char *phase, journal_phase_info *out, 
       if (sqlite3_column_text(st, 0))
         snprintf(out->reason, sizeof out->reason, "%s", (const char *)sqlite3_column_text(st, 0));
       if (sqlite3_column_type(st, 1) != SQLITE_NULL) out->carried_back = sqlite3_column_int64(st, 1);
+      if (sqlite3_column_text(st, 2))
+        snprintf(out->kept, sizeof out->kept, "%s", (const char *)sqlite3_column_text(st, 2));
     }
     sqlite3_finalize(st);
   }

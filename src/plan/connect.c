@@ -75,8 +75,9 @@ static void load_system(plan_loader *l, ynode *v, plan_nats *n) {
 }
 
 static void load_nats(plan_loader *l, ynode *v) {
-  static const char *const keys[] = {"servers",  "monitor", "credentials", "creds",  "token",         "user",
-                                     "password", "nkey",    "tls",         "system", "expect_servers"};
+  static const char *const keys[] = {"servers", "monitor", "credentials",    "creds",
+                                     "token",   "user",    "password",       "nkey",
+                                     "tls",     "system",  "expect_servers", "api_timeout"};
   if (!plan_load_want_map(l, v, "'nats'")) return;
   plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), "connect.nats");
   plan_nats *n = &l->p->connect.nats;
@@ -108,6 +109,10 @@ static void load_nats(plan_loader *l, ynode *v) {
   ynode *sys = plan_ynode_get(v, "system");
   if (sys) load_system(l, sys, n);
   n->expect_servers = (int)plan_load_int(l, v, "expect_servers", 0, 1000, 0);
+  n->api_timeout = plan_load_dur(l, v, "api_timeout", 10.0);
+  /* Bounded: below 100 ms every request would time out; above 10 min a dead node stalls a run. */
+  if (n->api_timeout < 0.1) n->api_timeout = 0.1;
+  if (n->api_timeout > 600) n->api_timeout = 600;
 }
 
 static char *url_origin(const char *url) {

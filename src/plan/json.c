@@ -201,6 +201,8 @@ json_t *plan_to_json(const plan *p) {
       json_pack("{s:o,s:s,s:o}", "user", str_or_null(cn->nats.sys_user), "password",
                 gg_secret_label(&cn->nats.sys_password), "creds", str_or_null(cn->nats.sys_creds)));
   json_object_set_new(nats, "expect_servers", json_integer(cn->nats.expect_servers));
+  if (cn->nats.api_timeout != 10.0) /* shown when set: plans that leave it keep their JSON */
+    json_object_set_new(nats, "api_timeout", json_real(cn->nats.api_timeout));
   json_t *dbs = json_object();
   for (size_t i = 0; i < cn->ndatabases; i++)
     json_object_set_new(dbs, cn->databases[i].name, json_string(gg_secret_label(&cn->databases[i].url)));

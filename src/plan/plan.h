@@ -174,6 +174,7 @@ typedef struct {
   gg_secret sys_password;
   char *sys_creds;
   int expect_servers; /* 0 when not declared */
+  double api_timeout; /* seconds a JetStream API request waits for its answer (`api_timeout`, 10 s) */
 } plan_nats;
 
 typedef struct {

@@ -173,6 +173,7 @@ static void lifecycle_fn(const plan_phase *ph, const journal_event *ev, json_t *
   set_str(x, "event", ev->kind);
   copy_member(x, c, "reason");
   copy_member(x, c, "carried_back");
+  copy_member(x, c, "kept");
 }
 
 /* The checkpoints of a rolled-back phase's latest completion that were never evaluated: listed
@@ -283,6 +284,7 @@ static gg_status phase_json(const plan *p, const plan_phase *ph, journal *j, con
   set_time(o, "failed_at", pi.failed_at);
   set_time(o, "rolled_back_at", pi.rolled_back_at);
   if (pi.reason[0]) set_str(o, "reason", pi.reason);
+  if (pi.kept[0]) set_str(o, "kept", pi.kept); /* what the latest rollback left in place */
   json_object_set_new(o, "overridden", json_boolean(pi.overridden));
   signoffs_json(book, ph, o);
   if (!j) {

@@ -285,6 +285,7 @@ static void phase_state(writer *w, const json_t *ph) {
   if (strcmp(state, "prepared") == 0) w_fmt(w, " at %s", jstr(ph, "prepared_at"));
   if (strcmp(state, "rolled back") == 0)
     w_fmt(w, " at %s: %s", jstr(ph, "rolled_back_at"), jstr(ph, "reason"));
+  if (strcmp(state, "rolled back") == 0 && *jstr(ph, "kept")) w_fmt(w, "; kept: %s", jstr(ph, "kept"));
   if (strcmp(state, "failed") == 0) w_fmt(w, " at %s: %s", jstr(ph, "failed_at"), jstr(ph, "reason"));
   if (strcmp(state, "rollback incomplete") == 0) w_fmt(w, ": %s", jstr(ph, "reason"));
   if (strcmp(state, "decided") == 0 && *jstr(ph, "reason")) w_fmt(w, " (after: %s)", jstr(ph, "reason"));
@@ -455,14 +456,22 @@ static void actions(writer *w, const json_t *ph) {
   }
   if (count(ph, "rollbacks")) {
     w_heading(w, 3, "Rollbacks and failures");
-    const char *heads[] = {"When", "Event", "By", "Reason"};
-    w_table(w, heads, 4);
+    const char *heads[] = {"When", "Event", "By", "Reason", "Kept"};
+    w_table(w, heads, 5);
     size_t i;
     json_t *r;
     json_array_foreach(json_object_get(ph, "rollbacks"), i, r) {
       const char *ev = strcmp(jstr(r, "event"), "phase_failed") == 0 ? "failed" : "rolled back";
-      const char *cells[] = {jstr(r, "at"), ev, jstr(r, "by"), jstr(r, "reason")};
-      w_row(w, cells, 4);
+      char kept[2048] = "";
+      size_t k, off = 0;
+      json_t *it;
+      json_array_foreach(json_object_get(r, "kept"), k, it) {
+        if (off >= sizeof kept) break;
+        off += (size_t)snprintf(kept + off, sizeof kept - off, "%s%s", k ? "; " : "",
+                                json_string_value(it) ? json_string_value(it) : "");
+      }
+      const char *cells[] = {jstr(r, "at"), ev, jstr(r, "by"), jstr(r, "reason"), kept};
+      w_row(w, cells, 5);
     }
     w_table_end(w);
   }

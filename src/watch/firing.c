@@ -150,20 +150,23 @@ static void do_rollback(watch *w, watch_rule_rt *rr, double started, json_t *ev)
     /* How many messages the rollback carried back to the old stream (its phase_rolled_back). */
     journal_phase_info after;
     gg_error e2;
-    long long carried = journal_phase(w->j, rr->phase, &after, &e2) == GG_OK ? after.carried_back : -1;
+    bool have = journal_phase(w->j, rr->phase, &after, &e2) == GG_OK;
+    long long carried = have ? after.carried_back : -1;
+    const char *kept = have ? after.kept : "";
     if (carried < 0) carried = 0;
     gg_metrics_inc(gg_metrics_series(w->m_rollbacks, (const char *[]){"ok"}), 1);
-    set_action(w, rr, "rolled back phase %s in %.0f ms, %lld messages carried back", rr->phase, took * 1000,
-               carried);
+    set_action(w, rr, "rolled back phase %s in %.0f ms, %lld messages carried back%s%s", rr->phase,
+               took * 1000, carried, kept[0] ? "; kept: " : "", kept);
     json_object_set_new(ev, "rollback", json_string("ok"));
     json_object_set_new(ev, "carried_back", json_integer((json_int_t)carried));
+    if (kept[0]) json_object_set_new(ev, "kept", json_string(kept));
     snprintf(
         text, sizeof text,
         ":leftwards_arrow_with_hook: gonogo %s: rolled back phase %s in %.0f ms (%lld messages carried back) "
-        "because %s",
-        w->p->migration, rr->phase, took * 1000, carried, reason);
-    gg_info("rolled back", "rule=\"%s\" phase=%s seconds=%.3f carried_back=%lld", rr->rule->name, rr->phase,
-            took, carried);
+        "because %s%s%s",
+        w->p->migration, rr->phase, took * 1000, carried, reason, kept[0] ? "; kept: " : "", kept);
+    gg_info("rolled back", "rule=\"%s\" phase=%s seconds=%.3f carried_back=%lld kept=\"%s\"", rr->rule->name,
+            rr->phase, took, carried, kept);
   } else {
     char *msg = gate_env_scrub(w->env, gg_error_message(&err));
     gg_metrics_inc(gg_metrics_series(w->m_rollbacks, (const char *[]){"failed"}), 1);

@@ -177,7 +177,8 @@ static const char *short_time(double t, char *out, size_t n) {
     if (st == GG_OK) st = html_escape(b, (text)); \
   } while (0)
 
-static gg_status render_page(watch *w, gg_buf *b) {
+/* The document head, the title and the line of facts about the watcher. */
+static gg_status page_head(watch *w, gg_buf *b) {
   gg_status st = GG_OK;
   char t[40], d[32];
   double refresh = w->interval < 5 ? 5 : w->interval;
@@ -211,6 +212,13 @@ static gg_status render_page(watch *w, gg_buf *b) {
   }
   P("</p>");
 
+  return st;
+}
+
+/* One row a phase: its state (with why, and what a rollback kept), decision and since when. */
+static gg_status page_phases(watch *w, gg_buf *b) {
+  gg_status st = GG_OK;
+  char t[40];
   P("<h2>Phases</h2><table><tr><th>phase</th><th>state</th><th "
     "class=\"wide\">decision</th><th>since</th></tr>");
   for (size_t i = 0; i < w->p->nphases; i++) {
@@ -227,11 +235,23 @@ static gg_status render_page(watch *w, gg_buf *b) {
       E(pi->reason);
       P("</span>");
     }
+    if (pi->kept[0] && pi->state == JOURNAL_STATE_ROLLED_BACK) {
+      P("<br><span class=\"warn\">kept: ");
+      E(pi->kept);
+      P("</span>");
+    }
     P("</td><td class=\"wide\">%s</td><td>%s</td></tr>", pi->decision[0] ? pi->decision : "-",
       since > 0 ? short_time(since, t, sizeof t) : "-");
   }
   P("</table>");
 
+  return st;
+}
+
+/* One row a rule: its expression, state, value (or members) and what it does. */
+static gg_status page_rules(watch *w, gg_buf *b) {
+  gg_status st = GG_OK;
+  char d[32];
   P("<h2>Rules</h2><table><tr><th>rule</th><th>state</th><th>value</th><th class=\"wide\">then</th></tr>");
   for (size_t i = 0; i < w->nrules; i++) {
     const watch_rule_rt *rr = &w->rules[i];
@@ -264,6 +284,13 @@ static gg_status render_page(watch *w, gg_buf *b) {
   }
   P("</table>");
 
+  return st;
+}
+
+/* The validation checkpoints scheduled after completed phases. */
+static gg_status page_checkpoints(watch *w, gg_buf *b) {
+  gg_status st = GG_OK;
+  char t[40];
   P("<h2>Checkpoints</h2>");
   if (w->ncps == 0)
     P("<p class=\"dim\">none scheduled (a checkpoint starts counting when a phase completes)</p>");
@@ -287,6 +314,12 @@ static gg_status render_page(watch *w, gg_buf *b) {
     P("</table>");
   }
 
+  return st;
+}
+
+/* The charts of the rules and the plan, then the footer. */
+static gg_status page_charts(watch *w, gg_buf *b) {
+  gg_status st = GG_OK;
   double t1 = w->last_eval > 0 ? w->last_eval : gg_clock_now();
   double t0 = fmax(w->started, t1 - w->interval * (double)w->o.history_points);
   if (t1 - t0 < w->interval * 10) t0 = t1 - w->interval * 10;
@@ -299,6 +332,16 @@ static gg_status render_page(watch *w, gg_buf *b) {
     "href=\"/api/state\">/api/state</a> · "
     "<a href=\"/metrics\">/metrics</a> · plan %.12s</p></body></html>\n",
     ns.sent, ns.failed, ns.queued, w->p->hash);
+  return st;
+}
+
+/* The dashboard: one section a helper, each appending to b. */
+static gg_status render_page(watch *w, gg_buf *b) {
+  gg_status st = page_head(w, b);
+  if (st == GG_OK) st = page_phases(w, b);
+  if (st == GG_OK) st = page_rules(w, b);
+  if (st == GG_OK) st = page_checkpoints(w, b);
+  if (st == GG_OK) st = page_charts(w, b);
   return st;
 }
 

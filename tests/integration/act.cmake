@@ -13,3 +13,4 @@ gg_integration_test(test_act_pipeline_rollback SOURCES test_act_pipeline_rollbac
 target_compile_definitions(test_act_pipeline_rollback PRIVATE INGEST_BIN="$<TARGET_FILE:ingest-service>"
                                                               NORMALIZE_BIN="$<TARGET_FILE:normalize-service>")
 add_dependencies(test_act_pipeline_rollback ingest-service normalize-service gonogo)
+gg_integration_test(test_act_orphan SOURCES test_act_orphan.c LIBS gg_act_fixture TIMEOUT 180)

@@ -404,7 +404,15 @@ static void test_busy_connections_get_a_clear_503(void **state) {
   raw_slow busy;
   raw_slow_open(&busy, gg_httpd_port(h), "/in", 32, true, 3.0);
   assert_int_equal(busy.opened, 32);
-  usleep(150 * 1000);
+  /* Wait (bounded) until the server has read all 32 sets of headers: on a loaded machine that
+   * takes longer than any fixed sleep, and a client still in its headers may be displaced. */
+  unsigned in_headers = 0, past = 0;
+  for (int i = 0; i < 200; i++) {
+    gg_httpd_connections(h, &in_headers, &past);
+    if (past == 32) break;
+    usleep(10 * 1000);
+  }
+  assert_int_equal(past, 32);
   raw_slow_drip(&busy);
   assert_int_equal(raw_slow_open_count(&busy), 32);
   char resp[2048];

@@ -672,11 +672,14 @@ static void test_phase_state_and_series(void **state) {
   assert_int_equal(journal_series_phase_completed(j, "1", &v, &err), GG_OK);
   assert_true(v == 0);
 
-  append_phase(j, JOURNAL_PHASE_ROLLED_BACK, "1", "{\"reason\":\"error rate > 50%\",\"carried_back\":300}");
+  append_phase(j, JOURNAL_PHASE_ROLLED_BACK, "1",
+               "{\"reason\":\"error rate > 50%\",\"carried_back\":300,"
+               "\"kept\":[\"consumer S/c: 27 messages still pending\",\"stream T: made elsewhere\"]}");
   assert_int_equal(journal_phase(j, "1", &pi, &err), GG_OK);
   assert_int_equal(pi.state, JOURNAL_STATE_ROLLED_BACK);
   assert_string_equal(pi.reason, "error rate > 50%");
   assert_int_equal(pi.carried_back, 300);
+  assert_string_equal(pi.kept, "consumer S/c: 27 messages still pending; stream T: made elsewhere");
   assert_true(journal_phase_checkpoints_cancelled(&pi));
   assert_int_equal(journal_series_phase_completed(j, "1", &v, &err), GG_OK);
   assert_true(v == 0);
