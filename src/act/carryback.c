@@ -46,6 +46,7 @@
 
 #include "act/internal.h"
 #include "base/clock.h"
+#include "base/failpoint.h"
 #include "probe/probe.h"
 
 #define CARRY_MAX_PENDING 4096 /* asynchronous publishes in flight */
@@ -54,6 +55,9 @@
 #define CARRY_ACK_WAIT_MS 15000
 #define CARRY_SETTLE_STALL_S 0.2 /* a consumer whose ack floor has not moved for this long is stalled */
 #define CARRY_SETTLE_MAX_S 1.0   /* a working consumer is given this long to acknowledge what it has */
+
+/* Republished messages between two passes of the failpoint act.carryback.progress. */
+#define CARRY_FAILPOINT_EVERY 256
 
 typedef struct {
   atomic_long ok, dup, failed;
@@ -176,6 +180,7 @@ static gg_status carry_one(const plan_action *a, jsCtx *pub, natsMsg *m, uint64_
     return act_nats_error(err, s, 0, "carry-back: republish sequence %llu of '%s' to '%s'",
                           (unsigned long long)seq, a->to, a->from);
   (*found)++;
+  if (*found % CARRY_FAILPOINT_EVERY == 0) gg_failpoint("act.carryback.progress");
   return GG_OK;
 }
 

@@ -11,6 +11,7 @@
 #include "act/internal.h"
 #include "act/peers.h"
 #include "base/clock.h"
+#include "base/failpoint.h"
 #include "probe/probe.h"
 
 /* ---- move_subjects ---- */
@@ -97,6 +98,7 @@ static gg_status move(act_ctx *ctx, char **subjects, size_t n, const char *src, 
   }
   jsStreamInfo_Destroy(tmp);
   tmp = NULL;
+  gg_failpoint("act.cutover.between");
   if (dst_change) s = js_UpdateStream(&tmp, ctx->js, &d_cfg, NULL, &je);
   double t1 = gg_clock_mono();
   jsStreamInfo_Destroy(tmp);

@@ -9,6 +9,7 @@
 
 #include "act/internal.h"
 #include "base/clock.h"
+#include "base/failpoint.h"
 #include "base/units.h"
 
 /* ---- drain ---- */
@@ -27,6 +28,7 @@ gg_status act_drain_forward(act_ctx *ctx, const plan_action *a, json_t *out, gg_
                           a->consumer);
     double pending = (double)ci->NumPending + (double)ci->NumAckPending;
     jsConsumerInfo_Destroy(ci);
+    gg_failpoint("act.drain.progress");
     double now = gg_clock_mono(), el = now - t0;
     if (first_pending < 0) first_pending = pending;
     if (pending <= until) {

@@ -18,6 +18,7 @@
 
 #include "act/internal.h"
 #include "base/clock.h"
+#include "base/failpoint.h"
 #include "gate/env.h"
 #include "probe/probe.h"
 
@@ -303,6 +304,7 @@ static gg_status step(act_ctx *ctx, const char *section, size_t index, const pla
                         desc);
   }
   act_say(ctx, "%s %s", inverse ? "undo:" : "->", desc);
+  gg_failpoint2(inverse ? "act.undo.before" : "act.before", plan_action_kind_name(a->kind));
   json_t *out = NULL;
   double t0 = gg_clock_mono();
   st = inverse ? act_inverse(ctx, a, undo, &out, err) : act_forward(ctx, a, prior, observed, &out, err);
@@ -316,6 +318,7 @@ static gg_status step(act_ctx *ctx, const char *section, size_t index, const pla
     json_object_set_new(out, "error", json_string(gg_error_message(err)));
   }
   append(ctx, JOURNAL_ACTION_OUTCOME, out);
+  gg_failpoint2(inverse ? "act.undo.after" : "act.after", plan_action_kind_name(a->kind));
   json_decref(observed);
   return st;
 }

@@ -12,6 +12,21 @@
  * `gonogo` prints each one it passes at debug level) and @N fires on the Nth pass only
  * (default 1). When the variable is unset a failpoint costs one load and a branch. Never set it
  * in production: it exists for tests/integration and bench/faults.
+ *
+ * The failpoints placed (KIND is an action kind as the plan spells it: create_stream,
+ * move_subjects, create_consumer, drain, verify_continuity, wait, ...):
+ *
+ *   act.before.KIND          src/act/run.c step(): the forward action's intent is journaled, nothing
+ *                            done yet (a resume finds it in flight and re-observes it)
+ *   act.after.KIND           run.c step(): its outcome is journaled, the next action not begun
+ *   act.undo.before.KIND     run.c step(): the same for an inverse, in a rollback
+ *   act.undo.after.KIND      run.c step(): the inverse's outcome journaled
+ *   act.cutover.between      src/act/cutover.c move(): the subjects are off the source stream and
+ *                            not yet on the destination (both directions: a rollback passes it too)
+ *   act.drain.progress       src/act/drain.c: each poll of the drained consumer, before it is
+ *                            compared with `until` (so the first poll always passes it)
+ *   act.carryback.progress   src/act/carryback.c carry_one(): after every 256th message republished
+ *                            by a carry-back (CARRY_FAILPOINT_EVERY), acks possibly still owed
  */
 #ifndef GG_FAILPOINT_H
 #define GG_FAILPOINT_H

@@ -14,3 +14,9 @@ target_compile_definitions(test_act_pipeline_rollback PRIVATE INGEST_BIN="$<TARG
                                                               NORMALIZE_BIN="$<TARGET_FILE:normalize-service>")
 add_dependencies(test_act_pipeline_rollback ingest-service normalize-service gonogo)
 gg_integration_test(test_act_orphan SOURCES test_act_orphan.c LIBS gg_act_fixture TIMEOUT 180)
+# The fault suite (issue 16): gonogo killed, or a stream leader's node killed, at action
+# boundaries under a 2,000 msg/s publisher; rows in PostgreSQL once each. A subset here; the full
+# matrix is bench/faults (FAULTS_CASES=all).
+gg_integration_test(test_faults SOURCES test_faults.c LIBS gg_svc_fixture Threads::Threads TIMEOUT 600)
+target_compile_definitions(test_faults PRIVATE NORMALIZE_BIN="$<TARGET_FILE:normalize-service>")
+add_dependencies(test_faults normalize-service gonogo)
