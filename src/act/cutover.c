@@ -171,6 +171,10 @@ gg_status act_move_subjects_forward(act_ctx *ctx, const plan_action *a, const js
   json_object_set_new(out, "gap_ms", json_real(gap));
   if (ctx->sum && gap > ctx->sum->gap_ms) ctx->sum->gap_ms = gap;
   act_change(ctx, "moved %s %s -> %s (gap %.1f ms)", subj, a->from, a->to, gap);
+  /* Forward, the rest of the phase can wait 2.5 s: snapshot the meta layer now, so a node lost
+   * during the drain or the verification does not replay the old subjects when it restarts
+   * (peers.h). A rollback's move back defers it to its end (act_ctx_release) instead. */
+  act_meta_checkpoint_now(ctx);
   return GG_OK;
 }
 

@@ -34,6 +34,10 @@ typedef struct {
   bool moved_subjects;            /* a move changed stream subjects: checkpoint the meta layer at the end */
 } act_ctx;
 
+/* When a move changed subjects since the last checkpoint: make every node snapshot its meta
+ * layer now (peers.h; 2.5 s), saying so; a failure is said, never fatal. */
+void act_meta_checkpoint_now(act_ctx *ctx);
+
 /* Connect ctx->nc / ctx->js from the plan's connect.nats settings (once). */
 gg_status act_connect(act_ctx *ctx, gg_error *err) GG_WUR;
 /* Close what act_connect and the gate environment opened. */

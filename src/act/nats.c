@@ -66,18 +66,21 @@ gg_status act_env(act_ctx *ctx, gate_env **out, gg_error *err) {
   return GG_OK;
 }
 
+void act_meta_checkpoint_now(act_ctx *ctx) {
+  if (!ctx->moved_subjects || !ctx->js) return;
+  gg_error ce;
+  gg_error_clear(&ce);
+  act_say(ctx, "checkpointing the JetStream meta layer after the subject change (nats-server < 2.9.15)");
+  if (act_meta_checkpoint(ctx->js, 0, &ce) != GG_OK)
+    act_say(ctx, "meta checkpoint after the subject change failed: %s", gg_error_message(&ce));
+  ctx->moved_subjects = false;
+}
+
 void act_ctx_release(act_ctx *ctx) {
   /* After a subject change, once the run or rollback has finished (so the checkpoint's 2.5 s
    * never delays the cutover, the carry-back or the rollback itself): make every node snapshot
    * its meta layer, so a node killed later does not replay the old subjects (peers.h). */
-  if (ctx->moved_subjects && ctx->js) {
-    gg_error ce;
-    gg_error_clear(&ce);
-    act_say(ctx, "checkpointing the JetStream meta layer after the subject change (nats-server < 2.9.15)");
-    if (act_meta_checkpoint(ctx->js, 0, &ce) != GG_OK)
-      act_say(ctx, "meta checkpoint after the subject change failed: %s", gg_error_message(&ce));
-    ctx->moved_subjects = false;
-  }
+  act_meta_checkpoint_now(ctx);
   jsCtx_Destroy(ctx->js);
   natsConnection_Destroy(ctx->nc);
   gate_env_free(ctx->env);

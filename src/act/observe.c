@@ -15,6 +15,26 @@
 /* ---- observing ---- */
 
 /* GG_OK with *si NULL when the stream does not exist. filter: subjects filter or NULL. */
+/* A read that met a leader election (the stream's or the meta leader's node was lost): no
+ * answer, or "JetStream system temporarily unavailable". Reads are safe to repeat, so they ride
+ * it out for up to ACT_ELECTION_WAIT seconds instead of failing the action (a new leader is
+ * elected 4-9 s after the old one is lost on a 2.9 cluster). */
+#define ACT_ELECTION_WAIT 20.0
+#define JS_CLUSTER_NOT_AVAILABLE 10008
+
+static bool election_again(act_ctx *ctx, natsStatus s, jsErrCode je, double t0, const char *what,
+                           bool *said) {
+  bool transient = s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || je == JS_CLUSTER_NOT_AVAILABLE;
+  if (!transient || gg_clock_mono() - t0 > ACT_ELECTION_WAIT) return false;
+  if (!*said) {
+    act_say(ctx, "%s: no answer from JetStream (a leader election?); retrying for up to %.0f s", what,
+            ACT_ELECTION_WAIT);
+    *said = true;
+  }
+  usleep(250 * 1000);
+  return true;
+}
+
 gg_status act_stream_get(act_ctx *ctx, const char *name, const char *filter, jsStreamInfo **si,
                          gg_error *err) {
   *si = NULL;
@@ -22,7 +42,13 @@ gg_status act_stream_get(act_ctx *ctx, const char *name, const char *filter, jsS
   jsOptions_Init(&o);
   o.Stream.Info.SubjectsFilter = filter;
   jsErrCode je = 0;
-  natsStatus s = js_GetStreamInfo(si, ctx->js, name, filter ? &o : NULL, &je);
+  natsStatus s;
+  double t0 = gg_clock_mono();
+  bool said = false;
+  do {
+    je = 0;
+    s = js_GetStreamInfo(si, ctx->js, name, filter ? &o : NULL, &je);
+  } while (s != NATS_OK && s != NATS_NOT_FOUND && election_again(ctx, s, je, t0, "stream info", &said));
   if (s == NATS_NOT_FOUND) return GG_OK;
   if (s != NATS_OK) return act_nats_error(err, s, je, "stream info '%s'", name);
   return GG_OK;
@@ -32,7 +58,14 @@ gg_status act_consumer_get(act_ctx *ctx, const char *stream, const char *name, j
                            gg_error *err) {
   *ci = NULL;
   jsErrCode je = 0;
-  natsStatus s = js_GetConsumerInfo(ci, ctx->js, stream, name, NULL, &je);
+  natsStatus s;
+  double t0 = gg_clock_mono();
+  bool said = false;
+  do {
+    je = 0;
+    s = js_GetConsumerInfo(ci, ctx->js, stream, name, NULL, &je);
+  } while (s != NATS_OK && s != NATS_NOT_FOUND && je != JSStreamNotFoundErr && je != JSConsumerNotFoundErr &&
+           election_again(ctx, s, je, t0, "consumer info", &said));
   if (s == NATS_NOT_FOUND || je == JSStreamNotFoundErr || je == JSConsumerNotFoundErr) {
     *ci = NULL; /* a consumer of a stream that does not exist does not exist either */
     return GG_OK;
@@ -114,12 +147,13 @@ gg_status act_counter_value(act_ctx *ctx, const char *series, double *out, gg_er
 json_t *act_observe(act_ctx *ctx, const plan_action *a) {
   json_t *o = json_object();
   gg_error e;
+  gg_error_clear(&e);
   switch (a->kind) {
     case PLAN_ACT_CREATE_STREAM:
     case PLAN_ACT_UPDATE_STREAM:
     case PLAN_ACT_DELETE_STREAM: {
       jsStreamInfo *si = NULL;
-      if (act_stream_get(ctx, a->stream, NULL, &si, &e) != GG_OK) break;
+      if (act_stream_get(ctx, a->stream, NULL, &si, &e) != GG_OK) goto failed;
       json_object_set_new(o, "exists", json_boolean(si != NULL));
       if (si) {
         json_object_set_new(o, "config", act_stream_config_json(si->Config));
@@ -130,7 +164,7 @@ json_t *act_observe(act_ctx *ctx, const plan_action *a) {
     }
     case PLAN_ACT_CREATE_CONSUMER: {
       jsConsumerInfo *ci = NULL;
-      if (act_consumer_get(ctx, a->stream, a->consumer, &ci, &e) != GG_OK) break;
+      if (act_consumer_get(ctx, a->stream, a->consumer, &ci, &e) != GG_OK) goto failed;
       json_object_set_new(o, "exists", json_boolean(ci != NULL));
       jsConsumerInfo_Destroy(ci);
       break;
@@ -151,17 +185,17 @@ json_t *act_observe(act_ctx *ctx, const plan_action *a) {
     case PLAN_ACT_MOVE_SUBJECTS: {
       /* Where the new stream stood before the cutover: a rollback carries back what came after. */
       jsStreamInfo *to_si = NULL;
-      if (act_stream_get(ctx, a->to, NULL, &to_si, &e) != GG_OK) break;
+      if (act_stream_get(ctx, a->to, NULL, &to_si, &e) != GG_OK) goto failed;
       json_object_set_new(o, "to_last_seq", json_integer(to_si ? (json_int_t)to_si->State.LastSeq : 0));
       jsStreamInfo_Destroy(to_si);
       /* Baseline for verify_continuity: the counts on both sides, bracketed by the counter. */
       uint64_t from_n = 0, to_n = 0;
       double c0 = 0, c0b = 0;
       const plan_action *vc = continuity_for(ctx, a);
-      if (vc && act_counter_value(ctx, vc->publisher_counter, &c0, &e) != GG_OK) break;
-      if (act_subject_total(ctx, a->from, a->subjects, a->nsubjects, &from_n, &e) != GG_OK) break;
-      if (act_subject_total(ctx, a->to, a->subjects, a->nsubjects, &to_n, &e) != GG_OK) break;
-      if (vc && act_counter_value(ctx, vc->publisher_counter, &c0b, &e) != GG_OK) break;
+      if (vc && act_counter_value(ctx, vc->publisher_counter, &c0, &e) != GG_OK) goto failed;
+      if (act_subject_total(ctx, a->from, a->subjects, a->nsubjects, &from_n, &e) != GG_OK) goto failed;
+      if (act_subject_total(ctx, a->to, a->subjects, a->nsubjects, &to_n, &e) != GG_OK) goto failed;
+      if (vc && act_counter_value(ctx, vc->publisher_counter, &c0b, &e) != GG_OK) goto failed;
       json_t *base = json_pack("{s:I, s:I}", "from", (json_int_t)from_n, "to", (json_int_t)to_n);
       if (vc) {
         json_object_set_new(base, "counter", json_real(c0));
@@ -173,5 +207,10 @@ json_t *act_observe(act_ctx *ctx, const plan_action *a) {
     default:
       break;
   }
+  return o;
+failed:
+  /* What the action needs to know (its baseline, what exists) could not be read: say so, so the
+   * step refuses to act blind rather than act without it. */
+  json_object_set_new(o, "error", json_string(gg_error_message(&e)));
   return o;
 }

@@ -294,6 +294,15 @@ static gg_status step(act_ctx *ctx, const char *section, size_t index, const pla
   gg_status st = act_connect(ctx, err);
   if (st != GG_OK) return st;
   json_t *observed = act_observe(ctx, a);
+  const char *blind = json_string_value(json_object_get(observed, "error"));
+  if (!inverse && blind) {
+    /* Acting without what the observation reads (a move without its continuity baseline, a
+     * create without knowing whether the object exists) would make the action unverifiable. */
+    st = gg_error_set(err, GG_ERR_STATE, "cannot observe the cluster before '%s': %s; not acting blind", desc,
+                      blind);
+    json_decref(observed);
+    return st;
+  }
   json_t *intent = json_pack("{s:s, s:I, s:s, s:s, s:s, s:O}", "section", section, "index", (json_int_t)index,
                              "action", plan_action_kind_name(a->kind), "describe", desc, "mode",
                              inverse ? "inverse" : "forward", "observed", observed);
