@@ -347,8 +347,8 @@ static gg_status latest_lifecycle(journal *j, const char *phase, lifecycle *lc, 
   return s;
 }
 
-gg_status journal_phase(journal *j, const char *phase, journal_phase_info *out, gg_error *err) {
-  memset(out, 0, sizeof *out);
+/* The latest time of each lifecycle kind of `phase`. */
+static gg_status phase_times(journal *j, const char *phase, journal_phase_info *out, gg_error *err) {
   sqlite3_stmt *st = NULL;
   /* The latest time (and reason) of each lifecycle kind. */
   gg_status s =
@@ -375,20 +375,23 @@ gg_status journal_phase(journal *j, const char *phase, journal_phase_info *out, 
   sqlite3_finalize(st);
   st = NULL;
   if (rc != SQLITE_DONE) return journal_sql_fail(j, err, "read phase state");
+  return GG_OK;
+}
 
-  lifecycle lc;
-  s = latest_lifecycle(j, phase, &lc, err);
-  if (s != GG_OK) return s;
-
+/* The latest decision (an evaluation, decision or override event) into out; its seq. */
+static gg_status latest_decision(journal *j, const char *phase, journal_phase_info *out,
+                                 long long *decision_seq, gg_error *err) {
+  sqlite3_stmt *st = NULL;
+  int rc;
   /* The latest decision: an evaluation or decision event, or an override (a GO by a human). */
-  s = journal_prepare(j,
-                      "SELECT seq, time_ms, kind, json_extract(content, '$.decision') FROM events"
-                      " WHERE phase IS ? AND kind IN ('evaluation', 'decision', 'override')"
-                      " ORDER BY seq DESC LIMIT 1",
-                      &st, err);
+  gg_status s = journal_prepare(j,
+                                "SELECT seq, time_ms, kind, json_extract(content, '$.decision') FROM events"
+                                " WHERE phase IS ? AND kind IN ('evaluation', 'decision', 'override')"
+                                " ORDER BY seq DESC LIMIT 1",
+                                &st, err);
   if (s != GG_OK) return s;
   journal_bind_phase(st, 1, phase);
-  long long decision_seq = 0;
+  *decision_seq = 0;
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     const char *k = (const char *)sqlite3_column_text(st, 2);
@@ -396,7 +399,7 @@ gg_status journal_phase(journal *j, const char *phase, journal_phase_info *out, 
     out->overridden = k && strcmp(k, "override") == 0;
     if (out->overridden && !d) d = "GO";
     if (d) {
-      decision_seq = sqlite3_column_int64(st, 0);
+      *decision_seq = sqlite3_column_int64(st, 0);
       out->decided_at = (double)sqlite3_column_int64(st, 1) / 1000.0;
       size_t i = 0;
       for (; d[i] && i + 1 < sizeof out->decision; i++)
@@ -410,65 +413,66 @@ gg_status journal_phase(journal *j, const char *phase, journal_phase_info *out, 
   st = NULL;
   if (s != GG_OK) return s;
 
-  switch (lc.seq ? lc.kind : JOURNAL_NOTE) {
+  return GG_OK;
+}
+
+static journal_phase_state state_of(const lifecycle *lc) {
+  journal_phase_state state;
+  switch (lc->seq ? lc->kind : JOURNAL_NOTE) {
     case JOURNAL_PHASE_STARTED:
-      out->state = JOURNAL_STATE_RUNNING;
+      state = JOURNAL_STATE_RUNNING;
       break;
     case JOURNAL_PHASE_COMPLETED:
-      out->state = JOURNAL_STATE_COMPLETED;
+      state = JOURNAL_STATE_COMPLETED;
       break;
     case JOURNAL_PHASE_FAILED:
-      out->state = JOURNAL_STATE_FAILED;
+      state = JOURNAL_STATE_FAILED;
       break;
     case JOURNAL_PHASE_ROLLED_BACK:
-      out->state = JOURNAL_STATE_ROLLED_BACK;
+      state = JOURNAL_STATE_ROLLED_BACK;
       break;
     case JOURNAL_PHASE_PREPARED:
-      out->state = JOURNAL_STATE_PREPARED;
+      state = JOURNAL_STATE_PREPARED;
       break;
     default:
-      out->state = JOURNAL_STATE_NOT_STARTED;
+      state = JOURNAL_STATE_NOT_STARTED;
       break;
   }
-  /* A rollback begun after a run and not finished: never "completed" or "running" while the
-   * subjects may be back on the old stream. */
-  out->carried_back = -1;
-  if (out->state == JOURNAL_STATE_COMPLETED || out->state == JOURNAL_STATE_RUNNING ||
-      out->state == JOURNAL_STATE_FAILED) {
-    bool begun = false;
-    if ((s = rollback_begun_after(j, phase, lc.seq, &begun, err)) != GG_OK) return s;
-    if (begun) {
-      out->state = JOURNAL_STATE_ROLLBACK_INCOMPLETE;
-      s = journal_prepare(j,
-                          "SELECT json_extract(content, '$.error') FROM events WHERE phase IS ? AND seq > ?"
-                          " AND kind = 'action_outcome' AND json_extract(content, '$.mode') = 'inverse'"
-                          " AND json_extract(content, '$.result') = 'failed' ORDER BY seq DESC LIMIT 1",
-                          &st, err);
-      if (s != GG_OK) return s;
-      journal_bind_phase(st, 1, phase);
-      sqlite3_bind_int64(st, 2, lc.seq);
-      if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out->reason, sizeof out->reason, "%s", (const char *)sqlite3_column_text(st, 0));
-      sqlite3_finalize(st);
-      st = NULL;
-      return GG_OK;
-    }
-  }
-  /* A decision after the last lifecycle event is a new attempt, also after a rollback or failure. */
-  journal_phase_state was = out->state;
-  if ((was == JOURNAL_STATE_NOT_STARTED || was == JOURNAL_STATE_PREPARED ||
-       was == JOURNAL_STATE_ROLLED_BACK || was == JOURNAL_STATE_FAILED) &&
-      decision_seq > lc.seq)
-    out->state = JOURNAL_STATE_DECIDED;
+  return state;
+}
 
-  if (was == JOURNAL_STATE_ROLLED_BACK || was == JOURNAL_STATE_FAILED) {
+/* Why a rollback is incomplete: the error of its latest failed inverse after lifecycle seq. */
+static gg_status incomplete_reason(journal *j, const char *phase, long long after, journal_phase_info *out,
+                                   gg_error *err) {
+  sqlite3_stmt *st = NULL;
+  gg_status s;
+  s = journal_prepare(j,
+                      "SELECT json_extract(content, '$.error') FROM events WHERE phase IS ? AND seq > ?"
+                      " AND kind = 'action_outcome' AND json_extract(content, '$.mode') = 'inverse'"
+                      " AND json_extract(content, '$.result') = 'failed' ORDER BY seq DESC LIMIT 1",
+                      &st, err);
+  if (s != GG_OK) return s;
+  journal_bind_phase(st, 1, phase);
+  sqlite3_bind_int64(st, 2, after);
+  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+    snprintf(out->reason, sizeof out->reason, "%s", (const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  st = NULL;
+  return GG_OK;
+}
+
+/* What the rollback (or failure) event at seq says: its reason, what it carried back, what it kept. */
+static gg_status rollback_details(journal *j, long long seq, journal_phase_info *out, gg_error *err) {
+  sqlite3_stmt *st = NULL;
+  gg_status s;
+  {
     s = journal_prepare(j,
                         "SELECT json_extract(content, '$.reason'), json_extract(content, '$.carried_back'),"
                         " (SELECT group_concat(value, '; ') FROM json_each(content, '$.kept'))"
                         " FROM events WHERE seq = ?",
                         &st, err);
     if (s != GG_OK) return s;
-    sqlite3_bind_int64(st, 1, lc.seq);
+    sqlite3_bind_int64(st, 1, seq);
     if (sqlite3_step(st) == SQLITE_ROW) {
       if (sqlite3_column_text(st, 0))
         snprintf(out->reason, sizeof out->reason, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -478,6 +482,38 @@ gg_status journal_phase(journal *j, const char *phase, journal_phase_info *out, 
     }
     sqlite3_finalize(st);
   }
+  return GG_OK;
+}
+
+gg_status journal_phase(journal *j, const char *phase, journal_phase_info *out, gg_error *err) {
+  memset(out, 0, sizeof *out);
+  gg_status s = phase_times(j, phase, out, err);
+  if (s != GG_OK) return s;
+  lifecycle lc;
+  if ((s = latest_lifecycle(j, phase, &lc, err)) != GG_OK) return s;
+  long long decision_seq = 0;
+  if ((s = latest_decision(j, phase, out, &decision_seq, err)) != GG_OK) return s;
+  out->state = state_of(&lc);
+  /* A rollback begun after a run and not finished: never "completed" or "running" while the
+   * subjects may be back on the old stream. */
+  out->carried_back = -1;
+  if (out->state == JOURNAL_STATE_COMPLETED || out->state == JOURNAL_STATE_RUNNING ||
+      out->state == JOURNAL_STATE_FAILED) {
+    bool begun = false;
+    if ((s = rollback_begun_after(j, phase, lc.seq, &begun, err)) != GG_OK) return s;
+    if (begun) {
+      out->state = JOURNAL_STATE_ROLLBACK_INCOMPLETE;
+      return incomplete_reason(j, phase, lc.seq, out, err);
+    }
+  }
+  /* A decision after the last lifecycle event is a new attempt, also after a rollback or failure. */
+  journal_phase_state was = out->state;
+  if ((was == JOURNAL_STATE_NOT_STARTED || was == JOURNAL_STATE_PREPARED ||
+       was == JOURNAL_STATE_ROLLED_BACK || was == JOURNAL_STATE_FAILED) &&
+      decision_seq > lc.seq)
+    out->state = JOURNAL_STATE_DECIDED;
+  if (was == JOURNAL_STATE_ROLLED_BACK || was == JOURNAL_STATE_FAILED)
+    return rollback_details(j, lc.seq, out, err);
   return GG_OK;
 }
 

@@ -75,6 +75,130 @@ static void remove_data(sandbox_state *s) {
   if (s->secure) sandbox_remove_tree(s->cred.data);
 }
 
+/* Where everything of a new sandbox goes: programs, ports, file layout, and for --secure the
+ * certificates, secrets and creds. */
+static gg_status up_layout(const sandbox_opts *o, sandbox_state *s, gg_error *err) {
+  char nats_bin[SB_PATH_MAX], pg_bin[SB_PATH_MAX];
+  gg_status st = sandbox_need_program("nats-server", "nats-server", nats_bin, sizeof nats_bin, err);
+  if (st == GG_OK) st = sandbox_need_program("postgres", "postgresql", pg_bin, sizeof pg_bin, err);
+  if (st != GG_OK) return st;
+  char prom_bin[SB_PATH_MAX], am_bin[SB_PATH_MAX];
+  s->has_prom = sandbox_find_program("prometheus", prom_bin, sizeof prom_bin);
+  s->has_am = sandbox_find_program("prometheus-alertmanager", am_bin, sizeof am_bin);
+
+  int ports[3 * SANDBOX_MAX_NODES + 7];
+  int nports = 3 * s->nnodes + 3 + (s->secure ? 4 : 0);
+  if ((st = sandbox_free_ports(nports, ports, err)) != GG_OK) return st;
+  for (int i = 0; i < s->nnodes; i++) {
+    sandbox_rec *r = &s->nodes[i];
+    char name[16];
+    snprintf(name, sizeof name, "n%d", i + 1);
+    if ((st = sandbox_proc_layout(r, s->dir, name, nats_bin, "nats.conf", "jetstream", "nats.log", err)) !=
+        GG_OK)
+      return st;
+    r->port = ports[3 * i];
+    r->cluster = ports[3 * i + 1];
+    r->monitor = ports[3 * i + 2];
+  }
+  snprintf(s->pg.name, sizeof s->pg.name, "postgres");
+  snprintf(s->pg.bin, sizeof s->pg.bin, "%s", pg_bin);
+  sandbox_path_join(s->pg.log, sizeof s->pg.log, s->dir, "postgres.log");
+  s->pg.port = ports[3 * s->nnodes];
+  if (s->has_prom) {
+    st = sandbox_proc_layout(&s->prom, s->dir, "prometheus", prom_bin, "prometheus.yml", "data",
+                             "prometheus.log", err);
+    if (st != GG_OK) return st;
+    s->prom.port = ports[3 * s->nnodes + 1];
+  }
+  if (s->has_am) {
+    st = sandbox_proc_layout(&s->am, s->dir, "alertmanager", am_bin, "alertmanager.yml", "data",
+                             "alertmanager.log", err);
+    if (st != GG_OK) return st;
+    s->am.port = ports[3 * s->nnodes + 2];
+  }
+
+  if (s->secure) {
+    st = sandbox_proc_layout(&s->tok, s->dir, "t1", nats_bin, "nats.conf", "jetstream", "nats.log", err);
+    if (st != GG_OK) return st;
+    s->tok.port = ports[3 * s->nnodes + 3];
+    s->tok.monitor = ports[3 * s->nnodes + 4];
+    st = sandbox_proc_layout(&s->cred, s->dir, "c1", nats_bin, "nats.conf", "jetstream", "nats.log", err);
+    if (st != GG_OK) return st;
+    s->cred.port = ports[3 * s->nnodes + 5];
+    s->cred.monitor = ports[3 * s->nnodes + 6];
+    char tlsdir[SB_PATH_MAX];
+    sandbox_path_join(tlsdir, sizeof tlsdir, s->dir, SB_TLS_DIR);
+    if ((st = sandbox_tls_make(tlsdir, err)) != GG_OK || (st = sandbox_secrets_make(s, err)) != GG_OK ||
+        (st = sandbox_creds_make(s, err)) != GG_OK)
+      return st;
+    sandbox_progress(o, "tls: CA and certificates in %s", tlsdir);
+  }
+
+  return GG_OK;
+}
+
+/* Start every process, recording pids as soon as there are some to clean up. */
+static gg_status up_start(const sandbox_opts *o, sandbox_state *s, gg_error *err) {
+  gg_status st = GG_OK;
+  /* Start the nats nodes first: their cluster forms while initdb runs-> */
+  for (int i = 0; i < s->nnodes && st == GG_OK; i++) {
+    st = sandbox_nats_write_conf(s, i, err);
+    if (st == GG_OK) st = sandbox_nats_spawn(s, i, err);
+    if (st == GG_OK)
+      sandbox_progress(o, "%s: started pid %d, client 127.0.0.1:%d", s->nodes[i].name, s->nodes[i].pid,
+                       s->nodes[i].port);
+  }
+  if (st == GG_OK && s->secure) {
+    st = sandbox_nats_write_token_conf(s, err);
+    if (st == GG_OK) st = sandbox_nats_spawn_token(s, err);
+    if (st == GG_OK)
+      sandbox_progress(o, "%s: started pid %d, client 127.0.0.1:%d (token)", s->tok.name, s->tok.pid,
+                       s->tok.port);
+    if (st == GG_OK) st = sandbox_nats_write_creds_conf(s, err);
+    if (st == GG_OK) {
+      char *argv[] = {s->cred.bin, "-c", s->cred.conf, NULL};
+      st = sandbox_spawn_daemon(argv, s->cred.log, false, &s->cred.pid, err);
+    }
+    if (st == GG_OK)
+      sandbox_progress(o, "%s: started pid %d, client 127.0.0.1:%d (creds)", s->cred.name, s->cred.pid,
+                       s->cred.port);
+  }
+  if (st == GG_OK)
+    st = sandbox_state_save(s, err); /* record pids early: a failure below can still be cleaned up */
+  if (st == GG_OK) st = sandbox_pg_init(s, o, err);
+  if (st == GG_OK) st = sandbox_pg_spawn(s, err);
+  if (st == GG_OK) sandbox_progress(o, "postgres: started pid %d, 127.0.0.1:%d", s->pg.pid, s->pg.port);
+  if (st == GG_OK && s->has_am) {
+    st = sandbox_am_write_conf(s, err);
+    if (st == GG_OK) st = sandbox_am_spawn(s, err);
+  }
+  if (st == GG_OK && s->has_prom) {
+    st = sandbox_prom_write_conf(s, err);
+    if (st == GG_OK) st = sandbox_prom_spawn(s, err);
+  }
+  if (st == GG_OK) st = sandbox_state_save(s, err);
+  return st;
+}
+
+/* Wait until everything answers, creating the database on the way. */
+static gg_status up_wait(const sandbox_opts *o, sandbox_state *s, double deadline, gg_error *err) {
+  gg_status st = GG_OK;
+  if (st == GG_OK) st = sandbox_nats_wait(s, o, deadline, err);
+  if (st == GG_OK && s->secure && (st = sandbox_nats_wait_one(&s->tok, deadline, err)) == GG_OK)
+    sandbox_progress(o, "%s: healthy", s->tok.name);
+  if (st == GG_OK && s->secure && (st = sandbox_nats_wait_one(&s->cred, deadline, err)) == GG_OK)
+    sandbox_progress(o, "%s: healthy", s->cred.name);
+  if (st == GG_OK) st = sandbox_pg_wait(s, deadline, err);
+  if (st == GG_OK) st = sandbox_pg_create_athlete(s, err);
+  if (st == GG_OK) sandbox_progress(o, "postgres: accepting connections, database athlete ready");
+  if (st == GG_OK && s->has_prom &&
+      (st = sandbox_http_wait_ready(&s->prom, "/-/ready", deadline, err)) == GG_OK)
+    sandbox_progress(o, "prometheus: ready on 127.0.0.1:%d", s->prom.port);
+  if (st == GG_OK && s->has_am && (st = sandbox_http_wait_ready(&s->am, "/-/ready", deadline, err)) == GG_OK)
+    sandbox_progress(o, "alertmanager: ready on 127.0.0.1:%d", s->am.port);
+  return st;
+}
+
 static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already, gg_error *err) {
   sandbox_state s;
   gg_error le;
@@ -105,114 +229,11 @@ static gg_status up_locked(const sandbox_opts *o, const char *dir, bool *already
   s.secure = o->secure;
   if (s.nnodes > SANDBOX_MAX_NODES)
     return gg_error_set(err, GG_ERR_RANGE, "--nodes %d: at most %d", s.nnodes, SANDBOX_MAX_NODES);
-
-  char nats_bin[SB_PATH_MAX], pg_bin[SB_PATH_MAX];
-  gg_status st = sandbox_need_program("nats-server", "nats-server", nats_bin, sizeof nats_bin, err);
-  if (st == GG_OK) st = sandbox_need_program("postgres", "postgresql", pg_bin, sizeof pg_bin, err);
+  gg_status st = up_layout(o, &s, err);
   if (st != GG_OK) return st;
-  char prom_bin[SB_PATH_MAX], am_bin[SB_PATH_MAX];
-  s.has_prom = sandbox_find_program("prometheus", prom_bin, sizeof prom_bin);
-  s.has_am = sandbox_find_program("prometheus-alertmanager", am_bin, sizeof am_bin);
-
-  int ports[3 * SANDBOX_MAX_NODES + 7];
-  int nports = 3 * s.nnodes + 3 + (s.secure ? 4 : 0);
-  if ((st = sandbox_free_ports(nports, ports, err)) != GG_OK) return st;
-  for (int i = 0; i < s.nnodes; i++) {
-    sandbox_rec *r = &s.nodes[i];
-    char name[16];
-    snprintf(name, sizeof name, "n%d", i + 1);
-    if ((st = sandbox_proc_layout(r, s.dir, name, nats_bin, "nats.conf", "jetstream", "nats.log", err)) !=
-        GG_OK)
-      return st;
-    r->port = ports[3 * i];
-    r->cluster = ports[3 * i + 1];
-    r->monitor = ports[3 * i + 2];
-  }
-  snprintf(s.pg.name, sizeof s.pg.name, "postgres");
-  snprintf(s.pg.bin, sizeof s.pg.bin, "%s", pg_bin);
-  sandbox_path_join(s.pg.log, sizeof s.pg.log, s.dir, "postgres.log");
-  s.pg.port = ports[3 * s.nnodes];
-  if (s.has_prom) {
-    st = sandbox_proc_layout(&s.prom, s.dir, "prometheus", prom_bin, "prometheus.yml", "data",
-                             "prometheus.log", err);
-    if (st != GG_OK) return st;
-    s.prom.port = ports[3 * s.nnodes + 1];
-  }
-  if (s.has_am) {
-    st = sandbox_proc_layout(&s.am, s.dir, "alertmanager", am_bin, "alertmanager.yml", "data",
-                             "alertmanager.log", err);
-    if (st != GG_OK) return st;
-    s.am.port = ports[3 * s.nnodes + 2];
-  }
-
-  if (s.secure) {
-    st = sandbox_proc_layout(&s.tok, s.dir, "t1", nats_bin, "nats.conf", "jetstream", "nats.log", err);
-    if (st != GG_OK) return st;
-    s.tok.port = ports[3 * s.nnodes + 3];
-    s.tok.monitor = ports[3 * s.nnodes + 4];
-    st = sandbox_proc_layout(&s.cred, s.dir, "c1", nats_bin, "nats.conf", "jetstream", "nats.log", err);
-    if (st != GG_OK) return st;
-    s.cred.port = ports[3 * s.nnodes + 5];
-    s.cred.monitor = ports[3 * s.nnodes + 6];
-    char tlsdir[SB_PATH_MAX];
-    sandbox_path_join(tlsdir, sizeof tlsdir, s.dir, SB_TLS_DIR);
-    if ((st = sandbox_tls_make(tlsdir, err)) != GG_OK || (st = sandbox_secrets_make(&s, err)) != GG_OK ||
-        (st = sandbox_creds_make(&s, err)) != GG_OK)
-      return st;
-    sandbox_progress(o, "tls: CA and certificates in %s", tlsdir);
-  }
-
   double deadline = gg_clock_mono() + (o->timeout > 0 ? o->timeout : 30);
-  /* Start the nats nodes first: their cluster forms while initdb runs. */
-  for (int i = 0; i < s.nnodes && st == GG_OK; i++) {
-    st = sandbox_nats_write_conf(&s, i, err);
-    if (st == GG_OK) st = sandbox_nats_spawn(&s, i, err);
-    if (st == GG_OK)
-      sandbox_progress(o, "%s: started pid %d, client 127.0.0.1:%d", s.nodes[i].name, s.nodes[i].pid,
-                       s.nodes[i].port);
-  }
-  if (st == GG_OK && s.secure) {
-    st = sandbox_nats_write_token_conf(&s, err);
-    if (st == GG_OK) st = sandbox_nats_spawn_token(&s, err);
-    if (st == GG_OK)
-      sandbox_progress(o, "%s: started pid %d, client 127.0.0.1:%d (token)", s.tok.name, s.tok.pid,
-                       s.tok.port);
-    if (st == GG_OK) st = sandbox_nats_write_creds_conf(&s, err);
-    if (st == GG_OK) {
-      char *argv[] = {s.cred.bin, "-c", s.cred.conf, NULL};
-      st = sandbox_spawn_daemon(argv, s.cred.log, false, &s.cred.pid, err);
-    }
-    if (st == GG_OK)
-      sandbox_progress(o, "%s: started pid %d, client 127.0.0.1:%d (creds)", s.cred.name, s.cred.pid,
-                       s.cred.port);
-  }
-  if (st == GG_OK)
-    st = sandbox_state_save(&s, err); /* record pids early: a failure below can still be cleaned up */
-  if (st == GG_OK) st = sandbox_pg_init(&s, o, err);
-  if (st == GG_OK) st = sandbox_pg_spawn(&s, err);
-  if (st == GG_OK) sandbox_progress(o, "postgres: started pid %d, 127.0.0.1:%d", s.pg.pid, s.pg.port);
-  if (st == GG_OK && s.has_am) {
-    st = sandbox_am_write_conf(&s, err);
-    if (st == GG_OK) st = sandbox_am_spawn(&s, err);
-  }
-  if (st == GG_OK && s.has_prom) {
-    st = sandbox_prom_write_conf(&s, err);
-    if (st == GG_OK) st = sandbox_prom_spawn(&s, err);
-  }
-  if (st == GG_OK) st = sandbox_state_save(&s, err);
-  if (st == GG_OK) st = sandbox_nats_wait(&s, o, deadline, err);
-  if (st == GG_OK && s.secure && (st = sandbox_nats_wait_one(&s.tok, deadline, err)) == GG_OK)
-    sandbox_progress(o, "%s: healthy", s.tok.name);
-  if (st == GG_OK && s.secure && (st = sandbox_nats_wait_one(&s.cred, deadline, err)) == GG_OK)
-    sandbox_progress(o, "%s: healthy", s.cred.name);
-  if (st == GG_OK) st = sandbox_pg_wait(&s, deadline, err);
-  if (st == GG_OK) st = sandbox_pg_create_athlete(&s, err);
-  if (st == GG_OK) sandbox_progress(o, "postgres: accepting connections, database athlete ready");
-  if (st == GG_OK && s.has_prom &&
-      (st = sandbox_http_wait_ready(&s.prom, "/-/ready", deadline, err)) == GG_OK)
-    sandbox_progress(o, "prometheus: ready on 127.0.0.1:%d", s.prom.port);
-  if (st == GG_OK && s.has_am && (st = sandbox_http_wait_ready(&s.am, "/-/ready", deadline, err)) == GG_OK)
-    sandbox_progress(o, "alertmanager: ready on 127.0.0.1:%d", s.am.port);
+  st = up_start(o, &s, err);
+  if (st == GG_OK) st = up_wait(o, &s, deadline, err);
   if (st == GG_OK) st = write_env(&s, err);
   if (st != GG_OK) {
     stop_all(&s);
