@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "journal/journal.h"
@@ -54,9 +55,11 @@ void journal_anchor_advance(journal *j) {
     long long have = 0;
     char hash[JOURNAL_HASH_HEX];
     if (!anchor_read_fd(fd, &have, hash) || have < j->pending_seq) {
+      /* One pwrite over the old line, never a truncate first: the sequence only grows, so the new
+       * line is at least as long, and a process killed here leaves the old line or the new one. */
       char line[128];
       int n = snprintf(line, sizeof line, "%lld %s\n", j->pending_seq, j->pending_hash);
-      if (n > 0 && ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)n, 0) == n) (void)fsync(fd);
+      if (n > 0 && pwrite(fd, line, (size_t)n, 0) == n) (void)fsync(fd);
     }
   }
   close(fd); /* releases the lock */
@@ -163,8 +166,12 @@ static gg_status verify_head_file(journal *j, journal_verify_result *res, gg_err
   }
   long long seq = 0;
   char hash[JOURNAL_HASH_HEX];
-  bool ok = anchor_read_fd(fd, &seq, hash);
+  struct stat sb;
+  (void)flock(fd, LOCK_SH); /* not while an appender rewrites it */
+  bool empty = fstat(fd, &sb) == 0 && sb.st_size == 0;
+  bool ok = !empty && anchor_read_fd(fd, &seq, hash);
   close(fd);
+  if (empty) goto out; /* created, not yet written (its creator was killed): no anchor yet */
   if (!ok) {
     verify_fail(res, res->head_seq, "its head anchor '%s' is damaged", path);
     goto out;

@@ -265,7 +265,15 @@ static void node_killed_during_watch_rejoins_and_nothing_is_lost(void **state) {
   actx_publisher_stop();
   assert_int_equal(actx_publish_failures(), 0);
   assert_int_equal(actx_wait_consumed(60), 0);
-  assert_int_equal(actx_duplicates(), 0);
+  /* A carry-back republishes what the new consumer had delivered but not yet acknowledged: the
+   * sink absorbs those repeats (ON CONFLICT), so only carried-back messages may arrive twice. */
+  long carried = 0;
+  const char *rb = actx_journal_last("phase_rolled_back", NULL);
+  const char *cb = rb ? strstr(rb, "\"carried_back\":") : NULL;
+  if (cb) carried = strtol(cb + strlen("\"carried_back\":"), NULL, 10);
+  long dups = actx_duplicates();
+  print_message("duplicates %ld, carried back %ld\n", dups, carried);
+  assert_true(dups <= carried);
   print_message("published %ld messages, none lost\n", actx_published());
   assert_int_equal(RUN("journal", "verify"), 0);
 }
