@@ -118,19 +118,12 @@ static gg_status observe_unknown(act_ctx *ctx, const plan_action *a, json_t *out
 
 gg_status act_create_consumer_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
                                       gg_error *err) {
-  if (json_is_true(json_object_get(undo, "unknown"))) {
-    bool mine = false;
-    gg_status st = observe_unknown(ctx, a, out, &mine, err);
-    if (st != GG_OK) return st;
-    if (!mine) {
-      json_object_set_new(out, "result", json_string("noop"));
-      return GG_OK;
-    }
-  } else if (!json_is_true(json_object_get(undo, "created"))) {
-    json_object_set_new(out, "result", json_string("noop"));
-    act_say(ctx, "consumer %s/%s was not created by this phase (bound only); kept", a->stream, a->consumer);
-    return GG_OK;
-  }
+  char kept[512];
+  snprintf(kept, sizeof kept, "consumer %s/%s was not created by this phase (bound only); kept", a->stream,
+           a->consumer);
+  bool ours = false;
+  gg_status ost = act_undo_is_ours(ctx, a, undo, out, kept, observe_unknown, &ours, err);
+  if (ost != GG_OK || !ours) return ost;
   /* What it had not acknowledged on subjects a rollback carried back to the old stream is
    * read from there now: delete it at once, however stalled its service. */
   json_t *carry = act_run_carry(ctx, a->stream, "done", NULL);

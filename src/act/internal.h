@@ -154,6 +154,15 @@ gg_status act_wait_forward(act_ctx *ctx, const plan_action *a, json_t *out, gg_e
 /* Run cmd (timeout <= 0: 60 s); its exit and output tail into out; GG_ERR_CHILD when it fails. */
 /* Run cmd (secrets expanded); messages and the journal name it as `shown` (plan_action's
  * run_shown), and the output kept in out is scrubbed of the plan's secrets. */
+/* Whether a create's inverse has anything of its own to undo: the forward journaled it as
+ * created, or its outcome was unknown and `observe` finds the object as the phase would have made
+ * it. When not, *ours is false and out says "noop" (with `kept` said when it was only bound to).
+ * observe: the action family's check of an unknown outcome (records "found" in out). */
+gg_status act_undo_is_ours(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
+                           const char *kept,
+                           gg_status (*observe)(act_ctx *, const plan_action *, json_t *, bool *, gg_error *),
+                           bool *ours, gg_error *err) GG_WUR;
+
 gg_status act_exec_command(act_ctx *ctx, const char *cmd, const char *shown, double timeout, json_t *out,
                            gg_error *err) GG_WUR;
 gg_status act_kv_put_forward(act_ctx *ctx, const plan_action *a, const json_t *prior, json_t *observed,

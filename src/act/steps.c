@@ -48,6 +48,22 @@ gg_status act_wait_forward(act_ctx *ctx, const plan_action *a, json_t *out, gg_e
   }
 }
 
+gg_status act_undo_is_ours(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
+                           const char *kept,
+                           gg_status (*observe)(act_ctx *, const plan_action *, json_t *, bool *, gg_error *),
+                           bool *ours, gg_error *err) {
+  *ours = true;
+  if (json_is_true(json_object_get(undo, "unknown"))) {
+    gg_status st = observe(ctx, a, out, ours, err);
+    if (st != GG_OK) return st;
+  } else if (!json_is_true(json_object_get(undo, "created"))) {
+    *ours = false;
+    act_say(ctx, "%s", kept);
+  }
+  if (!*ours) json_object_set_new(out, "result", json_string("noop"));
+  return GG_OK;
+}
+
 gg_status act_exec_command(act_ctx *ctx, const char *cmd, const char *shown, double timeout, json_t *out,
                            gg_error *err) {
   probe_run_result r;

@@ -160,19 +160,11 @@ static gg_status observe_unknown(act_ctx *ctx, const plan_action *a, json_t *out
 
 gg_status act_create_stream_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
                                     gg_error *err) {
-  if (json_is_true(json_object_get(undo, "unknown"))) {
-    bool mine = false;
-    gg_status st = observe_unknown(ctx, a, out, &mine, err);
-    if (st != GG_OK) return st;
-    if (!mine) {
-      json_object_set_new(out, "result", json_string("noop"));
-      return GG_OK;
-    }
-  } else if (!json_is_true(json_object_get(undo, "created"))) {
-    json_object_set_new(out, "result", json_string("noop"));
-    act_say(ctx, "stream %s was not created by this phase; kept", a->stream);
-    return GG_OK;
-  }
+  char kept[512];
+  snprintf(kept, sizeof kept, "stream %s was not created by this phase; kept", a->stream);
+  bool ours = false;
+  gg_status ost = act_undo_is_ours(ctx, a, undo, out, kept, observe_unknown, &ours, err);
+  if (ost != GG_OK || !ours) return ost;
   jsStreamInfo *si = NULL;
   gg_status st = act_stream_get(ctx, a->stream, NULL, &si, err);
   if (st != GG_OK) return st;
