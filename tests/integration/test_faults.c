@@ -588,7 +588,7 @@ static int case_setup(void **state) {
 }
 
 static void unlink_journal(void) {
-  const char *ext[] = {"", "-wal", "-shm", ".out"};
+  const char *ext[] = {"", "-wal", "-shm", ".head", ".out"};
   for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
     char p[320];
     snprintf(p, sizeof p, "%s%s", journal_path, ext[i]);
