@@ -418,6 +418,32 @@ void expr_ctx_init(expr_ctx *ctx);
  *    parser stores a bare name as a string, so sql(main, …) prints as sql("main", …)). */
 gg_status expr_eval(const expr_node *node, const expr_ctx *ctx, expr_value *out, gg_error *err) GG_WUR;
 
+/* ---------------------------------------------------------------------------------
+ * Built-in series (series.c): the one table of the names the probes and the journal
+ * answer, with their labels, unit and source. The plan loader checks expressions
+ * against it; docs/plan-reference.md documents every row.
+ * ------------------------------------------------------------------------------- */
+
+#define EXPR_SERIES_LABELS_MAX 4
+
+typedef struct {
+  const char *name;                           /* "nats.stream.messages" */
+  const char *labels[EXPR_SERIES_LABELS_MAX]; /* the labels it carries, NULL-terminated early */
+  const char *unit;                           /* "bytes", "seconds", "1/0", "count" ... */
+  const char *source;                         /* where the value comes from */
+  const char *what;                           /* one line for the reference */
+} expr_series_info;
+
+/* The whole table (static); *n rows. */
+const expr_series_info *expr_series_builtin(size_t *n);
+/* The row of `name`, or NULL. */
+const expr_series_info *expr_series_find(const char *name);
+/* Whether name lies in a built-in namespace (nats. pg. http. alerts. file. fs.): such a name
+ * is never a scraped metric, so one the table lacks is an unknown series. */
+bool expr_series_reserved(const char *name);
+/* Whether the series carries `label`. */
+bool expr_series_has_label(const expr_series_info *s, const char *label);
+
 /* Names of all functions the language knows, NULL-terminated (for help and suggestions). */
 const char *const *expr_function_names(void);
 

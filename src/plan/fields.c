@@ -42,8 +42,10 @@ static const char *kind_name(const ynode *n) {
   }
 }
 
-void plan_load_check_keys(plan_loader *l, const ynode *map, const char *const *allowed, size_t n,
-                          const char *where) {
+void plan_load_check_keys_at(plan_loader *l, const ynode *map, const char *const *allowed, size_t n,
+                             const char *where, const char *site) {
+  const plan_load_opts *o = l->c->opts;
+  if (o && o->on_keys) o->on_keys(o->ctx, site, where, allowed, n);
   for (size_t i = 0; i < map->n; i++) {
     const ynode *k = map->items[2 * i];
     if (k->kind != YN_SCALAR) continue;

@@ -80,9 +80,14 @@ char *plan_load_dup(plan_loader *l, const char *s);
 void *plan_load_alloc(plan_loader *l, size_t n, size_t size);
 /* Where n starts ({0, 0} for NULL). */
 plan_pos plan_load_pos(const ynode *n);
-/* Report keys of map not in allowed, with a suggestion from allowed. */
-void plan_load_check_keys(plan_loader *l, const ynode *map, const char *const *allowed, size_t n,
-                          const char *where);
+/* Report keys of map not in allowed, with a suggestion from allowed. The macro passes the
+ * call site, so plan_load_opts.on_keys can tell the tables apart (the reference test). */
+void plan_load_check_keys_at(plan_loader *l, const ynode *map, const char *const *allowed, size_t n,
+                             const char *where, const char *site);
+#define PLAN_STR2(x) #x
+#define PLAN_STR(x) PLAN_STR2(x)
+#define plan_load_check_keys(l, map, allowed, n, where) \
+  plan_load_check_keys_at((l), (map), (allowed), (n), (where), __FILE__ ":" PLAN_STR(__LINE__))
 /* Whether n is a mapping (a list); if not, an error naming `what`. */
 bool plan_load_want_map(plan_loader *l, const ynode *n, const char *what);
 bool plan_load_want_seq(plan_loader *l, const ynode *n, const char *what);

@@ -489,6 +489,10 @@ typedef struct plan {
 typedef struct {
   const char *(*lookup)(const char *name, void *ctx); /* NULL result: unset */
   void *ctx;
+  /* Called (when not NULL) with each table of keys a mapping of the file is checked against:
+   * site is the loader's "src/plan/FILE.c:LINE", where the section ("connect.nats"). The
+   * reference test collects every key the loader knows this way. */
+  void (*on_keys)(void *ctx, const char *site, const char *where, const char *const *keys, size_t n);
 } plan_load_opts;
 
 /* Load the plan at path. On GG_OK you own *out (plan_free); diags may still hold warnings.

@@ -9,61 +9,15 @@
 
 #include "probe/internal.h"
 
-static const char *const builtin_names[] = {"nats.server.up",
-                                            "nats.server.storage_free",
-                                            "nats.server.memory_free",
-                                            "nats.server.route_rtt",
-                                            "nats.meta.leader_present",
-                                            "nats.meta.peers_current",
-                                            "nats.meta.cluster_size",
-                                            "nats.jetstream.enabled",
-                                            "nats.jetstream.current",
-                                            "nats.stream.exists",
-                                            "nats.stream.messages",
-                                            "nats.stream.bytes",
-                                            "nats.stream.first_seq",
-                                            "nats.stream.last_seq",
-                                            "nats.stream.last_ts",
-                                            "nats.stream.consumers",
-                                            "nats.stream.replicas_current",
-                                            "nats.stream.subject_messages",
-                                            "nats.stream.has_subject",
-                                            "nats.consumer.exists",
-                                            "nats.consumer.num_pending",
-                                            "nats.consumer.num_ack_pending",
-                                            "nats.consumer.num_redelivered",
-                                            "nats.consumer.num_waiting",
-                                            "nats.consumer.ack_floor",
-                                            "nats.consumer.delivered",
-                                            "nats.consumer.last_active",
-                                            "pg.up",
-                                            "pg.connect_time",
-                                            "pg.ping",
-                                            "pg.connections",
-                                            "pg.max_connections",
-                                            "pg.pool_utilization",
-                                            "pg.xact_commit",
-                                            "pg.rows_inserted",
-                                            "http.up",
-                                            "http.status",
-                                            "http.latency",
-                                            "alerts.firing",
-                                            "file.age",
-                                            "fs.free",
-                                            NULL};
-
-static const char *const builtin_prefixes[] = {"nats.", "pg.", "http.", "alerts.", "file.", "fs.", NULL};
-
+/* The names themselves live in one table, src/expr/series.c, which the plan loader and
+ * the plan reference read too. */
 bool probe_is_builtin(const char *name) {
-  for (size_t i = 0; builtin_prefixes[i]; i++)
-    if (strncmp(name, builtin_prefixes[i], strlen(builtin_prefixes[i])) == 0) return true;
-  return false;
+  return expr_series_reserved(name);
 }
 
 bool probe_builtin_known(const char *name) {
-  for (size_t i = 0; builtin_names[i]; i++)
-    if (strcmp(name, builtin_names[i]) == 0) return true;
-  return false;
+  const expr_series_info *s = expr_series_find(name);
+  return s && strcmp(s->source, "journal") != 0;
 }
 
 probe_ctx *probe_ctx_new(const probe_config *cfg) {

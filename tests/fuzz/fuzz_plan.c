@@ -16,7 +16,7 @@ static const char *lookup(const char *name, void *ctx) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  plan_load_opts opts = {lookup, NULL};
+  plan_load_opts opts = {.lookup = lookup, .ctx = NULL};
   plan_diags d;
   plan_diags_init(&d);
   plan *p = NULL;

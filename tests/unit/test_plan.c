@@ -37,7 +37,7 @@ typedef struct {
 } loaded;
 
 static void load_env(loaded *l, const char *text, fake_env *env) {
-  plan_load_opts opts = {env_lookup, env};
+  plan_load_opts opts = {.lookup = env_lookup, .ctx = env};
   plan_diags_init(&l->d);
   gg_error_clear(&l->err);
   l->p = NULL;
@@ -165,7 +165,7 @@ static void test_bad_bytes_positioned(void **state) {
                    "a plan is UTF-8 text without control characters");
   static const char nul[] = "migration: t\ndescription: \"a\0b\"\nphases: []\n";
   loaded l;
-  plan_load_opts opts = {env_lookup, &env_none};
+  plan_load_opts opts = {.lookup = env_lookup, .ctx = &env_none};
   plan_diags_init(&l.d);
   gg_error_clear(&l.err);
   l.p = NULL;

@@ -40,7 +40,7 @@ typedef struct {
 static void load(loaded *l, const char *nats, fake_env *env) {
   char text[4096];
   snprintf(text, sizeof text, "migration: t\nconnect:\n  nats:\n%sphases: []\n", nats);
-  plan_load_opts opts = {env_lookup, env};
+  plan_load_opts opts = {.lookup = env_lookup, .ctx = env};
   plan_diags_init(&l->d);
   gg_error err;
   gg_error_clear(&err);
