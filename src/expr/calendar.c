@@ -229,9 +229,26 @@ bool expr_window_contains(const expr_window *w, const struct tm *tm) {
 
 /* ---- the plan's calendar ---- */
 
+#define FREEZES_MAX 1024
+#define WINDOWS_MAX 64
+#define RANGE_DAYS_MAX 400 /* a longer "range" is a typo (2026 for 2027), not a freeze */
+
+typedef struct {
+  int first, last; /* yyyymmdd, inclusive */
+} date_range;
+
+typedef struct {
+  char *name;
+  expr_window *w;
+} named_window;
+
 struct expr_calendar {
-  int *holidays; /* yyyymmdd */
+  date_range *holidays;
   size_t n_holidays;
+  date_range *freezes;
+  size_t n_freezes;
+  named_window windows[WINDOWS_MAX];
+  size_t n_windows;
   expr_window *off_hours;
 };
 
@@ -242,6 +259,11 @@ expr_calendar *expr_calendar_new(void) {
 void expr_calendar_free(expr_calendar *c) {
   if (!c) return;
   free(c->holidays);
+  free(c->freezes);
+  for (size_t i = 0; i < c->n_windows; i++) {
+    free(c->windows[i].name);
+    expr_window_free(c->windows[i].w);
+  }
   expr_window_free(c->off_hours);
   free(c);
 }
@@ -250,29 +272,75 @@ static bool leap(int y) {
   return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-gg_status expr_calendar_add_holiday(expr_calendar *c, const char *date, gg_error *err) {
-  int y = 0, m = 0, d = 0;
-  bool ok = date && strlen(date) == 10 && date[4] == '-' && date[7] == '-';
-  for (int i = 0; ok && i < 10; i++) {
-    if (i == 4 || i == 7) continue;
-    if (!isdigit((unsigned char)date[i])) ok = false;
-  }
-  if (ok) {
-    y = (date[0] - '0') * 1000 + (date[1] - '0') * 100 + (date[2] - '0') * 10 + (date[3] - '0');
-    m = (date[5] - '0') * 10 + (date[6] - '0');
-    d = (date[8] - '0') * 10 + (date[9] - '0');
-    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    ok = m >= 1 && m <= 12 && d >= 1 && d <= mdays[m - 1] + (m == 2 && leap(y) ? 1 : 0);
-  }
-  if (!ok)
-    return gg_error_set(err, GG_ERR_INVALID, "holiday '%s' is not a date YYYY-MM-DD", date ? date : "");
-  if (c->n_holidays >= HOLIDAYS_MAX)
-    return gg_error_set(err, GG_ERR_TOO_BIG, "more than %d holidays", HOLIDAYS_MAX);
-  int *grown = realloc(c->holidays, (c->n_holidays + 1) * sizeof *grown);
-  if (!grown) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
-  c->holidays = grown;
-  c->holidays[c->n_holidays++] = y * 10000 + m * 100 + d;
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil). */
+static long days_of(int key) {
+  int y = key / 10000, m = key / 100 % 100, d = key % 100;
+  y -= m <= 2;
+  long era = (y >= 0 ? y : y - 399) / 400;
+  long yoe = y - era * 400;
+  long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/* "YYYY-MM-DD" (exactly 10 characters at s) as yyyymmdd, or 0. */
+static int parse_date(const char *s, size_t n) {
+  if (n != 10 || s[4] != '-' || s[7] != '-') return 0;
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && !isdigit((unsigned char)s[i])) return 0;
+  int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+  int m = (s[5] - '0') * 10 + (s[6] - '0');
+  int d = (s[8] - '0') * 10 + (s[9] - '0');
+  static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap(y) ? 1 : 0)) return 0;
+  return y * 10000 + m * 100 + d;
+}
+
+gg_status expr_calendar_parse_dates(const char *text, int *first, int *last, gg_error *err) {
+  const char *t = text ? text : "";
+  const char *dots = strstr(t, "..");
+  size_t n1 = dots ? (size_t)(dots - t) : strlen(t);
+  while (n1 && t[n1 - 1] == ' ') n1--;
+  const char *b = dots ? dots + 2 : NULL;
+  while (b && *b == ' ') b++;
+  *first = parse_date(t, n1);
+  *last = b ? parse_date(b, strlen(b)) : *first;
+  if (!*first || !*last)
+    return gg_error_set(err, GG_ERR_INVALID,
+                        "'%s' is not a date YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD", t);
+  if (*last < *first) return gg_error_set(err, GG_ERR_INVALID, "range '%s' ends before it starts", t);
+  if (days_of(*last) - days_of(*first) >= RANGE_DAYS_MAX)
+    return gg_error_set(err, GG_ERR_INVALID, "range '%s' is longer than %d days", t, RANGE_DAYS_MAX);
   return GG_OK;
+}
+
+static gg_status add_range(date_range **v, size_t *n, const char *what, const char *text, gg_error *err) {
+  int first = 0, last = 0;
+  gg_status s = expr_calendar_parse_dates(text, &first, &last, err);
+  if (s != GG_OK) {
+    gg_error_prefix(err, "%s", what);
+    return s;
+  }
+  if (*n >= FREEZES_MAX) return gg_error_set(err, GG_ERR_TOO_BIG, "more than %d %s", FREEZES_MAX, what);
+  date_range *grown = realloc(*v, (*n + 1) * sizeof *grown);
+  if (!grown) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+  *v = grown;
+  grown[(*n)++] = (date_range){first, last};
+  return GG_OK;
+}
+
+gg_status expr_calendar_add_holiday(expr_calendar *c, const char *date, gg_error *err) {
+  gg_status s = add_range(&c->holidays, &c->n_holidays, "holiday ", date, err);
+  if (s == GG_ERR_INVALID) {
+    gg_error_clear(err);
+    return gg_error_set(err, GG_ERR_INVALID, "holiday '%s' is not a date YYYY-MM-DD or a range A..B",
+                        date ? date : "");
+  }
+  return s;
+}
+
+gg_status expr_calendar_add_freeze(expr_calendar *c, const char *dates, gg_error *err) {
+  return add_range(&c->freezes, &c->n_freezes, "freeze ", dates, err);
 }
 
 gg_status expr_calendar_set_off_hours(expr_calendar *c, const char *spec, int *err_pos, gg_error *err) {
@@ -287,15 +355,103 @@ gg_status expr_calendar_set_off_hours(expr_calendar *c, const char *spec, int *e
   return GG_OK;
 }
 
+gg_status expr_calendar_add_window(expr_calendar *c, const char *name, const char *spec, int *err_pos,
+                                   gg_error *err) {
+  if (!name || !*name) return gg_error_set(err, GG_ERR_INVALID, "a calendar window needs a name");
+  if (expr_calendar_window(c, name))
+    return gg_error_set(err, GG_ERR_INVALID, "calendar window '%s' is declared twice", name);
+  if (c->n_windows >= WINDOWS_MAX)
+    return gg_error_set(err, GG_ERR_TOO_BIG, "more than %d calendar windows", WINDOWS_MAX);
+  expr_window *w = NULL;
+  gg_status s = expr_window_parse(spec, &w, err_pos, err);
+  if (s != GG_OK) {
+    gg_error_prefix(err, "calendar window '%s': ", name);
+    return s;
+  }
+  char *copy = strdup(name);
+  if (!copy) {
+    expr_window_free(w);
+    return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+  }
+  c->windows[c->n_windows++] = (named_window){copy, w};
+  return GG_OK;
+}
+
+const expr_window *expr_calendar_window(const expr_calendar *c, const char *name) {
+  for (size_t i = 0; c && name && i < c->n_windows; i++)
+    if (strcmp(c->windows[i].name, name) == 0) return c->windows[i].w;
+  return NULL;
+}
+
 const expr_window *expr_calendar_off_hours(const expr_calendar *c) {
   return c ? c->off_hours : NULL;
 }
 
-bool expr_calendar_is_holiday(const expr_calendar *c, double t) {
+static int local_key(double t) {
   struct tm tm;
-  if (!c || !expr_calendar_local_tm(t, &tm)) return false;
-  int key = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-  for (size_t i = 0; i < c->n_holidays; i++)
-    if (c->holidays[i] == key) return true;
-  return false;
+  if (!expr_calendar_local_tm(t, &tm)) return 0;
+  return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+static const date_range *in_ranges(const date_range *v, size_t n, int key) {
+  for (size_t i = 0; key && i < n; i++)
+    if (key >= v[i].first && key <= v[i].last) return &v[i];
+  return NULL;
+}
+
+bool expr_calendar_is_holiday(const expr_calendar *c, double t) {
+  return c && in_ranges(c->holidays, c->n_holidays, local_key(t));
+}
+
+bool expr_calendar_is_frozen(const expr_calendar *c, double t) {
+  return c && in_ranges(c->freezes, c->n_freezes, local_key(t));
+}
+
+/* Local midnight at the start of the day after yyyymmdd `key`. */
+static double day_after(int key) {
+  struct tm tm = {0};
+  tm.tm_year = key / 10000 - 1900;
+  tm.tm_mon = key / 100 % 100 - 1;
+  tm.tm_mday = key % 100 + 1; /* mktime normalises the 32nd */
+  tm.tm_isdst = -1;
+  return (double)mktime(&tm);
+}
+
+double expr_calendar_frozen_until(const expr_calendar *c, double t) {
+  double end = t;
+  for (bool moved = true; c && moved;) {
+    moved = false;
+    const date_range *r = in_ranges(c->freezes, c->n_freezes, local_key(end));
+    if (r) {
+      end = day_after(r->last);
+      moved = true; /* back-to-back freezes */
+    }
+  }
+  return end;
+}
+
+double expr_calendar_next_open(const expr_calendar *c, const char *window, double from, double horizon) {
+  const expr_window *w = NULL;
+  if (window && !(w = expr_calendar_window(c, window))) return 0;
+  double t = ceil(from / 60.0) * 60.0;
+  double budget = horizon;
+  while (budget >= 0) {
+    double thawed = expr_calendar_frozen_until(c, t);
+    if (thawed > t) { /* a freeze does not use up the horizon */
+      t = ceil(thawed / 60.0) * 60.0;
+      continue;
+    }
+    struct tm tm;
+    if (!expr_calendar_local_tm(t, &tm)) return 0;
+    if (expr_calendar_is_holiday(c, t)) {
+      double next = day_after(local_key(t));
+      budget -= next - t;
+      t = next;
+      continue;
+    }
+    if (!w || expr_window_contains(w, &tm)) return t;
+    t += 60;
+    budget -= 60;
+  }
+  return 0;
 }

@@ -269,8 +269,29 @@ typedef struct expr_calendar expr_calendar;
 
 expr_calendar *expr_calendar_new(void); /* NULL on ENOMEM; free with expr_calendar_free */
 void expr_calendar_free(expr_calendar *c);
-/* Add a holiday "YYYY-MM-DD" (range-checked); GG_ERR_INVALID naming the text. */
+/* Dates as the calendar writes them: "YYYY-MM-DD" or an inclusive range
+ * "YYYY-MM-DD..YYYY-MM-DD" (at most 400 days), each into yyyymmdd (*last = *first for one
+ * date). GG_ERR_INVALID naming the text when it is neither or the range is backwards. */
+gg_status expr_calendar_parse_dates(const char *text, int *first, int *last, gg_error *err) GG_WUR;
+/* Add a holiday: a date or a range as above; GG_ERR_INVALID naming the text. */
 gg_status expr_calendar_add_holiday(expr_calendar *c, const char *date, gg_error *err) GG_WUR;
+/* Add a freeze: a date or a range as above (`calendar.freeze`, read by frozen()). */
+gg_status expr_calendar_add_freeze(expr_calendar *c, const char *dates, gg_error *err) GG_WUR;
+/* Add a named window (`calendar.windows`, read by window("NAME")); a second window of the
+ * same name is GG_ERR_INVALID; spec and *err_pos as expr_window_parse. */
+gg_status expr_calendar_add_window(expr_calendar *c, const char *name, const char *spec, int *err_pos,
+                                   gg_error *err) GG_WUR;
+/* The named window, borrowed from c, or NULL. */
+const expr_window *expr_calendar_window(const expr_calendar *c, const char *name);
+/* Whether the local date of t lies in a freeze. */
+bool expr_calendar_is_frozen(const expr_calendar *c, double t);
+/* When the freeze holding t ends (local midnight after its last day, back-to-back freezes
+ * followed through), or t itself when t is not frozen. */
+double expr_calendar_frozen_until(const expr_calendar *c, double t);
+/* The earliest whole minute at or after `from` that is in no freeze, on no holiday and, when
+ * window is not NULL, inside that named window; 0 when none comes within `horizon` seconds
+ * (time inside a freeze does not count against the horizon) or the window is unknown. */
+double expr_calendar_next_open(const expr_calendar *c, const char *window, double from, double horizon);
 /* Set the off_hours spec (see expr_window_parse; *err_pos as there). */
 gg_status expr_calendar_set_off_hours(expr_calendar *c, const char *spec, int *err_pos, gg_error *err) GG_WUR;
 /* Whether the local date of t is a holiday. */

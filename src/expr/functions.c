@@ -334,6 +334,24 @@ static gg_status fn_in_window(const expr_node *call, const expr_ctx *ctx, int de
   return s;
 }
 
+static gg_status fn_frozen(const expr_node *call, const expr_ctx *ctx, int depth, expr_value *out,
+                           gg_error *err) {
+  expr_value_init(out);
+  out->kind = EXPR_VAL_BOOL;
+  out->truth = expr_calendar_is_frozen(ctx->calendar, ctx->now);
+  out->n_failed = out->truth ? 0 : 1;
+  return GG_OK;
+}
+
+static gg_status fn_window(const expr_node *call, const expr_ctx *ctx, int depth, expr_value *out,
+                           gg_error *err) {
+  const char *name = call->kids[0]->text;
+  const expr_window *w = expr_calendar_window(ctx->calendar, name);
+  if (!w)
+    return gg_error_set(err, GG_ERR_INVALID, "window(\"%s\"): no calendar.windows entry of that name", name);
+  return window_value(call, ctx, w, out, err);
+}
+
 static gg_status fn_off_hours(const expr_node *call, const expr_ctx *ctx, int depth, expr_value *out,
                               gg_error *err) {
   const expr_window *w = expr_calendar_off_hours(ctx->calendar);
@@ -454,6 +472,8 @@ static const expr_function functions[] = {
     {"holiday", 0, 0, 0, 0, fn_holiday},
     {"in_window", 1, 1, 1u, 0, fn_in_window},
     {"off_hours", 0, 0, 0, 0, fn_off_hours},
+    {"frozen", 0, 0, 0, 0, fn_frozen},
+    {"window", 1, 1, 1u, 0, fn_window},
     {"files_matching", 2, 2, 3u, 0, fn_files_matching},
     {"promql", 1, 1, 1u, 0, fn_promql},
     {"sql", 2, 2, 2u, 0, fn_sql},
@@ -472,7 +492,8 @@ const expr_function *expr_function_find(const char *name, size_t len) {
 static const char *const function_names[] = {
     "min",      "max",     "sum",           "avg",           "count",          "abs",    "absent", "rate",
     "increase", "delta",   "min_over_time", "max_over_time", "avg_over_time",  "age",    "now",    "hour",
-    "weekday",  "holiday", "in_window",     "off_hours",     "files_matching", "promql", "sql",    NULL};
+    "weekday",  "holiday", "in_window",     "off_hours",     "files_matching", "promql", "sql",    "frozen",
+    "window",   NULL};
 
 const char *const *expr_function_names(void) {
   return function_names;

@@ -200,6 +200,11 @@ gg_status gate_env_new(const plan *p, journal *j, gate_env **out, gg_error *err)
   }
   for (size_t i = 0; i < p->calendar.nholidays && st == GG_OK; i++)
     st = expr_calendar_add_holiday(env->cal, p->calendar.holidays[i], err);
+  for (size_t i = 0; i < p->calendar.nfreezes && st == GG_OK; i++)
+    st = expr_calendar_add_freeze(env->cal, p->calendar.freezes[i], err);
+  for (size_t i = 0; i < p->calendar.nwindows && st == GG_OK; i++)
+    st = expr_calendar_add_window(env->cal, p->calendar.window_names[i], p->calendar.window_specs[i], NULL,
+                                  err);
   if (st == GG_OK && p->calendar.off_hours)
     st = expr_calendar_set_off_hours(env->cal, p->calendar.off_hours, NULL, err);
   if (st != GG_OK) goto out;

@@ -86,7 +86,9 @@ static double first_time(gate_env *env, const expr_node *n, double from, bool wa
   ctx.n_sources = 0;
   ctx.history = NULL;
   double t = floor(from / 60.0) * 60.0 + 60.0;
-  for (; t <= from + GATE_CALENDAR_HORIZON; t += 60.0) {
+  /* Minutes inside a freeze do not use up the horizon: a three-week freeze still gets its date. */
+  for (double budget = GATE_CALENDAR_HORIZON; budget >= 0; t += 60.0) {
+    if (!expr_calendar_is_frozen(ctx.calendar, t)) budget -= 60.0;
     ctx.now = t;
     expr_value v;
     expr_value_init(&v);

@@ -252,7 +252,8 @@ void plan_load_expr_of(plan_loader *l, const ynode *v, const char *key, plan_exp
   const char *s = plan_load_scalar(l, v, key);
   if (!s) return;
   out->pos = plan_load_pos(v);
-  if (!v->block && v->end_line == v->line && !v->substituted) out->pos.col = expr_col(v, 1);
+  out->exact = !v->block && v->end_line == v->line && !v->substituted;
+  if (out->exact) out->pos.col = expr_col(v, 1);
   out->text = plan_load_dup(l, s);
   if (!*s) {
     perr(l->c, v, "'%s' is an empty expression", key);

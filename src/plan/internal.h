@@ -168,6 +168,14 @@ void plan_load_phases(plan_loader *l, ynode *v, const ynode *root);
 void plan_load_monitor(plan_loader *l, ynode *v);
 void plan_load_validation(plan_loader *l, ynode *v);
 
+/* check.c: every series, label, stream, consumer, database, target, window and phase an
+ * expression names, against the table of built-in series and what the plan declares. */
+void plan_check_names(plan_ctx *c, const plan *p);
+
+/* subjects.c: consumer filters within their streams' subjects (errors), and no two streams
+ * holding overlapping subjects after any phase (warnings). */
+void plan_check_subjects(plan_ctx *c, const plan *p);
+
 /* risk.c */
 bool plan_level_parse(const char *text, plan_level *out);
 

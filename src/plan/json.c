@@ -220,10 +220,14 @@ json_t *plan_to_json(const plan *p) {
       json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "nats", nats, "databases", dbs, "targets", tg, "prometheus",
                 url_or_null(cn->prometheus), "alertmanager", url_or_null(cn->alertmanager), "notify", nt));
 
+  json_t *windows = json_object();
+  for (size_t i = 0; i < p->calendar.nwindows; i++)
+    json_object_set_new(windows, p->calendar.window_names[i], json_string(p->calendar.window_specs[i]));
   json_object_set_new(o, "calendar",
-                      json_pack("{s:s,s:o,s:o}", "timezone", p->calendar.timezone, "holidays",
+                      json_pack("{s:s,s:o,s:o,s:o,s:o}", "timezone", p->calendar.timezone, "holidays",
                                 strs(p->calendar.holidays, p->calendar.nholidays), "off_hours",
-                                str_or_null(p->calendar.off_hours)));
+                                str_or_null(p->calendar.off_hours), "freeze",
+                                strs(p->calendar.freezes, p->calendar.nfreezes), "windows", windows));
   json_t *defs = json_object();
   for (size_t i = 0; i < p->ndefines; i++)
     json_object_set_new(defs, p->defines[i].name, expr_json(&p->defines[i].expr));

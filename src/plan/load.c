@@ -47,6 +47,8 @@ plan *plan_from_tree(plan_ctx *c, ynode *root) {
   plan_load_monitor(&l, plan_ynode_get(root, "monitor"));
   plan_load_validation(&l, plan_ynode_get(root, "validation"));
   plan_load_references(&l, plan_ynode_get(root, "references"));
+  plan_check_names(c, p);
+  plan_check_subjects(c, p);
   return p;
 }
 

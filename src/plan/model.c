@@ -106,6 +106,9 @@ void plan_free(plan *p) {
   free(p->calendar.timezone);
   free_strs(p->calendar.holidays, p->calendar.nholidays);
   free(p->calendar.off_hours);
+  free_strs(p->calendar.freezes, p->calendar.nfreezes);
+  free_strs(p->calendar.window_names, p->calendar.nwindows);
+  free_strs(p->calendar.window_specs, p->calendar.nwindows);
   for (size_t i = 0; i < p->ndefines; i++) {
     free(p->defines[i].name);
     expr_release(&p->defines[i].expr);

@@ -119,6 +119,7 @@ typedef struct {
   char *text;
   expr_node *ast; /* owned; never NULL in a loaded plan where the field is present */
   plan_pos pos;   /* where the expression starts in the file */
+  bool exact;     /* one line as written: pos.col + (an expression column - 1) is its file column */
 } plan_expr;
 
 typedef struct {
@@ -194,6 +195,11 @@ typedef struct {
   char **holidays; /* "YYYY-MM-DD" */
   size_t nholidays;
   char *off_hours; /* "Mon-Fri 20:00-06:00; Sat-Sun"; NULL when absent */
+  char **freezes;  /* "YYYY-MM-DD" or "YYYY-MM-DD..YYYY-MM-DD" (inclusive), checked at load */
+  size_t nfreezes;
+  char **window_names; /* calendar.windows: name -> spec, in file order */
+  char **window_specs;
+  size_t nwindows;
 } plan_calendar;
 
 typedef struct {
@@ -524,6 +530,11 @@ size_t plan_count_criteria(const plan *p);
 /* The whole plan as JSON (what `show --json` prints): every field, computed risk levels,
  * action inverses, the hash; secrets as their labels only. You own the reference. */
 json_t *plan_to_json(const plan *p);
+
+/* NATS subject patterns ('*' one token, '>' one or more): whether some subject matches both
+ * a and b; whether every subject inner matches also matches outer. */
+bool plan_subjects_overlap(const char *a, const char *b);
+bool plan_subject_within(const char *inner, const char *outer);
 
 /* Edit distance (Levenshtein) between a and b, capped at 100; for suggestions. */
 int plan_edit_distance(const char *a, const char *b);

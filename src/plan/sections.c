@@ -9,43 +9,62 @@
 
 #include "plan/internal.h"
 
-static bool valid_date(const char *s) {
-  int y, m, d;
-  char extra;
-  if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3) return false;
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
-  if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
-  return true;
+/* A list of dates or ranges (holidays, freeze), each checked where it is written. */
+static void load_dates(plan_loader *l, const ynode *v, const char *key, char ***out, size_t *n) {
+  const ynode *h = plan_ynode_get(v, key);
+  plan_load_strlist(l, h, key, false, out, n);
+  for (size_t i = 0; i < *n; i++) {
+    int first = 0, last = 0;
+    gg_error e;
+    gg_error_clear(&e);
+    if (expr_calendar_parse_dates((*out)[i], &first, &last, &e) != GG_OK) {
+      const ynode *at = h->kind == YN_SEQ && i < h->n ? h->items[i] : h;
+      plan_diag_add(l->c, PLAN_DIAG_ERROR, at->line, at->col, "write 2026-12-24 or 2026-12-18..2027-01-04",
+                    "calendar.%s: %s", key, gg_error_message(&e));
+    }
+  }
+}
+
+/* A window spec at `at`, checked here so a typo fails `validate`, not a 3 a.m. check. */
+static void check_window(plan_loader *l, const ynode *at, const char *spec, const char *what) {
+  expr_window *w = NULL;
+  int pos = 0;
+  gg_error e;
+  gg_error_clear(&e);
+  if (expr_window_parse(spec, &w, &pos, &e) != GG_OK && at)
+    plan_diag_add(l->c, PLAN_DIAG_ERROR, at->line, at->col + (at->quoted ? 1 : 0) + (pos > 0 ? pos - 1 : 0),
+                  NULL, "%s: %s", what, gg_error_message(&e));
+  expr_window_free(w);
+}
+
+static void load_windows(plan_loader *l, const ynode *v, plan_calendar *cal) {
+  const ynode *ws = plan_ynode_get(v, "windows");
+  if (!ws || !plan_load_want_map(l, ws, "'calendar.windows'")) return;
+  cal->window_names = plan_load_alloc(l, ws->n, sizeof *cal->window_names);
+  cal->window_specs = plan_load_alloc(l, ws->n, sizeof *cal->window_specs);
+  for (size_t i = 0; cal->window_names && cal->window_specs && i < ws->n; i++) {
+    const ynode *k = ws->items[2 * i], *sv = ws->items[2 * i + 1];
+    const char *spec = plan_load_scalar(l, sv, k->text);
+    if (!spec) continue;
+    char what[160];
+    snprintf(what, sizeof what, "calendar window '%s'", k->text);
+    check_window(l, sv, spec, what);
+    cal->window_names[cal->nwindows] = plan_load_dup(l, k->text);
+    cal->window_specs[cal->nwindows++] = plan_load_dup(l, spec);
+  }
 }
 
 void plan_load_calendar(plan_loader *l, ynode *v) {
-  static const char *const keys[] = {"timezone", "holidays", "off_hours"};
+  static const char *const keys[] = {"timezone", "holidays", "off_hours", "freeze", "windows"};
   plan_calendar *cal = &l->p->calendar;
   if (v && plan_load_want_map(l, v, "'calendar'")) {
     plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), "calendar");
     plan_load_str(l, v, "timezone", false, "calendar", &cal->timezone);
     plan_load_str(l, v, "off_hours", false, "calendar", &cal->off_hours);
-    ynode *h = plan_ynode_get(v, "holidays");
-    plan_load_strlist(l, h, "holidays", false, &cal->holidays, &cal->nholidays);
-    for (size_t i = 0; i < cal->nholidays; i++)
-      if (!valid_date(cal->holidays[i])) {
-        const ynode *at = h->kind == YN_SEQ && i < h->n ? h->items[i] : h;
-        perr(l->c, at, "holiday '%s' is not a date (YYYY-MM-DD)", cal->holidays[i]);
-      }
-    if (cal->off_hours) {
-      /* The window spec is checked here so a typo fails `validate`, not a 3 a.m. check. */
-      const ynode *at = plan_ynode_get(v, "off_hours");
-      expr_window *w = NULL;
-      int pos = 0;
-      gg_error e;
-      gg_error_clear(&e);
-      if (expr_window_parse(cal->off_hours, &w, &pos, &e) != GG_OK && at)
-        plan_diag_add(l->c, PLAN_DIAG_ERROR, at->line,
-                      at->col + (at->quoted ? 1 : 0) + (pos > 0 ? pos - 1 : 0), NULL, "off_hours: %s",
-                      gg_error_message(&e));
-      expr_window_free(w);
-    }
+    load_dates(l, v, "holidays", &cal->holidays, &cal->nholidays);
+    load_dates(l, v, "freeze", &cal->freezes, &cal->nfreezes);
+    if (cal->off_hours) check_window(l, plan_ynode_get(v, "off_hours"), cal->off_hours, "off_hours");
+    load_windows(l, v, cal);
   }
   if (!cal->timezone) cal->timezone = plan_load_dup(l, "UTC");
 }

@@ -1,5 +1,6 @@
 /*
- * test_expr_calendar.c: window specs, holidays and time zones of src/expr.
+ * test_expr_calendar.c: window specs, holidays, freezes, named windows, the earliest time and time
+ * zones of src/expr.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -220,11 +221,140 @@ static void test_timezone(void **state) {
   expr_free(n);
 }
 
+static double at(const char *rfc3339) {
+  double t = 0;
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(gg_time_parse(rfc3339, &t, &err), GG_OK);
+  return t;
+}
+
+/* Evaluate a calendar expression at t against c; returns its truth. */
+static bool holds(const expr_calendar *c, const char *text, double t) {
+  expr_node *n = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  if (expr_parse(text, &n, NULL, &err) != GG_OK) fail_msg("parse '%s': %s", text, err.msg);
+  expr_ctx ctx;
+  expr_ctx_init(&ctx);
+  ctx.now = t;
+  ctx.calendar = c;
+  expr_value v;
+  if (expr_eval(n, &ctx, &v, &err) != GG_OK) fail_msg("eval '%s': %s", text, err.msg);
+  bool truth = v.kind == EXPR_VAL_BOOL && v.truth;
+  expr_value_release(&v);
+  expr_free(n);
+  return truth;
+}
+
+/* A freeze is a date or an inclusive range of local dates; frozen() reads it. */
+static void test_freeze_ranges(void **state) {
+  (void)state;
+  gg_error err;
+  assert_int_equal(expr_calendar_set_timezone("UTC", &err), GG_OK);
+  expr_calendar *c = expr_calendar_new();
+  assert_int_equal(expr_calendar_add_freeze(c, "2026-12-18..2027-01-04", &err), GG_OK);
+  assert_int_equal(expr_calendar_add_freeze(c, "2027-03-01", &err), GG_OK);
+  assert_false(expr_calendar_is_frozen(c, at("2026-12-17T23:59:59Z")));
+  assert_true(expr_calendar_is_frozen(c, at("2026-12-18T00:00:00Z")));
+  assert_true(expr_calendar_is_frozen(c, at("2026-12-31T12:00:00Z")));
+  assert_true(expr_calendar_is_frozen(c, at("2027-01-04T23:59:59Z")));
+  assert_false(expr_calendar_is_frozen(c, at("2027-01-05T00:00:00Z")));
+  assert_true(expr_calendar_is_frozen(c, at("2027-03-01T08:00:00Z")));
+  assert_true(holds(c, "frozen()", at("2026-12-24T10:00:00Z")));
+  assert_false(holds(c, "frozen()", at("2027-01-05T10:00:00Z")));
+  /* The freeze ends at the local midnight after its last day. */
+  assert_true(expr_calendar_frozen_until(c, at("2026-12-20T10:00:00Z")) == at("2027-01-05T00:00:00Z"));
+  assert_true(expr_calendar_frozen_until(c, at("2027-02-01T10:00:00Z")) == at("2027-02-01T10:00:00Z"));
+  /* Holidays take ranges too. */
+  assert_int_equal(expr_calendar_add_holiday(c, "2027-04-02..2027-04-05", &err), GG_OK);
+  assert_true(expr_calendar_is_holiday(c, at("2027-04-04T12:00:00Z")));
+  assert_false(expr_calendar_is_holiday(c, at("2027-04-06T00:00:00Z")));
+  static const struct {
+    const char *text, *msg;
+  } bad[] = {
+      {"2027-01-04..2026-12-18", "ends before it starts"},
+      {"2026-12-18..2028-02-04", "longer than 400 days"},
+      {"2026-12-18...2027-01-04", "is not a date"},
+      {"2026-12-18..", "is not a date"},
+      {"2026-02-30", "is not a date"},
+      {"2026-12-18 to 2027-01-04", "is not a date"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    gg_error_clear(&err);
+    if (expr_calendar_add_freeze(c, bad[i].text, &err) != GG_ERR_INVALID)
+      fail_msg("'%s' accepted", bad[i].text);
+    if (!strstr(err.msg, bad[i].msg) || !strstr(err.msg, "freeze"))
+      fail_msg("'%s': %s (want '%s')", bad[i].text, err.msg, bad[i].msg);
+  }
+  expr_calendar_free(c);
+}
+
+/* A named window is declared once and read by window("NAME"). */
+static void test_named_windows(void **state) {
+  (void)state;
+  gg_error err;
+  assert_int_equal(expr_calendar_set_timezone("UTC", &err), GG_OK);
+  expr_calendar *c = expr_calendar_new();
+  assert_int_equal(expr_calendar_add_window(c, "change", "Tue-Thu 09:00-16:00", NULL, &err), GG_OK);
+  assert_int_equal(expr_calendar_add_window(c, "change", "Mon", NULL, &err), GG_ERR_INVALID);
+  assert_non_null(strstr(err.msg, "calendar window 'change' is declared twice"));
+  int pos = 0;
+  assert_int_equal(expr_calendar_add_window(c, "night", "Mon-Fri 20:00-25:00", &pos, &err), GG_ERR_INVALID);
+  assert_non_null(strstr(err.msg, "calendar window 'night'"));
+  assert_int_equal(pos, 15);
+  assert_non_null(expr_calendar_window(c, "change"));
+  assert_null(expr_calendar_window(c, "night"));
+  /* 2026-12-01 is a Tuesday. */
+  assert_true(holds(c, "window(\"change\")", at("2026-12-01T10:00:00Z")));
+  assert_false(holds(c, "window(\"change\")", at("2026-12-01T16:00:00Z")));
+  assert_false(holds(c, "window(\"change\")", at("2026-12-04T10:00:00Z")));
+  /* An unknown name is an error naming it, never a quiet false. */
+  expr_node *n = NULL;
+  assert_int_equal(expr_parse("window(\"chnage\")", &n, NULL, &err), GG_OK);
+  expr_ctx ctx;
+  expr_ctx_init(&ctx);
+  ctx.calendar = c;
+  ctx.now = at("2026-12-01T10:00:00Z");
+  expr_value v;
+  gg_error_clear(&err);
+  assert_int_not_equal(expr_eval(n, &ctx, &v, &err), GG_OK);
+  assert_non_null(strstr(err.msg, "window(\"chnage\"): no calendar.windows entry"));
+  expr_free(n);
+  expr_calendar_free(c);
+}
+
+/* The earliest time across a freeze, holidays and a named window. */
+static void test_earliest_across(void **state) {
+  (void)state;
+  gg_error err;
+  assert_int_equal(expr_calendar_set_timezone("UTC", &err), GG_OK);
+  expr_calendar *c = expr_calendar_new();
+  assert_int_equal(expr_calendar_add_freeze(c, "2026-12-18..2027-01-04", &err), GG_OK);
+  assert_int_equal(expr_calendar_add_holiday(c, "2027-01-05", &err), GG_OK);
+  assert_int_equal(expr_calendar_add_window(c, "change", "Tue-Thu 09:00-16:00", NULL, &err), GG_OK);
+  /* Friday before the freeze: the freeze (18 Dec .. 4 Jan) and the holiday (Tue 5 Jan) pass, so
+   * the first change window is Wednesday 6 January at 09:00, 19 days later: a freeze does not
+   * use up the horizon. */
+  double from = at("2026-12-17T17:30:00Z");
+  assert_true(expr_calendar_next_open(c, "change", from, 14 * 86400.0) == at("2027-01-06T09:00:00Z"));
+  /* Inside the window and outside the freeze: now, rounded up to the minute. */
+  assert_true(expr_calendar_next_open(c, "change", at("2026-12-15T10:00:30Z"), 86400) ==
+              at("2026-12-15T10:01:00Z"));
+  /* No window: the first minute after the freeze and the holiday. */
+  assert_true(expr_calendar_next_open(c, NULL, at("2026-12-20T00:00:00Z"), 86400) ==
+              at("2027-01-06T00:00:00Z"));
+  /* Too short a horizon, or an unknown window: 0. */
+  assert_true(expr_calendar_next_open(c, "change", at("2027-01-07T16:00:00Z"), 3600) == 0);
+  assert_true(expr_calendar_next_open(c, "nope", from, 14 * 86400.0) == 0);
+  expr_calendar_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_window_contains),
-      cmocka_unit_test(test_window_errors),
-      cmocka_unit_test(test_holidays),
+      cmocka_unit_test(test_window_contains), cmocka_unit_test(test_window_errors),
+      cmocka_unit_test(test_holidays),        cmocka_unit_test(test_freeze_ranges),
+      cmocka_unit_test(test_named_windows),   cmocka_unit_test(test_earliest_across),
       cmocka_unit_test(test_timezone),
   };
   printf("expr calendar cases: %zu windows, %zu bad specs\n",

@@ -92,9 +92,9 @@ static void expect_one_error(const char *text, int line, int col, const char *me
 #define L05 "topology:\n"
 #define L06 "  streams:\n"
 #define L07 "    OLD: { existing: true, subjects: [a.>] }\n"
-#define L08 "    NEW: { subjects: [a.>], replicas: 3, max_age: 7d }\n"
+#define L08 "    NEW: { subjects: [b.>], replicas: 3, max_age: 7d }\n"
 #define L09 "  consumers:\n"
-#define L10 "    NEW/c1: { filter: a.x, ack_wait: 30s }\n"
+#define L10 "    NEW/c1: { filter: b.x, ack_wait: 30s }\n"
 #define L11 "phases:\n"
 #define L12 "  - id: 1\n"
 #define L13 "    name: one\n"
@@ -597,6 +597,140 @@ static void test_file_errors(void **state) {
 }
 
 /* The example plan: it validates and encodes the risk assessment's key facts. */
+/* Assert a diagnostic of severity sev at line:col whose message contains `message` and whose hint
+ * is `hint` (NULL: any). */
+static void expect_diag(const char *text, plan_severity sev, int line, int col, const char *message,
+                        const char *hint) {
+  loaded l;
+  load(&l, text);
+  const plan_diag *dg = NULL;
+  for (size_t i = 0; i < l.d.count && !dg; i++)
+    if (l.d.items[i].severity == sev && strstr(l.d.items[i].message, message)) dg = &l.d.items[i];
+  if (!dg) {
+    dump(&l);
+    fail_msg("no %s containing \"%s\"", sev == PLAN_DIAG_ERROR ? "error" : "warning", message);
+  }
+  if (dg->line != line || dg->col != col) {
+    dump(&l);
+    fail_msg("\"%s\" at %d:%d, want %d:%d", dg->message, dg->line, dg->col, line, col);
+  }
+  if (hint) {
+    assert_non_null(dg->hint);
+    assert_string_equal(dg->hint, hint);
+  }
+  if (sev == PLAN_DIAG_WARNING) assert_int_equal(l.d.errors, 0);
+  release(&l);
+}
+
+/* What an expression names that the plan does not declare (issue 18, item 2). */
+static void test_names_in_expressions(void **state) {
+  (void)state;
+#define GO(e) HEAD L14 L15 "      - { name: ok, expect: '" e "' }\n" L17 L18
+  expect_diag(GO("nats.stream.mesages{stream=\"NEW\"} > 0"), PLAN_DIAG_ERROR, 16, 30,
+              "unknown series 'nats.stream.mesages'", "did you mean 'nats.stream.messages'?");
+  expect_diag(GO("pg.upp{db=\"main\"} == 1"), PLAN_DIAG_ERROR, 16, 30, "unknown series 'pg.upp'",
+              "did you mean 'pg.up'?");
+  expect_diag(GO("1 > 0 and nats.stream.messages{strem=\"NEW\"} > 0"), PLAN_DIAG_ERROR, 16, 40,
+              "series 'nats.stream.messages' has no label 'strem'", "did you mean 'stream'?");
+  expect_diag(GO("nats.stream.messages{stream=\"NEX\"} > 0"), PLAN_DIAG_WARNING, 16, 30,
+              "stream 'NEX' (in nats.stream.messages) is not declared in topology.streams",
+              "did you mean 'NEW'?");
+  expect_diag(GO("nats.consumer.num_pending{stream=\"NEW\", consumer=\"c2\"} < 10"), PLAN_DIAG_WARNING, 16,
+              30, "consumer 'c2' (in nats.consumer.num_pending) is not declared", "did you mean 'c1'?");
+  expect_diag(GO("sql(mian, \"select 1\") > 0"), PLAN_DIAG_ERROR, 16, 34,
+              "sql() names database 'mian', which is not declared in connect.databases", NULL);
+  expect_diag(GO("http.up{target=\"ingest\"} == 1"), PLAN_DIAG_ERROR, 16, 30,
+              "target 'ingest' (in http.up) is not declared in connect.targets", NULL);
+  expect_diag(GO("ingest_published_total{target=\"ingset\"} > 0"), PLAN_DIAG_ERROR, 16, 30,
+              "target 'ingset' (in ingest_published_total) is not declared", NULL);
+  expect_diag(GO("window(\"change\")"), PLAN_DIAG_ERROR, 16, 37,
+              "window() names 'change', which is not declared in calendar.windows", NULL);
+  expect_diag(GO("phase.completed{phase=\"2\"} == 1"), PLAN_DIAG_ERROR, 16, 30,
+              "phase '2' (in phase.completed) is not a phase of the plan", "did you mean '1'?");
+  /* A declared database, target and window pass; so does a scraped metric. */
+  loaded l;
+  load(&l,
+       "migration: t\n"
+       "connect: { databases: { main: 'postgres://localhost/x' }, targets: { ingest: { health: 'http://h/' } "
+       "} }\n"
+       "calendar: { windows: { change: 'Tue-Thu 09:00-16:00' } }\n"
+       "phases:\n"
+       "  - id: 1\n"
+       "    name: one\n"
+       "    go:\n"
+       "      - { name: a, expect: 'sql(main, \"select 1\") > 0 and http.up{target=\"ingest\"} == 1' }\n"
+       "      - { name: b, expect: 'window(\"change\") and up{target=\"ingest\"} == 1 and x{anything=\"y\"} "
+       "> 0' }\n");
+  if (l.d.count) dump(&l);
+  assert_int_equal(l.st, GG_OK);
+  assert_int_equal(l.d.count, 0);
+  release(&l);
+#undef GO
+}
+
+/* The topology played forward: overlapping streams after a phase, a filter outside its stream. */
+static void test_subjects_after_phases(void **state) {
+  (void)state;
+  /* NEW created with a.> while OLD still holds a.>: JetStream would refuse it. */
+  expect_diag(L01 L02 L03 L04 L05 L06 L07 "    NEW: { subjects: [a.x.>] }\n" L09
+                                          "    NEW/c1: { filter: a.x.y }\n" L11 L12 L13 L17 L18,
+              PLAN_DIAG_WARNING, 15, 9,
+              "after phase '1', streams 'OLD' ('a.>') and 'NEW' ('a.x.>') hold overlapping",
+              "move the subjects with move_subjects, or leave them off the new stream until the cutover");
+  /* Moving the subjects instead: no overlap, no diagnostic. */
+  loaded l;
+  load(&l, L01 L02 L03 L04 L05 L06 L07 "    NEW: { subjects: [a.>] }\n" L09
+                                       "    NEW/c1: { filter: a.x }\n" L11 L12 L13 L17 L18
+                                       "      - move_subjects: { subjects: [a.>], from: OLD, to: NEW }\n");
+  if (l.d.count) dump(&l);
+  assert_int_equal(l.d.count, 0);
+  release(&l);
+  /* A consumer filter outside its stream's subjects. */
+  expect_diag(L01 L02 L03 L04 L05 L06 L07 L08 L09 "    NEW/c1: { filter: a.x }\n" L11 L12 L13 L17 L18,
+              PLAN_DIAG_ERROR, 10, 5,
+              "consumer 'NEW/c1': filter 'a.x' lies outside the subjects of stream 'NEW'",
+              "stream 'NEW' holds b.>");
+  /* The subject algebra itself. */
+  assert_true(plan_subjects_overlap("a.>", "a.b.c"));
+  assert_true(plan_subjects_overlap("a.*.c", "a.b.*"));
+  assert_false(plan_subjects_overlap("a.*", "a.b.c"));
+  assert_false(plan_subjects_overlap("a.>", "a"));
+  assert_false(plan_subjects_overlap("core.>", "vendor.>"));
+  assert_true(plan_subject_within("a.b.>", "a.>"));
+  assert_true(plan_subject_within("a.b", "a.*"));
+  assert_false(plan_subject_within("a.>", "a.*"));
+  assert_false(plan_subject_within("a", "a.>"));
+  assert_false(plan_subject_within("b.x", "a.>"));
+}
+
+/* Dates and ranges in calendar.holidays and calendar.freeze, checked where they are written. */
+static void test_calendar_freeze(void **state) {
+  (void)state;
+  loaded l;
+  load(&l,
+       "migration: t\n"
+       "calendar:\n"
+       "  freeze: [2026-12-18..2027-01-04, 2027-03-01]\n"
+       "  holidays: [2026-12-24..2026-12-26]\n"
+       "  windows: { change: 'Tue-Thu 09:00-16:00' }\n"
+       "phases: [{ id: 1, name: one, go: [{ name: w, expect: 'not frozen() and window(\"change\")' }] }]\n");
+  if (l.d.count) dump(&l);
+  assert_int_equal(l.st, GG_OK);
+  assert_int_equal(l.p->calendar.nfreezes, 2);
+  assert_string_equal(l.p->calendar.freezes[0], "2026-12-18..2027-01-04");
+  assert_int_equal(l.p->calendar.nwindows, 1);
+  assert_string_equal(l.p->calendar.window_names[0], "change");
+  release(&l);
+  expect_one_error(
+      "migration: t\ncalendar:\n  freeze: [2026-12-18..2027-01-04, 2027-01-04..2026-12-18]\nphases: []\n", 3,
+      36, "calendar.freeze: range '2027-01-04..2026-12-18' ends before it starts",
+      "write 2026-12-24 or 2026-12-18..2027-01-04");
+  expect_one_error(
+      "migration: t\ncalendar:\n  windows: { change: 'Tue-Thu 09:00-16:60' }\nphases: []\n", 3, 37,
+      "calendar window 'change': window \"Tue-Thu 09:00-16:60\": time '16:60' out of range at position 15",
+      NULL);
+}
+
 static void test_example_plan(void **state) {
   char path[4096];
   snprintf(path, sizeof path, "%s/examples/athlete-ally/plan.yaml", GONOGO_SOURCE_DIR);
@@ -695,6 +829,9 @@ int main(void) {
       cmocka_unit_test(test_edit_distance),
       cmocka_unit_test(test_file_errors),
       cmocka_unit_test(test_example_plan),
+      cmocka_unit_test(test_names_in_expressions),
+      cmocka_unit_test(test_subjects_after_phases),
+      cmocka_unit_test(test_calendar_freeze),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
