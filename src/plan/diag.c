@@ -147,3 +147,19 @@ const char *plan_suggest(const char *word, const char *const *candidates, size_t
   }
   return best_d <= limit ? best : NULL;
 }
+
+json_t *plan_diags_to_json(const plan_diags *d) {
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < d->count; i++) {
+    const plan_diag *it = &d->items[i];
+    json_t *o = json_pack("{s:s, s:i, s:i, s:s, s:o, s:o}", "severity",
+                          it->severity == PLAN_DIAG_ERROR ? "error" : "warning", "line", it->line, "column",
+                          it->col, "message", it->message ? it->message : "", "hint",
+                          it->hint ? json_string(it->hint) : json_null(), "source",
+                          it->source ? json_string(it->source) : json_null());
+    if (o) json_array_append_new(arr, o);
+  }
+  if (!arr) return NULL;
+  return json_pack("{s:s, s:I, s:I, s:o}", "file", d->file ? d->file : "", "errors", (json_int_t)d->errors,
+                   "warnings", (json_int_t)d->warnings, "diagnostics", arr);
+}

@@ -69,6 +69,12 @@ void plan_diags_init(plan_diags *d);
 /* Free every diagnostic; d is empty afterwards. NULL-safe. */
 void plan_diags_release(plan_diags *d);
 
+/* Every diagnostic as JSON, what `validate --json` prints:
+ *   {"file", "errors", "warnings", "diagnostics": [{"severity": "error"|"warning", "line",
+ *    "column", "message", "hint" (or null), "source" (or null)}]}
+ * You own the reference; NULL on ENOMEM. */
+json_t *plan_diags_to_json(const plan_diags *d);
+
 /* Format one diagnostic as
  *   plan.yaml:12:5: unknown key 'aprovals' in phase '2'
  *       aprovals: [platform-lead]

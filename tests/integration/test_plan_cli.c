@@ -19,6 +19,7 @@
 static const char *bin;
 static char example[4096];
 static char broken[4096];
+static char orders[4096];
 
 typedef support_run_result ran;
 
@@ -154,6 +155,84 @@ static void test_eval_double_dash(void **state) {
   free(r.out);
 }
 
+/* `validate --json`: the same diagnostics, each with its position, and exit 3. */
+static void test_validate_json(void **state) {
+  const char *argv[] = {bin, "validate", "--json", broken, NULL};
+  ran r = run(argv, NULL);
+  assert_int_equal(r.code, 3);
+  json_error_t je;
+  json_t *o = json_loads(r.out, JSON_DISABLE_EOF_CHECK, &je);
+  if (!o) fprintf(stderr, "not JSON: %s\n%s\n", je.text, r.out);
+  assert_non_null(o);
+  assert_false(json_is_true(json_object_get(o, "valid")));
+  assert_int_equal(json_integer_value(json_object_get(o, "errors")), 4);
+  json_t *diags = json_object_get(o, "diagnostics");
+  bool found = false;
+  size_t i;
+  json_t *d;
+  json_array_foreach(diags, i, d) {
+    const char *msg = json_string_value(json_object_get(d, "message"));
+    if (msg && strcmp(msg, "unknown key 'aprovals' in phase '1'") == 0) {
+      found = true;
+      assert_int_equal(json_integer_value(json_object_get(d, "line")), 11);
+      assert_int_equal(json_integer_value(json_object_get(d, "column")), 5);
+      assert_string_equal(json_string_value(json_object_get(d, "severity")), "error");
+      assert_string_equal(json_string_value(json_object_get(d, "hint")), "did you mean 'approvals'?");
+    }
+  }
+  assert_true(found);
+  json_decref(o);
+  free(r.out);
+}
+
+/* The README's second example: validates clean (text and JSON) and shows. */
+static void test_orders_example(void **state) {
+  const char *v[] = {bin, "validate", orders, NULL};
+  ran r = run(v, NULL);
+  assert_int_equal(r.code, 0);
+  assert_string_equal(r.out, "ok: orders-split, 3 phases, 11 criteria, 2 rules\n");
+  free(r.out);
+  const char *vj[] = {bin, "validate", "--json", orders, NULL};
+  r = run(vj, NULL);
+  assert_int_equal(r.code, 0);
+  json_t *o = json_loads(r.out, JSON_DISABLE_EOF_CHECK, NULL);
+  assert_non_null(o);
+  assert_true(json_is_true(json_object_get(o, "valid")));
+  assert_int_equal(json_integer_value(json_object_get(o, "warnings")), 0);
+  assert_int_equal(json_array_size(json_object_get(o, "diagnostics")), 0);
+  json_decref(o);
+  free(r.out);
+  const char *sh[] = {bin, "show", orders, "--phase", "1", NULL};
+  r = run(sh, NULL);
+  assert_int_equal(r.code, 0);
+  expect_has(r.out, "phase 1: Move orders\n");
+  expect_has(r.out, "move subjects orders.> from ORDERS to ORDERS_HOT");
+  free(r.out);
+}
+
+/* `plan --json` says what `plan` prints, against the live sandbox (nothing exists yet: the
+ * prepare actions would create both streams). */
+static void test_plan_json(void **state) {
+  if (!getenv("NATS_URL")) skip();
+  const char *argv[] = {bin, "plan", orders, "--phase", "1", "--prepare", "--json", NULL};
+  ran r = run(argv, NULL);
+  assert_int_equal(r.code, 0);
+  json_t *o = json_loads(r.out, JSON_DISABLE_EOF_CHECK, NULL);
+  if (!o) fprintf(stderr, "not JSON:\n%s\n", r.out);
+  assert_non_null(o);
+  assert_string_equal(json_string_value(json_object_get(o, "phase")), "1");
+  json_t *lines = json_object_get(o, "lines");
+  assert_int_equal(json_array_size(lines), 2);
+  json_t *first = json_array_get(lines, 0);
+  assert_string_equal(json_string_value(json_object_get(first, "sign")), "+");
+  assert_string_equal(json_string_value(json_object_get(first, "change")), "create");
+  expect_has(json_string_value(json_object_get(first, "text")), "create stream ORDERS_DLQ");
+  assert_int_equal(json_integer_value(json_object_get(o, "changes")), 2);
+  assert_int_equal(json_integer_value(json_object_get(o, "blocked")), 0);
+  json_decref(o);
+  free(r.out);
+}
+
 /* The facts checked here are the plan's defaults: unset every ${VAR} the example reads, so a
  * rehearsal's settings in the environment (SOAK_PHASE1=20s, as `make demo` exports while it
  * runs this test as a go criterion) do not change them. */
@@ -184,11 +263,14 @@ int main(void) {
   }
   snprintf(example, sizeof example, "%s/examples/athlete-ally/plan.yaml", src);
   snprintf(broken, sizeof broken, "%s/tests/unit/plans/broken.yaml", src);
+  snprintf(orders, sizeof orders, "%s/examples/orders/plan.yaml", src);
   unset_plan_variables(example);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_validate_example),   cmocka_unit_test(test_validate_broken),
       cmocka_unit_test(test_show_phase2_facts),  cmocka_unit_test(test_show_json),
       cmocka_unit_test(test_show_unknown_phase), cmocka_unit_test(test_eval_double_dash),
+      cmocka_unit_test(test_validate_json),      cmocka_unit_test(test_orders_example),
+      cmocka_unit_test(test_plan_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

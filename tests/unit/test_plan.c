@@ -597,6 +597,29 @@ static void test_file_errors(void **state) {
 }
 
 /* The example plan: it validates and encodes the risk assessment's key facts. */
+/* The README's second, smaller example validates clean: no error, no warning. */
+static void test_orders_example(void **state) {
+  (void)state;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/examples/orders/plan.yaml", GONOGO_SOURCE_DIR);
+  plan_diags d;
+  plan_diags_init(&d);
+  plan *p = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  gg_status st = plan_load_file(path, NULL, &p, &d, &err);
+  for (size_t i = 0; i < d.count; i++)
+    fprintf(stderr, "%d:%d: %s\n", d.items[i].line, d.items[i].col, d.items[i].message);
+  assert_int_equal(st, GG_OK);
+  assert_int_equal(d.count, 0);
+  assert_string_equal(p->migration, "orders-split");
+  assert_int_equal(p->nphases, 3);
+  assert_int_equal(p->topology.nstreams, 4);
+  assert_int_equal(p->calendar.nfreezes, 1);
+  plan_free(p);
+  plan_diags_release(&d);
+}
+
 /* Assert a diagnostic of severity sev at line:col whose message contains `message` and whose hint
  * is `hint` (NULL: any). */
 static void expect_diag(const char *text, plan_severity sev, int line, int col, const char *message,
@@ -829,6 +852,7 @@ int main(void) {
       cmocka_unit_test(test_edit_distance),
       cmocka_unit_test(test_file_errors),
       cmocka_unit_test(test_example_plan),
+      cmocka_unit_test(test_orders_example),
       cmocka_unit_test(test_names_in_expressions),
       cmocka_unit_test(test_subjects_after_phases),
       cmocka_unit_test(test_calendar_freeze),

@@ -207,6 +207,49 @@ static void test_every_action_and_word(void **state) {
   assert_int_equal(missing, 0);
 }
 
+/* Every relative link of the README and the docs names a file of the repository. */
+static void test_links_resolve(void **state) {
+  (void)state;
+  static const char *const pages[] = {"README.md", "docs/DESIGN.md", "docs/ARCHITECTURE.md",
+                                      "docs/plan-reference.md", "examples/athlete-ally/README.md"};
+  int broken = 0, links = 0;
+  for (size_t f = 0; f < sizeof pages / sizeof pages[0]; f++) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", GONOGO_SOURCE_DIR, pages[f]);
+    char *text = read_text(path);
+    assert_non_null(text);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    for (char *p = strstr(text, "]("); p; p = strstr(p + 2, "](")) {
+      char *end = strchr(p + 2, ')');
+      if (!end) break;
+      size_t len = (size_t)(end - (p + 2));
+      char target[512];
+      if (len == 0 || len >= sizeof target) continue;
+      memcpy(target, p + 2, len);
+      target[len] = 0;
+      if (strstr(target, "://") || strncmp(target, "mailto:", 7) == 0 || target[0] == '#') continue;
+      char *hash = strchr(target, '#');
+      if (hash) *hash = 0;
+      char full[2048];
+      snprintf(full, sizeof full, "%s/%s", dir, target);
+      links++;
+      FILE *probe = fopen(full, "rb");
+      if (probe) {
+        fclose(probe);
+        continue;
+      }
+      fprintf(stderr, "%s links to '%s', which is not in the repository\n", pages[f], target);
+      broken++;
+    }
+    free(text);
+  }
+  assert_true(links >= 8);
+  assert_int_equal(broken, 0);
+}
+
 /* The check itself can fail: a name the reference lacks is reported. */
 static void test_check_can_fail(void **state) {
   (void)state;
@@ -220,7 +263,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_plan_key), cmocka_unit_test(test_every_series),
       cmocka_unit_test(test_every_function), cmocka_unit_test(test_every_action_and_word),
-      cmocka_unit_test(test_check_can_fail),
+      cmocka_unit_test(test_check_can_fail), cmocka_unit_test(test_links_resolve),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
