@@ -44,10 +44,11 @@ static void print_missing(const signoff_book *book, const plan_phase *ph) {
     signoff_verdict v = signoff_approval(book, ph, a);
     if (v.state == SIGNOFF_IN_FORCE) continue;
     printf("%s%s%s%s", missing ? ", " : "still missing: ", a->role, a->optional ? " (optional)" : "",
-           v.state == SIGNOFF_VOID    ? " (void: the plan changed)"
+           v.state == SIGNOFF_VOID    ? " (void: the plan changed"
            : v.state == SIGNOFF_NO_GO ? " (said no-go)"
            : v.state == SIGNOFF_DEFER ? " (said defer)"
                                       : "");
+    if (v.state == SIGNOFF_VOID) printf("%s%s)", v.changes ? ": " : "", v.changes ? v.changes : "");
     missing++;
   }
   printf(missing ? "\n" : "all roles of phase '%s' have approved\n", ph->id);
@@ -98,7 +99,8 @@ int cmd_approve(int argc, char **argv) {
   gg_error err;
   gg_error_clear(&err);
   long long seq = 0;
-  if (journal_approve(j, ph->id, role, by, decision, p->hash, opt.note, &seq, &err) != GG_OK ||
+  if (journal_approve_values(j, ph->id, role, by, decision, p->hash, plan_values(p), opt.note, &seq, &err) !=
+          GG_OK ||
       signoff_book_load(j, p, gg_clock_now(), &book, &err) != GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;

@@ -64,6 +64,7 @@ static json_t *approvals_json(const signoff_book *book, const plan_phase *ph, in
       set_time(o, "at", got->time);
       set_str(o, "note", got->note);
       if (v.state == SIGNOFF_VOID) set_str(o, "why", "the plan changed since");
+      if (v.state == SIGNOFF_VOID && v.changes) set_str(o, "changed", v.changes);
       if (got->time > *latest) *latest = got->time;
     }
     set_str(o, "status", signoff_state_name(v.state));
@@ -367,6 +368,7 @@ static void print_signoffs(FILE *out, json_t *arr, const char *title, const char
     if (json_object_get(a, "by")) fprintf(out, " (%s, %s", jstr(a, "by"), jstr(a, "at"));
     if (json_object_get(a, "expires")) fprintf(out, ", until %s", jstr(a, "expires"));
     if (json_object_get(a, "why")) fprintf(out, "; %s", jstr(a, "why"));
+    if (json_object_get(a, "changed")) fprintf(out, ": %s", jstr(a, "changed"));
     if (json_object_get(a, "by")) fprintf(out, ")");
     fprintf(out, "\n");
   }

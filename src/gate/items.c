@@ -410,17 +410,18 @@ void gate_item_approval(gate_job *job) {
   const char *title = role && role->title ? role->title : a->role;
   signoff_verdict v = signoff_approval(book, job->run->phase, a);
   const journal_signoff *s = v.record;
-  char buf[512], when[40];
+  char buf[1024], when[40], changed[640] = "";
   if (v.state == SIGNOFF_MISSING || v.state == SIGNOFF_VOID) {
     bool was_void = v.state == SIGNOFF_VOID;
-    const char *state = was_void ? "void: the plan changed since it was given" : "not given";
+    if (was_void && v.changes) snprintf(changed, sizeof changed, " (%s)", v.changes);
     if (a->optional) {
-      snprintf(buf, sizeof buf, "optional approval by %s (%s): %s", a->role, title, state);
+      snprintf(buf, sizeof buf, "optional approval by %s (%s): %s%s", a->role, title,
+               was_void ? "void: the plan changed since it was given" : "not given", changed);
       gate_item_set(it, GATE_PASS, was_void ? "void (optional)" : "not given (optional)", buf);
     } else {
       snprintf(buf, sizeof buf,
-               "waiting for approval by %s (%s)%s: gonogo approve PLAN --phase %s --role %s --by NAME",
-               a->role, title, was_void ? ", the earlier one is void because the plan changed" : "",
+               "waiting for approval by %s (%s)%s%s: gonogo approve PLAN --phase %s --role %s --by NAME",
+               a->role, title, was_void ? ", the earlier one is void because the plan changed" : "", changed,
                job->run->phase->id, a->role);
       gate_item_set(it, GATE_WAIT, was_void ? "void" : "not given", buf);
     }

@@ -248,6 +248,12 @@ gg_status journal_approve(journal *j, const char *phase, const char *role, const
                           const char *decision, const char *plan_hash, const char *note, long long *seq,
                           gg_error *err) GG_WUR;
 
+/* journal_approve, keeping the plan's resolved values (plan_values, borrowed; NULL: none) in
+ * the approval as "plan_values", so a later plan change can be explained key by key. */
+gg_status journal_approve_values(journal *j, const char *phase, const char *role, const char *by,
+                                 const char *decision, const char *plan_hash, const json_t *plan_values,
+                                 const char *note, long long *seq, gg_error *err) GG_WUR;
+
 /* Record an attestation of `item` for `phase` by `by`, valid for `valid_for` seconds (<= 0: no
  * expiry). plan_hash is recorded for the report; attestations do not void on a plan change. */
 gg_status journal_attest(journal *j, const char *phase, const char *item, const char *by, double valid_for,

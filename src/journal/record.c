@@ -42,6 +42,12 @@ static long long latest_evaluation_seq(journal *j, const char *phase) {
 gg_status journal_approve(journal *j, const char *phase, const char *role, const char *by,
                           const char *decision, const char *plan_hash, const char *note, long long *seq,
                           gg_error *err) {
+  return journal_approve_values(j, phase, role, by, decision, plan_hash, NULL, note, seq, err);
+}
+
+gg_status journal_approve_values(journal *j, const char *phase, const char *role, const char *by,
+                                 const char *decision, const char *plan_hash, const json_t *plan_values,
+                                 const char *note, long long *seq, gg_error *err) {
   gg_status s = need_text("the approved phase", phase, err);
   if (s == GG_OK) s = need_text("the approving role", role, err);
   if (s == GG_OK) s = need_text("the approver's name (--by)", by, err);
@@ -57,6 +63,7 @@ gg_status journal_approve(journal *j, const char *phase, const char *role, const
   if (s == GG_OK) s = set_str(c, "note", note, err);
   long long eval = latest_evaluation_seq(j, phase);
   if (s == GG_OK && eval > 0) json_object_set_new(c, "evaluation_seq", json_integer(eval));
+  if (s == GG_OK && plan_values) json_object_set_new(c, "plan_values", json_deep_copy(plan_values));
   if (s == GG_OK) s = journal_append(j, JOURNAL_APPROVAL, phase, by, c, seq, err);
   json_decref(c);
   return s;

@@ -106,6 +106,7 @@ void plan_free(plan *p) {
   free(p->calendar.timezone);
   free_strs(p->calendar.holidays, p->calendar.nholidays);
   free(p->calendar.off_hours);
+  json_decref(p->values);
   free_strs(p->calendar.freezes, p->calendar.nfreezes);
   free_strs(p->calendar.window_names, p->calendar.nwindows);
   free_strs(p->calendar.window_specs, p->calendar.nwindows);

@@ -495,6 +495,7 @@ typedef struct plan {
   size_t nvalidation;
   plan_reference *references;
   size_t nreferences;
+  json_t *values; /* the resolved values, secrets left out (plan_values); NULL on ENOMEM */
 } plan;
 
 /* Where `${VAR}` values come from. NULL lookup means getenv. */
@@ -532,6 +533,18 @@ const plan_define *plan_find_define(const plan *p, const char *name);
 
 /* Counts for `validate`: preflight + go + no-go + verify + checkpoint items. */
 size_t plan_count_criteria(const plan *p);
+
+/* The plan's resolved values as an approval keeps them: {"vars": {NAME: value}, "keys":
+ * {path: value}}, a path such as `phases[2].actions[3].drain.timeout`, values over 40
+ * characters as "#" and the start of their SHA-256, secrets left out. Borrowed from p; NULL
+ * when p is NULL. */
+const json_t *plan_values(const plan *p);
+
+/* What differs between a snapshot an approval kept (`then`, from plan_values of the plan it
+ * approved) and p: "DRAIN_TIMEOUT: 30m → 5m; phases[1].actions[2].drain.timeout: 30m → 5m",
+ * variables first, at most max_lines entries and "and N more". You own the result (free());
+ * NULL when `then` is not a snapshot (an approval older than snapshots) or on ENOMEM. */
+char *plan_values_diff(const json_t *then, const plan *p, size_t max_lines);
 
 /* The whole plan as JSON (what `show --json` prints): every field, computed risk levels,
  * action inverses, the hash; secrets as their labels only. You own the reference. */

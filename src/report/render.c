@@ -420,11 +420,13 @@ static void signoffs(writer *w, const json_t *ph) {
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(ph, "approvals"), i, a) {
-      char status[128];
+      char status[128], why[768];
       snprintf(status, sizeof status, "%s", jstr(a, "status"));
+      snprintf(why, sizeof why, "%s%s%s", jstr(a, "why"), *jstr(a, "changed") ? ": " : "",
+               jstr(a, "changed"));
       const char *cells[] = {jstr(a, "role"),     status,
                              jstr(a, "by"),       jstr(a, "at"),
-                             jstr(a, "decision"), *jstr(a, "why") ? jstr(a, "why") : jstr(a, "note")};
+                             jstr(a, "decision"), *jstr(a, "why") ? why : jstr(a, "note")};
       w_row(w, cells, 6);
     }
     w_table_end(w);

@@ -4,12 +4,15 @@
  */
 #include "signoff/signoff.h"
 
+#include "signoff/internal.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct {
   journal_signoff *v;
   size_t n;
+  char **changes; /* approvals: per record, what changed since (void ones only); NULL entries */
 } signoff_list;
 
 struct signoff_book {
@@ -23,6 +26,20 @@ struct signoff_book {
 const char *signoff_state_name(signoff_state s) {
   static const char *const n[] = {"missing", "in force", "void", "expired", "defer", "no-go"};
   return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "?";
+}
+
+/* For each approval recorded against another plan, what changed since (signoff_explain). */
+static void explain_void(journal *j, const plan *p, signoff_list *l) {
+  if (!l->n || !(l->changes = calloc(l->n, sizeof *l->changes))) return;
+  for (size_t k = 0; k < l->n; k++)
+    if (strcmp(l->v[k].plan_hash ? l->v[k].plan_hash : "", p->hash) != 0)
+      l->changes[k] = signoff_explain(j, p, l->v[k].seq);
+}
+
+static void list_free(signoff_list *l) {
+  for (size_t k = 0; l->changes && k < l->n; k++) free(l->changes[k]);
+  free(l->changes);
+  journal_signoffs_free(l->v, l->n);
 }
 
 gg_status signoff_book_load(journal *j, const plan *p, double now, signoff_book **out, gg_error *err) {
@@ -43,6 +60,7 @@ gg_status signoff_book_load(journal *j, const plan *p, double now, signoff_book 
   for (size_t i = 0; i < p->nphases && st == GG_OK; i++) {
     const char *id = p->phases[i].id;
     st = journal_approvals(j, id, NULL, &b->approvals[i].v, &b->approvals[i].n, err);
+    if (st == GG_OK) explain_void(j, p, &b->approvals[i]);
     if (st == GG_OK) st = journal_attestations(j, id, now, &b->attestations[i].v, &b->attestations[i].n, err);
   }
   if (st == GG_OK) st = journal_attestations(j, JOURNAL_ANY_PHASE, now, &b->any.v, &b->any.n, err);
@@ -57,8 +75,7 @@ out:
 
 void signoff_book_free(signoff_book *b) {
   if (!b) return;
-  for (size_t i = 0; b->approvals && i < b->p->nphases; i++)
-    journal_signoffs_free(b->approvals[i].v, b->approvals[i].n);
+  for (size_t i = 0; b->approvals && i < b->p->nphases; i++) list_free(&b->approvals[i]);
   for (size_t i = 0; b->attestations && i < b->p->nphases; i++)
     journal_signoffs_free(b->attestations[i].v, b->attestations[i].n);
   journal_signoffs_free(b->any.v, b->any.n);
@@ -107,7 +124,11 @@ static signoff_verdict judge(const signoff_book *b, const journal_signoff *s, bo
 
 signoff_verdict signoff_approval(const signoff_book *b, const plan_phase *ph, const plan_approval *a) {
   long i = phase_index(b, ph);
-  return judge(b, i < 0 ? NULL : find(&b->approvals[i], a->role), true, 0, a->optional);
+  const journal_signoff *s = i < 0 ? NULL : find(&b->approvals[i], a->role);
+  signoff_verdict v = judge(b, s, true, 0, a->optional);
+  if (v.state == SIGNOFF_VOID && s && b->approvals[i].changes)
+    v.changes = b->approvals[i].changes[s - b->approvals[i].v];
+  return v;
 }
 
 signoff_verdict signoff_attestation(const signoff_book *b, const plan_phase *ph, const plan_criterion *c) {

@@ -54,6 +54,9 @@ typedef struct {
   bool satisfied;                /* lets the phase go: IN_FORCE, or an optional role MISSING/VOID */
   const journal_signoff *record; /* the record judged, borrowed from the book; NULL when MISSING */
   double expires;                /* attestations IN_FORCE/EXPIRED: when it (would have) expired; 0 never */
+  /* approvals VOID: what changed since it was given, "DRAIN_TIMEOUT: 30m → 5m; …" (borrowed from
+   * the book); NULL when the approval kept no values (recorded before they were kept). */
+  const char *changes;
 } signoff_verdict;
 
 /* Every sign-off of a migration, read from the journal once. */

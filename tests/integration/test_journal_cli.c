@@ -163,12 +163,23 @@ static void test_approve_and_void_after_plan_edit(void **state) {
   assert_int_equal(gonogo(&out, "approve", plan_path, "--phase", "1", "--role", "on-call", "--by", "bob",
                           "--note", "ok", NULL),
                    0);
-  assert_non_null(strstr(out, "still missing: platform-lead (void: the plan changed)"));
+  /* It says what changed, key by key (issue 18): the reference the edit added. */
+  assert_non_null(
+      strstr(out,
+             "still missing: platform-lead (void: the plan changed: references[0].title: (absent) "
+             "\u2192 Runbook; references[0].url: (absent) \u2192 docs/runbook.md)"));
   free(out);
   assert_int_equal(gonogo(&out, "status", plan_path, NULL), 0);
   assert_non_null(strstr(out, "platform-lead: void (alice, "));
-  assert_non_null(strstr(out, "the plan changed since"));
+  assert_non_null(strstr(out, "the plan changed since: references[0].title: (absent) \u2192 Runbook"));
   free(out);
+  doc = status_json();
+  ph = phase_of(doc, "1");
+  json_t *lead = json_array_get(json_object_get(ph, "approvals"), 0);
+  assert_string_equal(
+      json_string_value(json_object_get(lead, "changed")),
+      "references[0].title: (absent) \u2192 Runbook; references[0].url: (absent) \u2192 docs/runbook.md");
+  json_decref(doc);
   /* Re-approving the new plan puts it back in force; the recorded OS user and host are there. */
   assert_int_equal(
       gonogo(&out, "approve", plan_path, "--phase", "1", "--role", "platform-lead", "--by", "alice", NULL),

@@ -355,6 +355,79 @@ static void attest(journal *j, const char *phase, const char *item_id, double va
     fail_msg("%s", gg_error_message(&err));
 }
 
+static const char CHANGING_PLAN[] =
+    "migration: changing\n"
+    "connect: { databases: { main: '${GG_TEST_PG:-postgres://localhost/x}' } }\n"
+    "roles:\n"
+    "  - { id: lead, title: Platform Lead }\n"
+    "phases:\n"
+    "  - id: 1\n"
+    "    name: One\n"
+    "    approvals: [lead]\n"
+    "    actions:\n"
+    "      - wait: '${GG_TEST_DRAIN:-30m}'\n";
+
+/* An approval voided by a changed plan says which resolved values differ (issue 18, item 5). */
+static void test_void_approval_says_what_changed(void **state) {
+  (void)state;
+  unsetenv("GG_TEST_DRAIN");
+  setenv("GG_TEST_PG", "postgres://u:s3cret-pw@h/db", 1);
+  plan *then = load(CHANGING_PLAN);
+  /* The snapshot an approval keeps never holds a secret, nor the variable behind one. */
+  char *dump = json_dumps(plan_values(then), JSON_SORT_KEYS);
+  assert_non_null(dump);
+  assert_null(strstr(dump, "s3cret"));
+  assert_null(strstr(dump, "GG_TEST_PG"));
+  assert_non_null(strstr(dump, "\"GG_TEST_DRAIN\": \"30m\""));
+  free(dump);
+  journal *j = fresh_journal();
+  gg_clock_set_fixed(T0);
+  gg_error err;
+  gg_error_clear(&err);
+  if (journal_approve_values(j, "1", "lead", "alice", "go", then->hash, plan_values(then), NULL, NULL,
+                             &err) != GG_OK)
+    fail_msg("%s", gg_error_message(&err));
+
+  setenv("GG_TEST_DRAIN", "5m", 1);
+  plan *now = load(CHANGING_PLAN);
+  assert_string_not_equal(then->hash, now->hash);
+  fake_reset();
+  gate_report r;
+  check(now, "1", j, T0 + 60, &r);
+  const gate_item *lead = item(&r, "Approval: Platform Lead");
+  assert_int_equal(lead->result, GATE_WAIT);
+  assert_string_equal(lead->observed, "void");
+  if (!strstr(lead->message, "(GG_TEST_DRAIN: 30m \u2192 5m; phases[1].actions[0].wait: 30m \u2192 5m)"))
+    fail_msg("message: %s", lead->message);
+  gate_report_release(&r);
+  signoff_book *book = NULL;
+  assert_int_equal(signoff_book_load(j, now, T0 + 60, &book, NULL), GG_OK);
+  signoff_verdict v = signoff_approval(book, &now->phases[0], &now->phases[0].approvals[0]);
+  assert_int_equal(v.state, SIGNOFF_VOID);
+  assert_string_equal(v.changes, "GG_TEST_DRAIN: 30m \u2192 5m; phases[1].actions[0].wait: 30m \u2192 5m");
+  signoff_book_free(book);
+
+  /* An approval that kept no values (recorded before they were kept) is void, unexplained. */
+  approve(j, "1", "lead", "go", then->hash);
+  assert_int_equal(signoff_book_load(j, now, T0 + 60, &book, NULL), GG_OK);
+  v = signoff_approval(book, &now->phases[0], &now->phases[0].approvals[0]);
+  assert_int_equal(v.state, SIGNOFF_VOID);
+  assert_null(v.changes);
+  signoff_book_free(book);
+  /* Under the plan it approved, nothing is void and nothing is explained. */
+  assert_int_equal(signoff_book_load(j, then, T0 + 60, &book, NULL), GG_OK);
+  v = signoff_approval(book, &then->phases[0], &then->phases[0].approvals[0]);
+  assert_int_equal(v.state, SIGNOFF_IN_FORCE);
+  assert_null(v.changes);
+  signoff_book_free(book);
+  journal_close(j);
+  plan_free(then);
+  plan_free(now);
+  unsetenv("GG_TEST_DRAIN");
+  unsetenv("GG_TEST_PG");
+  gg_clock_clear_fixed();
+}
+
 /* Required and optional roles; approvals bind to the plan hash and the decision. */
 static void test_check_approvals(void **state) {
   (void)state;
@@ -668,6 +741,7 @@ int main(void) {
       cmocka_unit_test(test_check_go_and_nogo_table),
       cmocka_unit_test(test_check_no_data_never_passes),
       cmocka_unit_test(test_check_approvals),
+      cmocka_unit_test(test_void_approval_says_what_changed),
       cmocka_unit_test(test_check_attestations),
       cmocka_unit_test(test_check_earliest_time),
       cmocka_unit_test(test_check_requires_and_run),
