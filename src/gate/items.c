@@ -65,7 +65,8 @@ static bool calendar_node(const expr_node *n, void *user) {
       return false;
     }
     case EXPR_CALL: {
-      static const char *const ok[] = {"now", "hour", "weekday", "holiday", "in_window", "off_hours"};
+      static const char *const ok[] = {"now",       "hour",      "weekday", "holiday",
+                                       "in_window", "off_hours", "frozen",  "window"};
       const char *f = expr_node_text(n);
       for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (strcmp(f, ok[i]) == 0) return true;

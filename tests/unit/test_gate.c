@@ -545,6 +545,36 @@ static void test_check_attestations(void **state) {
   gg_clock_clear_fixed();
 }
 
+/* A go criterion that waits for the end of a freeze longer than the 14-day horizon and for a
+ * named window still gets its date: a freeze does not use up the horizon. */
+static void test_check_earliest_across_freeze(void **state) {
+  (void)state;
+  plan *p = load(
+      "migration: freeze\n"
+      "calendar:\n"
+      "  freeze: [2027-01-10..2027-01-30]\n"
+      "  windows: { change: 'Tue-Thu 09:00-16:00' }\n"
+      "phases:\n"
+      "  - id: 1\n"
+      "    name: One\n"
+      "    go:\n"
+      "      - { name: Change window, expect: 'not frozen() and window(\"change\")' }\n"
+      "    actions:\n"
+      "      - wait: 1s\n");
+  fake_reset();
+  gate_report r;
+  check(p, "1", NULL, T0, &r); /* Friday 2027-01-15 08:00 UTC, inside the freeze */
+  const gate_item *w = item(&r, "Change window");
+  assert_int_equal(w->result, GATE_WAIT);
+  double want = 0;
+  assert_int_equal(gg_time_parse("2027-02-02T09:00:00Z", &want, NULL), GG_OK); /* the first Tuesday after */
+  if (w->earliest != want) fail_msg("earliest %.0f, want %.0f (%s)", w->earliest, want, w->message);
+  assert_int_equal(r.decision, GATE_DEFER);
+  assert_true(r.earliest == want);
+  gate_report_release(&r);
+  plan_free(p);
+}
+
 /* The soak and a calendar-only defer both wait; the decision's earliest time is the later
  * of the two; a human wait does not hide it. */
 static void test_check_earliest_time(void **state) {
@@ -742,6 +772,7 @@ int main(void) {
       cmocka_unit_test(test_check_no_data_never_passes),
       cmocka_unit_test(test_check_approvals),
       cmocka_unit_test(test_void_approval_says_what_changed),
+      cmocka_unit_test(test_check_earliest_across_freeze),
       cmocka_unit_test(test_check_attestations),
       cmocka_unit_test(test_check_earliest_time),
       cmocka_unit_test(test_check_requires_and_run),
