@@ -120,17 +120,28 @@ enum {
   JOURNAL_OPEN_READONLY = 2, /* never write: no migration, no appends (verify, log, status) */
 };
 
-/* Open (and with JOURNAL_OPEN_CREATE create) the journal at `path`, migrating an older schema
- * forward. Errors: GG_ERR_NOT_FOUND when missing without CREATE; GG_ERR_UNSUPPORTED for a file
- * written by a newer gonogo (the message names both versions); GG_ERR_INVALID for an SQLite file
- * that is not a journal; GG_ERR_STATE for an older file opened READONLY (it needs migrating);
- * GG_ERR_SQLITE otherwise, naming the path. On success you own *out (journal_close). */
+/* Open (and with JOURNAL_OPEN_CREATE create) the journal at `path`: an SQLite file (a plain path
+ * or "sqlite:PATH") or a PostgreSQL database ("postgres:" or "postgresql:" URLs, any libpq
+ * URL; see SHARED JOURNAL), migrating an older schema forward. An unreachable database is
+ * GG_ERR_CONNECT (nothing is done then); one without a journal is GG_ERR_NOT_FOUND without CREATE. Errors:
+ * GG_ERR_NOT_FOUND when missing without CREATE; GG_ERR_UNSUPPORTED for a file written by a newer gonogo (the
+ * message names both versions); GG_ERR_INVALID for an SQLite file that is not a journal; GG_ERR_STATE for an
+ * older file opened READONLY (it needs migrating); GG_ERR_SQLITE otherwise, naming the path. On success you
+ * own *out (journal_close). */
 gg_status journal_open(const char *path, int flags, journal **out, gg_error *err) GG_WUR;
+
+/* Open another handle on the journal j is open on (a renewing thread's, a second connection):
+ * the same file or database, with the credentials j was opened with. */
+gg_status journal_reopen(const journal *j, int flags, journal **out, gg_error *err) GG_WUR;
+
+/* Whether the journal is shared (PostgreSQL) rather than a file on this machine. */
+bool journal_is_shared(const journal *j);
 
 /* Close; releases nothing else (a held lease stays until released or expired). NULL-safe. */
 void journal_close(journal *j);
 
-/* The path the journal was opened with; owned by j. */
+/* The path the journal was opened with, or for PostgreSQL its URL with the credentials masked
+ * (the user and password replaced by three asterisks): what to print; owned by j. */
 const char *journal_path(const journal *j);
 
 /* The schema version of the open file. */
@@ -236,7 +247,8 @@ gg_status journal_anchor_parse(const char *text, long long *seq, char *hash, gg_
 gg_status journal_verify_anchor(journal *j, long long seq, const char *hash, const char *source,
                                 journal_verify_result *res, gg_error *err) GG_WUR;
 
-/* The path of the head anchor beside the journal ("PATH.head"); you own it. NULL on ENOMEM. */
+/* The path of the head anchor beside the journal ("PATH.head"); you own it. NULL on ENOMEM and for
+ * a PostgreSQL journal, whose anchor is the table head_anchor. */
 char *journal_anchor_path(const journal *j);
 
 /* ---- approvals, attestations, marks ---------------------------------------------------------- */

@@ -2,3 +2,7 @@
 gg_integration_test(test_journal_chain SOURCES test_journal_chain.c LIBS gg_journal TIMEOUT 300)
 gg_integration_test(test_journal_cli SOURCES test_journal_cli.c LIBS gg_journal gg_it_support PkgConfig::SQLITE TIMEOUT 300)
 add_dependencies(test_journal_cli gonogo)
+# The journal's unit suite again, on the PostgreSQL backend (a schema of the sandbox's PG_URL each test).
+gg_integration_test(test_journal_pg SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_journal.c
+  LIBS gg_journal PkgConfig::SQLITE PkgConfig::PQ PkgConfig::CRYPTO TIMEOUT 300)
+target_compile_definitions(test_journal_pg PRIVATE JOURNAL_TEST_PG=1)
