@@ -251,6 +251,21 @@ gg_status journal_verify_anchor(journal *j, long long seq, const char *hash, con
  * a PostgreSQL journal, whose anchor is the table head_anchor. */
 char *journal_anchor_path(const journal *j);
 
+/* ---- copying between backends ------------------------------------------------------------ */
+
+typedef struct {
+  journal_verify_result source; /* the source's verdict (copying needs it intact) */
+  journal_verify_result dest;   /* the copy's, after it was written */
+  long long events;             /* rows copied */
+  long long samples;
+} journal_copy_result;
+
+/* Copy every event of `from` (rows as they are: seq, time, fields, hashes), its samples and its
+ * retention into `to`, which must hold no events yet, in one transaction; then verify the copy
+ * and compare heads. GG_ERR_TAMPERED when the source does not verify (nothing is copied) or the
+ * copy does not; GG_ERR_EXISTS when `to` already has events. */
+gg_status journal_copy(journal *from, journal *to, journal_copy_result *res, gg_error *err) GG_WUR;
+
 /* ---- approvals, attestations, marks ---------------------------------------------------------- */
 
 /* Record an approval of `phase` by `role`. by: the person (--by); decision: "go", "no-go" or

@@ -62,7 +62,7 @@ static void keep_error(journal *j, const char *msg) {
   size_t n = strlen(j->pg_err);
   while (n > 0 && (j->pg_err[n - 1] == '\n' || j->pg_err[n - 1] == ' ')) j->pg_err[--n] = '\0';
   for (char *p = j->pg_err; *p; p++)
-    if (*p == '\n') *p = ' ';
+    if (*p == '\n' || *p == '\t') *p = ' ';
 }
 
 /* A dropped connection (server restart, network) is reconnected once before a transaction. */
