@@ -479,7 +479,7 @@ gg_status journal_append_in_tx(journal *j, journal_kind kind, const char *phase,
   journal_finalize(st);
   st = NULL;
 
-  long long time_ms = llround(gg_clock_now() * 1000.0);
+  long long time_ms = llround((j->append_time > 0 ? j->append_time : gg_clock_now()) * 1000.0);
   s = journal_row_hash(seq, time_ms, kname, phase, actor, journal_os_user(), journal_host(), ctext, prev,
                        hash, err);
   if (s != GG_OK) goto out;
@@ -526,6 +526,14 @@ gg_status journal_append_in_tx(journal *j, journal_kind kind, const char *phase,
 out:
   journal_finalize(st);
   free(ctext);
+  return s;
+}
+
+gg_status journal_append_at(journal *j, double time, journal_kind kind, const char *phase, const char *actor,
+                            json_t *content, long long *seq, gg_error *err) {
+  j->append_time = time;
+  gg_status s = journal_append(j, kind, phase, actor, content, seq, err);
+  j->append_time = 0;
   return s;
 }
 

@@ -164,6 +164,11 @@ gg_status journal_default_path(const char *plan_path, const char *migration, cha
 gg_status journal_append(journal *j, journal_kind kind, const char *phase, const char *actor, json_t *content,
                          long long *seq, gg_error *err) GG_WUR;
 
+/* journal_append with the event's time given (seconds since the epoch; <= 0: now): for an
+ * event that happened while the journal could not be reached and is appended later (watch). */
+gg_status journal_append_at(journal *j, double time, journal_kind kind, const char *phase, const char *actor,
+                            json_t *content, long long *seq, gg_error *err) GG_WUR;
+
 /* Canonical text of a JSON value (see above). You own the result (free()); NULL on ENOMEM. */
 char *journal_canonical(const json_t *value);
 

@@ -25,6 +25,8 @@ struct journal {
   bool lease_held;
   char lease_token[33];  /* random, identifies this handle's lease */
   long long samples_cap; /* rows of samples kept at most (JOURNAL_SAMPLES_MAX_ROWS unless set) */
+  bool in_tx;            /* PG: inside a transaction of ours (a lost connection is not reset then) */
+  double append_time;    /* the next append's time (journal_append_at); 0: now */
   long long pending_seq; /* head appended by the open transaction, anchored on commit (0: none) */
   char pending_hash[JOURNAL_HASH_HEX];
 };

@@ -99,17 +99,21 @@ gg_status journal_pg_begin(journal *j, bool write, gg_error *err) {
   if (s != GG_OK) {
     journal_pg_rollback(j);
     gg_error_prefix(err, "begin a %s transaction: ", write ? "write" : "read");
+  } else {
+    j->in_tx = true;
   }
   return s;
 }
 
 gg_status journal_pg_commit(journal *j, gg_error *err) {
   gg_status s = journal_pg_exec(j, "COMMIT", err);
+  j->in_tx = false;
   if (s != GG_OK) gg_error_prefix(err, "commit: ");
   return s;
 }
 
 void journal_pg_rollback(journal *j) {
+  j->in_tx = false;
   if (j->pg && PQtransactionStatus(j->pg) != PQTRANS_IDLE && PQstatus(j->pg) == CONNECTION_OK)
     PQclear(PQexec(j->pg, "ROLLBACK"));
 }

@@ -173,6 +173,9 @@ int journal_step(journal_stmt *st) {
   journal *j = st->j;
   if (!st->res) {
     if (!j->pg) return JOURNAL_FAIL;
+    /* A read outside our transactions reconnects a dropped connection (the server restarted);
+     * inside one it must not: what follows would run without the transaction's lock. */
+    if (PQstatus(j->pg) != CONNECTION_OK && !j->in_tx) PQreset(j->pg);
     st->res =
         PQexecParams(j->pg, st->sql, st->nparams, st->types, (const char *const *)st->vals, NULL, NULL, 0);
     ExecStatusType es = st->res ? PQresultStatus(st->res) : PGRES_FATAL_ERROR;

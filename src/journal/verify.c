@@ -246,7 +246,8 @@ out:
   /* PostgreSQL's anchor is read in the same snapshot as the rows, so a concurrent append never
    * looks like a shortened chain; the file anchor can only be read after. */
   if (journal_is_pg(j) && s == GG_OK && res->ok) s = verify_head_file(j, res, err);
-  if (journal_exec(j, "COMMIT", NULL) != GG_OK) journal_rollback(j);
+  if ((journal_is_pg(j) ? journal_pg_commit(j, NULL) : journal_exec(j, "COMMIT", NULL)) != GG_OK)
+    journal_rollback(j);
   if (!journal_is_pg(j) && s == GG_OK && res->ok) s = verify_head_file(j, res, err);
   return s;
 }
