@@ -8,3 +8,5 @@ target_compile_definitions(test_journal_chain_pg PRIVATE JOURNAL_TEST_PG=1)
 gg_integration_test(test_journal_pg SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_journal.c
   LIBS gg_journal PkgConfig::SQLITE PkgConfig::PQ PkgConfig::CRYPTO TIMEOUT 300)
 target_compile_definitions(test_journal_pg PRIVATE JOURNAL_TEST_PG=1)
+gg_integration_test(test_journal_shared SOURCES test_journal_shared.c LIBS gg_journal gg_it_support PkgConfig::PQ TIMEOUT 300)
+add_dependencies(test_journal_shared gonogo)
