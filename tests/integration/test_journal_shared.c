@@ -3,7 +3,7 @@
  * `journal: ${VAR}` or --journal: what one command records every other sees; journal verify
  * finds tampering done with the guards dropped (exit 2, the first bad row named); journal copy
  * moves a record file -> database -> file with its hashes; an unreachable database is exit 3 and
- * its password is never printed. */
+ * its password is never printed; watch rides out the database going away. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,12 +14,14 @@
 #include <arpa/inet.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "journal/journal.h"
@@ -318,6 +320,116 @@ static void test_lease_seen_from_elsewhere(void **state) {
   journal_close(j);
 }
 
+/* Whether `path` holds `text`. */
+static bool file_has(const char *path, const char *text) {
+  FILE *f = fopen(path, "r");
+  if (!f) return false;
+  static char buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  return strstr(buf, text) != NULL;
+}
+
+/* The rule_firing events of the shared journal (their count; the first one's time in *first). */
+static size_t firings(double *first) {
+  journal *j = NULL;
+  if (journal_open(url, JOURNAL_OPEN_READONLY, &j, NULL) != GG_OK) return 0;
+  journal_filter f = journal_filter_all();
+  f.kind = "rule_firing";
+  journal_event *ev = NULL;
+  size_t n = 0;
+  if (journal_events(j, &f, &ev, &n, NULL) == GG_OK && n > 0 && first) *first = ev[0].time;
+  journal_events_free(ev, n);
+  journal_close(j);
+  return n;
+}
+
+/* Whether the watch has journaled its start (a note {"watch":"started"}). */
+static bool watch_started(void) {
+  journal *j = NULL;
+  if (journal_open(url, JOURNAL_OPEN_READONLY, &j, NULL) != GG_OK) return false;
+  journal_event *ev = NULL;
+  bool yes = journal_last_event(j, JOURNAL_NOTE, JOURNAL_ANY_PHASE, &ev, NULL) == GG_OK &&
+             strstr(ev->content, "\"watch\":\"started\"") != NULL;
+  journal_events_free(ev, yes || ev ? 1 : 0);
+  journal_close(j);
+  return yes;
+}
+
+/* The journal database goes away under a running watch: watch keeps watching, keeps the rule
+ * firing it could not record, says so, and appends it (with the time it happened) once the
+ * database answers again; the chain is intact. */
+static void test_watch_rides_out_an_outage(void **state) {
+  (void)state;
+  char wplan[160], flag[160], errlog[160];
+  snprintf(wplan, sizeof wplan, "%s/watch.yaml", dir);
+  snprintf(flag, sizeof flag, "%s/flag", dir);
+  snprintf(errlog, sizeof errlog, "%s/watch.err", dir);
+  FILE *f = fopen(wplan, "w");
+  assert_non_null(f);
+  fprintf(f,
+          "migration: watch-outage\n"
+          "journal: ${GG_TEST_JOURNAL}\n"
+          "phases:\n"
+          "  - { id: 0, name: Nothing, actions: [ { wait: 1s } ] }\n"
+          "monitor:\n"
+          "  interval: 1s\n"
+          "  rules:\n"
+          "    - { name: Flag up, when: 'file.age{path=\"%s\"} >= 0', for: 0s, then: advise }\n",
+          flag);
+  fclose(f);
+  journal *j = NULL;
+  assert_int_equal(journal_open(url, JOURNAL_OPEN_CREATE, &j, NULL), GG_OK);
+  assert_int_equal(journal_append(j, JOURNAL_PHASE_STARTED, "0", "test", NULL, NULL, NULL), GG_OK);
+  assert_int_equal(journal_append(j, JOURNAL_PHASE_COMPLETED, "0", "test", NULL, NULL, NULL), GG_OK);
+  journal_close(j);
+
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    FILE *e = freopen(errlog, "w", stderr);
+    FILE *o = freopen("/dev/null", "w", stdout);
+    (void)e;
+    (void)o;
+    execl(bin, bin, "watch", wplan, "--listen", "none", (char *)NULL);
+    _exit(127);
+  }
+  /* Up and watching (its "started" note is in), then the database refuses everyone. */
+  for (int i = 0; i < 300 && !watch_started(); i++) usleep(100 * 1000);
+  assert_true(watch_started());
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "ALTER DATABASE %s ALLOW_CONNECTIONS false;"
+           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'",
+           dbname, dbname);
+  assert_true(pg_sql(false, sql));
+  f = fopen(flag, "w");
+  assert_non_null(f);
+  fclose(f);
+  for (int i = 0; i < 600 && !file_has(errlog, "event kept to append later"); i++) usleep(100 * 1000);
+  assert_true(file_has(errlog, "event kept to append later"));
+  assert_true(file_has(errlog, "kind=rule_firing"));
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  double allowed = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  snprintf(sql, sizeof sql, "ALTER DATABASE %s ALLOW_CONNECTIONS true", dbname);
+  assert_true(pg_sql(false, sql));
+  double first = 0;
+  for (int i = 0; i < 600 && firings(&first) == 0; i++) usleep(100 * 1000);
+  assert_int_equal(firings(&first), 1);
+  assert_true(first < allowed); /* recorded with the time it fired, during the outage */
+  for (int i = 0; i < 100 && !file_has(errlog, "journal reachable again"); i++) usleep(100 * 1000);
+  assert_true(file_has(errlog, "journal reachable again"));
+  assert_int_equal(kill(pid, SIGTERM), 0);
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  char *out = NULL;
+  assert_int_equal(gonogo(&out, "journal", "verify", wplan, NULL), 0);
+  free(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_one_record_seen_everywhere, setup, teardown),
@@ -325,6 +437,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_copy_both_ways, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unreachable_database, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lease_seen_from_elsewhere, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_watch_rides_out_an_outage, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
