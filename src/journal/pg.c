@@ -297,8 +297,10 @@ gg_status journal_pg_open(journal *j, bool create, gg_error *err) {
   if (!j->pg) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
   if (PQstatus(j->pg) != CONNECTION_OK) {
     keep_error(j, PQerrorMessage(j->pg));
-    return gg_error_set(err, GG_ERR_CONNECT, "cannot open journal '%s': database unreachable: %s", j->path,
-                        j->pg_err);
+    return gg_error_set(
+        err, GG_ERR_CONNECT,
+        "cannot open journal '%s': cannot connect (database unreachable or login refused): %s", j->path,
+        j->pg_err);
   }
   PQsetNoticeProcessor(j->pg, quiet_notices, NULL);
   return pg_schema(j, create, err);
