@@ -36,7 +36,8 @@ int jcli_open_journal(const plan *p, const char *plan_path, const char *override
   if (override) {
     path = strdup(override);
     if (!path) return cli_fail(CLI_EXIT_FAIL, "out of memory");
-  } else if (planned && (planned[0] == '/' || strstr(planned, "://") || !strchr(plan_path, '/'))) {
+  } else if (planned && (strstr(planned, "://") || !strchr(plan_path, '/') ||
+                         (strncmp(planned, "sqlite:", 7) == 0 ? planned[7] : planned[0]) == '/')) {
     path = strdup(planned);
     if (!path) return cli_fail(CLI_EXIT_FAIL, "out of memory");
   } else if (planned) {

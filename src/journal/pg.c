@@ -229,7 +229,8 @@ static bool query_text(journal *j, const char *sql, char *out, size_t n, bool *f
 /* Check (and with create, make) the schema, under the advisory lock so that processes opening a
  * new journal at once create it once. */
 static gg_status pg_schema(journal *j, bool create, gg_error *err) {
-  gg_status s = journal_pg_begin(j, true, err);
+  /* Only a creator needs the lock (a read-only role or a standby may not take it). */
+  gg_status s = journal_pg_begin(j, create, err);
   if (s != GG_OK) return s;
   char v[64];
   bool found = false;
