@@ -38,6 +38,15 @@
  * writers and a writer waits (up to JOURNAL_BUSY_TIMEOUT_MS) rather than failing. A process killed
  * mid-append leaves the transaction uncommitted: the chain is intact without it.
  *
+ * SHARED JOURNAL. journal_open also takes a PostgreSQL URL (postgres: or postgresql:, any libpq
+ * URL; its search_path may name a schema): the same tables, views and chain in a database a team
+ * shares (pg.c). Every query goes through one statement seam (journal_int.h, stmt.c), so what is
+ * computed over the events is the same on both backends, and the canonical encoding and hashes
+ * are identical (journal_copy moves rows as they are). Appends take a transaction-scoped advisory
+ * lock before reading the head, so writers on any number of hosts form one chain; the head anchor
+ * is the forward-only table head_anchor; triggers refuse UPDATE, DELETE and TRUNCATE of events
+ * (verify does not rely on them). journal_path is the URL with its credentials masked.
+ *
  * A journal handle is not thread-safe; use one handle per thread.
  *
  * CONTENT CONVENTIONS. Content is free-form JSON, but the queries below read these members, so
