@@ -24,7 +24,8 @@ static bool word_at(const char *p, const char *word) {
 }
 
 char *journal_pg_sql(const char *sql) {
-  size_t cap = strlen(sql) * 3 + 64; /* every "IS " at most grows by 19, every "?" by a few */
+  /* Worst case " IS " (4 bytes) becomes " IS NOT DISTINCT FROM " (22): never more than 6 times. */
+  size_t cap = strlen(sql) * 6 + 64;
   char *out = malloc(cap);
   if (!out) return NULL;
   size_t o = 0;
