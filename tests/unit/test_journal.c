@@ -22,6 +22,7 @@
 
 #include "base/clock.h"
 #include "journal/journal.h"
+#include "journal/journal_int.h"
 
 typedef struct {
   char dir[64];
@@ -143,6 +144,21 @@ static journal_verify_result verify(journal *j) {
   gg_error_clear(&err);
   assert_int_equal(journal_verify(j, &r, &err), GG_OK);
   return r;
+}
+
+/* SQLite's dialect as the PostgreSQL backend runs it: placeholders numbered as SQLite numbers
+ * them, null-safe IS, string literals untouched. */
+static void test_pg_translation(void **state) {
+  (void)state;
+  char *t = journal_pg_sql(
+      "SELECT a FROM t WHERE phase IS ?1 AND b = ? AND c IS NULL AND d IS NOT NULL AND x.p IS y.p"
+      " AND e = 'x IS ?' AND f = ?5 AND g = ?");
+  assert_non_null(t);
+  assert_string_equal(
+      t,
+      "SELECT a FROM t WHERE phase IS NOT DISTINCT FROM $1 AND b = $2 AND c IS NULL AND d IS NOT"
+      " NULL AND x.p IS NOT DISTINCT FROM y.p AND e = 'x IS ?' AND f = $5 AND g = $6");
+  free(t);
 }
 
 static void test_canonical_encoding(void **state) {
@@ -873,6 +889,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_samples_retention, setup, teardown),
   };
   (void)test_canonical_encoding;
+  (void)test_pg_translation;
   (void)test_kind_names;
   (void)test_default_path;
   (void)test_anchor_follows_appends;
@@ -881,6 +898,7 @@ int main(void) {
 #else
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_canonical_encoding),
+      cmocka_unit_test(test_pg_translation),
       cmocka_unit_test(test_kind_names),
       cmocka_unit_test(test_default_path),
       cmocka_unit_test_setup_teardown(test_chain_links_rows, setup, teardown),
