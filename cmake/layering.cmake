@@ -1,6 +1,7 @@
 # The layering rules, checked at configure time so a link line that breaks one fails the build
 # at once (docs/ARCHITECTURE.md, "Modules"):
-#   gg_html and gg_base link neither nats.c nor libpq; gg_report links neither them nor watch,
+#   gg_html and gg_base link neither nats.c nor libpq; gg_report links no nats.c (libpq only through
+#   the journal) and neither watch,
 #   gate, probe or act; the services link gg_base and gg_svc and no gonogo module; no gonogo
 #   module links gg_svc.
 #
@@ -59,7 +60,10 @@ endfunction()
 
 set(GG_CORE_MODULES gg_expr gg_plan gg_probe gg_journal gg_gate gg_act gg_html gg_watch gg_report
                     gg_sandbox gg_cli)
-gg_forbid_links(gg_base gg_html gg_report FORBID PkgConfig::NATS PkgConfig::PQ)
+gg_forbid_links(gg_base gg_html FORBID PkgConfig::NATS PkgConfig::PQ)
+# gg_report reads the journal, which may live in PostgreSQL (libpq through gg_journal); it never
+# talks to NATS.
+gg_forbid_links(gg_report FORBID PkgConfig::NATS)
 gg_forbid_links(gg_report FORBID gg_watch gg_gate gg_probe gg_act)
 gg_forbid_links(gg_ingest gg_normalize ingest-service normalize-service FORBID ${GG_CORE_MODULES})
 gg_forbid_links(${GG_CORE_MODULES} gonogo FORBID gg_svc)

@@ -63,7 +63,7 @@ static gg_status keeper_start(keeper *k, journal *j, const char *holder, bool br
   memset(k, 0, sizeof *k);
   gg_status st = journal_lock_acquire(j, holder, JOURNAL_LEASE_TTL, break_lock, NULL, err);
   if (st != GG_OK) return st;
-  if ((st = journal_open(journal_path(j), 0, &k->j2, err)) != GG_OK) {
+  if ((st = journal_reopen(j, 0, &k->j2, err)) != GG_OK) {
     gg_error e;
     if (journal_lock_release(j, &e) != GG_OK) gg_error_clear(&e);
     return st;

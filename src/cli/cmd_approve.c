@@ -32,8 +32,9 @@ static const cli_spec spec = {
              CLI_STR(cmd_approve_opts, decision, "decision", "go|no-go|defer",
                      "what the approver decides (default go)"),
              CLI_STR(cmd_approve_opts, note, "note", "TEXT", "a note kept with the approval"),
-             CLI_STR(cmd_approve_opts, journal, "journal", "PATH",
-                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
+             CLI_STR(cmd_approve_opts, journal, "journal", "PATH|URL",
+                     "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
+                     ".gonogo/<migration>.db)")},
 };
 
 /* Print the roles of ph that have no approval in force (as the one sign-off evaluator judges). */

@@ -30,8 +30,9 @@ static const cli_spec spec = {
                      "the item (an `attest:` criterion of the phase or the preflight)"),
              CLI_STR(cmd_attest_opts, by, "by", "NAME", "the person attesting"),
              CLI_STR(cmd_attest_opts, note, "note", "TEXT", "a note kept with the attestation"),
-             CLI_STR(cmd_attest_opts, journal, "journal", "PATH",
-                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
+             CLI_STR(cmd_attest_opts, journal, "journal", "PATH|URL",
+                     "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
+                     ".gonogo/<migration>.db)")},
 };
 
 static void list_items(const plan *p, const plan_phase *ph, char *out, size_t n) {

@@ -33,8 +33,9 @@ static const cli_spec spec = {
              CLI_FLAG(cmd_check_opts, json, "json", "the same facts as JSON on stdout"),
              CLI_STR(cmd_check_opts, at, "at", "TIME",
                      "evaluate calendar and soak criteria as of TIME (RFC 3339); live probes still read now"),
-             CLI_STR(cmd_check_opts, journal, "journal", "PATH",
-                     "the journal (default .gonogo/<migration>.db beside the plan)"),
+             CLI_STR(cmd_check_opts, journal, "journal", "PATH|URL",
+                     "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
+                     ".gonogo/<migration>.db)"),
              CLI_FLAG(cmd_check_opts, skip_run, "skip-run",
                       "do not run `run:` commands (they show ERROR); for measuring probes"),
              CLI_FLAG(cmd_check_opts, no_rate_samples, "no-rate-samples",

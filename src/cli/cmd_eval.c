@@ -30,8 +30,9 @@ static const cli_spec spec = {
     .opts = {CLI_FLAG(cmd_eval_opts, json, "json", "the result as JSON"),
              CLI_STR(cmd_eval_opts, at, "at", "TIME", "evaluate calendar functions as of TIME (RFC 3339)"),
              CLI_STR(cmd_eval_opts, timeout, "timeout", "SECONDS", "per-probe timeout (default 5)"),
-             CLI_STR(cmd_eval_opts, journal, "journal", "PATH",
-                     "the journal (default .gonogo/<migration>.db beside the plan)")},
+             CLI_STR(cmd_eval_opts, journal, "journal", "PATH|URL",
+                     "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
+                     ".gonogo/<migration>.db)")},
 };
 
 static json_t *labels_json(const expr_labels *l) {

@@ -1,4 +1,5 @@
-/* gonogo journal log|verify PLAN: read the migration's record, or check its hash chain. */
+/* gonogo journal log|verify PLAN: read the migration's record, or check its hash chain;
+ * gonogo journal copy --from A --to B: move a record between backends (a file, a database). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,9 @@ static const cli_spec spec_log = {
              CLI_STR(cmd_journal_log_opts, since, "since", "TIME",
                      "only events at or after this time (RFC 3339)"),
              CLI_FLAG(cmd_journal_log_opts, json, "json", "one JSON object per line"),
-             CLI_STR(cmd_journal_log_opts, journal, "journal", "PATH",
-                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
+             CLI_STR(cmd_journal_log_opts, journal, "journal", "PATH|URL",
+                     "the journal: a file, sqlite:PATH or postgres://... (default: the plan's journal:, else"
+                     " .gonogo/<migration>.db beside the plan)")},
 };
 
 /* The options of `gonogo journal verify`, each bound to its option in the table below. */
@@ -50,9 +52,76 @@ static const cli_spec spec_verify = {
              CLI_STR(
                  cmd_journal_verify_opts, expect_head, "expect-head", "SEQ:HASH",
                  "a head kept elsewhere (a report, a ticket): the chain must still hold that row and hash"),
-             CLI_STR(cmd_journal_verify_opts, journal, "journal", "PATH",
-                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
+             CLI_STR(cmd_journal_verify_opts, journal, "journal", "PATH|URL",
+                     "the journal: a file, sqlite:PATH or postgres://... (default: the plan's journal:, else"
+                     " .gonogo/<migration>.db beside the plan)")},
 };
+
+/* The options of `gonogo journal copy`, each bound to its option in the table below. */
+typedef struct {
+  const char *from;
+  const char *to;
+  bool json;
+} cmd_journal_copy_opts;
+
+static const cli_spec spec_copy = {
+    .verb = "journal copy",
+    .args = "",
+    .summary = "copy a journal between backends (file <-> PostgreSQL), verifying the chain on both sides",
+    .min_args = 0,
+    .max_args = 0,
+    .opts = {CLI_STR(cmd_journal_copy_opts, from, "from", "PATH|URL",
+                     "the journal to copy: a file (or sqlite:PATH) or postgres://..."),
+             CLI_STR(cmd_journal_copy_opts, to, "to", "PATH|URL",
+                     "where to copy it; must hold no journal yet"),
+             CLI_FLAG(cmd_journal_copy_opts, json, "json", "the outcome as JSON")},
+};
+
+static int run_copy(int argc, char **argv) {
+  cmd_journal_copy_opts opt = {0};
+  cli_parsed args;
+  int rc = cli_parse(&spec_copy, argc, argv, &opt, &args);
+  if (rc >= 0) return rc;
+  if (!opt.from || !opt.to)
+    return cli_fail(CLI_EXIT_USAGE, "journal copy: --from and --to are both required");
+  gg_error err;
+  gg_error_clear(&err);
+  journal *from = NULL, *to = NULL;
+  gg_status st = journal_open(opt.from, JOURNAL_OPEN_READONLY, &from, &err);
+  if (st == GG_OK) st = journal_open(opt.to, JOURNAL_OPEN_CREATE, &to, &err);
+  if (st != GG_OK) {
+    journal_close(from);
+    return cli_fail_error(
+        st == GG_ERR_CONNECT || st == GG_ERR_NOT_FOUND || st == GG_ERR_UNSUPPORTED || st == GG_ERR_INVALID
+            ? CLI_EXIT_USAGE
+            : CLI_EXIT_FAIL,
+        &err);
+  }
+  journal_copy_result r;
+  st = journal_copy(from, to, &r, &err);
+  if (st == GG_OK && opt.json) {
+    char head[JOURNAL_HASH_HEX + 24] = "";
+    if (r.dest.head_seq) snprintf(head, sizeof head, "%lld:%s", r.dest.head_seq, r.dest.head_hash);
+    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:s}", "from", journal_path(from), "to", journal_path(to),
+                          "events", (json_int_t)r.events, "samples", (json_int_t)r.samples, "head", head);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (text) printf("%s\n", text);
+    free(text);
+    json_decref(o);
+  } else if (st == GG_OK) {
+    printf("copied %lld event%s and %lld sample%s from '%s' to '%s'; both verify, head %lld:%s\n", r.events,
+           r.events == 1 ? "" : "s", r.samples, r.samples == 1 ? "" : "s", journal_path(from),
+           journal_path(to), r.dest.head_seq, r.dest.head_seq ? r.dest.head_hash : "(empty)");
+  }
+  rc = st == GG_OK ? CLI_EXIT_OK
+                   : cli_fail_error(st == GG_ERR_TAMPERED ? CLI_EXIT_NOGO
+                                    : st == GG_ERR_EXISTS ? CLI_EXIT_USAGE
+                                                          : CLI_EXIT_FAIL,
+                                    &err);
+  journal_close(from);
+  journal_close(to);
+  return rc;
+}
 
 static json_t *event_json(const journal_event *ev) {
   char when[40];
@@ -175,15 +244,19 @@ out:
 int cmd_journal(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "log") == 0) return run_log(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "verify") == 0) return run_verify(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "copy") == 0) return run_copy(argc - 1, argv + 1);
   if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
     cli_usage(&spec_log, stdout);
     printf("\n");
     cli_usage(&spec_verify, stdout);
+    printf("\n");
+    cli_usage(&spec_copy, stdout);
     return CLI_EXIT_OK;
   }
-  fprintf(stderr, "gonogo journal: expected 'log' or 'verify'%s%s%s\n", argc >= 2 ? ", got '" : "",
+  fprintf(stderr, "gonogo journal: expected 'log', 'verify' or 'copy'%s%s%s\n", argc >= 2 ? ", got '" : "",
           argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
   cli_usage(&spec_log, stderr);
   cli_usage(&spec_verify, stderr);
+  cli_usage(&spec_copy, stderr);
   return CLI_EXIT_USAGE;
 }

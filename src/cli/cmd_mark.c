@@ -27,8 +27,9 @@ static const cli_spec spec = {
              CLI_STR(cmd_mark_opts, at, "at", "TIME", "when (RFC 3339; default now)"),
              CLI_STR(cmd_mark_opts, by, "by", "NAME", "who records it (default the OS user)"),
              CLI_STR(cmd_mark_opts, note, "note", "TEXT", "a note kept with the mark"),
-             CLI_STR(cmd_mark_opts, journal, "journal", "PATH",
-                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
+             CLI_STR(cmd_mark_opts, journal, "journal", "PATH|URL",
+                     "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
+                     ".gonogo/<migration>.db)")},
 };
 
 int cmd_mark(int argc, char **argv) {

@@ -26,8 +26,9 @@ static const cli_spec spec = {
     .opts = {CLI_STR(cmd_report_opts, format, "format", "md|html|json", "the output format (default md)"),
              CLI_STR(cmd_report_opts, output, "output", "FILE",
                      "write the report to FILE instead of stdout (also -o FILE)"),
-             CLI_STR(cmd_report_opts, journal, "journal", "PATH",
-                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
+             CLI_STR(cmd_report_opts, journal, "journal", "PATH|URL",
+                     "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
+                     ".gonogo/<migration>.db)")},
 };
 
 int cmd_report(int argc, char **argv) {

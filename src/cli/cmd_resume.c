@@ -22,8 +22,9 @@ static const cli_spec spec = {
         "never twice. Nothing in flight: says so, exit 0.",
     .min_args = 1,
     .max_args = 1,
-    .opts = {CLI_STR(cmd_resume_opts, journal, "journal", "PATH",
-                     "the journal (default .gonogo/<migration>.db beside the plan)"),
+    .opts = {CLI_STR(cmd_resume_opts, journal, "journal", "PATH|URL",
+                     "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
+                     ".gonogo/<migration>.db)"),
              CLI_FLAG(cmd_resume_opts, break_lock, "break-lock",
                       "take over the stale lock the killed run left (journaled)")},
 };

@@ -29,8 +29,9 @@ static const cli_spec spec = {
              CLI_STR(cmd_rollback_opts, by, "by", "NAME", "who is rolling back (journaled as the actor)"),
              CLI_FLAG(cmd_rollback_opts, break_lock, "break-lock",
                       "take over the stale lock a killed run left (journaled)"),
-             CLI_STR(cmd_rollback_opts, journal, "journal", "PATH",
-                     "the journal (default .gonogo/<migration>.db beside the plan)")},
+             CLI_STR(cmd_rollback_opts, journal, "journal", "PATH|URL",
+                     "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
+                     ".gonogo/<migration>.db)")},
 };
 
 static void progress(void *ud, const char *line) {

@@ -50,8 +50,9 @@ static const cli_spec spec = {
                      "refused: an override names the items it covers (use --override-item)"),
              CLI_STR(cmd_run_opts, by, "by", "NAME", "who overrides"),
              CLI_FLAG(cmd_run_opts, break_lock, "break-lock", "take over a stale lock (journaled)"),
-             CLI_STR(cmd_run_opts, journal, "journal", "PATH",
-                     "the journal (default .gonogo/<migration>.db beside the plan)")},
+             CLI_STR(cmd_run_opts, journal, "journal", "PATH|URL",
+                     "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
+                     ".gonogo/<migration>.db)")},
 };
 
 /* Progress on stderr; on a terminal a drain redraws one line (count, rate, ETA) in place. */

@@ -24,8 +24,9 @@ static const cli_spec spec = {
     .min_args = 1,
     .max_args = 1,
     .opts = {CLI_FLAG(cmd_status_opts, json, "json", "the same facts as JSON"),
-             CLI_STR(cmd_status_opts, journal, "journal", "PATH",
-                     "the journal file (default .gonogo/<migration>.db beside the plan)")},
+             CLI_STR(cmd_status_opts, journal, "journal", "PATH|URL",
+                     "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
+                     ".gonogo/<migration>.db)")},
 };
 
 static void set_time(json_t *o, const char *key, double t) {

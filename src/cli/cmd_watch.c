@@ -47,8 +47,9 @@ static const cli_spec spec = {
              CLI_FLAG(cmd_watch_opts, once, "once",
                       "evaluate once, print the state and exit (exit 2 when a rule is firing)"),
              CLI_FLAG(cmd_watch_opts, json, "json", "with --once: the state as JSON"),
-             CLI_STR(cmd_watch_opts, journal, "journal", "PATH",
-                     "the journal (default .gonogo/<migration>.db beside the plan)"),
+             CLI_STR(cmd_watch_opts, journal, "journal", "PATH|URL",
+                     "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
+                     ".gonogo/<migration>.db)"),
              CLI_DURATION(cmd_watch_opts, interval, "interval", "DURATION", "override monitor.interval"),
              CLI_DURATION(cmd_watch_opts, advise_repeat, "advise-repeat", "DURATION",
                           "remind of an unacknowledged advisory this often (default 15m)"),
@@ -109,6 +110,22 @@ static void print_state(json_t *s) {
   }
 }
 
+/* One watch a migration on this host: the pid lock sits beside a journal file; for a shared
+ * journal it is a file in $TMPDIR (or /tmp) named after the database (its masked URL). */
+static void watch_lock_base(const journal *j, char *out, size_t n) {
+  if (!journal_is_shared(j)) {
+    snprintf(out, n, "%s", journal_path(j));
+    return;
+  }
+  const char *tmp = getenv("TMPDIR");
+  int w = snprintf(out, n, "%s/gonogo-", tmp && tmp[0] ? tmp : "/tmp");
+  if (w < 0 || (size_t)w >= n) return;
+  size_t o = (size_t)w;
+  for (const char *c = journal_path(j); *c && o + 1 < n; c++)
+    out[o++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ? *c : '_';
+  out[o] = '\0';
+}
+
 int cmd_watch(int argc, char **argv) {
   cmd_watch_opts opt = {0};
   cli_parsed a;
@@ -132,6 +149,7 @@ int cmd_watch(int argc, char **argv) {
   plan *p = NULL;
   journal *j = NULL;
   watch *w = NULL;
+  char lockbase[512] = "";
   int lockfd = -1;
   if ((rc = jcli_load_plan(a.args[0], &p, NULL)) >= 0) return rc;
   if ((rc = jcli_open_journal(p, a.args[0], opt.journal, JOURNAL_OPEN_CREATE, false, &j)) >= 0) goto out;
@@ -154,7 +172,8 @@ int cmd_watch(int argc, char **argv) {
     rc = cli_fail(CLI_EXIT_USAGE, "watch: the plan has no monitor rules and no validation checkpoints");
     goto out;
   }
-  if (watch_pidlock_acquire(journal_path(j), &lockfd, &err) != GG_OK) {
+  watch_lock_base(j, lockbase, sizeof lockbase);
+  if (watch_pidlock_acquire(lockbase, &lockfd, &err) != GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;
   }
@@ -212,7 +231,7 @@ int cmd_watch(int argc, char **argv) {
   printf("stopped\n");
 out:
   watch_free(w);
-  if (lockfd >= 0) watch_pidlock_release(journal_path(j), lockfd);
+  if (lockfd >= 0) watch_pidlock_release(lockbase, lockfd);
   journal_close(j);
   plan_free(p);
   return rc;

@@ -32,16 +32,32 @@ int jcli_open_journal(const plan *p, const char *plan_path, const char *override
   gg_error err;
   gg_error_clear(&err);
   char *path = NULL;
+  const char *planned = gg_secret_present(&p->journal) ? gg_secret_reveal(&p->journal) : NULL;
   if (override) {
     path = strdup(override);
     if (!path) return cli_fail(CLI_EXIT_FAIL, "out of memory");
+  } else if (planned && (strstr(planned, "://") || !strchr(plan_path, '/') ||
+                         (strncmp(planned, "sqlite:", 7) == 0 ? planned[7] : planned[0]) == '/')) {
+    path = strdup(planned);
+    if (!path) return cli_fail(CLI_EXIT_FAIL, "out of memory");
+  } else if (planned) {
+    /* A relative `journal:` path is relative to the plan, as the default is. */
+    const char *rel = strncmp(planned, "sqlite:", 7) == 0 ? planned + 7 : planned;
+    int dirlen = (int)(strrchr(plan_path, '/') - plan_path);
+    size_t n = (size_t)dirlen + strlen(rel) + 2;
+    path = malloc(n);
+    if (!path) return cli_fail(CLI_EXIT_FAIL, "out of memory");
+    snprintf(path, n, "%.*s/%s", dirlen, plan_path, rel);
   } else if (journal_default_path(plan_path, p->migration, &path, &err) != GG_OK) {
     return cli_fail_error(CLI_EXIT_USAGE, &err);
   }
   gg_status st = journal_open(path, flags, out, &err);
   free(path);
   if (st == GG_ERR_NOT_FOUND && missing_ok) return -1;
-  if (st != GG_OK) return cli_fail_error(st == GG_ERR_UNSUPPORTED ? CLI_EXIT_USAGE : CLI_EXIT_FAIL, &err);
+  /* An unreachable journal database is bad input (a wrong URL, a server down): exit 3, nothing done. */
+  if (st != GG_OK)
+    return cli_fail_error(st == GG_ERR_UNSUPPORTED || st == GG_ERR_CONNECT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL,
+                          &err);
   return -1;
 }
 

@@ -4,6 +4,7 @@
 #include "journal/journal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/secret.h"
 #include "journal/journal_int.h"
 
 /* 'gong': marks the SQLite file as a gonogo journal (PRAGMA application_id). */
@@ -81,66 +83,6 @@ const char *journal_host(void) {
   return ident_host;
 }
 
-/* ---- SQLite helpers ------------------------------------------------------------------------------ */
-
-gg_status journal_sql_fail(journal *j, gg_error *err, const char *what) {
-  return gg_error_set(err, GG_ERR_SQLITE, "journal '%s': %s: %s", j->path, what, sqlite3_errmsg(j->db));
-}
-
-gg_status journal_exec(journal *j, const char *sql, gg_error *err) {
-  char *msg = NULL;
-  if (sqlite3_exec(j->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-    gg_status s =
-        gg_error_set(err, GG_ERR_SQLITE, "journal '%s': %s", j->path, msg ? msg : sqlite3_errmsg(j->db));
-    sqlite3_free(msg);
-    return s;
-  }
-  return GG_OK;
-}
-
-gg_status journal_begin(journal *j, gg_error *err) {
-  if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-    return journal_sql_fail(j, err, "begin a write transaction");
-  return GG_OK;
-}
-
-gg_status journal_commit(journal *j, gg_error *err) {
-  if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-    gg_status s = journal_sql_fail(j, err, "commit");
-    journal_rollback(j);
-    return s;
-  }
-  if (j->pending_seq > 0) journal_anchor_advance(j);
-  j->pending_seq = 0;
-  return GG_OK;
-}
-
-void journal_rollback(journal *j) {
-  j->pending_seq = 0;
-  if (!sqlite3_get_autocommit(j->db)) sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-gg_status journal_prepare(journal *j, const char *sql, sqlite3_stmt **st, gg_error *err) {
-  if (sqlite3_prepare_v2(j->db, sql, -1, st, NULL) != SQLITE_OK) {
-    *st = NULL;
-    return journal_sql_fail(j, err, "prepare query");
-  }
-  return GG_OK;
-}
-
-char *journal_col_strdup(sqlite3_stmt *st, int col) {
-  const unsigned char *t = sqlite3_column_text(st, col);
-  if (!t) return NULL;
-  return strdup((const char *)t);
-}
-
-void journal_bind_phase(sqlite3_stmt *st, int idx, const char *phase) {
-  if (phase)
-    sqlite3_bind_text(st, idx, phase, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null(st, idx);
-}
-
 gg_status journal_need_writable(journal *j, const char *what, gg_error *err) {
   if (j->readonly)
     return gg_error_set(err, GG_ERR_STATE, "journal '%s': %s: opened read-only", j->path, what);
@@ -199,17 +141,17 @@ static const char *const migrations[JOURNAL_SCHEMA_VERSION] = {
 };
 
 static gg_status pragma_int(journal *j, const char *sql, int *out, gg_error *err) {
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(j, sql, &st, err);
   if (s != GG_OK) return s;
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    *out = sqlite3_column_int(st, 0);
+  int rc = journal_step(st);
+  if (rc == JOURNAL_ROW) {
+    *out = (int)journal_column_int64(st, 0);
     s = GG_OK;
   } else {
     s = journal_sql_fail(j, err, "read schema version");
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   return s;
 }
 
@@ -278,7 +220,7 @@ static gg_status make_parent_dir(const char *path, gg_error *err) {
   return s;
 }
 
-gg_status journal_open(const char *path, int flags, journal **out, gg_error *err) {
+static gg_status open_sqlite(const char *path, int flags, journal **out, gg_error *err) {
   *out = NULL;
   bool readonly = (flags & JOURNAL_OPEN_READONLY) != 0;
   bool create = (flags & JOURNAL_OPEN_CREATE) != 0 && !readonly;
@@ -371,9 +313,56 @@ fail:
   return s;
 }
 
+static gg_status open_pg(const char *url, int flags, journal **out, gg_error *err) {
+  *out = NULL;
+  journal *j = calloc(1, sizeof *j);
+  if (!j) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+  j->backend = JOURNAL_BACKEND_PG;
+  j->samples_cap = JOURNAL_SAMPLES_MAX_ROWS;
+  j->readonly = (flags & JOURNAL_OPEN_READONLY) != 0;
+  j->target = strdup(url);
+  j->path = gg_secret_mask_text(url); /* every message names the journal without its password */
+  if (!j->target || !j->path) {
+    journal_close(j);
+    return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+  }
+  gg_status s = journal_pg_open(j, (flags & JOURNAL_OPEN_CREATE) != 0 && !j->readonly, err);
+  if (s != GG_OK) {
+    journal_close(j);
+    return s;
+  }
+  *out = j;
+  return GG_OK;
+}
+
+gg_status journal_open(const char *target, int flags, journal **out, gg_error *err) {
+  *out = NULL;
+  if (journal_target_is_pg(target)) return open_pg(target, flags, out, err);
+  const char *path = strncmp(target, "sqlite:", 7) == 0 ? target + 7 : target;
+  if (!path[0])
+    return gg_error_set(err, GG_ERR_INVALID, "journal '%s': no file path after 'sqlite:'", target);
+  gg_status s = open_sqlite(path, flags, out, err);
+  if (s == GG_OK && !((*out)->target = strdup(target))) {
+    journal_close(*out);
+    *out = NULL;
+    s = gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+  }
+  return s;
+}
+
+gg_status journal_reopen(const journal *j, int flags, journal **out, gg_error *err) {
+  return journal_open(j->target ? j->target : j->path, flags, out, err);
+}
+
+bool journal_is_shared(const journal *j) {
+  return j->backend == JOURNAL_BACKEND_PG;
+}
+
 void journal_close(journal *j) {
   if (!j) return;
   if (j->db) sqlite3_close(j->db);
+  journal_pg_close(j);
+  free(j->target);
   free(j->path);
   free(j);
 }
@@ -472,25 +461,25 @@ gg_status journal_append_in_tx(journal *j, journal_kind kind, const char *phase,
   if (!actor || !actor[0]) actor = journal_os_user();
   const char *kname = journal_kind_name(kind);
 
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   long long seq = 1;
   char prev[JOURNAL_HASH_HEX], hash[JOURNAL_HASH_HEX];
   memcpy(prev, JOURNAL_ZERO_HASH, sizeof prev);
   gg_status s = journal_prepare(j, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st, err);
   if (s != GG_OK) goto out;
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    seq = sqlite3_column_int64(st, 0) + 1;
-    const unsigned char *h = sqlite3_column_text(st, 1);
+  int rc = journal_step(st);
+  if (rc == JOURNAL_ROW) {
+    seq = journal_column_int64(st, 0) + 1;
+    const unsigned char *h = journal_column_text(st, 1);
     snprintf(prev, sizeof prev, "%s", h ? (const char *)h : "");
-  } else if (rc != SQLITE_DONE) {
+  } else if (rc != JOURNAL_DONE) {
     s = journal_sql_fail(j, err, "read the chain head");
     goto out;
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   st = NULL;
 
-  long long time_ms = llround(gg_clock_now() * 1000.0);
+  long long time_ms = llround((j->append_time > 0 ? j->append_time : gg_clock_now()) * 1000.0);
   s = journal_row_hash(seq, time_ms, kname, phase, actor, journal_os_user(), journal_host(), ctext, prev,
                        hash, err);
   if (s != GG_OK) goto out;
@@ -500,32 +489,34 @@ gg_status journal_append_in_tx(journal *j, journal_kind kind, const char *phase,
                       "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       &st, err);
   if (s != GG_OK) goto out;
-  sqlite3_bind_int64(st, 1, seq);
-  sqlite3_bind_int64(st, 2, time_ms);
-  sqlite3_bind_text(st, 3, kname, -1, SQLITE_STATIC);
+  journal_bind_int64(st, 1, seq);
+  journal_bind_int64(st, 2, time_ms);
+  journal_bind_text(st, 3, kname);
   journal_bind_phase(st, 4, phase);
-  sqlite3_bind_text(st, 5, actor, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 6, journal_os_user(), -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 7, journal_host(), -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 8, ctext, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 9, prev, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 10, hash, -1, SQLITE_STATIC);
-  if (sqlite3_step(st) != SQLITE_DONE) {
+  journal_bind_text(st, 5, actor);
+  journal_bind_text(st, 6, journal_os_user());
+  journal_bind_text(st, 7, journal_host());
+  journal_bind_text(st, 8, ctext);
+  journal_bind_text(st, 9, prev);
+  journal_bind_text(st, 10, hash);
+  if (journal_step(st) != JOURNAL_DONE) {
     s = journal_sql_fail(j, err, "append event");
     goto out;
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   st = NULL;
 
   /* The head is recorded too, so rows removed from (or added to) the end are noticed. */
-  s = journal_prepare(j, "INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?), ('head_hash', ?)",
+  s = journal_prepare(j,
+                      "INSERT INTO meta (key, value) VALUES ('head_seq', ?), ('head_hash', ?)"
+                      " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                       &st, err);
   if (s != GG_OK) goto out;
   char seqtext[32];
   snprintf(seqtext, sizeof seqtext, "%lld", seq);
-  sqlite3_bind_text(st, 1, seqtext, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-  if (sqlite3_step(st) != SQLITE_DONE) {
+  journal_bind_text(st, 1, seqtext);
+  journal_bind_text(st, 2, hash);
+  if (journal_step(st) != JOURNAL_DONE) {
     s = journal_sql_fail(j, err, "record the chain head");
     goto out;
   }
@@ -533,8 +524,16 @@ gg_status journal_append_in_tx(journal *j, journal_kind kind, const char *phase,
   j->pending_seq = seq;
   memcpy(j->pending_hash, hash, sizeof j->pending_hash);
 out:
-  sqlite3_finalize(st);
+  journal_finalize(st);
   free(ctext);
+  return s;
+}
+
+gg_status journal_append_at(journal *j, double time, journal_kind kind, const char *phase, const char *actor,
+                            json_t *content, long long *seq, gg_error *err) {
+  j->append_time = time;
+  gg_status s = journal_append(j, kind, phase, actor, content, seq, err);
+  j->append_time = 0;
   return s;
 }
 
@@ -559,17 +558,17 @@ journal_filter journal_filter_all(void) {
   return f;
 }
 
-static gg_status read_event(sqlite3_stmt *st, journal_event *ev, gg_error *err) {
+static gg_status read_event(journal_stmt *st, journal_event *ev, gg_error *err) {
   memset(ev, 0, sizeof *ev);
-  ev->seq = sqlite3_column_int64(st, 0);
-  ev->time = (double)sqlite3_column_int64(st, 1) / 1000.0;
+  ev->seq = journal_column_int64(st, 0);
+  ev->time = (double)journal_column_int64(st, 1) / 1000.0;
   ev->phase = journal_col_strdup(st, 3);
   ev->kind = journal_col_strdup(st, 2);
   ev->actor = journal_col_strdup(st, 4);
   ev->os_user = journal_col_strdup(st, 5);
   ev->host = journal_col_strdup(st, 6);
   ev->content = journal_col_strdup(st, 7);
-  const unsigned char *p = sqlite3_column_text(st, 8), *h = sqlite3_column_text(st, 9);
+  const unsigned char *p = journal_column_text(st, 8), *h = journal_column_text(st, 9);
   snprintf(ev->prev_hash, sizeof ev->prev_hash, "%s", p ? (const char *)p : "");
   snprintf(ev->hash, sizeof ev->hash, "%s", h ? (const char *)h : "");
   if (!ev->kind || !ev->actor || !ev->os_user || !ev->host || !ev->content)
@@ -592,12 +591,12 @@ void journal_events_free(journal_event *events, size_t n) {
   free(events);
 }
 
-static gg_status collect_events(journal *j, sqlite3_stmt *st, journal_event **out, size_t *n, gg_error *err) {
+static gg_status collect_events(journal *j, journal_stmt *st, journal_event **out, size_t *n, gg_error *err) {
   journal_event *arr = NULL;
   size_t len = 0, cap = 0;
   gg_status s = GG_OK;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = journal_step(st)) == JOURNAL_ROW) {
     if (len == cap) {
       size_t ncap = cap ? cap * 2 : 16;
       journal_event *na = realloc(arr, ncap * sizeof *na);
@@ -612,7 +611,7 @@ static gg_status collect_events(journal *j, sqlite3_stmt *st, journal_event **ou
     len++;
     if (s != GG_OK) goto out;
   }
-  if (rc != SQLITE_DONE) s = journal_sql_fail(j, err, "read events");
+  if (rc != JOURNAL_DONE) s = journal_sql_fail(j, err, "read events");
 out:
   if (s != GG_OK) {
     journal_events_free(arr, len);
@@ -629,44 +628,44 @@ gg_status journal_events(journal *j, const journal_filter *f, journal_event **ou
   *n = 0;
   journal_filter all = journal_filter_all();
   if (!f) f = &all;
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(j,
                                 "SELECT " EVENT_COLUMNS
                                 " FROM events WHERE seq > ?1 AND time_ms >= ?2"
-                                " AND (?3 OR phase IS ?4) AND (?5 IS NULL OR kind = ?5)"
+                                " AND (?3 = 1 OR phase IS ?4) AND (?5 IS NULL OR kind = ?5)"
                                 " ORDER BY seq LIMIT ?6",
                                 &st, err);
   if (s != GG_OK) return s;
-  sqlite3_bind_int64(st, 1, f->after_seq);
-  sqlite3_bind_int64(st, 2, f->since > 0 ? (sqlite3_int64)llround(f->since * 1000.0) : 0);
-  sqlite3_bind_int(st, 3, f->any_phase ? 1 : 0);
+  journal_bind_int64(st, 1, f->after_seq);
+  journal_bind_int64(st, 2, f->since > 0 ? llround(f->since * 1000.0) : 0);
+  journal_bind_int64(st, 3, f->any_phase ? 1 : 0);
   journal_bind_phase(st, 4, f->phase);
   if (f->kind)
-    sqlite3_bind_text(st, 5, f->kind, -1, SQLITE_TRANSIENT);
+    journal_bind_text(st, 5, f->kind);
   else
-    sqlite3_bind_null(st, 5);
-  sqlite3_bind_int64(st, 6, f->limit ? (sqlite3_int64)f->limit : -1);
+    journal_bind_null(st, 5);
+  journal_bind_int64(st, 6, f->limit ? (long long)f->limit : LLONG_MAX);
   s = collect_events(j, st, out, n, err);
-  sqlite3_finalize(st);
+  journal_finalize(st);
   return s;
 }
 
 gg_status journal_last_event(journal *j, journal_kind kind, const char *phase, journal_event **out,
                              gg_error *err) {
   *out = NULL;
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(j,
                                 "SELECT " EVENT_COLUMNS
-                                " FROM events WHERE kind = ?1 AND (?2 OR phase IS ?3)"
+                                " FROM events WHERE kind = ?1 AND (?2 = 1 OR phase IS ?3)"
                                 " ORDER BY seq DESC LIMIT 1",
                                 &st, err);
   if (s != GG_OK) return s;
-  sqlite3_bind_text(st, 1, journal_kind_name(kind), -1, SQLITE_STATIC);
-  sqlite3_bind_int(st, 2, phase == JOURNAL_ANY_PHASE);
+  journal_bind_text(st, 1, journal_kind_name(kind));
+  journal_bind_int64(st, 2, phase == JOURNAL_ANY_PHASE);
   journal_bind_phase(st, 3, phase == JOURNAL_ANY_PHASE ? NULL : phase);
   size_t n = 0;
   s = collect_events(j, st, out, &n, err);
-  sqlite3_finalize(st);
+  journal_finalize(st);
   if (s == GG_OK && n == 0)
     s = gg_error_set(err, GG_ERR_NOT_FOUND, "journal '%s': no %s event", j->path, journal_kind_name(kind));
   return s;

@@ -38,6 +38,15 @@
  * writers and a writer waits (up to JOURNAL_BUSY_TIMEOUT_MS) rather than failing. A process killed
  * mid-append leaves the transaction uncommitted: the chain is intact without it.
  *
+ * SHARED JOURNAL. journal_open also takes a PostgreSQL URL (postgres: or postgresql:, any libpq
+ * URL; its search_path may name a schema): the same tables, views and chain in a database a team
+ * shares (pg.c). Every query goes through one statement seam (journal_int.h, stmt.c), so what is
+ * computed over the events is the same on both backends, and the canonical encoding and hashes
+ * are identical (journal_copy moves rows as they are). Appends take a transaction-scoped advisory
+ * lock before reading the head, so writers on any number of hosts form one chain; the head anchor
+ * is the forward-only table head_anchor; triggers refuse UPDATE, DELETE and TRUNCATE of events
+ * (verify does not rely on them). journal_path is the URL with its credentials masked.
+ *
  * A journal handle is not thread-safe; use one handle per thread.
  *
  * CONTENT CONVENTIONS. Content is free-form JSON, but the queries below read these members, so
@@ -120,17 +129,28 @@ enum {
   JOURNAL_OPEN_READONLY = 2, /* never write: no migration, no appends (verify, log, status) */
 };
 
-/* Open (and with JOURNAL_OPEN_CREATE create) the journal at `path`, migrating an older schema
- * forward. Errors: GG_ERR_NOT_FOUND when missing without CREATE; GG_ERR_UNSUPPORTED for a file
- * written by a newer gonogo (the message names both versions); GG_ERR_INVALID for an SQLite file
- * that is not a journal; GG_ERR_STATE for an older file opened READONLY (it needs migrating);
- * GG_ERR_SQLITE otherwise, naming the path. On success you own *out (journal_close). */
+/* Open (and with JOURNAL_OPEN_CREATE create) the journal at `path`: an SQLite file (a plain path
+ * or "sqlite:PATH") or a PostgreSQL database ("postgres:" or "postgresql:" URLs, any libpq
+ * URL; see SHARED JOURNAL), migrating an older schema forward. An unreachable database is
+ * GG_ERR_CONNECT (nothing is done then); one without a journal is GG_ERR_NOT_FOUND without CREATE. Errors:
+ * GG_ERR_NOT_FOUND when missing without CREATE; GG_ERR_UNSUPPORTED for a file written by a newer gonogo (the
+ * message names both versions); GG_ERR_INVALID for an SQLite file that is not a journal; GG_ERR_STATE for an
+ * older file opened READONLY (it needs migrating); GG_ERR_SQLITE otherwise, naming the path. On success you
+ * own *out (journal_close). */
 gg_status journal_open(const char *path, int flags, journal **out, gg_error *err) GG_WUR;
+
+/* Open another handle on the journal j is open on (a renewing thread's, a second connection):
+ * the same file or database, with the credentials j was opened with. */
+gg_status journal_reopen(const journal *j, int flags, journal **out, gg_error *err) GG_WUR;
+
+/* Whether the journal is shared (PostgreSQL) rather than a file on this machine. */
+bool journal_is_shared(const journal *j);
 
 /* Close; releases nothing else (a held lease stays until released or expired). NULL-safe. */
 void journal_close(journal *j);
 
-/* The path the journal was opened with; owned by j. */
+/* The path the journal was opened with, or for PostgreSQL its URL with the credentials masked
+ * (the user and password replaced by three asterisks): what to print; owned by j. */
 const char *journal_path(const journal *j);
 
 /* The schema version of the open file. */
@@ -152,6 +172,11 @@ gg_status journal_default_path(const char *plan_path, const char *migration, cha
  * (nothing is appended then). */
 gg_status journal_append(journal *j, journal_kind kind, const char *phase, const char *actor, json_t *content,
                          long long *seq, gg_error *err) GG_WUR;
+
+/* journal_append with the event's time given (seconds since the epoch; <= 0: now): for an
+ * event that happened while the journal could not be reached and is appended later (watch). */
+gg_status journal_append_at(journal *j, double time, journal_kind kind, const char *phase, const char *actor,
+                            json_t *content, long long *seq, gg_error *err) GG_WUR;
 
 /* Canonical text of a JSON value (see above). You own the result (free()); NULL on ENOMEM. */
 char *journal_canonical(const json_t *value);
@@ -236,8 +261,24 @@ gg_status journal_anchor_parse(const char *text, long long *seq, char *hash, gg_
 gg_status journal_verify_anchor(journal *j, long long seq, const char *hash, const char *source,
                                 journal_verify_result *res, gg_error *err) GG_WUR;
 
-/* The path of the head anchor beside the journal ("PATH.head"); you own it. NULL on ENOMEM. */
+/* The path of the head anchor beside the journal ("PATH.head"); you own it. NULL on ENOMEM and for
+ * a PostgreSQL journal, whose anchor is the table head_anchor. */
 char *journal_anchor_path(const journal *j);
+
+/* ---- copying between backends ------------------------------------------------------------ */
+
+typedef struct {
+  journal_verify_result source; /* the source's verdict (copying needs it intact) */
+  journal_verify_result dest;   /* the copy's, after it was written */
+  long long events;             /* rows copied */
+  long long samples;
+} journal_copy_result;
+
+/* Copy every event of `from` (rows as they are: seq, time, fields, hashes), its samples and its
+ * retention into `to`, which must hold no events yet, in one transaction; then verify the copy
+ * and compare heads. GG_ERR_TAMPERED when the source does not verify (nothing is copied) or the
+ * copy does not; GG_ERR_EXISTS when `to` already has events. */
+gg_status journal_copy(journal *from, journal *to, journal_copy_result *res, gg_error *err) GG_WUR;
 
 /* ---- approvals, attestations, marks ---------------------------------------------------------- */
 

@@ -36,26 +36,26 @@ static gg_status make_token(journal *j, gg_error *err) {
 /* Read the lease row inside the current transaction (or outside one). *held false when free. */
 static gg_status read_lease(journal *j, bool *held, journal_lease *l, char *token, size_t token_n,
                             gg_error *err) {
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   *held = false;
   memset(l, 0, sizeof *l);
   if (token_n) token[0] = '\0';
   gg_status s =
       journal_prepare(j, "SELECT holder, host, pid, token, since, expires FROM lease WHERE id = 1", &st, err);
   if (s != GG_OK) return s;
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
+  int rc = journal_step(st);
+  if (rc == JOURNAL_ROW) {
     *held = true;
-    snprintf(l->holder, sizeof l->holder, "%s", (const char *)sqlite3_column_text(st, 0));
-    snprintf(l->host, sizeof l->host, "%s", (const char *)sqlite3_column_text(st, 1));
-    l->pid = (long)sqlite3_column_int64(st, 2);
-    if (token_n) snprintf(token, token_n, "%s", (const char *)sqlite3_column_text(st, 3));
-    l->since = sqlite3_column_double(st, 4);
-    l->expires = sqlite3_column_double(st, 5);
-  } else if (rc != SQLITE_DONE) {
+    snprintf(l->holder, sizeof l->holder, "%s", (const char *)journal_column_text(st, 0));
+    snprintf(l->host, sizeof l->host, "%s", (const char *)journal_column_text(st, 1));
+    l->pid = (long)journal_column_int64(st, 2);
+    if (token_n) snprintf(token, token_n, "%s", (const char *)journal_column_text(st, 3));
+    l->since = journal_column_double(st, 4);
+    l->expires = journal_column_double(st, 5);
+  } else if (rc != JOURNAL_DONE) {
     s = journal_sql_fail(j, err, "read the lock");
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   return s;
 }
 
@@ -87,20 +87,22 @@ static json_t *lease_json(const journal_lease *l) {
 }
 
 static gg_status write_lease(journal *j, const journal_lease *l, gg_error *err) {
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(j,
-                                "INSERT OR REPLACE INTO lease (id, holder, host, pid, token, since, expires)"
-                                " VALUES (1, ?, ?, ?, ?, ?, ?)",
+                                "INSERT INTO lease (id, holder, host, pid, token, since, expires)"
+                                " VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                                " holder = excluded.holder, host = excluded.host, pid = excluded.pid,"
+                                " token = excluded.token, since = excluded.since, expires = excluded.expires",
                                 &st, err);
   if (s != GG_OK) return s;
-  sqlite3_bind_text(st, 1, l->holder, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, l->host, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, l->pid);
-  sqlite3_bind_text(st, 4, j->lease_token, -1, SQLITE_STATIC);
-  sqlite3_bind_double(st, 5, l->since);
-  sqlite3_bind_double(st, 6, l->expires);
-  if (sqlite3_step(st) != SQLITE_DONE) s = journal_sql_fail(j, err, "write the lock");
-  sqlite3_finalize(st);
+  journal_bind_text(st, 1, l->holder);
+  journal_bind_text(st, 2, l->host);
+  journal_bind_int64(st, 3, l->pid);
+  journal_bind_text(st, 4, j->lease_token);
+  journal_bind_double(st, 5, l->since);
+  journal_bind_double(st, 6, l->expires);
+  if (journal_step(st) != JOURNAL_DONE) s = journal_sql_fail(j, err, "write the lock");
+  journal_finalize(st);
   return s;
 }
 
@@ -174,19 +176,19 @@ out:
 gg_status journal_lock_renew(journal *j, double ttl, gg_error *err) {
   if (ttl <= 0) ttl = JOURNAL_LEASE_TTL;
   if (!j->lease_held) return gg_error_set(err, GG_ERR_LOCKED, "journal '%s': renew a lock not held", j->path);
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(j, "UPDATE lease SET expires = ? WHERE id = 1 AND token = ?", &st, err);
   if (s != GG_OK) return s;
-  sqlite3_bind_double(st, 1, gg_clock_now() + ttl);
-  sqlite3_bind_text(st, 2, j->lease_token, -1, SQLITE_STATIC);
-  if (sqlite3_step(st) != SQLITE_DONE)
+  journal_bind_double(st, 1, gg_clock_now() + ttl);
+  journal_bind_text(st, 2, j->lease_token);
+  if (journal_step(st) != JOURNAL_DONE)
     s = journal_sql_fail(j, err, "renew the lock");
-  else if (sqlite3_changes(j->db) != 1) {
+  else if (journal_changes(j) != 1) {
     j->lease_held = false;
     s = gg_error_set(err, GG_ERR_LOCKED,
                      "journal '%s': the lock was lost (broken or taken over by another actor)", j->path);
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   return s;
 }
 

@@ -28,14 +28,14 @@ static gg_status need_text(const char *what, const char *value, gg_error *err) {
 }
 
 static long long latest_evaluation_seq(journal *j, const char *phase) {
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   long long seq = 0;
   if (journal_prepare(j, "SELECT max(seq) FROM events WHERE kind = 'evaluation' AND phase IS ?", &st, NULL) !=
       GG_OK)
     return 0;
   journal_bind_phase(st, 1, phase);
-  if (sqlite3_step(st) == SQLITE_ROW) seq = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
+  if (journal_step(st) == JOURNAL_ROW) seq = journal_column_int64(st, 0);
+  journal_finalize(st);
   return seq;
 }
 
@@ -123,13 +123,13 @@ void journal_signoffs_free(journal_signoff *s, size_t n) {
 
 /* Rows: seq, time_ms, phase, by_name, os_user, host, role|item, decision|NULL, plan_hash, note,
  * expires_ms|NULL. */
-static gg_status collect_signoffs(journal *j, sqlite3_stmt *st, bool approvals, const char *plan_hash,
+static gg_status collect_signoffs(journal *j, journal_stmt *st, bool approvals, const char *plan_hash,
                                   double now, journal_signoff **out, size_t *n, gg_error *err) {
   journal_signoff *arr = NULL;
   size_t len = 0, cap = 0;
   gg_status s = GG_OK;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = journal_step(st)) == JOURNAL_ROW) {
     if (len == cap) {
       size_t ncap = cap ? cap * 2 : 8;
       journal_signoff *na = realloc(arr, ncap * sizeof *na);
@@ -142,8 +142,8 @@ static gg_status collect_signoffs(journal *j, sqlite3_stmt *st, bool approvals, 
     }
     journal_signoff *o = &arr[len++];
     memset(o, 0, sizeof *o);
-    o->seq = sqlite3_column_int64(st, 0);
-    o->time = (double)sqlite3_column_int64(st, 1) / 1000.0;
+    o->seq = journal_column_int64(st, 0);
+    o->time = (double)journal_column_int64(st, 1) / 1000.0;
     o->phase = journal_col_strdup(st, 2);
     o->by = journal_col_strdup(st, 3);
     o->os_user = journal_col_strdup(st, 4);
@@ -162,11 +162,11 @@ static gg_status collect_signoffs(journal *j, sqlite3_stmt *st, bool approvals, 
       o->in_force = !o->void_plan_changed;
     } else {
       o->expires =
-          sqlite3_column_type(st, 10) == SQLITE_NULL ? 0 : (double)sqlite3_column_int64(st, 10) / 1000.0;
+          journal_column_type(st, 10) == JOURNAL_NULL ? 0 : (double)journal_column_int64(st, 10) / 1000.0;
       o->in_force = o->expires == 0 || now < o->expires;
     }
   }
-  if (rc != SQLITE_DONE) s = journal_sql_fail(j, err, "read sign-offs");
+  if (rc != JOURNAL_DONE) s = journal_sql_fail(j, err, "read sign-offs");
 out:
   if (s != GG_OK) {
     journal_signoffs_free(arr, len);
@@ -182,7 +182,7 @@ gg_status journal_approvals(journal *j, const char *phase, const char *current_p
                             journal_signoff **out, size_t *n, gg_error *err) {
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s =
       journal_prepare(j,
                       "SELECT seq, time_ms, phase, by_name, os_user, host, role, decision, plan_hash,"
@@ -192,7 +192,7 @@ gg_status journal_approvals(journal *j, const char *phase, const char *current_p
   if (s != GG_OK) return s;
   journal_bind_phase(st, 1, phase);
   s = collect_signoffs(j, st, true, current_plan_hash, 0, out, n, err);
-  sqlite3_finalize(st);
+  journal_finalize(st);
   return s;
 }
 
@@ -200,18 +200,18 @@ gg_status journal_attestations(journal *j, const char *phase, double now, journa
                                gg_error *err) {
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(j,
                                 "SELECT seq, time_ms, phase, by_name, os_user, host, item, NULL, plan_hash,"
-                                " note, expires_ms FROM attestations a WHERE (?2 OR phase IS ?1) AND"
+                                " note, expires_ms FROM attestations a WHERE (?2 = 1 OR phase IS ?1) AND"
                                 " seq = (SELECT max(b.seq) FROM attestations b WHERE b.item = a.item AND"
-                                " (?2 OR b.phase IS ?1)) ORDER BY item",
+                                " (?2 = 1 OR b.phase IS ?1)) ORDER BY item",
                                 &st, err);
   if (s != GG_OK) return s;
   journal_bind_phase(st, 1, phase == JOURNAL_ANY_PHASE ? NULL : phase);
-  sqlite3_bind_int(st, 2, phase == JOURNAL_ANY_PHASE);
+  journal_bind_int64(st, 2, phase == JOURNAL_ANY_PHASE);
   s = collect_signoffs(j, st, false, NULL, now, out, n, err);
-  sqlite3_finalize(st);
+  journal_finalize(st);
   return s;
 }
 
@@ -231,20 +231,20 @@ gg_status journal_marks(journal *j, const char *mark_kind, journal_mark_info **o
                         gg_error *err) {
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(j,
                                 "SELECT seq, mark, at_ms, by_name, note FROM marks WHERE ?1 IS NULL OR"
                                 " mark = ?1 ORDER BY at_ms, seq",
                                 &st, err);
   if (s != GG_OK) return s;
   if (mark_kind)
-    sqlite3_bind_text(st, 1, mark_kind, -1, SQLITE_TRANSIENT);
+    journal_bind_text(st, 1, mark_kind);
   else
-    sqlite3_bind_null(st, 1);
+    journal_bind_null(st, 1);
   journal_mark_info *arr = NULL;
   size_t len = 0, cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = journal_step(st)) == JOURNAL_ROW) {
     if (len == cap) {
       size_t ncap = cap ? cap * 2 : 8;
       journal_mark_info *na = realloc(arr, ncap * sizeof *na);
@@ -257,9 +257,9 @@ gg_status journal_marks(journal *j, const char *mark_kind, journal_mark_info **o
     }
     journal_mark_info *m = &arr[len++];
     memset(m, 0, sizeof *m);
-    m->seq = sqlite3_column_int64(st, 0);
+    m->seq = journal_column_int64(st, 0);
     m->kind = journal_col_strdup(st, 1);
-    m->at = (double)sqlite3_column_int64(st, 2) / 1000.0;
+    m->at = (double)journal_column_int64(st, 2) / 1000.0;
     m->by = journal_col_strdup(st, 3);
     m->note = journal_col_strdup(st, 4);
     if (!m->kind || !m->by) {
@@ -267,9 +267,9 @@ gg_status journal_marks(journal *j, const char *mark_kind, journal_mark_info **o
       goto out;
     }
   }
-  if (rc != SQLITE_DONE) s = journal_sql_fail(j, err, "read marks");
+  if (rc != JOURNAL_DONE) s = journal_sql_fail(j, err, "read marks");
 out:
-  sqlite3_finalize(st);
+  journal_finalize(st);
   if (s != GG_OK) {
     journal_marks_free(arr, len);
     arr = NULL;
@@ -315,48 +315,48 @@ typedef struct {
 static gg_status rollback_begun_after(journal *j, const char *phase, long long seq, bool *begun,
                                       gg_error *err) {
   *begun = false;
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(j,
                                 "SELECT 1 FROM events WHERE phase IS ? AND kind = 'note' AND seq > ?"
                                 " AND json_extract(content, '$.note') = 'rollback started' LIMIT 1",
                                 &st, err);
   if (s != GG_OK) return s;
   journal_bind_phase(st, 1, phase);
-  sqlite3_bind_int64(st, 2, seq);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
+  journal_bind_int64(st, 2, seq);
+  int rc = journal_step(st);
+  if (rc == JOURNAL_ROW)
     *begun = true;
-  else if (rc != SQLITE_DONE)
+  else if (rc != JOURNAL_DONE)
     s = journal_sql_fail(j, err, "read phase rollback");
-  sqlite3_finalize(st);
+  journal_finalize(st);
   return s;
 }
 
 static gg_status latest_lifecycle(journal *j, const char *phase, lifecycle *lc, gg_error *err) {
   memset(lc, 0, sizeof *lc);
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(j,
                                 "SELECT seq, time_ms, kind FROM phase_lifecycle WHERE phase IS ?"
                                 " ORDER BY seq DESC LIMIT 1",
                                 &st, err);
   if (s != GG_OK) return s;
   journal_bind_phase(st, 1, phase);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    lc->seq = sqlite3_column_int64(st, 0);
-    lc->time = (double)sqlite3_column_int64(st, 1) / 1000.0;
-    const char *k = (const char *)sqlite3_column_text(st, 2);
+  int rc = journal_step(st);
+  if (rc == JOURNAL_ROW) {
+    lc->seq = journal_column_int64(st, 0);
+    lc->time = (double)journal_column_int64(st, 1) / 1000.0;
+    const char *k = (const char *)journal_column_text(st, 2);
     if (!k || journal_kind_parse(k, &lc->kind, NULL) != GG_OK) lc->seq = 0;
-  } else if (rc != SQLITE_DONE) {
+  } else if (rc != JOURNAL_DONE) {
     s = journal_sql_fail(j, err, "read phase state");
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   return s;
 }
 
 /* The latest time of each lifecycle kind of `phase`. */
 static gg_status phase_times(journal *j, const char *phase, journal_phase_info *out, gg_error *err) {
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   /* The latest time (and reason) of each lifecycle kind. */
   gg_status s =
       journal_prepare(j,
@@ -367,10 +367,10 @@ static gg_status phase_times(journal *j, const char *phase, journal_phase_info *
   if (s != GG_OK) return s;
   journal_bind_phase(st, 1, phase);
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *k = (const char *)sqlite3_column_text(st, 0);
-    double t = (double)sqlite3_column_int64(st, 1) / 1000.0;
-    const char *reason = (const char *)sqlite3_column_text(st, 2);
+  while ((rc = journal_step(st)) == JOURNAL_ROW) {
+    const char *k = (const char *)journal_column_text(st, 0);
+    double t = (double)journal_column_int64(st, 1) / 1000.0;
+    const char *reason = (const char *)journal_column_text(st, 2);
     if (!k) continue;
     if (strcmp(k, "phase_prepared") == 0) out->prepared_at = t;
     if (strcmp(k, "phase_started") == 0) out->started_at = t;
@@ -379,16 +379,16 @@ static gg_status phase_times(journal *j, const char *phase, journal_phase_info *
     if (strcmp(k, "phase_rolled_back") == 0) out->rolled_back_at = t;
     (void)reason;
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   st = NULL;
-  if (rc != SQLITE_DONE) return journal_sql_fail(j, err, "read phase state");
+  if (rc != JOURNAL_DONE) return journal_sql_fail(j, err, "read phase state");
   return GG_OK;
 }
 
 /* The latest decision (an evaluation, decision or override event) into out; its seq. */
 static gg_status latest_decision(journal *j, const char *phase, journal_phase_info *out,
                                  long long *decision_seq, gg_error *err) {
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   int rc;
   /* The latest decision: an evaluation or decision event, or an override (a GO by a human). */
   gg_status s = journal_prepare(j,
@@ -399,24 +399,24 @@ static gg_status latest_decision(journal *j, const char *phase, journal_phase_in
   if (s != GG_OK) return s;
   journal_bind_phase(st, 1, phase);
   *decision_seq = 0;
-  rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    const char *k = (const char *)sqlite3_column_text(st, 2);
-    const char *d = (const char *)sqlite3_column_text(st, 3);
+  rc = journal_step(st);
+  if (rc == JOURNAL_ROW) {
+    const char *k = (const char *)journal_column_text(st, 2);
+    const char *d = (const char *)journal_column_text(st, 3);
     out->overridden = k && strcmp(k, "override") == 0;
     if (out->overridden && !d) d = "GO";
     if (d) {
-      *decision_seq = sqlite3_column_int64(st, 0);
-      out->decided_at = (double)sqlite3_column_int64(st, 1) / 1000.0;
+      *decision_seq = journal_column_int64(st, 0);
+      out->decided_at = (double)journal_column_int64(st, 1) / 1000.0;
       size_t i = 0;
       for (; d[i] && i + 1 < sizeof out->decision; i++)
         out->decision[i] = (char)(d[i] >= 'a' && d[i] <= 'z' ? d[i] - 'a' + 'A' : d[i]);
       out->decision[i] = '\0';
     }
-  } else if (rc != SQLITE_DONE) {
+  } else if (rc != JOURNAL_DONE) {
     s = journal_sql_fail(j, err, "read phase decision");
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   st = NULL;
   if (s != GG_OK) return s;
 
@@ -451,7 +451,7 @@ static journal_phase_state state_of(const lifecycle *lc) {
 /* Why a rollback is incomplete: the error of its latest failed inverse after lifecycle seq. */
 static gg_status incomplete_reason(journal *j, const char *phase, long long after, journal_phase_info *out,
                                    gg_error *err) {
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s;
   s = journal_prepare(j,
                       "SELECT json_extract(content, '$.error') FROM events WHERE phase IS ? AND seq > ?"
@@ -460,34 +460,41 @@ static gg_status incomplete_reason(journal *j, const char *phase, long long afte
                       &st, err);
   if (s != GG_OK) return s;
   journal_bind_phase(st, 1, phase);
-  sqlite3_bind_int64(st, 2, after);
-  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-    snprintf(out->reason, sizeof out->reason, "%s", (const char *)sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
+  journal_bind_int64(st, 2, after);
+  if (journal_step(st) == JOURNAL_ROW && journal_column_text(st, 0))
+    snprintf(out->reason, sizeof out->reason, "%s", (const char *)journal_column_text(st, 0));
+  journal_finalize(st);
   st = NULL;
   return GG_OK;
 }
 
 /* What the rollback (or failure) event at seq says: its reason, what it carried back, what it kept. */
 static gg_status rollback_details(journal *j, long long seq, journal_phase_info *out, gg_error *err) {
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s;
   {
-    s = journal_prepare(j,
-                        "SELECT json_extract(content, '$.reason'), json_extract(content, '$.carried_back'),"
-                        " (SELECT group_concat(value, '; ') FROM json_each(content, '$.kept'))"
-                        " FROM events WHERE seq = ?",
-                        &st, err);
+    /* The dialects join a JSON array differently. */
+    s = journal_prepare(
+        j,
+        journal_is_pg(j)
+            ? "SELECT json_extract(content, '$.reason'), json_extract(content, '$.carried_back'),"
+              " (SELECT string_agg(k, '; ') FROM jsonb_array_elements_text(CASE WHEN"
+              " jsonb_typeof(content::jsonb -> 'kept') = 'array' THEN content::jsonb -> 'kept'"
+              " ELSE '[]'::jsonb END) AS k) FROM events WHERE seq = ?"
+            : "SELECT json_extract(content, '$.reason'), json_extract(content, '$.carried_back'),"
+              " (SELECT group_concat(value, '; ') FROM json_each(content, '$.kept'))"
+              " FROM events WHERE seq = ?",
+        &st, err);
     if (s != GG_OK) return s;
-    sqlite3_bind_int64(st, 1, seq);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-      if (sqlite3_column_text(st, 0))
-        snprintf(out->reason, sizeof out->reason, "%s", (const char *)sqlite3_column_text(st, 0));
-      if (sqlite3_column_type(st, 1) != SQLITE_NULL) out->carried_back = sqlite3_column_int64(st, 1);
-      if (sqlite3_column_text(st, 2))
-        snprintf(out->kept, sizeof out->kept, "%s", (const char *)sqlite3_column_text(st, 2));
+    journal_bind_int64(st, 1, seq);
+    if (journal_step(st) == JOURNAL_ROW) {
+      if (journal_column_text(st, 0))
+        snprintf(out->reason, sizeof out->reason, "%s", (const char *)journal_column_text(st, 0));
+      if (journal_column_type(st, 1) != JOURNAL_NULL) out->carried_back = journal_column_int64(st, 1);
+      if (journal_column_text(st, 2))
+        snprintf(out->kept, sizeof out->kept, "%s", (const char *)journal_column_text(st, 2));
     }
-    sqlite3_finalize(st);
+    journal_finalize(st);
   }
   return GG_OK;
 }
@@ -564,23 +571,23 @@ gg_status journal_series_phase_stable_for(journal *j, const char *phase, double 
   if (s != GG_OK) return s;
   *value = 0;
   if (!lc.seq || lc.kind != JOURNAL_PHASE_COMPLETED) return GG_OK;
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   s = journal_prepare(j,
                       "SELECT max(time_ms) FROM events WHERE kind = 'rule_firing' AND seq > ?1 AND"
                       " json_extract(content, '$.then') = 'rollback' AND (phase IS NULL OR phase = ?2)",
                       &st, err);
   if (s != GG_OK) return s;
-  sqlite3_bind_int64(st, 1, lc.seq);
+  journal_bind_int64(st, 1, lc.seq);
   journal_bind_phase(st, 2, phase);
   double since = lc.time;
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-    double t = (double)sqlite3_column_int64(st, 0) / 1000.0;
+  int rc = journal_step(st);
+  if (rc == JOURNAL_ROW && journal_column_type(st, 0) != JOURNAL_NULL) {
+    double t = (double)journal_column_int64(st, 0) / 1000.0;
     if (t > since) since = t;
-  } else if (rc != SQLITE_ROW) {
+  } else if (rc != JOURNAL_ROW) {
     s = journal_sql_fail(j, err, "read rule triggers");
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   if (s == GG_OK) *value = now > since ? now - since : 0;
   return s;
 }
@@ -592,39 +599,39 @@ gg_status journal_series_event_age(journal *j, const char *kind, double now, dou
     gg_status ks = journal_kind_parse(kind, &k, err);
     if (ks != GG_OK) return gg_error_prefix(err, "event.age: ");
   }
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(
       j,
       mark ? "SELECT max(at_ms) FROM marks WHERE mark = ?" : "SELECT max(time_ms) FROM events WHERE kind = ?",
       &st, err);
   if (s != GG_OK) return s;
-  sqlite3_bind_text(st, 1, kind, -1, SQLITE_TRANSIENT);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-    *value = now - (double)sqlite3_column_int64(st, 0) / 1000.0;
-  else if (rc == SQLITE_ROW)
+  journal_bind_text(st, 1, kind);
+  int rc = journal_step(st);
+  if (rc == JOURNAL_ROW && journal_column_type(st, 0) != JOURNAL_NULL)
+    *value = now - (double)journal_column_int64(st, 0) / 1000.0;
+  else if (rc == JOURNAL_ROW)
     s = gg_error_set(err, GG_ERR_NO_DATA, "event.age: the journal has no %s %s", kind,
                      mark ? "mark" : "event");
   else
     s = journal_sql_fail(j, err, "read event times");
-  sqlite3_finalize(st);
+  journal_finalize(st);
   return s;
 }
 
 gg_status journal_series_attested(journal *j, const char *item, double now, double *value, gg_error *err) {
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(
       j, "SELECT expires_ms FROM attestations WHERE item = ? ORDER BY seq DESC LIMIT 1", &st, err);
   if (s != GG_OK) return s;
-  sqlite3_bind_text(st, 1, item, -1, SQLITE_TRANSIENT);
-  int rc = sqlite3_step(st);
+  journal_bind_text(st, 1, item);
+  int rc = journal_step(st);
   *value = 0;
-  if (rc == SQLITE_ROW)
-    *value = sqlite3_column_type(st, 0) == SQLITE_NULL || now * 1000.0 < (double)sqlite3_column_int64(st, 0)
+  if (rc == JOURNAL_ROW)
+    *value = journal_column_type(st, 0) == JOURNAL_NULL || now * 1000.0 < (double)journal_column_int64(st, 0)
                  ? 1
                  : 0;
-  else if (rc != SQLITE_DONE)
+  else if (rc != JOURNAL_DONE)
     s = journal_sql_fail(j, err, "read attestations");
-  sqlite3_finalize(st);
+  journal_finalize(st);
   return s;
 }

@@ -11,16 +11,16 @@
 #include "journal/journal_int.h"
 
 double journal_retention(journal *j) {
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   double r = JOURNAL_DEFAULT_RETENTION;
   if (journal_prepare(j, "SELECT value FROM meta WHERE key = 'retention'", &st, NULL) != GG_OK) return r;
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    const char *v = (const char *)sqlite3_column_text(st, 0);
+  if (journal_step(st) == JOURNAL_ROW) {
+    const char *v = (const char *)journal_column_text(st, 0);
     char *end = NULL;
     double d = v ? strtod(v, &end) : 0;
     if (v && end && *end == '\0' && d > 0) r = d;
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   return r;
 }
 
@@ -32,14 +32,17 @@ gg_status journal_set_retention(journal *j, double seconds, gg_error *err) {
   gg_status s = journal_need_writable(j, "set retention", err);
   if (s != GG_OK) return s;
   if (!(seconds > 0)) return gg_error_set(err, GG_ERR_INVALID, "sample retention must be positive");
-  sqlite3_stmt *st = NULL;
-  s = journal_prepare(j, "INSERT OR REPLACE INTO meta (key, value) VALUES ('retention', ?)", &st, err);
+  journal_stmt *st = NULL;
+  s = journal_prepare(j,
+                      "INSERT INTO meta (key, value) VALUES ('retention', ?)"
+                      " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                      &st, err);
   if (s != GG_OK) return s;
   char text[64];
   snprintf(text, sizeof text, "%.3f", seconds);
-  sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-  if (sqlite3_step(st) != SQLITE_DONE) s = journal_sql_fail(j, err, "set retention");
-  sqlite3_finalize(st);
+  journal_bind_text(st, 1, text);
+  if (journal_step(st) != JOURNAL_DONE) s = journal_sql_fail(j, err, "set retention");
+  journal_finalize(st);
   return s;
 }
 
@@ -61,7 +64,7 @@ gg_status journal_samples_add(journal *j, const journal_sample *samples, size_t 
   gg_status s = journal_need_writable(j, "write samples", err);
   if (s != GG_OK) return s;
   double retention = journal_retention(j);
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   s = journal_begin(j, err);
   if (s != GG_OK) return s;
   s = journal_prepare(j, "INSERT INTO samples (name, labels, time, value) VALUES (?, ?, ?, ?)", &st, err);
@@ -74,42 +77,42 @@ gg_status journal_samples_add(journal *j, const journal_sample *samples, size_t 
     char *labels = NULL;
     s = canonical_labels(samples[i].labels, &labels, err);
     if (s != GG_OK) goto out;
-    sqlite3_reset(st);
-    sqlite3_bind_text(st, 1, samples[i].name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, labels, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 3, samples[i].time);
-    sqlite3_bind_double(st, 4, samples[i].value);
+    journal_reset(st);
+    journal_bind_text(st, 1, samples[i].name);
+    journal_bind_text(st, 2, labels);
+    journal_bind_double(st, 3, samples[i].time);
+    journal_bind_double(st, 4, samples[i].value);
     free(labels);
-    if (sqlite3_step(st) != SQLITE_DONE) {
+    if (journal_step(st) != JOURNAL_DONE) {
       s = journal_sql_fail(j, err, "write sample");
       goto out;
     }
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   st = NULL;
   s = journal_prepare(j, "DELETE FROM samples WHERE time < ?", &st, err);
   if (s != GG_OK) goto out;
-  sqlite3_bind_double(st, 1, gg_clock_now() - retention);
-  if (sqlite3_step(st) != SQLITE_DONE) {
+  journal_bind_double(st, 1, gg_clock_now() - retention);
+  if (journal_step(st) != JOURNAL_DONE) {
     s = journal_sql_fail(j, err, "prune samples");
     goto out;
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   st = NULL;
   /* And never more than the row cap, whatever the retention: the oldest go first (rowids grow
    * with every insert, so this is a range delete on the primary key). */
   s = journal_prepare(j, "DELETE FROM samples WHERE rowid <= (SELECT max(rowid) FROM samples) - ?", &st, err);
   if (s != GG_OK) goto out;
-  sqlite3_bind_int64(st, 1, j->samples_cap);
-  if (sqlite3_step(st) != SQLITE_DONE) {
+  journal_bind_int64(st, 1, j->samples_cap);
+  if (journal_step(st) != JOURNAL_DONE) {
     s = journal_sql_fail(j, err, "cap samples");
     goto out;
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   st = NULL;
   return journal_commit(j, err);
 out:
-  sqlite3_finalize(st);
+  journal_finalize(st);
   journal_rollback(j);
   return s;
 }
@@ -124,19 +127,19 @@ gg_status journal_samples_query(journal *j, const char *name, double from, doubl
                                 journal_sample_row **out, size_t *n, gg_error *err) {
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(j,
                                 "SELECT labels, time, value FROM samples WHERE name = ? AND time >= ? AND"
                                 " time <= ? ORDER BY labels, time",
                                 &st, err);
   if (s != GG_OK) return s;
-  sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_double(st, 2, from);
-  sqlite3_bind_double(st, 3, to);
+  journal_bind_text(st, 1, name);
+  journal_bind_double(st, 2, from);
+  journal_bind_double(st, 3, to);
   journal_sample_row *arr = NULL;
   size_t len = 0, cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = journal_step(st)) == JOURNAL_ROW) {
     if (len == cap) {
       size_t ncap = cap ? cap * 2 : 64;
       journal_sample_row *na = realloc(arr, ncap * sizeof *na);
@@ -149,16 +152,16 @@ gg_status journal_samples_query(journal *j, const char *name, double from, doubl
     }
     journal_sample_row *r = &arr[len++];
     r->labels = journal_col_strdup(st, 0);
-    r->time = sqlite3_column_double(st, 1);
-    r->value = sqlite3_column_double(st, 2);
+    r->time = journal_column_double(st, 1);
+    r->value = journal_column_double(st, 2);
     if (!r->labels) {
       s = gg_error_set(err, GG_ERR_NOMEM, "out of memory");
       goto out;
     }
   }
-  if (rc != SQLITE_DONE) s = journal_sql_fail(j, err, "read samples");
+  if (rc != JOURNAL_DONE) s = journal_sql_fail(j, err, "read samples");
 out:
-  sqlite3_finalize(st);
+  journal_finalize(st);
   if (s != GG_OK) {
     journal_sample_rows_free(arr, len);
     arr = NULL;

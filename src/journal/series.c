@@ -23,13 +23,13 @@ static const char *eq_matcher(const expr_selector *sel, const char *label) {
 /* Collect the distinct values of the first column of `sql` into a NULL-terminated array. */
 static gg_status distinct_values(journal *j, const char *sql, char ***out, gg_error *err) {
   *out = NULL;
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(j, sql, &st, err);
   if (s != GG_OK) return s;
   char **arr = calloc(1, sizeof *arr);
   size_t n = 0;
-  int rc = SQLITE_DONE;
-  while (arr && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+  int rc = JOURNAL_DONE;
+  while (arr && (rc = journal_step(st)) == JOURNAL_ROW) {
     char **na = realloc(arr, (n + 2) * sizeof *na);
     if (!na) break;
     arr = na;
@@ -37,12 +37,12 @@ static gg_status distinct_values(journal *j, const char *sql, char ***out, gg_er
     if (!arr[n]) break;
     arr[++n] = NULL;
   }
-  if (!arr || (rc != SQLITE_DONE && rc != SQLITE_ROW))
+  if (!arr || (rc != JOURNAL_DONE && rc != JOURNAL_ROW))
     s = arr ? journal_sql_fail(j, err, "list series labels")
             : gg_error_set(err, GG_ERR_NOMEM, "out of memory");
-  else if (rc == SQLITE_ROW)
+  else if (rc == JOURNAL_ROW)
     s = gg_error_set(err, GG_ERR_NOMEM, "out of memory");
-  sqlite3_finalize(st);
+  journal_finalize(st);
   if (s != GG_OK) {
     for (size_t i = 0; arr && arr[i]; i++) free(arr[i]);
     free(arr);

@@ -18,6 +18,7 @@
 /* ---- the head anchor outside the file -------------------------------------------------------- */
 
 char *journal_anchor_path(const journal *j) {
+  if (journal_is_pg(j)) return NULL;
   size_t n = strlen(j->path) + sizeof ".head";
   char *p = malloc(n);
   if (p) snprintf(p, n, "%s.head", j->path);
@@ -78,36 +79,36 @@ static void verify_fail(journal_verify_result *res, long long seq, const char *f
 }
 
 static gg_status meta_get(journal *j, const char *key, char *out, size_t n, bool *found, gg_error *err) {
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   *found = false;
   out[0] = '\0';
   gg_status s = journal_prepare(j, "SELECT value FROM meta WHERE key = ?", &st, err);
   if (s != GG_OK) return s;
-  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    const unsigned char *v = sqlite3_column_text(st, 0);
+  journal_bind_text(st, 1, key);
+  int rc = journal_step(st);
+  if (rc == JOURNAL_ROW) {
+    const unsigned char *v = journal_column_text(st, 0);
     snprintf(out, n, "%s", v ? (const char *)v : "");
     *found = true;
-  } else if (rc != SQLITE_DONE) {
+  } else if (rc != JOURNAL_DONE) {
     s = journal_sql_fail(j, err, "read meta");
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   return s;
 }
 
 /* Check one row against its predecessor; false (with res filled) at the first problem. */
-static bool verify_row(sqlite3_stmt *st, long long expect_seq, const char *prev, journal_verify_result *res) {
-  long long seq = sqlite3_column_int64(st, 0);
-  long long time_ms = sqlite3_column_int64(st, 1);
-  const char *kind = (const char *)sqlite3_column_text(st, 2);
-  const char *phase = (const char *)sqlite3_column_text(st, 3);
-  const char *actor = (const char *)sqlite3_column_text(st, 4);
-  const char *os_user = (const char *)sqlite3_column_text(st, 5);
-  const char *host = (const char *)sqlite3_column_text(st, 6);
-  const char *content = (const char *)sqlite3_column_text(st, 7);
-  const char *prev_hash = (const char *)sqlite3_column_text(st, 8);
-  const char *hash = (const char *)sqlite3_column_text(st, 9);
+static bool verify_row(journal_stmt *st, long long expect_seq, const char *prev, journal_verify_result *res) {
+  long long seq = journal_column_int64(st, 0);
+  long long time_ms = journal_column_int64(st, 1);
+  const char *kind = (const char *)journal_column_text(st, 2);
+  const char *phase = (const char *)journal_column_text(st, 3);
+  const char *actor = (const char *)journal_column_text(st, 4);
+  const char *os_user = (const char *)journal_column_text(st, 5);
+  const char *host = (const char *)journal_column_text(st, 6);
+  const char *content = (const char *)journal_column_text(st, 7);
+  const char *prev_hash = (const char *)journal_column_text(st, 8);
+  const char *hash = (const char *)journal_column_text(st, 9);
   if (seq != expect_seq) {
     if (expect_seq == seq - 1)
       verify_fail(res, seq, "row %lld is missing before it (deleted)", expect_seq);
@@ -155,6 +156,16 @@ static bool verify_row(sqlite3_stmt *st, long long expect_seq, const char *prev,
 
 /* The anchor beside the file, when there is one (journals written before it have none). */
 static gg_status verify_head_file(journal *j, journal_verify_result *res, gg_error *err) {
+  if (journal_is_pg(j)) {
+    bool found = false;
+    long long aseq = 0;
+    char ahash[JOURNAL_HASH_HEX];
+    gg_status as = journal_pg_anchor_read(j, &found, &aseq, ahash, err);
+    if (as != GG_OK || !found) return as;
+    as = journal_verify_anchor(j, aseq, ahash, "the head anchor table", res, err);
+    if (as == GG_OK && res->ok) res->anchored = true;
+    return as;
+  }
   char *path = journal_anchor_path(j);
   if (!path) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -188,9 +199,9 @@ out:
 gg_status journal_verify(journal *j, journal_verify_result *res, gg_error *err) {
   memset(res, 0, sizeof *res);
   res->ok = true;
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   /* One read transaction: a consistent snapshot even while others append. */
-  gg_status s = journal_exec(j, "BEGIN", err);
+  gg_status s = journal_begin_read(j, err);
   if (s != GG_OK) return s;
   s = journal_prepare(j, "SELECT " EVENT_COLUMNS " FROM events ORDER BY seq", &st, err);
   if (s != GG_OK) goto out;
@@ -198,15 +209,15 @@ gg_status journal_verify(journal *j, journal_verify_result *res, gg_error *err) 
   memcpy(prev, JOURNAL_ZERO_HASH, sizeof prev);
   long long expect = 1, last = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = journal_step(st)) == JOURNAL_ROW) {
     res->rows++;
     if (!verify_row(st, expect, prev, res)) goto out;
-    const unsigned char *h = sqlite3_column_text(st, 9);
+    const unsigned char *h = journal_column_text(st, 9);
     snprintf(prev, sizeof prev, "%s", (const char *)h);
     last = expect;
     expect++;
   }
-  if (rc != SQLITE_DONE) {
+  if (rc != JOURNAL_DONE) {
     s = journal_sql_fail(j, err, "read events");
     goto out;
   }
@@ -231,9 +242,13 @@ gg_status journal_verify(journal *j, journal_verify_result *res, gg_error *err) 
     verify_fail(res, last, "the last row's hash differs from the recorded chain head (row replaced)");
   }
 out:
-  sqlite3_finalize(st);
-  if (journal_exec(j, "COMMIT", NULL) != GG_OK) journal_rollback(j);
-  if (s == GG_OK && res->ok) s = verify_head_file(j, res, err);
+  journal_finalize(st);
+  /* PostgreSQL's anchor is read in the same snapshot as the rows, so a concurrent append never
+   * looks like a shortened chain; the file anchor can only be read after. */
+  if (journal_is_pg(j) && s == GG_OK && res->ok) s = verify_head_file(j, res, err);
+  if ((journal_is_pg(j) ? journal_pg_commit(j, NULL) : journal_exec(j, "COMMIT", NULL)) != GG_OK)
+    journal_rollback(j);
+  if (!journal_is_pg(j) && s == GG_OK && res->ok) s = verify_head_file(j, res, err);
   return s;
 }
 
@@ -263,20 +278,20 @@ gg_status journal_verify_anchor(journal *j, long long seq, const char *hash, con
                 source, seq);
     return GG_OK;
   }
-  sqlite3_stmt *st = NULL;
+  journal_stmt *st = NULL;
   gg_status s = journal_prepare(j, "SELECT hash FROM events WHERE seq = ?", &st, err);
   if (s != GG_OK) return s;
-  sqlite3_bind_int64(st, 1, seq);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    const unsigned char *h = sqlite3_column_text(st, 0);
+  journal_bind_int64(st, 1, seq);
+  int rc = journal_step(st);
+  if (rc == JOURNAL_ROW) {
+    const unsigned char *h = journal_column_text(st, 0);
     if (!h || strcmp((const char *)h, hash) != 0)
       verify_fail(res, seq, "its hash differs from the one %s names (the chain was rewritten)", source);
-  } else if (rc == SQLITE_DONE) {
+  } else if (rc == JOURNAL_DONE) {
     verify_fail(res, seq, "row is missing although %s names it", source);
   } else {
     s = journal_sql_fail(j, err, "read an anchored row");
   }
-  sqlite3_finalize(st);
+  journal_finalize(st);
   return s;
 }

@@ -12,9 +12,9 @@
 #include "plan/internal.h"
 
 plan *plan_from_tree(plan_ctx *c, ynode *root) {
-  static const char *const keys[] = {"migration",   "description", "connect",   "calendar", "define",
-                                     "risk_matrix", "roles",       "preflight", "topology", "phases",
-                                     "monitor",     "validation",  "references"};
+  static const char *const keys[] = {"migration",   "description", "connect",    "calendar", "define",
+                                     "risk_matrix", "roles",       "preflight",  "topology", "phases",
+                                     "monitor",     "validation",  "references", "journal"};
   plan *p = calloc(1, sizeof *p);
   if (!p) return NULL;
   plan_loader l = {c, p};
@@ -33,6 +33,8 @@ plan *plan_from_tree(plan_ctx *c, ynode *root) {
   } else {
     p->migration = plan_load_dup(&l, "");
   }
+  /* Where the journal lives; a URL may hold a password, so it is a secret (never printed). */
+  plan_load_secret(&l, plan_ynode_get(root, "journal"), "journal", false, &p->journal);
   plan_load_str(&l, root, "description", false, "the plan", &p->description);
   if (!p->description) p->description = plan_load_dup(&l, "");
   plan_load_connect(&l, plan_ynode_get(root, "connect"));

@@ -71,6 +71,7 @@ void plan_free(plan *p) {
   if (!p) return;
   free(p->file);
   free(p->migration);
+  gg_secret_release(&p->journal);
   free(p->description);
   plan_nats *nt = &p->connect.nats;
   free_strs(nt->servers, nt->nservers);

@@ -477,6 +477,8 @@ typedef struct plan {
   char *file; /* the name it was loaded under */
   char *migration;
   char *description; /* "" when absent */
+  gg_secret journal; /* `journal:` the journal's path or postgres:// URL (${VAR} allowed); unset: the
+                        default file beside the plan */
   char hash[65];     /* SHA-256 hex of the substituted content, secrets excluded */
   plan_connect connect;
   plan_calendar calendar;

@@ -59,16 +59,65 @@ void watch_notify(watch *w, const char *text, json_t *event) {
   json_decref(payload);
 }
 
+static void pending_say(watch *w, const gg_error *err) {
+  size_t n = json_array_size(w->pending);
+  pthread_mutex_lock(&w->mu);
+  snprintf(w->last_error, sizeof w->last_error,
+           "journal unreachable: %zu event%s waiting, retried every tick: %s", n, n == 1 ? "" : "s",
+           gg_error_message(err));
+  pthread_mutex_unlock(&w->mu);
+}
+
+bool watch_journal_flush(watch *w) {
+  size_t done = 0;
+  gg_error err;
+  gg_error_clear(&err);
+  while (json_array_size(w->pending) > 0) {
+    json_t *e = json_array_get(w->pending, 0);
+    journal_kind kind = (journal_kind)json_integer_value(json_object_get(e, "kind"));
+    const char *phase = json_string_value(json_object_get(e, "phase"));
+    if (journal_append_at(w->j, json_real_value(json_object_get(e, "time")), kind, phase, w->actor,
+                          json_object_get(e, "content"), NULL, &err) != GG_OK) {
+      gg_warn("journal still unreachable", "waiting=%zu err=\"%s\"", json_array_size(w->pending),
+              gg_error_message(&err));
+      pending_say(w, &err);
+      return false;
+    }
+    json_array_remove(w->pending, 0);
+    done++;
+  }
+  if (done > 0) {
+    gg_info("journal reachable again", "appended=%zu", done);
+    pthread_mutex_lock(&w->mu);
+    w->last_error[0] = '\0';
+    pthread_mutex_unlock(&w->mu);
+  }
+  return true;
+}
+
 void watch_journal(watch *w, journal_kind kind, const char *phase, json_t *content) {
   gg_error err;
   gg_error_clear(&err);
-  if (journal_append(w->j, kind, phase, w->actor, content, NULL, &err) != GG_OK) {
-    gg_log_error("journal append failed", "kind=%s err=\"%s\"", journal_kind_name(kind),
-                 gg_error_message(&err));
-    pthread_mutex_lock(&w->mu);
-    snprintf(w->last_error, sizeof w->last_error, "%s", gg_error_message(&err));
-    pthread_mutex_unlock(&w->mu);
+  double now = gg_clock_now();
+  if (watch_journal_flush(w) &&
+      journal_append_at(w->j, now, kind, phase, w->actor, content, NULL, &err) == GG_OK)
+    return;
+  if (!w->pending) w->pending = json_array();
+  if (!gg_error_message(&err)[0]) gg_error_set(&err, GG_ERR_CONNECT, "earlier events are still waiting");
+  if (w->pending && json_array_size(w->pending) < WATCH_PENDING_MAX) {
+    json_t *e = json_pack("{s:i, s:s?, s:O?, s:f}", "kind", (int)kind, "phase", phase, "content", content,
+                          "time", now);
+    if (e) json_array_append_new(w->pending, e);
+    gg_warn("journal append failed, event kept to append later", "kind=%s waiting=%zu err=\"%s\"",
+            journal_kind_name(kind), json_array_size(w->pending), gg_error_message(&err));
+    pending_say(w, &err);
+    return;
   }
+  gg_log_error("journal append failed", "kind=%s err=\"%s\"", journal_kind_name(kind),
+               gg_error_message(&err));
+  pthread_mutex_lock(&w->mu);
+  snprintf(w->last_error, sizeof w->last_error, "%s", gg_error_message(&err));
+  pthread_mutex_unlock(&w->mu);
 }
 
 /* ---- rules ---- */

@@ -84,6 +84,10 @@ struct watch {
   const expr_node **wants; /* rule conditions and the defines they use, for prefetch */
   size_t nwants;
 
+  /* events the journal refused (its database unreachable), oldest first, appended again with
+   * their own times before anything newer: [{kind, phase, content, time}]. Watcher thread only. */
+  json_t *pending;
+
   gg_metrics *metrics;
   gg_metric *m_rule_state, *m_rule_error, *m_phase_state, *m_last_eval, *m_eval_duration, *m_evals,
       *m_samples, *m_rollbacks, *m_notifications, *m_checkpoints, *m_probe_errors;
@@ -112,8 +116,16 @@ void watch_checkpoints(watch *w, double now);
 /* Queue a notification: text plus the event (borrowed) for every webhook. */
 void watch_notify(watch *w, const char *text, json_t *event);
 
-/* Append to the journal; a failure is logged and shown on the page, never fatal. */
+/* At most this many events wait for an unreachable journal (each a few hundred bytes). */
+#define WATCH_PENDING_MAX 100000
+
+/* Append to the journal; a failure is logged and shown on the page, never fatal: the event is
+ * kept and appended (with its own time, in order) once the journal answers again. */
 void watch_journal(watch *w, journal_kind kind, const char *phase, json_t *content);
+
+/* Append what waits for the journal, oldest first; false while the journal still refuses.
+ * Called at every tick. Watcher thread only. */
+bool watch_journal_flush(watch *w);
 
 /* rr->value and rr->members from an evaluated condition. */
 void watch_format_observation(watch_rule_rt *rr, const expr_value *v);

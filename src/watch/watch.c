@@ -210,11 +210,23 @@ gg_status watch_tick(watch *w, gg_error *err) {
   double now = gg_clock_now();
   gg_status st = GG_OK;
 
-  /* phases */
+  /* what waited for the journal goes first, in order */
+  if (json_array_size(w->pending) > 0) (void)watch_journal_flush(w);
+
+  /* phases: a journal that cannot be read keeps the state last read, and the watch goes on */
   for (size_t i = 0; i < w->p->nphases; i++) {
     journal_phase_info info;
     memset(&info, 0, sizeof info);
-    if ((st = journal_phase(w->j, w->p->phases[i].id, &info, err)) != GG_OK) return st;
+    gg_error rerr;
+    gg_error_clear(&rerr);
+    if (journal_phase(w->j, w->p->phases[i].id, &info, &rerr) != GG_OK) {
+      gg_warn("journal read failed, phase state as last read", "phase=%s err=\"%s\"", w->p->phases[i].id,
+              gg_error_message(&rerr));
+      pthread_mutex_lock(&w->mu);
+      snprintf(w->last_error, sizeof w->last_error, "journal unreadable: %s", gg_error_message(&rerr));
+      pthread_mutex_unlock(&w->mu);
+      continue;
+    }
     pthread_mutex_lock(&w->mu);
     w->phases[i] = info;
     pthread_mutex_unlock(&w->mu);
@@ -457,6 +469,10 @@ size_t watch_firing_count(watch *w) {
 
 void watch_free(watch *w) {
   if (!w) return;
+  if (json_array_size(w->pending) > 0 && !watch_journal_flush(w))
+    gg_log_error("journal unreachable at exit: events not recorded", "count=%zu",
+                 json_array_size(w->pending));
+  json_decref(w->pending);
   gg_httpd_stop(w->httpd);
   watch_notifier_free(w->nt, 5.0);
   for (size_t i = 0; i < w->nrules; i++) watch_chart_release(&w->rules[i].chart);

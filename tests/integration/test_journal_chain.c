@@ -1,5 +1,8 @@
-/* Integration tests of the journal's chain under real processes: concurrent writers and a writer
- * killed with SIGKILL in the middle of appending. No servers needed: the journal is a local file. */
+/* Integration tests of the journal's chain under real processes: concurrent writers, a writer
+ * killed with SIGKILL in the middle of appending, and the lease between processes. As
+ * test_journal_chain the journal is a local file (no servers needed); built with JOURNAL_TEST_PG
+ * as test_journal_chain_pg it is a schema of the sandbox's PostgreSQL (PG_URL), which is how a
+ * team shares one journal from many hosts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +22,33 @@
 #include "journal/journal.h"
 
 #define WRITERS 4
+#ifdef JOURNAL_TEST_PG
+#define ON_PG 1
+#define PER_WRITER 25 /* 4 processes x 25 appends at once: one chain of 100 */
+#else
+#define ON_PG 0
 #define PER_WRITER 150
+#endif
 
 static char dir[64];
-static char path[128];
+static char path[512];
+static char schema[64];
+
+/* PG: run SQL on the sandbox database (outside any test schema); false on failure. */
+static bool pg_admin(const char *sql) {
+  const char *url = getenv("PG_URL");
+  PGconn *c = url ? PQconnectdb(url) : NULL;
+  bool ok = c && PQstatus(c) == CONNECTION_OK;
+  if (ok) {
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    PGresult *r = PQexec(c, sql);
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) fprintf(stderr, "admin: %s", PQresultErrorMessage(r));
+    PQclear(r);
+  }
+  PQfinish(c);
+  return ok;
+}
 static int gate[2] = {-1, -1}; /* writers block reading gate[0] until the parent closes gate[1] */
 
 static int setup(void **state) {
@@ -29,6 +56,19 @@ static int setup(void **state) {
   snprintf(dir, sizeof dir, "/tmp/gg-journal-it-XXXXXX");
   if (!mkdtemp(dir)) return -1;
   snprintf(path, sizeof path, "%s/j.db", dir);
+  if (ON_PG) {
+    static int n;
+    const char *url = getenv("PG_URL");
+    if (!url) {
+      fprintf(stderr, "PG_URL is not set: source the sandbox env\n");
+      return -1;
+    }
+    snprintf(schema, sizeof schema, "gg_jc_%ld_%d", (long)getpid(), ++n);
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schema);
+    if (!pg_admin(sql)) return -1;
+    snprintf(path, sizeof path, "%s%soptions=-csearch_path%%3D%s", url, strchr(url, '?') ? "&" : "?", schema);
+  }
   return 0;
 }
 
@@ -36,7 +76,12 @@ static int teardown(void **state) {
   (void)state;
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  if (system(cmd) != 0) return -1;
+  if (ON_PG) {
+    snprintf(cmd, sizeof cmd, "DROP SCHEMA %s CASCADE", schema);
+    if (!pg_admin(cmd)) return -1;
+  }
+  return 0;
 }
 
 /* A writer process: appends `count` events (count < 0: forever) with a payload big enough that
@@ -231,8 +276,74 @@ static void test_lease_between_processes(void **state) {
   assert_int_equal(verify_ok(), 4); /* taken, broken, taken, released */
 }
 
+/* A live holder's lease expires (it stopped renewing): refused while live, then stale by its
+ * expiry (the holder still runs, so not by its pid), taken only with break, and journaled. */
+static void test_lease_expiry_between_processes(void **state) {
+  (void)state;
+  journal *j = NULL;
+  assert_int_equal(journal_open(path, JOURNAL_OPEN_CREATE, &j, NULL), GG_OK);
+  int ready[2], hold[2];
+  assert_int_equal(pipe(ready), 0);
+  assert_int_equal(pipe(hold), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    journal *c = NULL;
+    close(ready[0]);
+    close(hold[1]);
+    char ok = journal_open(path, 0, &c, NULL) == GG_OK &&
+                      journal_lock_acquire(c, "gonogo run phase 3 (carol)", 1, false, NULL, NULL) == GG_OK
+                  ? 'y'
+                  : 'n';
+    if (write(ready[1], &ok, 1) != 1) _exit(1);
+    char x;
+    while (read(hold[0], &x, 1) > 0) {
+    }
+    journal_close(c);
+    _exit(0);
+  }
+  close(ready[1]);
+  close(hold[0]);
+  char ok = 0;
+  assert_int_equal(read(ready[0], &ok, 1), 1);
+  assert_int_equal(ok, 'y');
+  gg_error err;
+  gg_error_clear(&err);
+  bool held = false, stale = false;
+  journal_lease l;
+  /* Until it expires (a second), anyone else is refused; then it is stale. */
+  for (int i = 0; i < 200; i++) {
+    assert_int_equal(journal_lock_get(j, &held, &stale, &l, &err), GG_OK);
+    assert_true(held);
+    if (stale) break;
+    gg_status s = journal_lock_acquire(j, "gonogo rollback (dave)", 60, false, NULL, &err);
+    if (s == GG_OK) fail_msg("took a live lease");
+    usleep(20 * 1000);
+  }
+  assert_true(stale);
+  assert_int_equal(journal_lock_acquire(j, "gonogo rollback (dave)", 60, false, NULL, &err), GG_ERR_LOCKED);
+  assert_non_null(strstr(err.msg, "its lease expired at"));
+  assert_non_null(strstr(err.msg, "--break-lock"));
+  assert_int_equal(journal_lock_acquire(j, "gonogo rollback (dave)", 60, true, NULL, &err), GG_OK);
+  close(hold[1]); /* the old holder ends (its release finds the lease taken: touches nothing) */
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  close(ready[0]);
+  assert_int_equal(journal_lock_get(j, &held, &stale, &l, &err), GG_OK);
+  assert_string_equal(l.holder, "gonogo rollback (dave)");
+  journal_event *ev = NULL;
+  assert_int_equal(journal_last_event(j, JOURNAL_LOCK_BROKEN, JOURNAL_ANY_PHASE, &ev, &err), GG_OK);
+  assert_non_null(strstr(ev->content, "gonogo run phase 3 (carol)"));
+  assert_non_null(strstr(ev->content, "expired"));
+  journal_events_free(ev, 1);
+  assert_int_equal(journal_lock_release(j, &err), GG_OK);
+  journal_close(j);
+  assert_int_equal(verify_ok(), 4); /* taken, broken, taken, released */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_lease_expiry_between_processes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_concurrent_writers_one_chain, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sigkill_mid_append_leaves_valid_chain, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lease_between_processes, setup, teardown),

@@ -1,5 +1,9 @@
 /* Unit tests of src/journal: canonical encoding, the chain, verify, schema versions, the lease,
- * sign-offs, phase state, series and samples. Each test works on its own file in a temp dir. */
+ * sign-offs, phase state, series and samples. Each test works on its own file in a temp dir.
+ *
+ * The same suite runs on the PostgreSQL backend as the integration test test_journal_pg (built
+ * with JOURNAL_TEST_PG): each test then works on its own schema of the sandbox database (PG_URL),
+ * tampers through libpq, and skips only what is about the SQLite file itself. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <openssl/sha.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -17,17 +22,56 @@
 
 #include "base/clock.h"
 #include "journal/journal.h"
+#include "journal/journal_int.h"
 
 typedef struct {
   char dir[64];
-  char path[128];
+  char path[512];  /* the journal: a file, or a PostgreSQL URL naming the test's schema */
+  char schema[64]; /* PG: the test's schema */
 } fixture;
+
+#ifdef JOURNAL_TEST_PG
+#define ON_PG 1
+#else
+#define ON_PG 0
+#endif
+
+/* PG: run SQL on the sandbox database (outside any test schema); false on failure. */
+static bool pg_admin(const char *sql) {
+  const char *url = getenv("PG_URL");
+  if (!url) return false;
+  PGconn *c = PQconnectdb(url);
+  bool ok = PQstatus(c) == CONNECTION_OK;
+  if (ok) {
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    PGresult *r = PQexec(c, sql);
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) fprintf(stderr, "admin: %s", PQresultErrorMessage(r));
+    PQclear(r);
+  }
+  PQfinish(c);
+  return ok;
+}
 
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   snprintf(f->dir, sizeof f->dir, "/tmp/gg-journal-XXXXXX");
   if (!mkdtemp(f->dir)) return -1;
   snprintf(f->path, sizeof f->path, "%s/sub/j.db", f->dir);
+  if (ON_PG) {
+    static int n;
+    const char *url = getenv("PG_URL");
+    if (!url) {
+      fprintf(stderr, "PG_URL is not set: source the sandbox env\n");
+      return -1;
+    }
+    snprintf(f->schema, sizeof f->schema, "gg_jt_%ld_%d", (long)getpid(), ++n);
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", f->schema);
+    if (!pg_admin(sql)) return -1;
+    snprintf(f->path, sizeof f->path, "%s%soptions=-csearch_path%%3D%s", url, strchr(url, '?') ? "&" : "?",
+             f->schema);
+  }
   *state = f;
   return 0;
 }
@@ -37,6 +81,10 @@ static int teardown(void **state) {
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
   if (system(cmd) != 0) return -1;
+  if (ON_PG) {
+    snprintf(cmd, sizeof cmd, "DROP SCHEMA %s CASCADE", f->schema);
+    if (!pg_admin(cmd)) return -1;
+  }
   free(f);
   gg_clock_clear_fixed();
   return 0;
@@ -60,8 +108,29 @@ static void note(journal *j, const char *phase, const char *text) {
   json_decref(c);
 }
 
-/* Run SQL on the file behind the journal's back (what someone tampering would do). */
+/* Drops the append-only guards first (what tamper does with SQL that begins with it). */
+#define UNLOCK "--unlock\n"
+
+/* Run SQL on the file (or database) behind the journal's back (what someone tampering would do). */
 static void tamper(const fixture *f, const char *sql) {
+  bool unlock = strncmp(sql, UNLOCK, strlen(UNLOCK)) == 0;
+  if (ON_PG) {
+    PGconn *c = PQconnectdb(f->path);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    if (unlock) PQclear(PQexec(c, "DROP TRIGGER events_no_change ON events"));
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("tamper: %s", PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+    return;
+  }
+  if (unlock) sql += strlen(UNLOCK);
+  char full[2048];
+  if (unlock) {
+    snprintf(full, sizeof full, "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; %s", sql);
+    sql = full;
+  }
   sqlite3 *db = NULL;
   assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
   char *msg = NULL;
@@ -75,6 +144,21 @@ static journal_verify_result verify(journal *j) {
   gg_error_clear(&err);
   assert_int_equal(journal_verify(j, &r, &err), GG_OK);
   return r;
+}
+
+/* SQLite's dialect as the PostgreSQL backend runs it: placeholders numbered as SQLite numbers
+ * them, null-safe IS, string literals untouched. */
+static void test_pg_translation(void **state) {
+  (void)state;
+  char *t = journal_pg_sql(
+      "SELECT a FROM t WHERE phase IS ?1 AND b = ? AND c IS NULL AND d IS NOT NULL AND x.p IS y.p"
+      " AND e = 'x IS ?' AND f = ?5 AND g = ?");
+  assert_non_null(t);
+  assert_string_equal(
+      t,
+      "SELECT a FROM t WHERE phase IS NOT DISTINCT FROM $1 AND b = $2 AND c IS NULL AND d IS NOT"
+      " NULL AND x.p IS NOT DISTINCT FROM y.p AND e = 'x IS ?' AND f = $5 AND g = $6");
+  free(t);
 }
 
 static void test_canonical_encoding(void **state) {
@@ -190,6 +274,18 @@ static void test_append_only_triggers(void **state) {
   journal *j = open_new(f);
   note(j, "0", "a");
   journal_close(j);
+  if (ON_PG) {
+    PGconn *c = PQconnectdb(f->path);
+    const char *refused[] = {"UPDATE events SET actor = 'mallory'", "DELETE FROM events", "TRUNCATE events"};
+    for (size_t i = 0; i < 3; i++) {
+      PGresult *r = PQexec(c, refused[i]);
+      assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+      assert_non_null(strstr(PQresultErrorMessage(r), "append-only"));
+      PQclear(r);
+    }
+    PQfinish(c);
+    return;
+  }
   sqlite3 *db = NULL;
   assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
   assert_int_not_equal(sqlite3_exec(db, "UPDATE events SET actor = 'mallory'", NULL, NULL, NULL), SQLITE_OK);
@@ -207,8 +303,6 @@ static journal *chain_of_five(const fixture *f) {
   }
   return j;
 }
-
-#define UNLOCK "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;"
 
 static void test_verify_edited_value(void **state) {
   fixture *f = *state;
@@ -330,9 +424,13 @@ static void test_verify_truncated_chain(void **state) {
   assert_non_null(strstr(r.what, "deleted at the end"));
 
   /* The attacker also removes the anchor: a head kept elsewhere still catches it. */
-  char *ap = journal_anchor_path(j);
-  assert_int_equal(unlink(ap), 0);
-  free(ap);
+  if (ON_PG) {
+    tamper(f, "DROP TRIGGER head_anchor_forward ON head_anchor; DELETE FROM head_anchor");
+  } else {
+    char *ap = journal_anchor_path(j);
+    assert_int_equal(unlink(ap), 0);
+    free(ap);
+  }
   r = verify(j);
   assert_true(r.ok);
   assert_false(r.anchored);
@@ -771,8 +869,36 @@ static void test_kind_names(void **state) {
 }
 
 int main(void) {
+#ifdef JOURNAL_TEST_PG
+  /* What is about the SQLite file itself (its pragmas, the anchor file beside it, the encoding
+   * that needs no journal) runs in test_journal only. */
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_chain_links_rows, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_append_only_triggers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_verify_edited_value, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_verify_edited_actor_and_noncanonical, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_verify_deleted_row, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_verify_deleted_last_row, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_verify_swapped_rows, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_verify_inserted_row, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_verify_truncated_chain, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_lease_dead_pid, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_approvals_and_attestations, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_phase_state_and_series, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_samples_retention, setup, teardown),
+  };
+  (void)test_canonical_encoding;
+  (void)test_pg_translation;
+  (void)test_kind_names;
+  (void)test_default_path;
+  (void)test_anchor_follows_appends;
+  (void)test_schema_versions;
+  return cmocka_run_group_tests(tests, NULL, NULL);
+#else
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_canonical_encoding),
+      cmocka_unit_test(test_pg_translation),
       cmocka_unit_test(test_kind_names),
       cmocka_unit_test(test_default_path),
       cmocka_unit_test_setup_teardown(test_chain_links_rows, setup, teardown),
@@ -793,4 +919,5 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_samples_retention, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
+#endif
 }
