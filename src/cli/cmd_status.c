@@ -63,7 +63,7 @@ static json_t *approvals_json(const signoff_book *book, const plan_phase *ph, in
       set_str(o, "decision", got->decision);
       set_time(o, "at", got->time);
       set_str(o, "note", got->note);
-      if (v.state == SIGNOFF_VOID) set_str(o, "why", "the plan changed since");
+      signoff_verdict_annotate(o, &v);
       if (got->time > *latest) *latest = got->time;
     }
     set_str(o, "status", signoff_state_name(v.state));
@@ -102,6 +102,7 @@ static json_t *attestations_json(const signoff_book *book, const plan_phase *ph,
       set_time(o, "at", got->time);
       set_time(o, "expires", v.expires);
       set_str(o, "note", got->note);
+      signoff_verdict_annotate(o, &v);
       if (got->time > *latest) *latest = got->time;
     }
     set_str(o, "status", signoff_state_name(v.state));
@@ -366,6 +367,10 @@ static void print_signoffs(FILE *out, json_t *arr, const char *title, const char
             json_is_true(json_object_get(a, "optional")) ? " (optional)" : "", c, status, off);
     if (json_object_get(a, "by")) fprintf(out, " (%s, %s", jstr(a, "by"), jstr(a, "at"));
     if (json_object_get(a, "expires")) fprintf(out, ", until %s", jstr(a, "expires"));
+    if (json_object_get(a, "key"))
+      fprintf(out, ", signed with %s", jstr(a, "key"));
+    else if (json_is_true(json_object_get(a, "signed")))
+      fprintf(out, ", signed");
     if (json_object_get(a, "why")) fprintf(out, "; %s", jstr(a, "why"));
     if (json_object_get(a, "by")) fprintf(out, ")");
     fprintf(out, "\n");

@@ -37,6 +37,7 @@
 
 #include "base/error.h"
 #include "base/secret.h"
+#include "base/sigkey.h"
 #include "expr/expr.h"
 
 /* ---- positions and diagnostics ---- */
@@ -121,12 +122,25 @@ typedef struct {
   plan_pos pos;   /* where the expression starts in the file */
 } plan_expr;
 
+/* A public key allowed to sign for a role (`keys:`), read and checked when the plan loads. */
+typedef struct {
+  char *path; /* as written (after ${VAR}): what output names it by */
+  char *file; /* the file read: path, relative to the plan's directory unless absolute */
+  unsigned char pub[GG_SIGKEY_PUBLIC_LEN];
+  plan_pos pos;
+} plan_key;
+
 typedef struct {
   char *name;
   char *title;
   bool optional;
   plan_pos pos;
+  plan_key *keys; /* `keys:`: an approval for the role counts only when signed by one of them */
+  size_t nkeys;
 } plan_role;
+
+/* The key of role r whose public key is pub; NULL when r lists no such key. */
+const plan_key *plan_role_key(const plan_role *r, const unsigned char pub[GG_SIGKEY_PUBLIC_LEN]);
 
 typedef struct {
   char *name;

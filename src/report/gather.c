@@ -231,7 +231,7 @@ static json_t *signoff_json(const char *key, const char *name, signoff_verdict v
   }
   set_str(o, "status", signoff_state_name(v.state));
   if (v.optional) json_object_set_new(o, "optional", json_true());
-  if (v.state == SIGNOFF_VOID) set_str(o, "why", "the plan changed since");
+  signoff_verdict_annotate(o, &v);
   return o;
 }
 

@@ -387,6 +387,16 @@ static void decision(writer *w, const json_t *ph) {
 }
 
 /* The attestations of o (a phase, or the plan-wide preflight) as a table under a heading. */
+/* A sign-off's status cell: "in force, signed (keys/alice.pub)". */
+static const char *signoff_status(const json_t *a, char *buf, size_t n) {
+  const char *key = jstr(a, "key");
+  if (*key)
+    snprintf(buf, n, "%s, signed (%s)", jstr(a, "status"), key);
+  else
+    snprintf(buf, n, "%s%s", jstr(a, "status"), json_is_true(json_object_get(a, "signed")) ? ", signed" : "");
+  return buf;
+}
+
 static void attestations(writer *w, const json_t *o, int level) {
   if (!count(o, "attestations")) return;
   w_heading(w, level, "Attestations");
@@ -395,8 +405,10 @@ static void attestations(writer *w, const json_t *o, int level) {
   size_t i;
   json_t *a;
   json_array_foreach(json_object_get(o, "attestations"), i, a) {
-    const char *cells[] = {jstr(a, "item"), jstr(a, "status"),  jstr(a, "by"),
-                           jstr(a, "at"),   jstr(a, "expires"), jstr(a, "note")};
+    char status[256];
+    const char *cells[] = {jstr(a, "item"),    signoff_status(a, status, sizeof status),
+                           jstr(a, "by"),      jstr(a, "at"),
+                           jstr(a, "expires"), *jstr(a, "why") ? jstr(a, "why") : jstr(a, "note")};
     w_row(w, cells, 6);
   }
   w_table_end(w);
@@ -420,8 +432,8 @@ static void signoffs(writer *w, const json_t *ph) {
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(ph, "approvals"), i, a) {
-      char status[128];
-      snprintf(status, sizeof status, "%s", jstr(a, "status"));
+      char status[256];
+      signoff_status(a, status, sizeof status);
       const char *cells[] = {jstr(a, "role"),     status,
                              jstr(a, "by"),       jstr(a, "at"),
                              jstr(a, "decision"), *jstr(a, "why") ? jstr(a, "why") : jstr(a, "note")};
