@@ -220,11 +220,15 @@ static void test_key_files_refused(void **state) {
   assert_null(strstr(out, "not-the-one"));
   free(out);
   unsetenv("GONOGO_SIGNING_KEY_PASSPHRASE");
-  assert_int_equal(gonogo(&out, "mark", plan_path, "--event", "deployment", "--key", enc_key,
+  assert_int_equal(gonogo(&out, "mark", plan_path, "--event", "deployment", "--by", "ops", "--key", enc_key,
                           "--key-passphrase-file", pass_file, NULL),
                    0);
   expect_in(out, "signed with '");
   assert_null(strstr(out, "sekrit"));
+  free(out);
+  /* The report says which marks were signed. */
+  assert_int_equal(gonogo(&out, "report", plan_path, NULL), 0);
+  expect_in(out, "| deployment | ops (signed) |");
   free(out);
 }
 
