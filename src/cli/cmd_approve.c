@@ -64,38 +64,6 @@ static void print_missing(const signoff_book *book, const plan_phase *ph) {
   printf(missing ? "\n" : "all roles of phase '%s' have approved\n", ph->id);
 }
 
-/* The key the approval is signed with. A role that lists keys: gets an approval that counts or
- * none: unsigned, or signed by a key it does not list, is refused before anything is recorded.
- * -1 with *key set (may be NULL), else the exit code (printed). */
-static int signing_key(const plan *p, const char *role_id, const cmd_approve_opts *opt, gg_sigkey **key) {
-  int rc = jcli_signing_key(opt->key, opt->key_passphrase_file, key);
-  if (rc >= 0) return rc;
-  const plan_role *role = plan_find_role(p, role_id);
-  if (!role || role->nkeys == 0) return -1;
-  char listed[512] = "";
-  size_t used = 0;
-  for (size_t i = 0; i < role->nkeys && used < sizeof listed; i++) {
-    int w = snprintf(listed + used, sizeof listed - used, "%s%s", i ? ", " : "", role->keys[i].path);
-    if (w < 0) break;
-    used += (size_t)w;
-  }
-  if (!*key)
-    return cli_fail(
-        CLI_EXIT_USAGE,
-        "role '%s' lists keys (%s): an unsigned approval would not count; sign it with --key FILE "
-        "or GONOGO_SIGNING_KEY",
-        role_id, listed);
-  unsigned char pub[GG_SIGKEY_PUBLIC_LEN];
-  gg_sigkey_public(*key, pub);
-  if (plan_role_key(role, pub)) return -1;
-  rc = cli_fail(CLI_EXIT_USAGE,
-                "signing key '%s' is not one role '%s' lists (%s): its approval would not count",
-                gg_sigkey_path(*key), role_id, listed);
-  gg_sigkey_free(*key);
-  *key = NULL;
-  return rc;
-}
-
 int cmd_approve(int argc, char **argv) {
   cmd_approve_opts opt = {0};
   cli_parsed args;
@@ -138,7 +106,8 @@ int cmd_approve(int argc, char **argv) {
       rc = cli_fail(CLI_EXIT_USAGE, "phase '%s' asks for no approvals", ph->id);
     goto out;
   }
-  if ((rc = signing_key(p, role, &opt, &key)) >= 0) goto out;
+  if ((rc = jcli_role_signing_key(p, role, "approval", opt.key, opt.key_passphrase_file, &key)) >= 0)
+    goto out;
   rc = jcli_open_journal(p, args.args[0], opt.journal, JOURNAL_OPEN_CREATE, false, &j);
   if (rc >= 0) goto out;
   gg_error err;

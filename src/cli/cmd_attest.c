@@ -33,7 +33,9 @@ static const cli_spec spec = {
                      "the item (an `attest:` criterion of the phase or the preflight)"),
              CLI_STR(cmd_attest_opts, by, "by", "NAME", "the person attesting"),
              CLI_STR(cmd_attest_opts, note, "note", "TEXT", "a note kept with the attestation"),
-             CLI_STR(cmd_attest_opts, key, "key", "FILE", JCLI_KEY_HELP),
+             CLI_STR(cmd_attest_opts, key, "key", "FILE",
+                     JCLI_KEY_HELP
+                     ";\nrequired when the item has signed_by: ROLE, and must be one of its keys"),
              CLI_STR(cmd_attest_opts, key_passphrase_file, "key-passphrase-file", "FILE", JCLI_KEY_PASS_HELP),
              CLI_STR(cmd_attest_opts, journal, "journal", "PATH",
                      "the journal file (default .gonogo/<migration>.db beside the plan)")},
@@ -81,7 +83,9 @@ int cmd_attest(int argc, char **argv) {
                   list[0] ? "items: " : "it has none", list);
     goto out;
   }
-  if ((rc = jcli_signing_key(opt.key, opt.key_passphrase_file, &key)) >= 0) goto out;
+  if ((rc = jcli_role_signing_key(p, c->signed_by, "attestation", opt.key, opt.key_passphrase_file, &key)) >=
+      0)
+    goto out;
   rc = jcli_open_journal(p, args.args[0], opt.journal, JOURNAL_OPEN_CREATE, false, &j);
   if (rc >= 0) goto out;
   gg_error err;

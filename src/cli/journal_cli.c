@@ -148,3 +148,31 @@ const char *jcli_signed_note(const gg_sigkey *key, char *buf, size_t n) {
            gg_base64_encode(pub, sizeof pub, b64, sizeof b64));
   return buf;
 }
+
+int jcli_role_signing_key(const plan *p, const char *role_id, const char *what, const char *key_opt,
+                          const char *passfile_opt, gg_sigkey **out) {
+  int rc = jcli_signing_key(key_opt, passfile_opt, out);
+  if (rc >= 0) return rc;
+  const plan_role *role = role_id ? plan_find_role(p, role_id) : NULL;
+  if (!role || role->nkeys == 0) return -1;
+  char listed[512] = "";
+  size_t used = 0;
+  for (size_t i = 0; i < role->nkeys && used < sizeof listed; i++) {
+    int w = snprintf(listed + used, sizeof listed - used, "%s%s", i ? ", " : "", role->keys[i].path);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+  if (!*out)
+    return cli_fail(CLI_EXIT_USAGE,
+                    "role '%s' lists keys (%s): an unsigned %s would not count; sign it with --key FILE or "
+                    "GONOGO_SIGNING_KEY",
+                    role_id, listed, what);
+  unsigned char pub[GG_SIGKEY_PUBLIC_LEN];
+  gg_sigkey_public(*out, pub);
+  if (plan_role_key(role, pub)) return -1;
+  rc = cli_fail(CLI_EXIT_USAGE, "signing key '%s' is not one role '%s' lists (%s): its %s would not count",
+                gg_sigkey_path(*out), role_id, listed, what);
+  gg_sigkey_free(*out);
+  *out = NULL;
+  return rc;
+}

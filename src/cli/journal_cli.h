@@ -47,6 +47,13 @@ const plan_criterion *jcli_find_attest(const plan *p, const plan_phase *ph, cons
  * (gg_sigkey_free; may be NULL), or the exit code (the error printed, naming the key file). */
 int jcli_signing_key(const char *key_opt, const char *passfile_opt, gg_sigkey **out);
 
+/* jcli_signing_key for a sign-off that counts only when signed by a key of role role_id (an
+ * approval for it, or an attest item's signed_by; NULL: no role): a role that lists keys gets
+ * one that counts or none, so no key, or a key the role does not list, is refused (exit 3)
+ * before anything is recorded. `what` names the sign-off in the message ("approval"). */
+int jcli_role_signing_key(const plan *p, const char *role_id, const char *what, const char *key_opt,
+                          const char *passfile_opt, gg_sigkey **out);
+
 /* The options every signing verb has, for its help text. */
 #define JCLI_KEY_HELP "sign it with this Ed25519 private key (PEM; default $GONOGO_SIGNING_KEY)"
 #define JCLI_KEY_PASS_HELP \

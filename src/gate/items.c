@@ -384,11 +384,15 @@ void gate_item_attest(gate_job *job) {
   const journal_signoff *s = v.record;
   char when[40], buf[512];
   if (v.state == SIGNOFF_MISSING && v.why) {
-    snprintf(buf, sizeof buf,
-             "the attestation by %s (#%lld) is not in force: %s; attest again: gonogo attest "
-             "PLAN --phase %s --item %s --by NAME",
-             s->by, s->seq, v.why, job->run->phase->id, c->attest);
-    gate_item_set(it, GATE_WAIT, "missing", buf);
+    char role[160] = "", value[160];
+    if (c->signed_by) snprintf(role, sizeof role, ", signed with a key of role %s", c->signed_by);
+    snprintf(
+        buf, sizeof buf,
+        "the attestation by %s (#%lld) is not in force: %s; attest again%s: gonogo attest PLAN --phase %s "
+        "--item %s --by NAME%s",
+        s->by, s->seq, v.why, role, job->run->phase->id, c->attest, c->signed_by ? " --key FILE" : "");
+    snprintf(value, sizeof value, "missing: %s", v.why);
+    gate_item_set(it, GATE_WAIT, value, buf);
     return;
   }
   if (v.state == SIGNOFF_MISSING) {

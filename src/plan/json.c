@@ -58,6 +58,7 @@ static json_t *criterion(const plan_criterion *c) {
       break;
     case PLAN_CRIT_ATTEST:
       json_object_set_new(o, "attest", str_or_null(c->attest));
+      if (c->signed_by) json_object_set_new(o, "signed_by", json_string(c->signed_by));
       json_object_set_new(o, "valid_for", num_or_null(c->valid_for));
       break;
     case PLAN_CRIT_CANARY:

@@ -30,6 +30,7 @@ static void criterion_release(plan_criterion *c) {
   free(c->run);
   free(c->run_shown);
   free(c->attest);
+  free(c->signed_by);
   free(c->canary_target);
   free(c->canary_url);
   free(c->canary_subject);

@@ -274,6 +274,7 @@ typedef struct {
   char *run;        /* RUN: a shell command line, ${VAR} expanded: for running it only */
   char *run_shown;  /* RUN: the command for output and the journal (plan_load_shown) */
   char *attest;     /* ATTEST: the item id a person confirms */
+  char *signed_by;  /* ATTEST: a role (with keys:) one of whose keys must sign it; NULL: no key needed */
   double valid_for; /* ATTEST: seconds an attestation stays valid; -1 forever */
   /* CANARY: an HTTP POST to url, or a NATS publish to subject (exactly one is non-NULL). The
    * body is sent as written; the gate expands {{id}} and {{now}} at send time. */

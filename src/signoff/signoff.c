@@ -140,7 +140,8 @@ static long phase_index(const signoff_book *b, const plan_phase *ph) {
 }
 
 /* Whether the record's signature lets it count; sets v->why when not, and what signed. A role
- * (approvals only) with keys wants one of them; any sign-off with a signature wants it good. */
+ * with keys (an approval's, or an attest item's signed_by) wants one of them; any sign-off with
+ * a signature wants it good. */
 static bool trusted(signoff_verdict *v, const journal_sig_check *sig, const plan_role *role) {
   if (sig && sig->have_key) v->public_key = sig->public_key_b64;
   if (sig && sig->state == JOURNAL_SIG_BAD) {
@@ -206,7 +207,8 @@ signoff_verdict signoff_attestation(const signoff_book *b, const plan_phase *ph,
   }
   const journal_sig_check *sig = NULL;
   const journal_signoff *s = find(l, c->attest, &sig);
-  return judge(b, s, sig, NULL, false, c->valid_for, false);
+  const plan_role *role = c->signed_by ? plan_find_role(b->p, c->signed_by) : NULL;
+  return judge(b, s, sig, role, false, c->valid_for, false);
 }
 
 void signoff_verdict_annotate(json_t *o, const signoff_verdict *v) {

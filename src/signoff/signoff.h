@@ -22,8 +22,9 @@
  *                 with why "bad signature: ...", whatever the role. For a role that lists
  *                 `keys:`, an approval counts only when signed by one of them: unsigned, it
  *                 is MISSING with why "unsigned"; signed by another key, "signed by an
- *                 unlisted key". The record is kept in the verdict so callers can say whose
- *                 it was. A good signature is reported (signed, and the key that signed).
+ *                 unlisted key". An attest item with `signed_by: ROLE` is judged the same
+ *                 against that role's keys. The record is kept in the verdict so callers
+ *                 can say whose it was. A good signature is reported (signed, and the key).
  *
  * Everything is judged as of `now` (the --at time for `check`), in signoff.c's judge step,
  * the single function every verdict passes through.

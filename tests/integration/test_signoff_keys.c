@@ -38,6 +38,7 @@ static const char PLAN[] =
     "    approvals: [platform-lead, on-call]\n"
     "    go:\n"
     "      - { name: \"On-call available\", attest: on-call-available, valid_for: 4h }\n"
+    "      - { name: \"Runbook reviewed\", attest: runbook-reviewed, signed_by: platform-lead }\n"
     "    actions:\n"
     "      - wait: 1s\n";
 
@@ -262,6 +263,21 @@ static void test_signed_approval_in_force_and_refusals(void **state) {
                           "bob", "--key", mallory_key, NULL),
                    0);
   free(out);
+  /* An attest item with signed_by: the role's keys, as for its approvals. */
+  assert_int_equal(
+      gonogo(&out, "attest", plan_path, "--phase", "1", "--item", "runbook-reviewed", "--by", "alice", NULL),
+      3);
+  expect_in(out, "role 'platform-lead' lists keys (keys/alice.pub): an unsigned attestation would not count");
+  free(out);
+  assert_int_equal(gonogo(&out, "attest", plan_path, "--phase", "1", "--item", "runbook-reviewed", "--by",
+                          "alice", "--key", mallory_key, NULL),
+                   3);
+  expect_in(out, "its attestation would not count");
+  free(out);
+  assert_int_equal(gonogo(&out, "attest", plan_path, "--phase", "1", "--item", "runbook-reviewed", "--by",
+                          "alice", "--key", alice_key, NULL),
+                   0);
+  free(out);
   assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", NULL), 0);
   expect_in(out, "go by alice at ");
   expect_in(out, "(signed, key keys/alice.pub)");
@@ -319,6 +335,19 @@ static void test_signed_approval_in_force_and_refusals(void **state) {
   approval_status("platform-lead", st, sizeof st);
   assert_string_equal(st, "in force||keys/alice.pub");
   assert_int_equal(gonogo(&out, "journal", "verify", plan_path, NULL), 2);
+  free(out);
+
+  /* An unsigned attestation of the signed_by item, written past the CLI: missing, with why. */
+  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", NULL), 0);
+  free(out);
+  journal *j = open_journal();
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(journal_attest(j, "1", "runbook-reviewed", "mallory", 0, "", NULL, NULL, &err), GG_OK);
+  journal_close(j);
+  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", NULL), 1);
+  expect_in(out, "missing: unsigned");
+  expect_in(out, "attest again, signed with a key of role platform-lead");
   free(out);
 }
 

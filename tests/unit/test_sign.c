@@ -318,6 +318,33 @@ static void test_plan_role_keys(void **state) {
   assert_non_null(strstr(first_error(&d, &line, &col), "'keys' must be a list"));
   plan_diags_release(&d);
 
+  /* signed_by on an attest item names a role with keys. */
+  p = load_plan(
+      "  - { id: lead, keys: [alice.pem.pub] }\n  - { id: ops }\npreflight:\n"
+      "  - { name: Reviewed, attest: reviewed, signed_by: lead }\n",
+      &d);
+  assert_non_null(p);
+  assert_string_equal(p->preflight[0].signed_by, "lead");
+  plan_free(p);
+  plan_diags_release(&d);
+  p = load_plan(
+      "  - { id: lead, keys: [alice.pem.pub] }\n  - { id: ops }\npreflight:\n"
+      "  - { name: Reviewed, attest: reviewed, signed_by: ops }\n",
+      &d);
+  assert_null(p);
+  assert_non_null(strstr(first_error(&d, &line, &col), "signed_by 'ops': that role lists no keys"));
+  assert_int_equal(line, 6);
+  plan_diags_release(&d);
+  p = load_plan(
+      "  - { id: lead, keys: [alice.pem.pub] }\npreflight:\n"
+      "  - { name: Reviewed, attest: reviewed, signed_by: leed }\n"
+      "  - { name: Up, expect: \"1 == 1\", signed_by: lead }\n",
+      &d);
+  assert_null(p);
+  assert_non_null(strstr(first_error(&d, &line, &col), "signed_by 'leed' is not a role"));
+  assert_int_equal(d.errors, 2);
+  plan_diags_release(&d);
+
   p = load_plan("  - { id: lead, keys: [alice.pem.pub, alice.pem.pub] }\n", &d);
   assert_null(p);
   assert_non_null(strstr(first_error(&d, &line, &col), "is the same key as"));
