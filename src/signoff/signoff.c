@@ -61,12 +61,12 @@ static gg_status check_signatures(journal *j, signoff_book *b, gg_error *err) {
       n = 0;
       gg_status st = journal_events(j, &f, &ev, &n, err);
       if (st != GG_OK) return st;
-      for (size_t e = 0; e < n; e++)
-        for (size_t i = 0; i < p->nphases; i++) {
-          if (kinds[k] == JOURNAL_APPROVAL) match_event(&b->approvals[i], &ev[e], p->migration);
-          if (kinds[k] == JOURNAL_ATTESTATION) match_event(&b->attestations[i], &ev[e], p->migration);
-          if (kinds[k] == JOURNAL_ATTESTATION && i == 0) match_event(&b->any, &ev[e], p->migration);
-        }
+      for (size_t e = 0; e < n; e++) {
+        bool approval = kinds[k] == JOURNAL_APPROVAL;
+        for (size_t i = 0; i < p->nphases; i++)
+          match_event(approval ? &b->approvals[i] : &b->attestations[i], &ev[e], p->migration);
+        if (!approval) match_event(&b->any, &ev[e], p->migration);
+      }
       if (n) f.after_seq = ev[n - 1].seq;
       journal_events_free(ev, n);
     } while (n == SIGNOFF_EVENT_PAGE);

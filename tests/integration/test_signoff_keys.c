@@ -32,6 +32,8 @@ static const char PLAN[] =
     "roles:\n"
     "  - { id: platform-lead, title: Platform Team Lead, keys: [keys/alice.pub] }\n"
     "  - { id: on-call, title: On-call engineer }\n"
+    "preflight:\n"
+    "  - { name: \"Team notified\", attest: team-notified }\n"
     "phases:\n"
     "  - id: 1\n"
     "    name: Move vendor subjects\n"
@@ -278,6 +280,10 @@ static void test_signed_approval_in_force_and_refusals(void **state) {
                           "alice", "--key", alice_key, NULL),
                    0);
   free(out);
+  assert_int_equal(gonogo(&out, "attest", plan_path, "--phase", "1", "--item", "team-notified", "--by", "bob",
+                          "--key", mallory_key, NULL),
+                   0);
+  free(out);
   assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", NULL), 0);
   expect_in(out, "go by alice at ");
   expect_in(out, "(signed, key keys/alice.pub)");
@@ -348,6 +354,22 @@ static void test_signed_approval_in_force_and_refusals(void **state) {
   assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", NULL), 1);
   expect_in(out, "missing: unsigned");
   expect_in(out, "attest again, signed with a key of role platform-lead");
+  free(out);
+
+  /* A preflight attestation (judged whatever its phase) with a forged signature: missing. */
+  j = open_journal();
+  json_t *c = NULL;
+  assert_int_equal(journal_attestation_content("team-notified", "bob", 0, "", NULL, &c, &err), GG_OK);
+  gg_sigkey *k = key_of(mallory_key);
+  assert_int_equal(journal_sign_content(k, JOURNAL_ATTESTATION, "1", "bob", "sign-fixture", c, &err), GG_OK);
+  gg_sigkey_free(k);
+  json_object_set_new(c, "note", json_string("added after signing"));
+  assert_int_equal(journal_append(j, JOURNAL_ATTESTATION, "1", "bob", c, NULL, &err), GG_OK);
+  json_decref(c);
+  journal_close(j);
+  assert_int_equal(gonogo(&out, "status", plan_path, NULL), 0);
+  expect_in(out, "team-notified: missing (bob, ");
+  expect_in(out, "bad signature: it does not verify");
   free(out);
 }
 
