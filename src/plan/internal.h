@@ -58,6 +58,8 @@ ynode *plan_ynode_get(const ynode *map, const char *key);
 
 /* hash.c */
 void plan_tree_hash(const ynode *root, char out[65]);
+/* Mix the content of the roles' public keys into hash (the tree's); unchanged without keys. */
+void plan_hash_keys(const plan *p, char hash[65]);
 
 /* The loader's state while it types a tree: where diagnostics go and the plan being filled. */
 typedef struct {

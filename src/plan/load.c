@@ -72,6 +72,7 @@ gg_status plan_load_buffer(const char *name, const char *data, size_t len, const
     p = plan_from_tree(&c, root);
     if (p) {
       plan_tree_hash(root, p->hash);
+      plan_hash_keys(p, p->hash);
       p->file = strdup(name);
       if (!p->file) plan_diag_add(&c, PLAN_DIAG_ERROR, 1, 1, NULL, "out of memory");
     }

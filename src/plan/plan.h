@@ -480,7 +480,8 @@ typedef struct plan {
   char *file; /* the name it was loaded under */
   char *migration;
   char *description; /* "" when absent */
-  char hash[65];     /* SHA-256 hex of the substituted content, secrets excluded */
+  char hash[65];     /* SHA-256 hex of the substituted content, secrets excluded, and of the
+                        roles' public keys (hash.c) */
   plan_connect connect;
   plan_calendar calendar;
   plan_define *defines;

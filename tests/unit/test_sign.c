@@ -259,6 +259,13 @@ static plan *load_plan(const char *roles, plan_diags *d) {
   return p;
 }
 
+/* Copy dir/from to dir/to. */
+static void sh_copy(const char *from, const char *to) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "cp '%s/%s' '%s/%s'", dir, from, dir, to);
+  assert_int_equal(system(cmd), 0);
+}
+
 static const char *first_error(const plan_diags *d, int *line, int *col) {
   for (size_t i = 0; i < d->count; i++)
     if (d->items[i].severity == PLAN_DIAG_ERROR) {
@@ -316,6 +323,21 @@ static void test_plan_role_keys(void **state) {
   p = load_plan("  - { id: lead, keys: alice.pem.pub }\n", &d);
   assert_null(p);
   assert_non_null(strstr(first_error(&d, &line, &col), "'keys' must be a list"));
+  plan_diags_release(&d);
+
+  /* The hash covers the key's content, not only its path: a file swapped voids approvals. */
+  sh_copy("alice.pem.pub", "swap.pub");
+  p = load_plan("  - { id: lead, keys: [swap.pub] }\n", &d);
+  assert_non_null(p);
+  char before[65];
+  snprintf(before, sizeof before, "%s", p->hash);
+  plan_free(p);
+  plan_diags_release(&d);
+  sh_copy("mallory.pem.pub", "swap.pub");
+  p = load_plan("  - { id: lead, keys: [swap.pub] }\n", &d);
+  assert_non_null(p);
+  assert_string_not_equal(p->hash, before);
+  plan_free(p);
   plan_diags_release(&d);
 
   /* signed_by on an attest item names a role with keys. */
