@@ -219,11 +219,13 @@ static char *next_step(const plan *p, const char *plan_path, const journal_phase
         break;
     }
     if (missing_attest[i]) {
-      snprintf(buf, sizeof buf, "gonogo attest %s --phase %s --item %s --by NAME", plan_path, ph->id,
-               missing_attest[i]);
+      const plan_criterion *c = jcli_find_attest(p, ph, missing_attest[i]);
+      snprintf(buf, sizeof buf, "gonogo attest %s --phase %s --item %s --by NAME%s", plan_path, ph->id,
+               missing_attest[i], c && c->signed_by ? " --key FILE" : "");
     } else if (missing_role[i]) {
-      snprintf(buf, sizeof buf, "gonogo approve %s --phase %s --role %s --by NAME", plan_path, ph->id,
-               missing_role[i]);
+      const plan_role *r = plan_find_role(p, missing_role[i]);
+      snprintf(buf, sizeof buf, "gonogo approve %s --phase %s --role %s --by NAME%s", plan_path, ph->id,
+               missing_role[i], r && r->nkeys ? " --key FILE" : "");
     } else if (pi->state == JOURNAL_STATE_DECIDED && strcmp(pi->decision, "GO") == 0 &&
                pi->decided_at >= latest[i]) {
       snprintf(buf, sizeof buf, "gonogo run %s --phase %s", plan_path, ph->id);

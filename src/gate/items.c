@@ -396,8 +396,8 @@ void gate_item_attest(gate_job *job) {
     return;
   }
   if (v.state == SIGNOFF_MISSING) {
-    snprintf(buf, sizeof buf, "not attested: gonogo attest PLAN --phase %s --item %s --by NAME",
-             job->run->phase->id, c->attest);
+    snprintf(buf, sizeof buf, "not attested: gonogo attest PLAN --phase %s --item %s --by NAME%s",
+             job->run->phase->id, c->attest, c->signed_by ? " --key FILE" : "");
     gate_item_set(it, GATE_WAIT, "not given", buf);
     return;
   }
@@ -452,9 +452,9 @@ void gate_item_approval(gate_job *job) {
       gate_item_set(it, GATE_PASS, was_void ? "void (optional)" : "not given (optional)", buf);
     } else {
       snprintf(buf, sizeof buf,
-               "waiting for approval by %s (%s)%s: gonogo approve PLAN --phase %s --role %s --by NAME",
+               "waiting for approval by %s (%s)%s: gonogo approve PLAN --phase %s --role %s --by NAME%s",
                a->role, title, was_void ? ", the earlier one is void because the plan changed" : "",
-               job->run->phase->id, a->role);
+               job->run->phase->id, a->role, role && role->nkeys ? " --key FILE" : "");
       gate_item_set(it, GATE_WAIT, was_void ? "void" : "not given", buf);
     }
     return;
