@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
+#include "journal/sign.h"
 
 /* The options of `gonogo attest`, each bound to its option in the table below. */
 typedef struct {
@@ -16,6 +17,8 @@ typedef struct {
   const char *item;
   const char *by;
   const char *note;
+  const char *key;
+  const char *key_passphrase_file;
   const char *journal;
 } cmd_attest_opts;
 
@@ -30,6 +33,10 @@ static const cli_spec spec = {
                      "the item (an `attest:` criterion of the phase or the preflight)"),
              CLI_STR(cmd_attest_opts, by, "by", "NAME", "the person attesting"),
              CLI_STR(cmd_attest_opts, note, "note", "TEXT", "a note kept with the attestation"),
+             CLI_STR(cmd_attest_opts, key, "key", "FILE",
+                     JCLI_KEY_HELP
+                     ";\nrequired when the item has signed_by: ROLE, and must be one of its keys"),
+             CLI_STR(cmd_attest_opts, key_passphrase_file, "key-passphrase-file", "FILE", JCLI_KEY_PASS_HELP),
              CLI_STR(cmd_attest_opts, journal, "journal", "PATH|URL",
                      "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
                      ".gonogo/<migration>.db)")},
@@ -60,6 +67,8 @@ int cmd_attest(int argc, char **argv) {
   if (!by || !by[0]) return cli_fail(CLI_EXIT_USAGE, "attest: --by NAME is required (who attests)");
   plan *p = NULL;
   journal *j = NULL;
+  gg_sigkey *key = NULL;
+  json_t *content = NULL;
   rc = jcli_load_plan(args.args[0], &p, NULL);
   if (rc >= 0) return rc;
   const plan_phase *ph = jcli_find_phase(p, opt.phase);
@@ -75,12 +84,17 @@ int cmd_attest(int argc, char **argv) {
                   list[0] ? "items: " : "it has none", list);
     goto out;
   }
+  if ((rc = jcli_role_signing_key(p, c->signed_by, "attestation", opt.key, opt.key_passphrase_file, &key)) >=
+      0)
+    goto out;
   rc = jcli_open_journal(p, args.args[0], opt.journal, JOURNAL_OPEN_CREATE, false, &j);
   if (rc >= 0) goto out;
   gg_error err;
   gg_error_clear(&err);
   long long seq = 0;
-  if (journal_attest(j, ph->id, item, by, c->valid_for, p->hash, opt.note, &seq, &err) != GG_OK) {
+  if (journal_attestation_content(item, by, c->valid_for, p->hash, opt.note, &content, &err) != GG_OK ||
+      journal_append_signed(j, key, p->migration, JOURNAL_ATTESTATION, ph->id, by, content, &seq, &err) !=
+          GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;
   }
@@ -90,9 +104,12 @@ int cmd_attest(int argc, char **argv) {
     printf(", valid for %s until %s", gg_format_duration(c->valid_for, dur, sizeof dur),
            gg_time_format(gg_clock_now() + c->valid_for, until, sizeof until));
   }
-  printf("\n");
+  char note[256];
+  printf("%s\n", jcli_signed_note(key, note, sizeof note));
   rc = CLI_EXIT_OK;
 out:
+  json_decref(content);
+  gg_sigkey_free(key);
   journal_close(j);
   plan_free(p);
   return rc;

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
+#include "journal/sign.h"
 
 /* The options of `gonogo journal log`, each bound to its option in the table below. */
 typedef struct {
@@ -45,7 +46,9 @@ typedef struct {
 static const cli_spec spec_verify = {
     .verb = "journal verify",
     .args = "PLAN",
-    .summary = "check the hash chain and its head anchors: exit 0 when intact, 2 naming the first bad row",
+    .summary =
+        "check the hash chain, its head anchors and every signature: exit 0 when intact, 2 naming the\n"
+        "first bad row",
     .min_args = 1,
     .max_args = 1,
     .opts = {CLI_FLAG(cmd_journal_verify_opts, json, "json", "the verdict as JSON"),
@@ -212,25 +215,36 @@ static int run_verify(int argc, char **argv) {
     rc = cli_fail_error(CLI_EXIT_USAGE, &err);
     goto out;
   }
+  journal_sig_summary sigs;
   if (journal_verify(j, &r, &err) != GG_OK ||
-      (expect_seq && journal_verify_anchor(j, expect_seq, expect_hash, "--expect-head", &r, &err) != GG_OK)) {
+      (expect_seq && journal_verify_anchor(j, expect_seq, expect_hash, "--expect-head", &r, &err) != GG_OK) ||
+      journal_verify_signatures(j, p->migration, &sigs, &err) != GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;
+  }
+  /* An intact chain can still hold a forged signature: re-chaining hides an edit from the hashes,
+   * not from the signer's key. */
+  if (r.ok && sigs.bad_seq) {
+    r.ok = false;
+    r.bad_seq = sigs.bad_seq;
+    snprintf(r.what, sizeof r.what, "%s", sigs.what);
   }
   char head[JOURNAL_HASH_HEX + 32] = "";
   if (r.head_seq) snprintf(head, sizeof head, "%lld:%s", r.head_seq, r.head_hash);
   if (opt.json) {
-    json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:s, s:s, s:s, s:b}", "journal", journal_path(j), "ok", r.ok,
-                          "rows", (json_int_t)r.rows, "bad_seq", (json_int_t)r.bad_seq, "what", r.what,
-                          "head_hash", r.head_hash, "head", head, "anchored", r.anchored);
+    json_t *o =
+        json_pack("{s:s, s:b, s:I, s:I, s:s, s:s, s:s, s:b, s:I}", "journal", journal_path(j), "ok", r.ok,
+                  "rows", (json_int_t)r.rows, "bad_seq", (json_int_t)r.bad_seq, "what", r.what, "head_hash",
+                  r.head_hash, "head", head, "anchored", r.anchored, "signed", (json_int_t)sigs.checked);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (text) printf("%s\n", text);
     free(text);
     json_decref(o);
   } else if (r.ok) {
-    printf("journal '%s' intact: %lld event%s, head %s%s%s\n", journal_path(j), r.rows,
-           r.rows == 1 ? "" : "s", r.rows ? head : "(empty)", r.anchored ? ", matches its anchor" : "",
-           expect_seq ? " and --expect-head" : "");
+    printf("journal '%s' intact: %lld event%s, head %s%s%s; %lld signed event%s checked\n", journal_path(j),
+           r.rows, r.rows == 1 ? "" : "s", r.rows ? head : "(empty)",
+           r.anchored ? ", matches its anchor" : "", expect_seq ? " and --expect-head" : "", sigs.checked,
+           sigs.checked == 1 ? "" : "s");
   }
   if (!r.ok)
     fprintf(stderr, "gonogo: journal '%s' is damaged at row %lld: %s\n", journal_path(j), r.bad_seq, r.what);

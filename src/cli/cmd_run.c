@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
 #include "gate/gate.h"
+#include "journal/sign.h"
 
 /* The options of `gonogo run`, each bound to its option in the table below. */
 typedef struct {
@@ -21,6 +22,8 @@ typedef struct {
   cli_list override_item;
   const char *override;
   const char *by;
+  const char *key;
+  const char *key_passphrase_file;
   bool break_lock;
   const char *journal;
 } cmd_run_opts;
@@ -49,6 +52,9 @@ static const cli_spec spec = {
              CLI_STR(cmd_run_opts, override, "override", "REASON",
                      "refused: an override names the items it covers (use --override-item)"),
              CLI_STR(cmd_run_opts, by, "by", "NAME", "who overrides"),
+             CLI_STR(cmd_run_opts, key, "key", "FILE",
+                     "sign the override with this Ed25519 private key (PEM; default $GONOGO_SIGNING_KEY)"),
+             CLI_STR(cmd_run_opts, key_passphrase_file, "key-passphrase-file", "FILE", JCLI_KEY_PASS_HELP),
              CLI_FLAG(cmd_run_opts, break_lock, "break-lock", "take over a stale lock (journaled)"),
              CLI_STR(cmd_run_opts, journal, "journal", "PATH|URL",
                      "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
@@ -117,10 +123,19 @@ static void next_steps(const plan *p, const plan_phase *ph) {
                p->phases[i].id);
 }
 
+/* Who overrides: the --by name, signing with key (may be NULL) for the plan's migration. */
+typedef struct {
+  const char *by;
+  const gg_sigkey *key;
+  const char *migration;
+} override_signer;
+
 /* Scope the overrides to the items they name and decide again. -1 when the phase may go on
- * (the override journaled), else the exit code (what is still failing is printed). */
-static int apply_overrides(gate_report *r, const gate_override *ovs, size_t nov, const char *by, bool dry,
-                           journal *j, const char *red, const char *off) {
+ * (the override journaled, signed when who->key is set), else the exit code (what is still
+ * failing is printed). */
+static int apply_overrides(gate_report *r, const gate_override *ovs, size_t nov, const override_signer *who,
+                           bool dry, journal *j, const char *red, const char *off) {
+  const char *by = who->by;
   gg_error err;
   gg_error_clear(&err);
   gate_decision before = r->decision;
@@ -154,9 +169,28 @@ static int apply_overrides(gate_report *r, const gate_override *ovs, size_t nov,
   snprintf(reason, sizeof reason, "%zu item%s overridden", nov, nov == 1 ? "" : "s");
   json_t *c = json_pack("{s:s, s:s, s:s, s:o}", "reason", reason, "decision", "GO", "overridden",
                         gate_decision_name(before), "items", items);
-  gg_status st = journal_append(j, JOURNAL_OVERRIDE, r->phase, by, c, NULL, &err);
+  gg_status st =
+      journal_append_signed(j, who->key, who->migration, JOURNAL_OVERRIDE, r->phase, by, c, NULL, &err);
   json_decref(c);
   if (st != GG_OK) return cli_fail_error(CLI_EXIT_FAIL, &err);
+  char note[256];
+  if (who->key) printf("override%s\n", jcli_signed_note(who->key, note, sizeof note));
+  return -1;
+}
+
+/* --override-item ITEM=REASON ... into ovs (the item names copied into text). -1, or the exit
+ * code (printed). */
+static int parse_overrides(const cli_list *given, gate_override *ovs, char (*text)[512], size_t *nov) {
+  for (int i = 0; i < given->n; i++) {
+    const char *g = given->v[i];
+    const char *eq = strchr(g, '=');
+    if (!eq || eq == g || !eq[1])
+      return cli_fail(CLI_EXIT_USAGE, "run: --override-item '%s': expected ITEM=REASON", g);
+    snprintf(text[*nov], 512, "%.*s", (int)(eq - g), g);
+    ovs[*nov].item = text[*nov];
+    ovs[*nov].reason = eq + 1;
+    (*nov)++;
+  }
   return -1;
 }
 
@@ -177,21 +211,20 @@ int cmd_run(int argc, char **argv) {
   gate_override ovs[CLI_MAX_LIST];
   char ovtext[CLI_MAX_LIST][512];
   size_t nov = 0;
-  for (int i = 0; i < opt.override_item.n; i++) {
-    const char *given = opt.override_item.v[i];
-    const char *eq = strchr(given, '=');
-    if (!eq || eq == given || !eq[1])
-      return cli_fail(CLI_EXIT_USAGE, "run: --override-item '%s': expected ITEM=REASON", given);
-    snprintf(ovtext[nov], sizeof ovtext[nov], "%.*s", (int)(eq - given), given);
-    ovs[nov].item = ovtext[nov];
-    ovs[nov].reason = eq + 1;
-    nov++;
-  }
+  if ((rc = parse_overrides(&opt.override_item, ovs, ovtext, &nov)) >= 0) return rc;
   if (nov && (!by || !*by)) return cli_fail(CLI_EXIT_USAGE, "run: --override-item needs --by NAME");
+  if (!nov && (opt.key || opt.key_passphrase_file))
+    return cli_fail(CLI_EXIT_USAGE, "run: --key signs an override: it needs --override-item 'ITEM=REASON'");
+  gg_sigkey *key = NULL;
+  /* The key is read before anything runs, so a bad one stops the run, not the override. */
+  if (nov && (rc = jcli_signing_key(opt.key, opt.key_passphrase_file, &key)) >= 0) return rc;
   plan *p = NULL;
   const plan_phase *ph = NULL;
   journal *j = NULL;
-  if ((rc = jcli_open_phase(a.args[0], phase, opt.journal, &p, &ph, &j)) >= 0) return rc;
+  if ((rc = jcli_open_phase(a.args[0], phase, opt.journal, &p, &ph, &j)) >= 0) {
+    gg_sigkey_free(key);
+    return rc;
+  }
   gg_error err;
   gg_error_clear(&err);
   bool color = cli_color(stdout);
@@ -217,7 +250,8 @@ int cmd_run(int argc, char **argv) {
     for (size_t i = 0; i < r.npending; i++) printf("  waiting for: %s\n", r.pending[i]);
     gate_decision d = r.decision;
     if (d != GATE_GO && nov) {
-      rc = apply_overrides(&r, ovs, nov, by, dry, j, red, off);
+      override_signer who = {.by = by, .key = key, .migration = p->migration};
+      rc = apply_overrides(&r, ovs, nov, &who, dry, j, red, off);
       if (rc >= 0) {
         gate_report_release(&r);
         goto out;
@@ -268,6 +302,7 @@ int cmd_run(int argc, char **argv) {
   }
   act_summary_release(&s);
 out:
+  gg_sigkey_free(key);
   journal_close(j);
   plan_free(p);
   return rc;

@@ -221,9 +221,13 @@ static void human(const view *v, const plan *p, const plan_phase *only) {
   if (p->nroles) {
     fputc('\n', v->out);
     heading(v, "approver roles");
-    for (size_t i = 0; i < p->nroles; i++)
-      fprintf(v->out, "    %-22s %s%s\n", p->roles[i].name, p->roles[i].title,
-              p->roles[i].optional ? " (optional)" : "");
+    for (size_t i = 0; i < p->nroles; i++) {
+      const plan_role *r = &p->roles[i];
+      fprintf(v->out, "    %-22s %s%s", r->name, r->title, r->optional ? " (optional)" : "");
+      for (size_t k = 0; k < r->nkeys; k++)
+        fprintf(v->out, "%s%s", k ? ", " : "; signed by keys ", r->keys[k].path);
+      fputc('\n', v->out);
+    }
   }
   if (p->npreflight) {
     fputc('\n', v->out);

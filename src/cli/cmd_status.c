@@ -64,7 +64,7 @@ static json_t *approvals_json(const signoff_book *book, const plan_phase *ph, in
       set_str(o, "decision", got->decision);
       set_time(o, "at", got->time);
       set_str(o, "note", got->note);
-      if (v.state == SIGNOFF_VOID) set_str(o, "why", "the plan changed since");
+      signoff_verdict_annotate(o, &v);
       if (v.state == SIGNOFF_VOID && v.changes) set_str(o, "changed", v.changes);
       if (got->time > *latest) *latest = got->time;
     }
@@ -104,6 +104,7 @@ static json_t *attestations_json(const signoff_book *book, const plan_phase *ph,
       set_time(o, "at", got->time);
       set_time(o, "expires", v.expires);
       set_str(o, "note", got->note);
+      signoff_verdict_annotate(o, &v);
       if (got->time > *latest) *latest = got->time;
     }
     set_str(o, "status", signoff_state_name(v.state));
@@ -220,11 +221,13 @@ static char *next_step(const plan *p, const char *plan_path, const journal_phase
         break;
     }
     if (missing_attest[i]) {
-      snprintf(buf, sizeof buf, "gonogo attest %s --phase %s --item %s --by NAME", plan_path, ph->id,
-               missing_attest[i]);
+      const plan_criterion *c = jcli_find_attest(p, ph, missing_attest[i]);
+      snprintf(buf, sizeof buf, "gonogo attest %s --phase %s --item %s --by NAME%s", plan_path, ph->id,
+               missing_attest[i], c && c->signed_by ? " --key FILE" : "");
     } else if (missing_role[i]) {
-      snprintf(buf, sizeof buf, "gonogo approve %s --phase %s --role %s --by NAME", plan_path, ph->id,
-               missing_role[i]);
+      const plan_role *r = plan_find_role(p, missing_role[i]);
+      snprintf(buf, sizeof buf, "gonogo approve %s --phase %s --role %s --by NAME%s", plan_path, ph->id,
+               missing_role[i], r && r->nkeys ? " --key FILE" : "");
     } else if (pi->state == JOURNAL_STATE_DECIDED && strcmp(pi->decision, "GO") == 0 &&
                pi->decided_at >= latest[i]) {
       snprintf(buf, sizeof buf, "gonogo run %s --phase %s", plan_path, ph->id);
@@ -368,6 +371,10 @@ static void print_signoffs(FILE *out, json_t *arr, const char *title, const char
             json_is_true(json_object_get(a, "optional")) ? " (optional)" : "", c, status, off);
     if (json_object_get(a, "by")) fprintf(out, " (%s, %s", jstr(a, "by"), jstr(a, "at"));
     if (json_object_get(a, "expires")) fprintf(out, ", until %s", jstr(a, "expires"));
+    if (json_object_get(a, "key"))
+      fprintf(out, ", signed with %s", jstr(a, "key"));
+    else if (json_is_true(json_object_get(a, "signed")))
+      fprintf(out, ", signed");
     if (json_object_get(a, "why")) fprintf(out, "; %s", jstr(a, "why"));
     if (json_object_get(a, "changed")) fprintf(out, ": %s", jstr(a, "changed"));
     if (json_object_get(a, "by")) fprintf(out, ")");

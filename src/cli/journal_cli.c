@@ -1,11 +1,15 @@
 /* Helpers shared by the journal verbs; see journal_cli.h. */
 #include "cli/journal_cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+
+/* The longest passphrase read from a file. */
+#define JCLI_PASSPHRASE_MAX 1024
 
 int jcli_load_plan(const char *path, plan **out, size_t *warnings) {
   *out = NULL;
@@ -106,4 +110,85 @@ const plan_criterion *jcli_find_attest(const plan *p, const plan_phase *ph, cons
     if (p->preflight[i].kind == PLAN_CRIT_ATTEST && strcmp(p->preflight[i].attest, item) == 0)
       return &p->preflight[i];
   return NULL;
+}
+
+/* The first line of path into buf; the error (printed) names the file, never its content. */
+static int read_passphrase(const char *path, char *buf, size_t n) {
+  FILE *f = fopen(path, "r");
+  if (!f) return cli_fail(CLI_EXIT_USAGE, "key passphrase file '%s': %s", path, strerror(errno));
+  bool got = fgets(buf, (int)n, f) != NULL;
+  fclose(f);
+  if (!got) return cli_fail(CLI_EXIT_USAGE, "key passphrase file '%s' is empty", path);
+  buf[strcspn(buf, "\r\n")] = '\0';
+  return -1;
+}
+
+int jcli_signing_key(const char *key_opt, const char *passfile_opt, gg_sigkey **out) {
+  *out = NULL;
+  const char *path = key_opt && key_opt[0] ? key_opt : getenv("GONOGO_SIGNING_KEY");
+  if (!path || !path[0]) {
+    if (key_opt) return cli_fail(CLI_EXIT_USAGE, "--key: no file named");
+    return -1;
+  }
+  char pass[JCLI_PASSPHRASE_MAX];
+  const char *passphrase = NULL;
+  int rc = -1;
+  if (passfile_opt) {
+    rc = read_passphrase(passfile_opt, pass, sizeof pass);
+    passphrase = pass;
+  } else {
+    passphrase = getenv("GONOGO_SIGNING_KEY_PASSPHRASE");
+    if (passphrase && !passphrase[0]) passphrase = NULL;
+  }
+  if (rc < 0) {
+    gg_error err;
+    gg_error_clear(&err);
+    if (gg_sigkey_load(path, passphrase,
+                       "set GONOGO_SIGNING_KEY_PASSPHRASE or give --key-passphrase-file FILE", out,
+                       &err) != GG_OK)
+      rc = cli_fail_error(CLI_EXIT_USAGE, &err);
+  }
+  explicit_bzero(pass, sizeof pass);
+  return rc;
+}
+
+const char *jcli_signed_note(const gg_sigkey *key, char *buf, size_t n) {
+  if (!key) {
+    if (n) buf[0] = '\0';
+    return buf;
+  }
+  unsigned char pub[GG_SIGKEY_PUBLIC_LEN];
+  char b64[4 * ((GG_SIGKEY_PUBLIC_LEN + 2) / 3) + 1];
+  gg_sigkey_public(key, pub);
+  snprintf(buf, n, "; signed with '%s' (public key %s)", gg_sigkey_path(key),
+           gg_base64_encode(pub, sizeof pub, b64, sizeof b64));
+  return buf;
+}
+
+int jcli_role_signing_key(const plan *p, const char *role_id, const char *what, const char *key_opt,
+                          const char *passfile_opt, gg_sigkey **out) {
+  int rc = jcli_signing_key(key_opt, passfile_opt, out);
+  if (rc >= 0) return rc;
+  const plan_role *role = role_id ? plan_find_role(p, role_id) : NULL;
+  if (!role || role->nkeys == 0) return -1;
+  char listed[512] = "";
+  size_t used = 0;
+  for (size_t i = 0; i < role->nkeys && used < sizeof listed; i++) {
+    int w = snprintf(listed + used, sizeof listed - used, "%s%s", i ? ", " : "", role->keys[i].path);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+  if (!*out)
+    return cli_fail(CLI_EXIT_USAGE,
+                    "role '%s' lists keys (%s): an unsigned %s would not count; sign it with --key FILE or "
+                    "GONOGO_SIGNING_KEY",
+                    role_id, listed, what);
+  unsigned char pub[GG_SIGKEY_PUBLIC_LEN];
+  gg_sigkey_public(*out, pub);
+  if (plan_role_key(role, pub)) return -1;
+  rc = cli_fail(CLI_EXIT_USAGE, "signing key '%s' is not one role '%s' lists (%s): its %s would not count",
+                gg_sigkey_path(*out), role_id, listed, what);
+  gg_sigkey_free(*out);
+  *out = NULL;
+  return rc;
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "base/sigkey.h"
 #include "journal/journal.h"
 #include "plan/plan.h"
 
@@ -38,5 +39,28 @@ const plan_phase *jcli_find_phase(const plan *p, const char *id);
 /* The attestation criterion `item` that applies to phase ph (its go criteria, then the plan's
  * preflight); NULL when none. */
 const plan_criterion *jcli_find_attest(const plan *p, const plan_phase *ph, const char *item);
+
+/* The signing key of a verb that records a sign-off (approve, attest, mark, run --override-item):
+ * the file `key_opt` (--key), else $GONOGO_SIGNING_KEY; *out NULL when neither is set. An
+ * encrypted key is opened with the first line of `passfile_opt` (--key-passphrase-file), else
+ * $GONOGO_SIGNING_KEY_PASSPHRASE; the passphrase is never printed. Returns -1 with *out set
+ * (gg_sigkey_free; may be NULL), or the exit code (the error printed, naming the key file). */
+int jcli_signing_key(const char *key_opt, const char *passfile_opt, gg_sigkey **out);
+
+/* jcli_signing_key for a sign-off that counts only when signed by a key of role role_id (an
+ * approval for it, or an attest item's signed_by; NULL: no role): a role that lists keys gets
+ * one that counts or none, so no key, or a key the role does not list, is refused (exit 3)
+ * before anything is recorded. `what` names the sign-off in the message ("approval"). */
+int jcli_role_signing_key(const plan *p, const char *role_id, const char *what, const char *key_opt,
+                          const char *passfile_opt, gg_sigkey **out);
+
+/* The options every signing verb has, for its help text. */
+#define JCLI_KEY_HELP "sign it with this Ed25519 private key (PEM; default $GONOGO_SIGNING_KEY)"
+#define JCLI_KEY_PASS_HELP \
+  "the first line of FILE opens an encrypted --key (default $GONOGO_SIGNING_KEY_PASSPHRASE)"
+
+/* " signed with KEY_FILE (public key B64)" for what the verb prints after recording; "" when
+ * key is NULL. */
+const char *jcli_signed_note(const gg_sigkey *key, char *buf, size_t n);
 
 #endif

@@ -386,9 +386,21 @@ void gate_item_attest(gate_job *job) {
       signoff_attestation(book, it->section == GATE_SEC_PREFLIGHT ? NULL : job->run->phase, c);
   const journal_signoff *s = v.record;
   char when[40], buf[512];
+  if (v.state == SIGNOFF_MISSING && v.why) {
+    char role[160] = "", value[160];
+    if (c->signed_by) snprintf(role, sizeof role, ", signed with a key of role %s", c->signed_by);
+    snprintf(
+        buf, sizeof buf,
+        "the attestation by %s (#%lld) is not in force: %s; attest again%s: gonogo attest PLAN --phase %s "
+        "--item %s --by NAME%s",
+        s->by, s->seq, v.why, role, job->run->phase->id, c->attest, c->signed_by ? " --key FILE" : "");
+    snprintf(value, sizeof value, "missing: %s", v.why);
+    gate_item_set(it, GATE_WAIT, value, buf);
+    return;
+  }
   if (v.state == SIGNOFF_MISSING) {
-    snprintf(buf, sizeof buf, "not attested: gonogo attest PLAN --phase %s --item %s --by NAME",
-             job->run->phase->id, c->attest);
+    snprintf(buf, sizeof buf, "not attested: gonogo attest PLAN --phase %s --item %s --by NAME%s",
+             job->run->phase->id, c->attest, c->signed_by ? " --key FILE" : "");
     gate_item_set(it, GATE_WAIT, "not given", buf);
     return;
   }
@@ -397,9 +409,28 @@ void gate_item_attest(gate_job *job) {
     snprintf(buf, sizeof buf, "attested by %s at %s, expired: attest again", s->by, when);
     gate_item_set(it, GATE_WAIT, "expired", buf);
   } else {
-    snprintf(buf, sizeof buf, "by %s (%s@%s) at %s", s->by, s->os_user, s->host, when);
+    snprintf(buf, sizeof buf, "by %s (%s@%s) at %s%s", s->by, s->os_user, s->host, when,
+             v.signed_ok ? ", signed" : "");
     gate_item_set(it, GATE_PASS, buf, "");
   }
+}
+
+/* An approval that was recorded but does not count because of its signature (v.why). */
+static void approval_refused(gate_job *job, const plan_approval *a, const char *title, signoff_verdict v) {
+  const journal_signoff *s = v.record;
+  char buf[512], value[160];
+  const plan_role *role = plan_find_role(job->run->p, a->role);
+  snprintf(value, sizeof value, "missing: %s", v.why);
+  char again[256] = "";
+  if (role && role->nkeys)
+    snprintf(
+        again, sizeof again,
+        "; approve again, signed with a key the role lists: gonogo approve PLAN --phase %s --role %s --by "
+        "NAME --key FILE",
+        job->run->phase->id, a->role);
+  snprintf(buf, sizeof buf, "the approval by %s (#%lld) for %s (%s)%s is not in force: %s%s", s->by, s->seq,
+           a->role, title, a->optional ? ", optional," : "", v.why, again);
+  gate_item_set(job->item, a->optional ? GATE_PASS : GATE_WAIT, value, buf);
 }
 
 void gate_item_approval(gate_job *job) {
@@ -412,6 +443,10 @@ void gate_item_approval(gate_job *job) {
   signoff_verdict v = signoff_approval(book, job->run->phase, a);
   const journal_signoff *s = v.record;
   char buf[1024], when[40], changed[640] = "";
+  if (v.state == SIGNOFF_MISSING && v.why) {
+    approval_refused(job, a, title, v);
+    return;
+  }
   if (v.state == SIGNOFF_MISSING || v.state == SIGNOFF_VOID) {
     bool was_void = v.state == SIGNOFF_VOID;
     if (was_void && v.changes) snprintf(changed, sizeof changed, " (%s)", v.changes);
@@ -421,15 +456,20 @@ void gate_item_approval(gate_job *job) {
       gate_item_set(it, GATE_PASS, was_void ? "void (optional)" : "not given (optional)", buf);
     } else {
       snprintf(buf, sizeof buf,
-               "waiting for approval by %s (%s)%s%s: gonogo approve PLAN --phase %s --role %s --by NAME",
+               "waiting for approval by %s (%s)%s%s: gonogo approve PLAN --phase %s --role %s --by NAME%s",
                a->role, title, was_void ? ", the earlier one is void because the plan changed" : "", changed,
-               job->run->phase->id, a->role);
+               job->run->phase->id, a->role, role && role->nkeys ? " --key FILE" : "");
       gate_item_set(it, GATE_WAIT, was_void ? "void" : "not given", buf);
     }
     return;
   }
   gg_time_format(s->time, when, sizeof when);
-  snprintf(buf, sizeof buf, "%s by %s at %s%s%s", s->decision, s->by, when, s->note ? ": " : "",
+  char signer[200] = "";
+  if (v.key)
+    snprintf(signer, sizeof signer, " (signed, key %s)", v.key);
+  else if (v.signed_ok)
+    snprintf(signer, sizeof signer, " (signed)");
+  snprintf(buf, sizeof buf, "%s by %s at %s%s%s%s", s->decision, s->by, when, signer, s->note ? ": " : "",
            s->note ? s->note : "");
   if (v.state == SIGNOFF_IN_FORCE)
     gate_item_set(it, GATE_PASS, buf, "");

@@ -305,6 +305,19 @@ gg_status journal_attest(journal *j, const char *phase, const char *item, const 
 gg_status journal_mark(journal *j, const char *mark_kind, double at, const char *by, const char *note,
                        long long *seq, gg_error *err) GG_WUR;
 
+/* The content journal_approve / _attest / _mark append, for a caller that adds to it before
+ * appending (a signature: journal/sign.h) with the same kind, phase and actor (`by`; for a mark
+ * the actor, NULL meaning the OS user). Same checks and errors as those functions; on success
+ * you own *out (json_decref). */
+gg_status journal_approval_content(journal *j, const char *phase, const char *role, const char *by,
+                                   const char *decision, const char *plan_hash, const json_t *plan_values,
+                                   const char *note, json_t **out, gg_error *err) GG_WUR;
+gg_status journal_attestation_content(const char *item, const char *by, double valid_for,
+                                      const char *plan_hash, const char *note, json_t **out,
+                                      gg_error *err) GG_WUR;
+gg_status journal_mark_content(const char *mark_kind, double at, const char *note, json_t **out,
+                               gg_error *err) GG_WUR;
+
 typedef struct {
   long long seq;
   double time; /* when recorded */

@@ -39,15 +39,10 @@ static long long latest_evaluation_seq(journal *j, const char *phase) {
   return seq;
 }
 
-gg_status journal_approve(journal *j, const char *phase, const char *role, const char *by,
-                          const char *decision, const char *plan_hash, const char *note, long long *seq,
-                          gg_error *err) {
-  return journal_approve_values(j, phase, role, by, decision, plan_hash, NULL, note, seq, err);
-}
-
-gg_status journal_approve_values(journal *j, const char *phase, const char *role, const char *by,
-                                 const char *decision, const char *plan_hash, const json_t *plan_values,
-                                 const char *note, long long *seq, gg_error *err) {
+gg_status journal_approval_content(journal *j, const char *phase, const char *role, const char *by,
+                                   const char *decision, const char *plan_hash, const json_t *plan_values,
+                                   const char *note, json_t **out, gg_error *err) {
+  *out = NULL;
   gg_status s = need_text("the approved phase", phase, err);
   if (s == GG_OK) s = need_text("the approving role", role, err);
   if (s == GG_OK) s = need_text("the approver's name (--by)", by, err);
@@ -64,13 +59,32 @@ gg_status journal_approve_values(journal *j, const char *phase, const char *role
   long long eval = latest_evaluation_seq(j, phase);
   if (s == GG_OK && eval > 0) json_object_set_new(c, "evaluation_seq", json_integer(eval));
   if (s == GG_OK && plan_values) json_object_set_new(c, "plan_values", json_deep_copy(plan_values));
+  if (s == GG_OK)
+    *out = c;
+  else
+    json_decref(c);
+  return s;
+}
+
+gg_status journal_approve(journal *j, const char *phase, const char *role, const char *by,
+                          const char *decision, const char *plan_hash, const char *note, long long *seq,
+                          gg_error *err) {
+  return journal_approve_values(j, phase, role, by, decision, plan_hash, NULL, note, seq, err);
+}
+
+gg_status journal_approve_values(journal *j, const char *phase, const char *role, const char *by,
+                                 const char *decision, const char *plan_hash, const json_t *plan_values,
+                                 const char *note, long long *seq, gg_error *err) {
+  json_t *c = NULL;
+  gg_status s = journal_approval_content(j, phase, role, by, decision, plan_hash, plan_values, note, &c, err);
   if (s == GG_OK) s = journal_append(j, JOURNAL_APPROVAL, phase, by, c, seq, err);
   json_decref(c);
   return s;
 }
 
-gg_status journal_attest(journal *j, const char *phase, const char *item, const char *by, double valid_for,
-                         const char *plan_hash, const char *note, long long *seq, gg_error *err) {
+gg_status journal_attestation_content(const char *item, const char *by, double valid_for,
+                                      const char *plan_hash, const char *note, json_t **out, gg_error *err) {
+  *out = NULL;
   gg_status s = need_text("the attested item", item, err);
   if (s == GG_OK) s = need_text("the attesting person's name (--by)", by, err);
   if (s != GG_OK) return s;
@@ -80,13 +94,25 @@ gg_status journal_attest(journal *j, const char *phase, const char *item, const 
   if (s == GG_OK) s = set_str(c, "plan_hash", plan_hash ? plan_hash : "", err);
   if (s == GG_OK) s = set_str(c, "note", note, err);
   if (s == GG_OK && valid_for > 0) json_object_set_new(c, "valid_for", json_integer(llround(valid_for)));
+  if (s == GG_OK)
+    *out = c;
+  else
+    json_decref(c);
+  return s;
+}
+
+gg_status journal_attest(journal *j, const char *phase, const char *item, const char *by, double valid_for,
+                         const char *plan_hash, const char *note, long long *seq, gg_error *err) {
+  json_t *c = NULL;
+  gg_status s = journal_attestation_content(item, by, valid_for, plan_hash, note, &c, err);
   if (s == GG_OK) s = journal_append(j, JOURNAL_ATTESTATION, phase, by, c, seq, err);
   json_decref(c);
   return s;
 }
 
-gg_status journal_mark(journal *j, const char *mark_kind, double at, const char *by, const char *note,
-                       long long *seq, gg_error *err) {
+gg_status journal_mark_content(const char *mark_kind, double at, const char *note, json_t **out,
+                               gg_error *err) {
+  *out = NULL;
   if (!mark_kind || (strcmp(mark_kind, "deployment") != 0 && strcmp(mark_kind, "incident") != 0))
     return gg_error_set(err, GG_ERR_INVALID, "mark '%s' is not one of deployment, incident",
                         mark_kind ? mark_kind : "");
@@ -99,6 +125,17 @@ gg_status journal_mark(journal *j, const char *mark_kind, double at, const char 
   if (s == GG_OK) s = set_str(c, "at", when, err);
   if (s == GG_OK) json_object_set_new(c, "at_ms", json_integer(llround(at * 1000.0)));
   if (s == GG_OK) s = set_str(c, "note", note, err);
+  if (s == GG_OK)
+    *out = c;
+  else
+    json_decref(c);
+  return s;
+}
+
+gg_status journal_mark(journal *j, const char *mark_kind, double at, const char *by, const char *note,
+                       long long *seq, gg_error *err) {
+  json_t *c = NULL;
+  gg_status s = journal_mark_content(mark_kind, at, note, &c, err);
   if (s == GG_OK) s = journal_append(j, JOURNAL_MARK, JOURNAL_NO_PHASE, by, c, seq, err);
   json_decref(c);
   return s;

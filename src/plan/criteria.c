@@ -8,8 +8,22 @@
 
 #include "plan/internal.h"
 
+/* `signed_by: ROLE` of an attest item: the role must exist and list keys (roles load first). */
+static void load_signed_by(plan_loader *l, const ynode *it, plan_criterion *cr, const char *where) {
+  plan_load_str(l, it, "signed_by", false, where, &cr->signed_by);
+  if (!cr->signed_by) return;
+  const ynode *at = plan_ynode_get(it, "signed_by");
+  const plan_role *r = plan_find_role(l->p, cr->signed_by);
+  if (!r)
+    perr(l->c, at, "%s: signed_by '%s' is not a role of 'roles'", where, cr->signed_by);
+  else if (r->nkeys == 0)
+    perr(l->c, at, "%s: signed_by '%s': that role lists no keys (give it keys: [FILE.pub])", where,
+         cr->signed_by);
+}
+
 static void load_criterion(plan_loader *l, ynode *it, plan_criterion *cr, const char *section) {
-  static const char *const keys[] = {"name", "expect", "run", "attest", "canary", "timeout", "valid_for"};
+  static const char *const keys[] = {"name",   "expect",  "run",       "attest",
+                                     "canary", "timeout", "valid_for", "signed_by"};
   static const char *const ckeys[] = {"post",         "target", "publish", "body",
                                       "content_type", "expect", "within"};
   char where[200];
@@ -48,6 +62,7 @@ static void load_criterion(plan_loader *l, ynode *it, plan_criterion *cr, const 
     case PLAN_CRIT_ATTEST:
       plan_load_str(l, it, "attest", true, where, &cr->attest);
       cr->valid_for = plan_load_dur(l, it, "valid_for", -1);
+      load_signed_by(l, it, cr, where);
       break;
     case PLAN_CRIT_CANARY: {
       ynode *cv = plan_ynode_get(it, "canary");
@@ -91,6 +106,8 @@ static void load_criterion(plan_loader *l, ynode *it, plan_criterion *cr, const 
   }
   if (cr->kind != PLAN_CRIT_ATTEST && plan_ynode_get(it, "valid_for"))
     perr(l->c, plan_ynode_get(it, "valid_for"), "'valid_for' applies to 'attest' criteria only");
+  if (cr->kind != PLAN_CRIT_ATTEST && plan_ynode_get(it, "signed_by"))
+    perr(l->c, plan_ynode_get(it, "signed_by"), "'signed_by' applies to 'attest' criteria only");
 }
 
 void plan_load_criteria(plan_loader *l, ynode *v, const char *what, plan_criterion **out, size_t *n) {

@@ -3,7 +3,9 @@
  * SHA-256 over a canonical, length-prefixed serialisation of the substituted tree, so the
  * hash changes with any value that changes what the plan does (including a variable's
  * value) and not with comments, quoting or layout. Secret values are replaced by a marker:
- * rotating a password does not void approvals, and the hash reveals nothing about it. */
+ * rotating a password does not void approvals, and the hash reveals nothing about it. The
+ * public keys a role lists (`keys:`) are part of what approvers approve, so their content is
+ * mixed in too (plan_hash_keys): a key file swapped behind the plan's back voids approvals. */
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +56,29 @@ void plan_tree_hash(const ynode *root, char out[65]) {
     walk(md, root);
     if (EVP_DigestFinal_ex(md, digest, &len) == 1 && len == 32)
       for (unsigned i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", digest[i]);
+  }
+  EVP_MD_CTX_free(md);
+}
+
+void plan_hash_keys(const plan *p, char hash[65]) {
+  bool any = false;
+  for (size_t i = 0; i < p->nroles; i++) any = any || p->roles[i].nkeys > 0;
+  if (!any) return; /* plans without keys keep the hash they always had */
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  if (!md) return;
+  if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1) {
+    feed(md, 'H', hash, strlen(hash));
+    for (size_t i = 0; i < p->nroles; i++) {
+      const plan_role *r = &p->roles[i];
+      if (!r->nkeys) continue;
+      feed(md, 'R', r->name, strlen(r->name));
+      for (size_t k = 0; k < r->nkeys; k++)
+        feed(md, 'K', (const char *)r->keys[k].pub, sizeof r->keys[k].pub);
+    }
+    if (EVP_DigestFinal_ex(md, digest, &len) == 1 && len == 32)
+      for (unsigned i = 0; i < 32; i++) snprintf(hash + 2 * i, 3, "%02x", digest[i]);
   }
   EVP_MD_CTX_free(md);
 }

@@ -60,6 +60,8 @@ ynode *plan_ynode_get(const ynode *map, const char *key);
 void plan_tree_hash(const ynode *root, char out[65]);
 /* values.c: the resolved values of the tree (plan_values); you own the result; NULL on ENOMEM. */
 json_t *plan_tree_values(const ynode *root);
+/* Mix the content of the roles' public keys into hash (the tree's); unchanged without keys. */
+void plan_hash_keys(const plan *p, char hash[65]);
 
 /* The loader's state while it types a tree: where diagnostics go and the plan being filled. */
 typedef struct {

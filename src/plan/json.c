@@ -58,6 +58,7 @@ static json_t *criterion(const plan_criterion *c) {
       break;
     case PLAN_CRIT_ATTEST:
       json_object_set_new(o, "attest", str_or_null(c->attest));
+      if (c->signed_by) json_object_set_new(o, "signed_by", json_string(c->signed_by));
       json_object_set_new(o, "valid_for", num_or_null(c->valid_for));
       break;
     case PLAN_CRIT_CANARY:
@@ -176,6 +177,26 @@ static json_t *phase_json(const plan *p, const plan_phase *ph) {
   return o;
 }
 
+/* The roles, with the public keys allowed to sign for each (base64, as signatures name them). */
+static json_t *roles_json(const plan *p) {
+  json_t *roles = json_array();
+  for (size_t i = 0; i < p->nroles; i++) {
+    const plan_role *r = &p->roles[i];
+    json_t *ro = json_pack("{s:s,s:s,s:b}", "id", r->name, "title", r->title, "optional", r->optional);
+    if (ro && r->nkeys) {
+      json_t *keys = json_array();
+      for (size_t k = 0; k < r->nkeys; k++) {
+        char b64[4 * ((GG_SIGKEY_PUBLIC_LEN + 2) / 3) + 1];
+        gg_base64_encode(r->keys[k].pub, GG_SIGKEY_PUBLIC_LEN, b64, sizeof b64);
+        json_array_append_new(keys, json_pack("{s:s,s:s}", "path", r->keys[k].path, "public_key", b64));
+      }
+      json_object_set_new(ro, "keys", keys);
+    }
+    json_array_append_new(roles, ro);
+  }
+  return roles;
+}
+
 json_t *plan_to_json(const plan *p) {
   json_t *o = json_object();
   if (!o) return NULL;
@@ -244,11 +265,7 @@ json_t *plan_to_json(const plan *p) {
   json_object_set_new(o, "risk_matrix",
                       json_pack("{s:b,s:o}", "default", p->risk_matrix.is_default, "cells", rm));
 
-  json_t *roles = json_array();
-  for (size_t i = 0; i < p->nroles; i++)
-    json_array_append_new(roles, json_pack("{s:s,s:s,s:b}", "id", p->roles[i].name, "title",
-                                           p->roles[i].title, "optional", p->roles[i].optional));
-  json_object_set_new(o, "roles", roles);
+  json_object_set_new(o, "roles", roles_json(p));
   json_object_set_new(o, "preflight", criteria(p->preflight, p->npreflight));
 
   json_t *streams = json_array();

@@ -77,6 +77,7 @@ gg_status plan_load_buffer(const char *name, const char *data, size_t len, const
     if (p) {
       plan_tree_hash(root, p->hash);
       p->values = plan_tree_values(root);
+      plan_hash_keys(p, p->hash);
       p->file = strdup(name);
       if (!p->file) plan_diag_add(&c, PLAN_DIAG_ERROR, 1, 1, NULL, "out of memory");
     }

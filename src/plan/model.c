@@ -30,6 +30,7 @@ static void criterion_release(plan_criterion *c) {
   free(c->run);
   free(c->run_shown);
   free(c->attest);
+  free(c->signed_by);
   free(c->canary_target);
   free(c->canary_url);
   free(c->canary_subject);
@@ -119,6 +120,11 @@ void plan_free(plan *p) {
   for (size_t i = 0; i < p->nroles; i++) {
     free(p->roles[i].name);
     free(p->roles[i].title);
+    for (size_t k = 0; k < p->roles[i].nkeys; k++) {
+      free(p->roles[i].keys[k].path);
+      free(p->roles[i].keys[k].file);
+    }
+    free(p->roles[i].keys);
   }
   free(p->roles);
   criteria_free(p->preflight, p->npreflight);
@@ -199,6 +205,12 @@ const plan_consumer *plan_find_consumer(const plan *p, const char *stream, const
     const plan_consumer *c = &p->topology.consumers[i];
     if (strcmp(c->stream, stream) == 0 && strcmp(c->name, name) == 0) return c;
   }
+  return NULL;
+}
+
+const plan_key *plan_role_key(const plan_role *r, const unsigned char pub[GG_SIGKEY_PUBLIC_LEN]) {
+  for (size_t i = 0; r && i < r->nkeys; i++)
+    if (memcmp(r->keys[i].pub, pub, GG_SIGKEY_PUBLIC_LEN) == 0) return &r->keys[i];
   return NULL;
 }
 

@@ -37,6 +37,7 @@
 
 #include "base/error.h"
 #include "base/secret.h"
+#include "base/sigkey.h"
 #include "expr/expr.h"
 
 /* ---- positions and diagnostics ---- */
@@ -128,12 +129,25 @@ typedef struct {
   bool exact;     /* one line as written: pos.col + (an expression column - 1) is its file column */
 } plan_expr;
 
+/* A public key allowed to sign for a role (`keys:`), read and checked when the plan loads. */
+typedef struct {
+  char *path; /* as written (after ${VAR}): what output names it by */
+  char *file; /* the file read: path, relative to the plan's directory unless absolute */
+  unsigned char pub[GG_SIGKEY_PUBLIC_LEN];
+  plan_pos pos;
+} plan_key;
+
 typedef struct {
   char *name;
   char *title;
   bool optional;
   plan_pos pos;
+  plan_key *keys; /* `keys:`: an approval for the role counts only when signed by one of them */
+  size_t nkeys;
 } plan_role;
+
+/* The key of role r whose public key is pub; NULL when r lists no such key. */
+const plan_key *plan_role_key(const plan_role *r, const unsigned char pub[GG_SIGKEY_PUBLIC_LEN]);
 
 typedef struct {
   char *name;
@@ -272,6 +286,7 @@ typedef struct {
   char *run;        /* RUN: a shell command line, ${VAR} expanded: for running it only */
   char *run_shown;  /* RUN: the command for output and the journal (plan_load_shown) */
   char *attest;     /* ATTEST: the item id a person confirms */
+  char *signed_by;  /* ATTEST: a role (with keys:) one of whose keys must sign it; NULL: no key needed */
   double valid_for; /* ATTEST: seconds an attestation stays valid; -1 forever */
   /* CANARY: an HTTP POST to url, or a NATS publish to subject (exactly one is non-NULL). The
    * body is sent as written; the gate expands {{id}} and {{now}} at send time. */
@@ -479,7 +494,8 @@ typedef struct plan {
   char *description; /* "" when absent */
   gg_secret journal; /* `journal:` the journal's path or postgres:// URL (${VAR} allowed); unset: the
                         default file beside the plan */
-  char hash[65];     /* SHA-256 hex of the substituted content, secrets excluded */
+  char hash[65];     /* SHA-256 hex of the substituted content, secrets excluded, and of the
+                        roles' public keys (hash.c) */
   plan_connect connect;
   plan_calendar calendar;
   plan_define *defines;

@@ -110,8 +110,60 @@ void plan_load_risk_matrix(plan_loader *l, ynode *v) {
   }
 }
 
+/* The file a key path names: as written when absolute, else beside the plan. You own it. */
+static char *key_file(plan_loader *l, const char *path) {
+  const char *plan_file = l->c->diags && l->c->diags->file ? l->c->diags->file : "";
+  const char *slash = strrchr(plan_file, '/');
+  if (path[0] == '/' || !slash) return plan_load_dup(l, path);
+  size_t dn = (size_t)(slash - plan_file), pn = strlen(path);
+  char *f = plan_load_alloc(l, dn + pn + 2, 1);
+  if (f) {
+    memcpy(f, plan_file, dn);
+    f[dn] = '/';
+    memcpy(f + dn + 1, path, pn + 1);
+  }
+  return f;
+}
+
+/* A role's `keys:`: PEM files of Ed25519 public keys, each read now so a missing or wrong file
+ * fails `validate`, not an approval. */
+static void load_role_keys(plan_loader *l, const ynode *role, plan_role *r) {
+  const ynode *v = plan_ynode_get(role, "keys");
+  if (!v || (v->kind == YN_SCALAR && v->is_null)) return;
+  if (v->kind != YN_SEQ) {
+    perr(l->c, v, "role '%s': 'keys' must be a list of public key files ([keys/alice.pub])", r->name);
+    return;
+  }
+  if (v->n == 0)
+    perr(l->c, v, "role '%s': 'keys' is empty (list the public key files, or leave it out)", r->name);
+  r->keys = plan_load_alloc(l, v->n, sizeof *r->keys);
+  for (size_t i = 0; r->keys && i < v->n; i++) {
+    const ynode *it = v->items[i];
+    const char *path = plan_load_scalar(l, it, "a key file");
+    if (!path) continue;
+    if (!path[0]) {
+      perr(l->c, it, "role '%s': a key file name is empty", r->name);
+      continue;
+    }
+    plan_key *k = &r->keys[r->nkeys++];
+    k->path = plan_load_dup(l, path);
+    k->file = key_file(l, path);
+    k->pos = plan_load_pos(it);
+    if (!k->path || !k->file) continue;
+    gg_error e;
+    gg_error_clear(&e);
+    if (gg_sigkey_load_public(k->file, k->pub, &e) != GG_OK) {
+      perr(l->c, it, "role '%s': %s", r->name, gg_error_message(&e));
+      continue;
+    }
+    for (size_t j = 0; j + 1 < r->nkeys; j++)
+      if (memcmp(r->keys[j].pub, k->pub, sizeof k->pub) == 0)
+        perr(l->c, it, "role '%s': key '%s' is the same key as '%s'", r->name, k->path, r->keys[j].path);
+  }
+}
+
 void plan_load_roles(plan_loader *l, ynode *v) {
-  static const char *const keys[] = {"id", "title", "optional"};
+  static const char *const keys[] = {"id", "title", "optional", "keys"};
   if (!v || !plan_load_want_seq(l, v, "'roles'")) return;
   l->p->roles = plan_load_alloc(l, v->n, sizeof *l->p->roles);
   for (size_t i = 0; l->p->roles && i < v->n; i++) {
@@ -125,6 +177,7 @@ void plan_load_roles(plan_loader *l, ynode *v) {
     if (!r.title) r.title = plan_load_dup(l, r.name);
     r.optional = plan_load_bool(l, it, "optional", false);
     r.pos = plan_load_pos(it);
+    load_role_keys(l, it, &r);
     if (plan_find_role(l->p, r.name)) perr(l->c, it, "duplicate role '%s'", r.name);
     l->p->roles[l->p->nroles++] = r;
   }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "journal/sign.h"
 #include "report/report.h"
 #include "signoff/signoff.h"
 
@@ -115,8 +116,20 @@ static gg_status decision_json(journal *j, const char *phase, json_t *o, gg_erro
 /* Every event of `kind` for the phase, each reduced by fn into an object of the array `key`. */
 typedef void (*event_fn)(const plan_phase *ph, const journal_event *ev, json_t *content, json_t *o);
 
-static gg_status list_json(journal *j, const plan_phase *ph, const char *kind, const char *key, event_fn fn,
-                           json_t *o, gg_error *err) {
+/* An event's signature, if it has one, into x: "signature": {"ok", "public_key", "why"} (the
+ * report says which overrides and marks were signed, and which signature is bad). */
+static void signature_json(json_t *x, const journal_event *ev, const char *migration) {
+  journal_sig_check sc;
+  journal_signature_check(ev, migration, &sc);
+  if (sc.state == JOURNAL_SIG_NONE) return;
+  json_t *s = json_pack("{s:b}", "ok", sc.state == JOURNAL_SIG_GOOD);
+  if (sc.have_key) set_str(s, "public_key", sc.public_key_b64);
+  if (sc.state == JOURNAL_SIG_BAD) set_str(s, "why", sc.why);
+  json_object_set_new(x, "signature", s);
+}
+
+static gg_status list_json(journal *j, const char *migration, const plan_phase *ph, const char *kind,
+                           const char *key, event_fn fn, json_t *o, gg_error *err) {
   journal_event *evs = NULL;
   size_t n = 0;
   gg_status st = events_of(j, kind, ph->id, &evs, &n, err);
@@ -129,6 +142,7 @@ static gg_status list_json(journal *j, const plan_phase *ph, const char *kind, c
     set_str(x, "by", evs[i].actor);
     json_object_set_new(x, "seq", json_integer(evs[i].seq));
     if (c) fn(ph, &evs[i], c, x);
+    signature_json(x, &evs[i], migration);
     json_decref(c);
     json_array_append_new(arr, x);
   }
@@ -231,7 +245,7 @@ static json_t *signoff_json(const char *key, const char *name, signoff_verdict v
   }
   set_str(o, "status", signoff_state_name(v.state));
   if (v.optional) json_object_set_new(o, "optional", json_true());
-  if (v.state == SIGNOFF_VOID) set_str(o, "why", "the plan changed since");
+  signoff_verdict_annotate(o, &v);
   if (v.state == SIGNOFF_VOID && v.changes) set_str(o, "changed", v.changes);
   return o;
 }
@@ -298,17 +312,17 @@ static gg_status phase_json(const plan *p, const plan_phase *ph, journal *j, con
   }
   if ((st = evaluation_json(j, ph->id, o, err)) != GG_OK ||
       (st = decision_json(j, ph->id, o, err)) != GG_OK ||
-      (st = list_json(j, ph, "override", "overrides", override_fn, o, err)) != GG_OK ||
-      (st = list_json(j, ph, "action_outcome", "actions", action_fn, o, err)) != GG_OK ||
-      (st = list_json(j, ph, "checkpoint", "checkpoints", checkpoint_fn, o, err)) != GG_OK ||
+      (st = list_json(j, p->migration, ph, "override", "overrides", override_fn, o, err)) != GG_OK ||
+      (st = list_json(j, p->migration, ph, "action_outcome", "actions", action_fn, o, err)) != GG_OK ||
+      (st = list_json(j, p->migration, ph, "checkpoint", "checkpoints", checkpoint_fn, o, err)) != GG_OK ||
       (st = cancelled_checkpoints(p, ph, &pi, j, json_object_get(o, "checkpoints"), err)) != GG_OK ||
-      (st = list_json(j, ph, "rule_firing", "rule_firings", firing_fn, o, err)) != GG_OK)
+      (st = list_json(j, p->migration, ph, "rule_firing", "rule_firings", firing_fn, o, err)) != GG_OK)
     goto fail;
   /* Rollbacks and failures, in order. */
   json_t *rbs = json_array();
   const char *kinds[] = {"phase_rolled_back", "phase_failed"};
   for (size_t k = 0; k < 2; k++) {
-    if ((st = list_json(j, ph, kinds[k], "tmp", lifecycle_fn, o, err)) != GG_OK) {
+    if ((st = list_json(j, p->migration, ph, kinds[k], "tmp", lifecycle_fn, o, err)) != GG_OK) {
       json_decref(rbs);
       goto fail;
     }
@@ -498,15 +512,24 @@ gg_status report_gather(const plan *p, journal *j, const report_opts *opts, json
   if (j) {
     journal_mark_info *m = NULL;
     size_t n = 0;
-    if ((st = journal_marks(j, NULL, &m, &n, err)) != GG_OK) goto fail;
+    journal_event *mev = NULL;
+    size_t nm = 0;
+    if ((st = journal_marks(j, NULL, &m, &n, err)) != GG_OK ||
+        (st = events_of(j, "mark", JOURNAL_ANY_PHASE, &mev, &nm, err)) != GG_OK) {
+      journal_marks_free(m, n);
+      goto fail;
+    }
     for (size_t i = 0; i < n; i++) {
       json_t *o = json_object();
       set_str(o, "kind", m[i].kind);
       set_time(o, "at", m[i].at);
       set_str(o, "by", m[i].by);
       set_str(o, "note", m[i].note);
+      for (size_t e = 0; e < nm; e++)
+        if (mev[e].seq == m[i].seq) signature_json(o, &mev[e], p->migration);
       json_array_append_new(marks, o);
     }
+    journal_events_free(mev, nm);
     journal_marks_free(m, n);
     /* Firings not tied to one of the plan's phases (watch records "" when no phase applies). */
     journal_event *evs = NULL;

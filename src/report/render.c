@@ -348,6 +348,18 @@ static void evaluation(writer *w, const json_t *ph) {
   w_table_end(w);
 }
 
+/* " (signed)" / " (BAD SIGNATURE: why)" for an event object with a "signature" member, else "". */
+static const char *signed_text(const json_t *o, char *buf, size_t n) {
+  const json_t *s = json_object_get(o, "signature");
+  if (!s)
+    snprintf(buf, n, "%s", "");
+  else if (json_is_true(json_object_get(s, "ok")))
+    snprintf(buf, n, " (signed)");
+  else
+    snprintf(buf, n, " (BAD SIGNATURE: %s)", jstr(s, "why"));
+  return buf;
+}
+
 static void decision(writer *w, const json_t *ph) {
   json_t *d = json_object_get(ph, "decision");
   w_heading(w, 3, "Decision");
@@ -363,11 +375,12 @@ static void decision(writer *w, const json_t *ph) {
   size_t i;
   json_t *o;
   json_array_foreach(json_object_get(ph, "overrides"), i, o) {
-    char text[1500];
+    char text[1500], sig[300];
+    signed_text(o, sig, sizeof sig);
     const json_t *items = json_object_get(o, "items");
     if (json_array_size(items) == 0) { /* a journal from before overrides named their items */
-      snprintf(text, sizeof text, "OVERRIDE of %s by %s at %s: %s",
-               *jstr(o, "overridden") ? jstr(o, "overridden") : "NO-GO", jstr(o, "by"), jstr(o, "at"),
+      snprintf(text, sizeof text, "OVERRIDE of %s by %s%s at %s: %s",
+               *jstr(o, "overridden") ? jstr(o, "overridden") : "NO-GO", jstr(o, "by"), sig, jstr(o, "at"),
                jstr(o, "reason"));
       w_para_open(w, "override");
       w_strong(w, "bad", text);
@@ -377,8 +390,8 @@ static void decision(writer *w, const json_t *ph) {
     size_t k;
     const json_t *it;
     json_array_foreach(items, k, it) {
-      snprintf(text, sizeof text, "OVERRIDE by %s at %s of %s %s '%s': %s", jstr(o, "by"), jstr(o, "at"),
-               jstr(it, "section"), jstr(it, "result"), jstr(it, "name"), jstr(it, "reason"));
+      snprintf(text, sizeof text, "OVERRIDE by %s%s at %s of %s %s '%s': %s", jstr(o, "by"), sig,
+               jstr(o, "at"), jstr(it, "section"), jstr(it, "result"), jstr(it, "name"), jstr(it, "reason"));
       w_para_open(w, "override");
       w_strong(w, "bad", text);
       w_para_close(w);
@@ -387,6 +400,16 @@ static void decision(writer *w, const json_t *ph) {
 }
 
 /* The attestations of o (a phase, or the plan-wide preflight) as a table under a heading. */
+/* A sign-off's status cell: "in force, signed (keys/alice.pub)". */
+static const char *signoff_status(const json_t *a, char *buf, size_t n) {
+  const char *key = jstr(a, "key");
+  if (*key)
+    snprintf(buf, n, "%s, signed (%s)", jstr(a, "status"), key);
+  else
+    snprintf(buf, n, "%s%s", jstr(a, "status"), json_is_true(json_object_get(a, "signed")) ? ", signed" : "");
+  return buf;
+}
+
 static void attestations(writer *w, const json_t *o, int level) {
   if (!count(o, "attestations")) return;
   w_heading(w, level, "Attestations");
@@ -395,8 +418,10 @@ static void attestations(writer *w, const json_t *o, int level) {
   size_t i;
   json_t *a;
   json_array_foreach(json_object_get(o, "attestations"), i, a) {
-    const char *cells[] = {jstr(a, "item"), jstr(a, "status"),  jstr(a, "by"),
-                           jstr(a, "at"),   jstr(a, "expires"), jstr(a, "note")};
+    char status[256];
+    const char *cells[] = {jstr(a, "item"),    signoff_status(a, status, sizeof status),
+                           jstr(a, "by"),      jstr(a, "at"),
+                           jstr(a, "expires"), *jstr(a, "why") ? jstr(a, "why") : jstr(a, "note")};
     w_row(w, cells, 6);
   }
   w_table_end(w);
@@ -420,8 +445,8 @@ static void signoffs(writer *w, const json_t *ph) {
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(ph, "approvals"), i, a) {
-      char status[128], why[768];
-      snprintf(status, sizeof status, "%s", jstr(a, "status"));
+      char status[256], why[768];
+      signoff_status(a, status, sizeof status);
       snprintf(why, sizeof why, "%s%s%s", jstr(a, "why"), *jstr(a, "changed") ? ": " : "",
                jstr(a, "changed"));
       const char *cells[] = {jstr(a, "role"),     status,
@@ -533,7 +558,9 @@ static void marks(writer *w, const json_t *doc) {
   size_t i;
   json_t *m;
   json_array_foreach(json_object_get(doc, "marks"), i, m) {
-    const char *cells[] = {jstr(m, "at"), jstr(m, "kind"), jstr(m, "by"), jstr(m, "note")};
+    char by[400], sig[300];
+    snprintf(by, sizeof by, "%s%s", jstr(m, "by"), signed_text(m, sig, sizeof sig));
+    const char *cells[] = {jstr(m, "at"), jstr(m, "kind"), by, jstr(m, "note")};
     w_row(w, cells, 4);
   }
   w_table_end(w);

@@ -4,6 +4,7 @@
  */
 #include "signoff/signoff.h"
 
+#include "journal/sign.h"
 #include "signoff/internal.h"
 
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 typedef struct {
   journal_signoff *v;
+  journal_sig_check *sig; /* v[i]'s signature */
   size_t n;
   char **changes; /* approvals: per record, what changed since (void ones only); NULL entries */
 } signoff_list;
@@ -42,6 +44,52 @@ static void list_free(signoff_list *l) {
   journal_signoffs_free(l->v, l->n);
 }
 
+/* Events read per page when checking signatures. */
+#define SIGNOFF_EVENT_PAGE 500
+
+static bool alloc_sigs(signoff_list *l) {
+  l->sig = calloc(l->n ? l->n : 1, sizeof *l->sig);
+  return l->sig != NULL;
+}
+
+/* Give ev's signature check to every record of l that is ev. */
+static void match_event(signoff_list *l, const journal_event *ev, const char *migration) {
+  for (size_t i = 0; i < l->n; i++)
+    if (l->v[i].seq == ev->seq) journal_signature_check(ev, migration, &l->sig[i]);
+}
+
+/* Check the signature of every record in the book: the records come from the journal's
+ * views, the signatures from their events' content. */
+static gg_status check_signatures(journal *j, signoff_book *b, gg_error *err) {
+  const plan *p = b->p;
+  bool ok = alloc_sigs(&b->any);
+  for (size_t i = 0; i < p->nphases && ok; i++)
+    ok = alloc_sigs(&b->approvals[i]) && alloc_sigs(&b->attestations[i]);
+  if (!ok) return gg_error_set(err, GG_ERR_NOMEM, "check the sign-offs' signatures");
+  static const journal_kind kinds[] = {JOURNAL_APPROVAL, JOURNAL_ATTESTATION};
+  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+    journal_filter f = journal_filter_all();
+    f.kind = journal_kind_name(kinds[k]);
+    f.limit = SIGNOFF_EVENT_PAGE;
+    size_t n;
+    do {
+      journal_event *ev = NULL;
+      n = 0;
+      gg_status st = journal_events(j, &f, &ev, &n, err);
+      if (st != GG_OK) return st;
+      for (size_t e = 0; e < n; e++) {
+        bool approval = kinds[k] == JOURNAL_APPROVAL;
+        for (size_t i = 0; i < p->nphases; i++)
+          match_event(approval ? &b->approvals[i] : &b->attestations[i], &ev[e], p->migration);
+        if (!approval) match_event(&b->any, &ev[e], p->migration);
+      }
+      if (n) f.after_seq = ev[n - 1].seq;
+      journal_events_free(ev, n);
+    } while (n == SIGNOFF_EVENT_PAGE);
+  }
+  return GG_OK;
+}
+
 gg_status signoff_book_load(journal *j, const plan *p, double now, signoff_book **out, gg_error *err) {
   *out = NULL;
   signoff_book *b = calloc(1, sizeof *b);
@@ -64,6 +112,7 @@ gg_status signoff_book_load(journal *j, const plan *p, double now, signoff_book 
     if (st == GG_OK) st = journal_attestations(j, id, now, &b->attestations[i].v, &b->attestations[i].n, err);
   }
   if (st == GG_OK) st = journal_attestations(j, JOURNAL_ANY_PHASE, now, &b->any.v, &b->any.n, err);
+  if (st == GG_OK) st = check_signatures(j, b, err);
 out:
   if (st != GG_OK) {
     signoff_book_free(b);
@@ -75,18 +124,29 @@ out:
 
 void signoff_book_free(signoff_book *b) {
   if (!b) return;
-  for (size_t i = 0; b->approvals && i < b->p->nphases; i++) list_free(&b->approvals[i]);
-  for (size_t i = 0; b->attestations && i < b->p->nphases; i++)
+  for (size_t i = 0; b->approvals && i < b->p->nphases; i++) {
+    list_free(&b->approvals[i]);
+    free(b->approvals[i].sig);
+  }
+  for (size_t i = 0; b->attestations && i < b->p->nphases; i++) {
     journal_signoffs_free(b->attestations[i].v, b->attestations[i].n);
+    free(b->attestations[i].sig);
+  }
   journal_signoffs_free(b->any.v, b->any.n);
+  free(b->any.sig);
   free(b->approvals);
   free(b->attestations);
   free(b);
 }
 
-static const journal_signoff *find(const signoff_list *l, const char *key) {
+/* The latest record of `key` in l, and its signature check in *sig; NULL when none. */
+static const journal_signoff *find(const signoff_list *l, const char *key, const journal_sig_check **sig) {
+  *sig = NULL;
   for (size_t i = 0; l && i < l->n; i++)
-    if (strcmp(l->v[i].role, key) == 0) return &l->v[i];
+    if (strcmp(l->v[i].role, key) == 0) {
+      *sig = l->sig ? &l->sig[i] : NULL;
+      return &l->v[i];
+    }
   return NULL;
 }
 
@@ -96,12 +156,39 @@ static long phase_index(const signoff_book *b, const plan_phase *ph) {
   return -1;
 }
 
+/* Whether the record's signature lets it count; sets v->why when not, and what signed. A role
+ * with keys (an approval's, or an attest item's signed_by) wants one of them; any sign-off with
+ * a signature wants it good. */
+static bool trusted(signoff_verdict *v, const journal_sig_check *sig, const plan_role *role) {
+  if (sig && sig->have_key) v->public_key = sig->public_key_b64;
+  if (sig && sig->state == JOURNAL_SIG_BAD) {
+    v->why = sig->why;
+    return false;
+  }
+  bool good = sig && sig->state == JOURNAL_SIG_GOOD;
+  v->signed_ok = good;
+  if (!role || role->nkeys == 0) return true;
+  if (!good) {
+    v->why = "unsigned";
+    return false;
+  }
+  const plan_key *k = plan_role_key(role, sig->public_key);
+  if (!k) {
+    v->why = "signed by an unlisted key";
+    return false;
+  }
+  v->key = k->path;
+  return true;
+}
+
 /* The one verdict: every approval and attestation is judged here. */
-static signoff_verdict judge(const signoff_book *b, const journal_signoff *s, bool approval, double valid_for,
-                             bool optional) {
+static signoff_verdict judge(const signoff_book *b, const journal_signoff *s, const journal_sig_check *sig,
+                             const plan_role *role, bool approval, double valid_for, bool optional) {
   signoff_verdict v = {.state = SIGNOFF_MISSING, .optional = optional, .record = s};
   if (!s) {
     /* nothing recorded */
+  } else if (!trusted(&v, sig, role)) {
+    /* MISSING, with why */
   } else if (approval) {
     if (strcmp(s->plan_hash ? s->plan_hash : "", b->p->hash) != 0)
       v.state = SIGNOFF_VOID;
@@ -124,8 +211,9 @@ static signoff_verdict judge(const signoff_book *b, const journal_signoff *s, bo
 
 signoff_verdict signoff_approval(const signoff_book *b, const plan_phase *ph, const plan_approval *a) {
   long i = phase_index(b, ph);
-  const journal_signoff *s = i < 0 ? NULL : find(&b->approvals[i], a->role);
-  signoff_verdict v = judge(b, s, true, 0, a->optional);
+  const journal_sig_check *sig = NULL;
+  const journal_signoff *s = i < 0 ? NULL : find(&b->approvals[i], a->role, &sig);
+  signoff_verdict v = judge(b, s, sig, plan_find_role(b->p, a->role), true, 0, a->optional);
   if (v.state == SIGNOFF_VOID && s && b->approvals[i].changes)
     v.changes = b->approvals[i].changes[s - b->approvals[i].v];
   return v;
@@ -137,5 +225,16 @@ signoff_verdict signoff_attestation(const signoff_book *b, const plan_phase *ph,
     long i = phase_index(b, ph);
     l = i < 0 ? NULL : &b->attestations[i];
   }
-  return judge(b, find(l, c->attest), false, c->valid_for, false);
+  const journal_sig_check *sig = NULL;
+  const journal_signoff *s = find(l, c->attest, &sig);
+  const plan_role *role = c->signed_by ? plan_find_role(b->p, c->signed_by) : NULL;
+  return judge(b, s, sig, role, false, c->valid_for, false);
+}
+
+void signoff_verdict_annotate(json_t *o, const signoff_verdict *v) {
+  const char *why = v->why ? v->why : v->state == SIGNOFF_VOID ? "the plan changed since" : NULL;
+  if (why) json_object_set_new(o, "why", json_string(why));
+  if (v->signed_ok) json_object_set_new(o, "signed", json_true());
+  if (v->key) json_object_set_new(o, "key", json_string(v->key));
+  if (v->public_key) json_object_set_new(o, "public_key", json_string(v->public_key));
 }

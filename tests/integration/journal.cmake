@@ -10,3 +10,5 @@ gg_integration_test(test_journal_pg SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/tes
 target_compile_definitions(test_journal_pg PRIVATE JOURNAL_TEST_PG=1)
 gg_integration_test(test_journal_shared SOURCES test_journal_shared.c LIBS gg_journal gg_it_support PkgConfig::PQ TIMEOUT 300)
 add_dependencies(test_journal_shared gonogo)
+gg_integration_test(test_signoff_keys SOURCES test_signoff_keys.c LIBS gg_journal gg_it_support PkgConfig::SQLITE TIMEOUT 300)
+add_dependencies(test_signoff_keys gonogo)
