@@ -72,6 +72,7 @@ void plan_free(plan *p) {
   free(p->file);
   free(p->migration);
   free(p->description);
+  free(p->workdir);
   plan_nats *nt = &p->connect.nats;
   free_strs(nt->servers, nt->nservers);
   free_strs(nt->monitor, nt->nmonitor);

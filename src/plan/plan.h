@@ -465,7 +465,11 @@ typedef struct plan {
   char *file; /* the name it was loaded under */
   char *migration;
   char *description; /* "" when absent */
-  char hash[65];     /* SHA-256 hex of the substituted content, secrets excluded */
+  /* Where `run:` commands (criteria, checkpoints, command actions) execute: the `workdir:` key,
+   * relative to the plan's directory, else the plan's directory; an absolute path. NULL for a
+   * plan loaded from a buffer whose name is no file (the caller's directory then). */
+  char *workdir;
+  char hash[65]; /* SHA-256 hex of the substituted content, secrets excluded */
   plan_connect connect;
   plan_calendar calendar;
   plan_define *defines;
