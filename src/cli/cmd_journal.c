@@ -43,7 +43,7 @@ typedef struct {
 static const cli_spec spec_verify = {
     .verb = "journal verify",
     .args = "PLAN",
-    .summary = "check the hash chain and its head anchors: exit 0 when intact, 2 naming the first bad row",
+    .summary = "check the hash chain and its head anchors",
     .min_args = 1,
     .max_args = 1,
     .opts = {CLI_FLAG(cmd_journal_verify_opts, json, "json", "the verdict as JSON"),
@@ -52,7 +52,7 @@ static const cli_spec spec_verify = {
                  "a head kept elsewhere (a report, a ticket): the chain must still hold that row and hash"),
              CLI_STR(cmd_journal_verify_opts, journal, "journal", "PATH",
                      "the journal file (default .gonogo/<migration>.db beside the plan)")},
-};
+    .exits = "0 intact, 2 broken (NO-GO: naming the first bad row), 3 error (usage, unreadable)"};
 
 static json_t *event_json(const journal_event *ev) {
   char when[40];

@@ -10,11 +10,11 @@
 static const cli_spec spec = {
     .verb = "validate",
     .args = "PLAN",
-    .summary = "check a plan file: every error with file:line:col; exit 0 when valid, 3 otherwise",
+    .summary = "check a plan file: every error with file:line:col",
     .min_args = 1,
     .max_args = 1,
     .opts = {{0}},
-};
+    .exits = "0 valid (warnings allowed), 3 invalid (each error at file:line:col) or usage"};
 
 int cmd_validate(int argc, char **argv) {
   cli_parsed args;
