@@ -21,7 +21,14 @@ void cli_usage(const cli_spec *spec, FILE *out) {
       char left[64];
       snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg_name ? " " : "",
                o->arg_name ? o->arg_name : "");
-      fprintf(out, "  %-24s %s\n", left, o->help ? o->help : "");
+      /* Continuation lines of a long help line up under its first. */
+      const char *h = o->help ? o->help : "";
+      fprintf(out, "  %-24s ", left);
+      for (; *h; h++) {
+        fputc(*h, out);
+        if (*h == '\n') fprintf(out, "%27s", "");
+      }
+      fputc('\n', out);
     }
     fprintf(out, "  %-24s %s\n", "--help", "show this help");
   }

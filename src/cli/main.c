@@ -39,7 +39,7 @@ static const verb_entry verbs[] = {
 
 static void usage(FILE *out) {
   fprintf(out, "usage: gonogo <command> [arguments] [--help]\n\ncommands:\n");
-  for (size_t i = 0; i < NVERBS; i++) fprintf(out, "  %-10s %s\n", verbs[i].verb, verbs[i].summary);
+  for (size_t i = 0; i < NVERBS; i++) fprintf(out, "  %-11s %s\n", verbs[i].verb, verbs[i].summary);
   fprintf(out,
           "\nexit codes, the same in every command: 0 GO (or done), 1 DEFER, 2 NO-GO, 3 error;\n"
           "`check --nagios` uses them as Nagios's OK, WARNING, CRITICAL and UNKNOWN.\n"
