@@ -157,6 +157,27 @@ static void print_human(const plan *p, const gate_report *r) {
          r->slowest_probe_what[0] ? r->slowest_probe_what : "none", c.off);
 }
 
+/* rate()/increase() windows that were answered by less than their history (a shorter stretch
+ * of journal or Prometheus samples, or two fresh samples): the value is a shorter window's, so
+ * say so even when the item passed. The gate notes each history read as "SERIES[WIN]: ORIGIN";
+ * a short one's origin ends ", not WIN". */
+static void print_short_windows(const gate_report *r) {
+  bool heading = false;
+  for (size_t i = 0; i < r->nitems; i++) {
+    json_t *notes = json_object_get(r->items[i].evidence, "history");
+    size_t k;
+    json_t *n;
+    json_array_foreach(notes, k, n) {
+      const char *text = json_string_value(n);
+      if (!text || !strstr(text, ", not ")) continue;
+      if (!heading)
+        printf("\nwindows shorter than asked (no history to read; the value is the shorter one's):\n");
+      heading = true;
+      printf("  %s: %s\n", r->items[i].name, text);
+    }
+  }
+}
+
 /* The Nagios plugin line (the plugin guidelines' "SERVICE STATUS - text | perfdata"): one line, the
  * status word for the decision (GO OK, DEFER WARNING, NO-GO CRITICAL), counts as perfdata. */
 static void print_nagios(const gate_report *r) {
@@ -226,6 +247,7 @@ int cmd_check(int argc, char **argv) {
     json_decref(o);
   } else {
     print_human(p, &r);
+    print_short_windows(&r);
   }
   rc = (int)r.decision;
   gate_report_release(&r);
