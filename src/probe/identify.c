@@ -9,6 +9,7 @@
  */
 #include <libpq-fe.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
@@ -35,6 +36,10 @@ static void add_server(probe_cluster_id *out, const char *name, const char *clus
   copy(s->name, sizeof s->name, name);
   copy(s->cluster, sizeof s->cluster, cluster);
   copy(s->version, sizeof s->version, version);
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(((const probe_server_id *)a)->name, ((const probe_server_id *)b)->name);
 }
 
 static void from_monitor(const probe_config *cfg, double timeout, probe_cluster_id *out) {
@@ -138,6 +143,8 @@ void probe_cluster_identify(const probe_config *cfg, double timeout, probe_clust
   }
   from_monitor(cfg, timeout, out);
   if (!out->nservers && (cfg->nats_sys_user || cfg->nats_sys_creds)) from_system(cfg, timeout, out);
+  /* In the order an operator reads them, not the order they answered in. */
+  qsort(out->servers, out->nservers, sizeof out->servers[0], by_name);
   if (!out->nservers) {
     from_connection(cfg, timeout, out);
     if (out->connected[0] && !out->note[0])
