@@ -5,7 +5,7 @@
  * `check --nagios` is one status line a Nagios parser accepts, with the matching exit code;
  * `run:` criteria execute in the plan's directory (or its `workdir:`) wherever gonogo is started;
  * an unset NATS_URL without a default is an error naming it, never a silent localhost; and
- * `help VERB`, "did you mean" and `completion bash`.
+ * `help VERB`, "did you mean" and `completion bash`; `sandbox seed --dir` seeds that sandbox.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -62,6 +62,7 @@ static int setup(void **state) {
   support_need_env("test_cli_ops", "NATS_URL");
   support_need_env("test_cli_ops", "NATS_MONITOR_URLS");
   support_need_env("test_cli_ops", "PG_URL");
+  support_need_env("test_cli_ops", "GONOGO_SANDBOX_DIR");
   snprintf(dir, sizeof dir, "/tmp/gonogo-cli-ops-%d", (int)getpid());
   mkdir(dir, 0700);
   char path[320];
@@ -173,6 +174,47 @@ static void test_short_rate_window_is_said(void **state) {
   assert_int_equal(GONOGO("check", plan_path, "--phase", "3", "--journal", fresh), 0);
   expect_has("windows shorter than asked");
   expect_has("  servers steady: nats.server.up[1h]: 3s of fresh samples, not 1h\n");
+}
+
+/* sandbox seed --dir D seeds D's cluster, whatever NATS_URL the shell exported; without --dir
+ * the environment's (here a closed port) is used, and named in the error. */
+static void test_seed_uses_the_sandbox_dir(void **state) {
+  (void)state;
+  char seed_plan[320], stream[64];
+  snprintf(stream, sizeof stream, "CLI_OPS_SEED_%d", (int)getpid());
+  snprintf(seed_plan, sizeof seed_plan, "%s/seed.yaml", dir);
+  char text[1024];
+  snprintf(text, sizeof text,
+           "migration: cli-ops-seed\n"
+           "connect:\n"
+           "  nats: { servers: \"${NATS_URL}\" }\n"
+           "topology:\n"
+           "  streams:\n"
+           "    %s: { existing: true, subjects: [\"cliops%d.>\"], replicas: 1, storage: memory }\n"
+           "phases: []\n",
+           stream, (int)getpid());
+  write_file(seed_plan, text);
+  const char *wrong[] = {"NATS_URL=nats://127.0.0.1:1", "NATS_MONITOR_URLS=", NULL};
+  gg_spawn_opts o = {.timeout = 60, .max_output = 1u << 20, .env = wrong};
+  const char *no_dir[] = {bin, "sandbox", "seed", seed_plan, "--quiet", NULL};
+  support_run_result r = support_run(no_dir, &o);
+  if (r.code != 3 || !strstr(r.out, "127.0.0.1:1"))
+    fail_msg("seed on a closed port: exit %d\n%s", r.code, r.out);
+  free(r.out);
+  const char *with_dir[] = {bin, "sandbox", "seed", seed_plan, "--dir", getenv("GONOGO_SANDBOX_DIR"), NULL};
+  r = support_run(with_dir, &o);
+  if (r.code != 0 || !strstr(r.out, stream)) fail_msg("seed --dir: exit %d\n%s", r.code, r.out);
+  free(r.out);
+  natsConnection *nc = NULL;
+  jsCtx *js = NULL;
+  assert_int_equal(support_nats_connect(getenv("NATS_URL"), &nc, &js), 0);
+  jsStreamInfo *si = NULL;
+  jsErrCode jerr = 0;
+  assert_int_equal(js_GetStreamInfo(&si, js, stream, NULL, &jerr), NATS_OK);
+  jsStreamInfo_Destroy(si);
+  assert_int_equal(js_DeleteStream(js, stream, NULL, &jerr), NATS_OK);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
 }
 
 /* Parse the line as Nagios does: "SERVICE STATUS - text | perfdata", perfdata being
@@ -325,6 +367,7 @@ int main(void) {
       cmocka_unit_test(test_unset_nats_url_is_an_error),
       cmocka_unit_test(test_help_verb_and_did_you_mean),
       cmocka_unit_test(test_completion_bash),
+      cmocka_unit_test(test_seed_uses_the_sandbox_dir),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
