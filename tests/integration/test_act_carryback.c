@@ -156,8 +156,8 @@ static void killed_carry_back_is_resumed(void **state) {
   actx_init("carrykill", 3);
   run_phase1_stalled();
   actx_publish_vendor(5000);
-  pid_t pid =
-      actx_gonogo_spawn((const char *const[]){"rollback", "--yes", "--phase", "1", "--reason", "kill me", NULL});
+  pid_t pid = actx_gonogo_spawn(
+      (const char *const[]){"rollback", "--yes", "--phase", "1", "--reason", "kill me", NULL});
   bool seen = actx_journal_wait("note", "\"state\":\"started\"", 1, 60);
   kill(pid, SIGKILL);
   actx_gonogo_wait(pid);

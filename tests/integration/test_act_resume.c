@@ -123,7 +123,8 @@ static void killed_runs_are_resumed(void **state) {
                 actx_journal_count("action_intent", "\"action\":\"wait\"") + 1, 0.3);
   assert_true(actx_stream_has_subject("ACT_CORE", "act.core.>"));
   assert_int_equal(RUN("rollback", "--yes", "--phase", "2", "--reason", "abandon the killed run"), 3);
-  assert_int_equal(RUN("rollback", "--yes", "--phase", "2", "--reason", "abandon the killed run", "--break-lock"), 0);
+  assert_int_equal(
+      RUN("rollback", "--yes", "--phase", "2", "--reason", "abandon the killed run", "--break-lock"), 0);
   assert_int_equal(actx_journal_count("lock_broken", NULL) > 0, 1);
   assert_int_equal(actx_journal_count("phase_rolled_back", NULL), rolled + 1);
   assert_true(actx_stream_has_subject("ACT_LEGACY", "act.core.>"));

@@ -157,7 +157,7 @@ static void test_did_you_mean(void **state) {
   assert_string_equal(cli_nearest("rnu", verbs), "run");
   assert_null(cli_nearest("deploy", verbs));
   const char *opts[] = {"json", "phase", "journal", NULL};
-  assert_string_equal(cli_nearest("jsno", opts), "json"); /* two letters swapped: one edit */
+  assert_string_equal(cli_nearest("jsno", opts), "json");     /* two letters swapped: one edit */
   assert_string_equal(cli_nearest("rol", verbs), "rollback"); /* the only one it begins */
   assert_null(cli_nearest("re", verbs));                      /* resume or report: no guess */
 }
