@@ -94,7 +94,12 @@ static int setup(void **state) {
              "  - id: 3\n"
              "    name: An hour's rate\n"
              "    go:\n"
-             "      - { name: servers steady, expect: 'rate(nats.server.up, 1h) >= 0' }\n");
+             "      - { name: servers steady, expect: 'rate(nats.server.up, 1h) >= 0' }\n"
+             "  - id: 4\n"
+             "    name: Waits for a person\n"
+             "    go:\n"
+             "      - { name: JetStream enabled, expect: nats.jetstream.enabled == 1 }\n"
+             "      - { name: someone looked, attest: looked }\n");
   snprintf(wd_plan_path, sizeof wd_plan_path, "%s/wd.yaml", dir);
   write_file(wd_plan_path,
              "migration: cli-ops-wd\n"
@@ -265,6 +270,13 @@ static void test_nagios_line(void **state) {
   assert_string_equal(status, "OK");
   expect_has("phase 1 GO: 2 passing");
   assert_true(json_real_value(json_object_get(perf, "pass")) == 2);
+  json_object_clear(perf);
+
+  assert_int_equal(GONOGO("check", plan_path, "--phase", "4", "--journal", journal_path, "--nagios"), 1);
+  nagios_parse(last_out, status, sizeof status, perf);
+  assert_string_equal(status, "WARNING");
+  expect_has("phase 4 DEFER: 1 waiting");
+  assert_true(json_real_value(json_object_get(perf, "wait")) == 1);
   json_object_clear(perf);
 
   /* A phase the plan does not have: Nagios's UNKNOWN, exit 3; stdout is still one status line. */
