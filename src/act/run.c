@@ -579,7 +579,7 @@ static gg_status verify_one(act_ctx *ctx, const plan_criterion *c, gg_error *err
       return expect_within(ctx, c->expect.ast, c->expect.text, c->timeout > 0 ? c->timeout : 30, err);
     case PLAN_CRIT_RUN: {
       probe_run_result r;
-      gg_status st = probe_run(c->run, c->timeout, NULL, &r, err);
+      gg_status st = probe_run(c->run, c->timeout, ctx->p->workdir, &r, err);
       if (st != GG_OK) return st;
       if (!r.ok) st = gg_error_set(err, GG_ERR_CHILD, "'%s': %s", c->run_shown, r.summary);
       probe_run_result_release(&r);

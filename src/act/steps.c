@@ -67,7 +67,7 @@ gg_status act_undo_is_ours(act_ctx *ctx, const plan_action *a, const json_t *und
 gg_status act_exec_command(act_ctx *ctx, const char *cmd, const char *shown, double timeout, json_t *out,
                            gg_error *err) {
   probe_run_result r;
-  gg_status st = probe_run(cmd, timeout > 0 ? timeout : 60, NULL, &r, err);
+  gg_status st = probe_run(cmd, timeout > 0 ? timeout : 60, ctx->p->workdir, &r, err);
   if (st != GG_OK) {
     gg_error_clear(err); /* its message names the command as run, secrets and all */
     return gg_error_set(err, st, "command '%s' could not run", shown);

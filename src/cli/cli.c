@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "base/units.h"
@@ -13,15 +14,76 @@ void cli_usage(const cli_spec *spec, FILE *out) {
   fprintf(out, "usage: gonogo %s%s%s%s\n", spec->verb, spec->args ? " " : "", spec->args ? spec->args : "",
           spec->opts[0].name ? " [options]" : "");
   if (spec->summary) fprintf(out, "\n%s\n", spec->summary);
-  if (!spec->opts[0].name) return;
-  fprintf(out, "\noptions:\n");
-  for (int i = 0; i < CLI_MAX_OPTS && spec->opts[i].name; i++) {
-    const cli_opt *o = &spec->opts[i];
-    char left[64];
-    snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg_name ? " " : "", o->arg_name ? o->arg_name : "");
-    fprintf(out, "  %-24s %s\n", left, o->help ? o->help : "");
+  if (spec->opts[0].name) {
+    fprintf(out, "\noptions:\n");
+    for (int i = 0; i < CLI_MAX_OPTS && spec->opts[i].name; i++) {
+      const cli_opt *o = &spec->opts[i];
+      char left[64];
+      snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg_name ? " " : "",
+               o->arg_name ? o->arg_name : "");
+      /* Continuation lines of a long help line up under its first. */
+      const char *h = o->help ? o->help : "";
+      fprintf(out, "  %-24s ", left);
+      for (; *h; h++) {
+        fputc(*h, out);
+        if (*h == '\n') fprintf(out, "%27s", "");
+      }
+      fputc('\n', out);
+    }
+    fprintf(out, "  %-24s %s\n", "--help", "show this help");
   }
-  fprintf(out, "  %-24s %s\n", "--help", "show this help");
+  fprintf(out, "\nexit: %s\n", spec->exits ? spec->exits : CLI_EXITS_PLAIN);
+}
+
+static cli_describe_fn describe_sink;
+static void *describe_ud;
+
+void cli_describe(cli_describe_fn sink, void *ud) {
+  describe_sink = sink;
+  describe_ud = ud;
+}
+
+/* Edit distance counting a swap of two neighbours as one edit (the optimal string alignment
+ * distance: "jsno" is one edit from "json"), capped: anything beyond `cap` is cap + 1. */
+static size_t edit_distance(const char *a, const char *b, size_t cap) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 64 || lb > 64) return cap + 1;
+  if ((la > lb ? la - lb : lb - la) > cap) return cap + 1;
+  size_t d[65][65];
+  for (size_t i = 0; i <= la; i++) d[i][0] = i;
+  for (size_t j = 0; j <= lb; j++) d[0][j] = j;
+  for (size_t i = 1; i <= la; i++)
+    for (size_t j = 1; j <= lb; j++) {
+      size_t best = d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+        best = d[i - 2][j - 2] + 1;
+      d[i][j] = best;
+    }
+  return d[la][lb] > cap ? cap + 1 : d[la][lb];
+}
+
+const char *cli_nearest(const char *given, const char *const *candidates) {
+  size_t len = strlen(given);
+  /* One edit in a word of up to four letters already makes another word; allow two beyond. */
+  size_t cap = len <= 4 ? 1 : 2;
+  const char *best = NULL, *prefixed = NULL;
+  size_t best_d = cap + 1;
+  int nprefixed = 0;
+  for (size_t i = 0; candidates[i]; i++) {
+    size_t d = edit_distance(given, candidates[i], cap);
+    if (d < best_d) {
+      best_d = d;
+      best = candidates[i];
+    }
+    if (len >= 2 && strncmp(candidates[i], given, len) == 0) {
+      prefixed = candidates[i];
+      nprefixed++;
+    }
+  }
+  if (best) return best;
+  return nprefixed == 1 ? prefixed : NULL;
 }
 
 static int find_opt(const cli_spec *spec, const char *name, size_t len) {
@@ -32,6 +94,25 @@ static int find_opt(const cli_spec *spec, const char *name, size_t len) {
 
 static int usage_error(const cli_spec *spec, const char *what, const char *arg) {
   fprintf(stderr, "gonogo %s: %s%s%s%s\n", spec->verb, what, arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+  cli_usage(spec, stderr);
+  return CLI_EXIT_USAGE;
+}
+
+/* An option the table does not know: name the nearest one it does, then the usage. */
+static int unknown_option(const cli_spec *spec, const char *arg, size_t len) {
+  const char *names[CLI_MAX_OPTS + 2];
+  size_t n = 0;
+  for (int i = 0; i < CLI_MAX_OPTS && spec->opts[i].name; i++) names[n++] = spec->opts[i].name;
+  names[n++] = "help";
+  names[n] = NULL;
+  char given[64];
+  const char *bare = arg;
+  while (*bare == '-') bare++;
+  size_t blen = len < sizeof given ? len : sizeof given - 1;
+  snprintf(given, sizeof given, "%.*s", (int)blen, bare);
+  const char *near = given[0] ? cli_nearest(given, names) : NULL;
+  if (!near) return usage_error(spec, "unknown option", arg);
+  fprintf(stderr, "gonogo %s: unknown option '%s' (did you mean --%s?)\n", spec->verb, arg, near);
   cli_usage(spec, stderr);
   return CLI_EXIT_USAGE;
 }
@@ -80,6 +161,10 @@ static int store(const cli_spec *spec, const cli_opt *o, const char *value, void
 
 int cli_parse(const cli_spec *spec, int argc, char **argv, void *opts, cli_parsed *out) {
   memset(out, 0, sizeof *out);
+  if (describe_sink) {
+    describe_sink(describe_ud, spec);
+    return CLI_EXIT_OK;
+  }
   assert(opts || !spec->opts[0].name);
   /* Values are stored once the whole line is known to be well formed, so `--help` anywhere
    * still shows the help and a missing argument is reported before a bad value. */
@@ -102,7 +187,7 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, void *opts, cli_parse
       const char *eq = strchr(name, '=');
       size_t len = eq ? (size_t)(eq - name) : strlen(name);
       int k = find_opt(spec, name, len);
-      if (k < 0) return usage_error(spec, "unknown option", a);
+      if (k < 0) return unknown_option(spec, a, len);
       const char *value = "";
       if (spec->opts[k].arg_name) {
         if (eq) {
@@ -122,7 +207,7 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, void *opts, cli_parse
       values[k] = value;
       continue;
     }
-    if (!only_args && a[0] == '-' && a[1]) return usage_error(spec, "unknown option", a);
+    if (!only_args && a[0] == '-' && a[1]) return unknown_option(spec, a, strlen(a));
     if (out->nargs >= spec->max_args || out->nargs >= CLI_MAX_ARGS)
       return usage_error(spec, "unexpected argument", a);
     out->args[out->nargs++] = a;
@@ -152,6 +237,23 @@ int cli_fail(int code, const char *fmt, ...) {
 
 int cli_fail_error(int code, const gg_error *err) {
   return cli_fail(code, "%s", gg_error_message(err));
+}
+
+int cli_require_yes(const char *verb, const char *what, bool yes) {
+  if (yes || isatty(STDIN_FILENO) == 1) return -1;
+  return cli_fail(CLI_EXIT_USAGE,
+                  "%s: stdin is not a terminal, so nobody can confirm: refusing to %s without --yes "
+                  "(pass --yes to proceed without asking)",
+                  verb, what);
+}
+
+bool cli_ask(const char *question) {
+  printf("%s [y/N] ", question);
+  fflush(stdout);
+  char line[32];
+  if (!fgets(line, sizeof line, stdin)) return false;
+  line[strcspn(line, "\r\n")] = 0;
+  return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
 }
 
 bool cli_color(FILE *out) {

@@ -17,8 +17,21 @@
 
 #include "base/error.h"
 
-/* Exit codes shared by the verbs (check's are the Nagios convention, DESIGN §3). */
-enum { CLI_EXIT_OK = 0, CLI_EXIT_DEFER = 1, CLI_EXIT_NOGO = 2, CLI_EXIT_USAGE = 3, CLI_EXIT_FAIL = 4 };
+/* Exit codes, the same meaning in every verb (DESIGN §10): 0 GO or done, 1 DEFER (not yet: wait
+ * and ask again), 2 NO-GO (the answer is no: a phase must not go, a rule fires, a chain is
+ * broken, an action cannot be done), 3 an error (the command line, the plan, or something failed;
+ * stderr names it). USAGE and FAIL are both 3: the names say at the call site which kind it is. */
+enum {
+  CLI_EXIT_OK = 0,
+  CLI_EXIT_DEFER = 1,
+  CLI_EXIT_NOGO = 2,
+  CLI_EXIT_ERROR = 3,
+  CLI_EXIT_USAGE = CLI_EXIT_ERROR,
+  CLI_EXIT_FAIL = CLI_EXIT_ERROR
+};
+
+/* The exit codes of a verb that has no GO/NO-GO of its own, for its help. */
+#define CLI_EXITS_PLAIN "0 done, 3 error (usage, plan, or a failure named on stderr)"
 
 #define CLI_MAX_OPTS 24
 #define CLI_MAX_ARGS 8
@@ -69,6 +82,7 @@ typedef struct {
   const char *summary;        /* one line */
   int min_args, max_args;     /* positional argument count bounds */
   cli_opt opts[CLI_MAX_OPTS]; /* terminated by a zeroed entry */
+  const char *exits;          /* what each exit code means for this verb; NULL: CLI_EXITS_PLAIN */
 } cli_spec;
 
 /* The positional arguments (they point into argv). */
@@ -86,14 +100,34 @@ typedef struct {
  * line) to stderr. */
 int cli_parse(const cli_spec *spec, int argc, char **argv, void *opts, cli_parsed *out);
 
-/* Print the verb's usage and options to `out`. */
+/* Print the verb's usage, options and exit codes to `out`. */
 void cli_usage(const cli_spec *spec, FILE *out);
+
+/* Describe mode, for `gonogo completion` and the man page: while a sink is set, cli_parse hands
+ * the verb's table to `sink` and returns 0 without parsing, so running a verb only reports its
+ * options (every verb calls cli_parse before it does anything). NULL ends describe mode. */
+typedef void (*cli_describe_fn)(void *ud, const cli_spec *spec);
+void cli_describe(cli_describe_fn sink, void *ud);
+
+/* The candidate nearest to `given` by edit distance, when it is close enough to be a typo (at
+ * most 2 edits, fewer for short words) or `given` is a prefix of exactly it; else NULL.
+ * `candidates` ends with NULL. */
+const char *cli_nearest(const char *given, const char *const *candidates);
 
 /* Print `gonogo: <message>` to stderr (printf-style) and return `code`. */
 int cli_fail(int code, const char *fmt, ...) GG_PRINTF(2, 3);
 
 /* Print `gonogo: <err message>` to stderr and return `code`. */
 int cli_fail_error(int code, const gg_error *err);
+
+/* For a verb that changes the cluster (run, rollback): -1 to go on when `yes` (--yes) or stdin is
+ * a terminal (the verb asks with cli_ask later); else prints that nobody can be asked and to pass
+ * --yes, naming `what` ("run phase 2"), and returns CLI_EXIT_USAGE: a pipe, cron or CI job never
+ * acts on a default answer. */
+int cli_require_yes(const char *verb, const char *what, bool yes);
+
+/* Ask `question [y/N]` on stdout and read one line from stdin: true for y or yes (any case). */
+bool cli_ask(const char *question);
 
 /* Colour for human output: true only when `out` is a terminal and NO_COLOR is unset. */
 bool cli_color(FILE *out);

@@ -1,4 +1,4 @@
-/* gonogo check PLAN --phase N [--json] [--at TIME]: the go/no-go checklist, filled in live. */
+/* gonogo check PLAN --phase N [--json | --nagios] [--at TIME]: the go/no-go checklist, filled in live. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/units.h"
 #include "cli/cli.h"
+#include "cli/cluster_cli.h"
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
 #include "gate/gate.h"
@@ -18,6 +19,7 @@ typedef struct {
   const char *journal;
   bool skip_run;
   bool no_rate_samples;
+  bool nagios;
 } cmd_check_opts;
 
 static const cli_spec spec = {
@@ -26,11 +28,14 @@ static const cli_spec spec = {
     .summary =
         "Evaluate a phase's preflight, requires, go criteria, no-go conditions, attestations and\n"
         "approvals against the live systems, decide GO / NO-GO / DEFER with the evidence, and journal\n"
-        "the evaluation and the decision. Exit 0 GO, 1 DEFER, 2 NO-GO, 3 plan or usage error.",
+        "the evaluation and the decision.",
     .min_args = 1,
     .max_args = 1,
     .opts = {CLI_STR(cmd_check_opts, phase, "phase", "N", "the phase to check (required)"),
              CLI_FLAG(cmd_check_opts, json, "json", "the same facts as JSON on stdout"),
+             CLI_FLAG(cmd_check_opts, nagios, "nagios",
+                      "one line in the Nagios plugin format with perfdata; exit 0 OK (GO), 1 WARNING\n"
+                      "(DEFER), 2 CRITICAL (NO-GO), 3 UNKNOWN (could not evaluate)"),
              CLI_STR(cmd_check_opts, at, "at", "TIME",
                      "evaluate calendar and soak criteria as of TIME (RFC 3339); live probes still read now"),
              CLI_STR(cmd_check_opts, journal, "journal", "PATH|URL",
@@ -40,7 +45,9 @@ static const cli_spec spec = {
                       "do not run `run:` commands (they show ERROR); for measuring probes"),
              CLI_FLAG(cmd_check_opts, no_rate_samples, "no-rate-samples",
                       "do not take two fresh samples for rate() without history (ERROR instead)")},
-};
+    .exits =
+        "0 GO, 1 DEFER, 2 NO-GO, 3 error (usage, plan, journal); with --nagios the same\n"
+        "codes are Nagios's OK, WARNING, CRITICAL and UNKNOWN"};
 
 typedef struct {
   const char *pass, *fail, *wait, *error, *bold, *dim, *off;
@@ -151,6 +158,50 @@ static void print_human(const plan *p, const gate_report *r) {
          r->slowest_probe_what[0] ? r->slowest_probe_what : "none", c.off);
 }
 
+/* rate()/increase() windows that were answered by less than their history (a shorter stretch
+ * of journal or Prometheus samples, or two fresh samples): the value is a shorter window's, so
+ * say so even when the item passed. The gate notes each history read as "SERIES[WIN]: ORIGIN";
+ * a short one's origin ends ", not WIN". */
+static void print_short_windows(const gate_report *r) {
+  bool heading = false;
+  for (size_t i = 0; i < r->nitems; i++) {
+    json_t *notes = json_object_get(r->items[i].evidence, "history");
+    size_t k;
+    json_t *n;
+    json_array_foreach(notes, k, n) {
+      const char *text = json_string_value(n);
+      if (!text || !strstr(text, ", not ")) continue;
+      if (!heading)
+        printf("\nwindows shorter than asked (no history to read; the value is the shorter one's):\n");
+      heading = true;
+      printf("  %s: %s\n", r->items[i].name, text);
+    }
+  }
+}
+
+/* The Nagios plugin line (the plugin guidelines' "SERVICE STATUS - text | perfdata"): one line, the
+ * status word for the decision (GO OK, DEFER WARNING, NO-GO CRITICAL), counts as perfdata. */
+static void print_nagios(const gate_report *r) {
+  size_t n[4] = {0};
+  for (size_t i = 0; i < r->nitems; i++) n[r->items[i].result]++;
+  static const char *const status[] = {"OK", "WARNING", "CRITICAL"};
+  printf("GONOGO %s - phase %s %s: ", status[r->decision], r->phase, gate_decision_name(r->decision));
+  if (r->decision == GATE_GO)
+    printf("%zu passing", n[GATE_PASS]);
+  else if (r->decision == GATE_DEFER)
+    printf("%zu waiting", n[GATE_WAIT]);
+  else
+    printf("%zu failing", n[GATE_FAIL] + n[GATE_ERROR]);
+  printf(" | pass=%zu fail=%zu wait=%zu error=%zu seconds=%.2f\n", n[GATE_PASS], n[GATE_FAIL], n[GATE_WAIT],
+         n[GATE_ERROR], r->elapsed);
+}
+
+/* Nagios's UNKNOWN: the phase could not be evaluated; the reason is on stderr too. */
+static int nagios_unknown(const char *phase, const char *why) {
+  printf("GONOGO UNKNOWN - phase %s not evaluated: %s\n", phase, why);
+  return CLI_EXIT_ERROR;
+}
+
 int cmd_check(int argc, char **argv) {
   cmd_check_opts opt = {0};
   cli_parsed a;
@@ -158,6 +209,7 @@ int cmd_check(int argc, char **argv) {
   if (rc >= 0) return rc;
   const char *phase = opt.phase;
   if (!phase) return cli_fail(CLI_EXIT_USAGE, "check: --phase N is required");
+  if (opt.nagios && opt.json) return cli_fail(CLI_EXIT_USAGE, "check: --nagios and --json: choose one");
   gg_error err;
   gg_error_clear(&err);
   gate_opts opts = {.skip_run = opt.skip_run, .skip_rate_samples = opt.no_rate_samples};
@@ -167,26 +219,36 @@ int cmd_check(int argc, char **argv) {
 
   plan *p = NULL;
   journal *j = NULL;
-  if ((rc = jcli_open_phase(a.args[0], phase, opt.journal, &p, NULL, &j)) >= 0) return rc;
+  if ((rc = jcli_open_phase(a.args[0], phase, opt.journal, &p, NULL, &j)) >= 0)
+    return opt.nagios ? nagios_unknown(phase, "the plan, the phase or the journal (stderr says which)") : rc;
   opts.journal = j;
+  if (!opt.json && !opt.nagios) {
+    cli_cluster_print(stdout, p);
+    printf("\n");
+  }
   gate_report r;
   rc = CLI_EXIT_FAIL;
   if (gate_check(p, phase, &opts, &r, &err) != GG_OK) {
     rc = cli_fail_error(CLI_EXIT_USAGE, &err);
+    if (opt.nagios) nagios_unknown(phase, gg_error_message(&err));
     goto out;
   }
   if (gate_record(j, &r, "gonogo check", &err) != GG_OK) {
     /* The decision stands, but say loudly that it is not on record. */
     cli_fail(CLI_EXIT_FAIL, "journal the evaluation: %s", gg_error_message(&err));
   }
-  if (opt.json) {
+  if (opt.nagios) {
+    print_nagios(&r);
+  } else if (opt.json) {
     json_t *o = gate_report_json(&r);
+    json_object_set_new(o, "cluster", cli_cluster_json(p));
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
     if (s) puts(s);
     free(s);
     json_decref(o);
   } else {
     print_human(p, &r);
+    print_short_windows(&r);
   }
   rc = (int)r.decision;
   gate_report_release(&r);

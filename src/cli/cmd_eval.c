@@ -24,7 +24,7 @@ static const cli_spec spec = {
     .summary =
         "Evaluate an expression against the live systems the plan connects to, with its define:\n"
         "entries, calendar and journal, and print the result: a vector with its labels, a number, or\n"
-        "a condition with every member compared. Exit 0 when it evaluated, 4 on an error.",
+        "a condition with every member compared.",
     .min_args = 2,
     .max_args = 2,
     .opts = {CLI_FLAG(cmd_eval_opts, json, "json", "the result as JSON"),
@@ -33,7 +33,7 @@ static const cli_spec spec = {
              CLI_STR(cmd_eval_opts, journal, "journal", "PATH|URL",
                      "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
                      ".gonogo/<migration>.db)")},
-};
+    .exits = "0 evaluated (whatever the value), 3 error (usage, plan, expression, or a probe failed)"};
 
 static json_t *labels_json(const expr_labels *l) {
   json_t *o = json_object();

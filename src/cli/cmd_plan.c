@@ -20,14 +20,13 @@ static const cli_spec spec = {
     .summary =
         "Observe the live cluster and show what `gonogo run` would change for a phase, like an\n"
         "infrastructure tool's plan: + create, ~ update (field diffs), > move, - delete, = nothing to\n"
-        "do, ? observes only, ! cannot be done (drift or refusal). Nothing is changed.\n"
-        "Exit 0, or 2 when some action cannot be done.",
+        "do, ? observes only, ! cannot be done (drift or refusal). Nothing is changed.",
     .min_args = 1,
     .max_args = 1,
     .opts = {CLI_STR(cmd_plan_opts, phase, "phase", "N", "the phase (required)"),
              CLI_FLAG(cmd_plan_opts, prepare, "prepare", "only the phase's prepare actions"),
              CLI_FLAG(cmd_plan_opts, json, "json", "the same lines and counts as JSON on stdout")},
-};
+    .exits = "0 every action can be done, 2 some action cannot be done (NO-GO), 3 error"};
 
 /* What a sign means, as JSON names it. */
 static const char *sign_name(char s) {

@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/units.h"
 #include "cli/cli.h"
+#include "cli/cluster_cli.h"
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
 #include "gate/gate.h"
@@ -37,7 +38,7 @@ static const cli_spec spec = {
         "confirmation on a terminal, execute its actions (observe, act if needed, verify; journaled),\n"
         "check its verify criteria, roll back by itself on failure (on_failure: rollback), and end\n"
         "with a summary. --prepare runs only the prepare actions (before the go decision).\n"
-        "Exit 0 completed, 1 DEFER, 2 NO-GO, 3 usage, 4 failed (rolled back or left, as said).",
+        "Off a terminal (a pipe, cron, CI) it refuses to act without --yes.",
     .min_args = 1,
     .max_args = 1,
     .opts = {CLI_STR(cmd_run_opts, phase, "phase", "N", "the phase to run (required)"),
@@ -59,7 +60,9 @@ static const cli_spec spec = {
              CLI_STR(cmd_run_opts, journal, "journal", "PATH|URL",
                      "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
                      ".gonogo/<migration>.db)")},
-};
+    .exits =
+        "0 completed (or a dry run), 1 DEFER and 2 NO-GO (nothing ran), 3 error: usage, not\n"
+        "confirmed, or the phase failed (rolled back or left, as the output says)"};
 
 /* Progress on stderr; on a terminal a drain redraws one line (count, rate, ETA) in place. */
 static void progress(void *ud, const char *line) {
@@ -89,14 +92,6 @@ static void print_plan(const plan *p, const char *phase, bool prepare) {
     for (size_t k = 0; k < lines[i].ndiff; k++) printf("      %s\n", lines[i].diff[k]);
   }
   act_plan_lines_free(lines, n);
-}
-
-static bool confirm(const char *phase) {
-  printf("Run phase %s? Type 'yes' to proceed: ", phase);
-  fflush(stdout);
-  char line[32];
-  if (!fgets(line, sizeof line, stdin)) return false;
-  return strncmp(line, "yes", 3) == 0;
 }
 
 static void next_steps(const plan *p, const plan_phase *ph) {
@@ -213,6 +208,9 @@ int cmd_run(int argc, char **argv) {
   size_t nov = 0;
   if ((rc = parse_overrides(&opt.override_item, ovs, ovtext, &nov)) >= 0) return rc;
   if (nov && (!by || !*by)) return cli_fail(CLI_EXIT_USAGE, "run: --override-item needs --by NAME");
+  char what[128];
+  snprintf(what, sizeof what, "%s phase %s", prepare ? "prepare" : "run", phase);
+  if (!dry && (rc = cli_require_yes("run", what, opt.yes)) >= 0) return rc;
   if (!nov && (opt.key || opt.key_passphrase_file))
     return cli_fail(CLI_EXIT_USAGE, "run: --key signs an override: it needs --override-item 'ITEM=REASON'");
   gg_sigkey *key = NULL;
@@ -231,6 +229,8 @@ int cmd_run(int argc, char **argv) {
   const char *red = color ? "\033[31m" : "", *green = color ? "\033[32m" : "", *off = color ? "\033[0m" : "";
   bool overridden = false;
   rc = CLI_EXIT_FAIL;
+  cli_cluster_print(stdout, p);
+  printf("\n");
 
   if (!prepare) {
     gate_opts go = {.journal = j};
@@ -276,7 +276,10 @@ int cmd_run(int argc, char **argv) {
     rc = CLI_EXIT_OK;
     goto out;
   }
-  if (!opt.yes && isatty(STDIN_FILENO) && !confirm(phase)) {
+  char question[160];
+  snprintf(question, sizeof question, "%s phase %s against the cluster above?", prepare ? "Prepare" : "Run",
+           phase);
+  if (!opt.yes && !cli_ask(question)) {
     printf("not confirmed; nothing changed\n");
     rc = CLI_EXIT_FAIL;
     goto out;

@@ -28,7 +28,8 @@ static const cli_spec spec = {
         "everything is healthy and writes DIR/env (source it); `down` stops exactly what `up` started.\n"
         "kill-node/start-node stop one nats-server hard and bring it back with its data; pg-stop/pg-start\n"
         "do the same for PostgreSQL (for fault tests). `seed PLAN` creates the streams and consumers the\n"
-        "plan marks `existing: true` (the legacy topology) where missing, for a rehearsal.\n"
+        "plan marks `existing: true` (the legacy topology) where missing, for a rehearsal; with --dir\n"
+        "on that sandbox's addresses (its env file), whatever the shell's NATS_URL says.\n"
         "`up --secure` is the same with TLS on clients and routes, an account with a user/password user and\n"
         "an nkey user, the system account, a token node (t1), an operator-mode node with a .creds user\n"
         "(c1), and PostgreSQL with TLS and a password; DIR/env holds the secrets (mode 0600; `up` prints\n"
@@ -92,10 +93,43 @@ static int print_status(const sandbox_opts *o) {
   return bad == 0 && st.meta_leader ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
-/* sandbox seed PLAN: the plan's pre-existing topology, on whatever NATS_URL the plan names. */
-static int seed(const char *plan_path, bool verbose) {
+/* Set this process's environment to the sandbox's (its env file's export and unset lines), so a
+ * plan's ${NATS_URL}, ${PG_URL}, ... name that sandbox and not whatever the shell exported. */
+static int use_sandbox_env(const sandbox_opts *o) {
+  char *text = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  if (sandbox_env_text(o, &text, &err) != GG_OK) return cli_fail_error(CLI_EXIT_FAIL, &err);
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    if (strncmp(line, "unset ", 6) == 0) {
+      unsetenv(line + 6);
+      continue;
+    }
+    if (strncmp(line, "export ", 7) != 0) continue;
+    char *eq = strchr(line + 7, '=');
+    if (!eq) continue;
+    *eq = 0;
+    char *v = eq + 1;
+    size_t len = strlen(v);
+    if (len >= 2 && v[0] == '\'' && v[len - 1] == '\'') {
+      v[len - 1] = 0;
+      v++;
+    }
+    setenv(line + 7, v, 1);
+  }
+  free(text);
+  return -1;
+}
+
+/* sandbox seed PLAN: the plan's pre-existing topology; with --dir, on that sandbox (its env
+ * file's addresses), else on whatever NATS_URL the environment and the plan name. */
+static int seed(const char *plan_path, const sandbox_opts *o, bool explicit_dir) {
+  bool verbose = o->progress != NULL;
+  int rc;
+  if (explicit_dir && (rc = use_sandbox_env(o)) >= 0) return rc;
   plan *pl = NULL;
-  int rc = jcli_load_plan(plan_path, &pl, NULL);
+  rc = jcli_load_plan(plan_path, &pl, NULL);
   if (rc >= 0) return rc;
   gg_error err;
   gg_error_clear(&err);
@@ -125,7 +159,7 @@ int cmd_sandbox(int argc, char **argv) {
                     : wants_plan ? "which plan?"
                                  : "too many arguments");
   }
-  if (wants_plan) return seed(p.args[1], o.progress != NULL);
+  if (wants_plan) return seed(p.args[1], &o, opt.dir != NULL);
   int node = 0;
   if (wants_node && (rc = parse_int(p.args[1], "node", 1, SANDBOX_MAX_NODES, &node)) != 0) return rc;
 

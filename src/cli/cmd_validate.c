@@ -15,12 +15,12 @@ typedef struct {
 static const cli_spec spec = {
     .verb = "validate",
     .args = "PLAN",
-    .summary = "check a plan file: every error with file:line:col; exit 0 when valid, 3 otherwise",
+    .summary = "check a plan file: every error with file:line:col",
     .min_args = 1,
     .max_args = 1,
     .opts = {CLI_FLAG(cmd_validate_opts, json, "json",
                       "the diagnostics and the plan's counts as JSON on stdout (exit codes as without)")},
-};
+    .exits = "0 valid (warnings allowed), 3 invalid (each error at file:line:col) or usage"};
 
 /* `validate --json`: {"valid", "migration", "phases", "criteria", "rules", "hash", "file",
  * "errors", "warnings", "diagnostics": [...]} (plan_diags_to_json). */

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/units.h"
 #include "cli/cli.h"
+#include "cli/cluster_cli.h"
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
 #include "watch/watch.h"
@@ -60,7 +61,9 @@ static const cli_spec spec = {
              CLI_STR(cmd_watch_opts, by, "by", "NAME", "who acknowledges (--ack)"),
              CLI_STR(cmd_watch_opts, note, "note", "TEXT", "a note with --ack"),
              CLI_STR(cmd_watch_opts, log_level, "log-level", "LEVEL", "debug, info (default), warn, error")},
-};
+    .exits =
+        "0 stopped (a signal), or --once with no rule firing; 2 --once with a rule firing;\n"
+        "3 error (usage, plan, journal, or the watch failed)"};
 
 static volatile sig_atomic_t stop_flag;
 
@@ -185,6 +188,10 @@ int cmd_watch(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  if (!(opt.once && opt.json)) {
+    cli_cluster_print(stdout, p);
+    fflush(stdout);
+  }
   if (watch_new(p, j, &o, &w, &err) != GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
     goto out;

@@ -21,7 +21,7 @@ void gate_item_run(gate_job *job) {
   probe_run_result r = {0};
   gg_error e;
   gg_error_clear(&e);
-  if (probe_run(job->crit->run, job->crit->timeout, NULL, &r, &e) != GG_OK) {
+  if (probe_run(job->crit->run, job->crit->timeout, job->run->p->workdir, &r, &e) != GG_OK) {
     gate_item_error(job, &e);
     return;
   }

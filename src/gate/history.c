@@ -79,7 +79,7 @@ static void describe(char *out, size_t n, const char *name, const gate_history_f
   gg_format_duration(f->span >= 1 ? round(f->span) : f->span, span, sizeof span);
   gg_format_duration(window, win, sizeof win);
   snprintf(out, n, "%s, %zu point%s over %s%s%s", name, f->points, f->points == 1 ? "" : "s", span,
-           partial ? " of " : "", partial ? win : "");
+           partial ? ", not " : "", partial ? win : "");
 }
 
 gg_status gate_history_read(const gate_history_chain *c, const expr_selector *sel, double window,
@@ -142,9 +142,10 @@ gg_status gate_history_read(const gate_history_chain *c, const expr_selector *se
   if (use == EXPR_HISTORY_CHANGE && c->fresh) {
     gg_status st = c->fresh(c->fresh_user, sel, out, err);
     if (st == GG_OK && origin) {
-      char gap[32];
+      char gap[32], win[32];
       gg_format_duration(GATE_RATE_GAP, gap, sizeof gap);
-      snprintf(origin, n, "two fresh samples %s apart", gap);
+      gg_format_duration(window, win, sizeof win);
+      snprintf(origin, n, "%s of fresh samples, not %s", gap, win);
     }
     return st;
   }

@@ -24,8 +24,8 @@
  * "insufficient history: have X of Y", X the longest span any candidate had.
  *
  * The origin says which was read, for the item's evidence: "journal samples, 41 points
- * over 10m", "prometheus, 301 points over 5m", "journal samples, 5 points over 1m of
- * 1h", "two fresh samples 3s apart".
+ * over 10m", "prometheus, 301 points over 5m", "journal samples, 5 points over 1m, not
+ * 1h", "3s of fresh samples, not 1h".
  */
 #ifndef GG_GATE_HISTORY_H
 #define GG_GATE_HISTORY_H

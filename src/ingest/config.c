@@ -21,8 +21,9 @@ const char ingest_usage[] =
     "\n"
     "HTTP in front of JetStream: POST /v1/hrv, POST /webhooks/oura, GET /health, GET /metrics.\n"
     "Configured by environment variables:\n"
-    "  NATS_URL                 NATS server URLs, comma-separated (default "
-    "nats://127.0.0.1:4222)\n" GG_NATS_AUTH_USAGE
+    "  NATS_URL                 NATS server URLs, comma-separated (required: no default, so the\n"
+    "                           service never publishes to whatever listens on "
+    "localhost)\n" GG_NATS_AUTH_USAGE
     "  INGEST_LISTEN            HOST:PORT to listen on (default 127.0.0.1:8081)\n"
     "  INGEST_MAX_BODY          largest accepted request body, e.g. 64KiB (default 64KiB, at most 16MiB)\n"
     "  INGEST_HMAC_SECRET_FILE  file holding the HMAC-SHA256 secret; when set, POSTs need\n"
@@ -72,7 +73,10 @@ static gg_status read_secret(const char *path, ingest_config *cfg, gg_error *err
 gg_status ingest_config_load(ingest_config *cfg, gg_error *err) {
   memset(cfg, 0, sizeof *cfg);
   gg_status st;
-  cfg->nats_url = strdup(gg_env_or("NATS_URL", "nats://127.0.0.1:4222"));
+  const char *nats = getenv("NATS_URL");
+  if (!nats || !*nats)
+    return gg_error_set(err, GG_ERR_INVALID, "NATS_URL: required (e.g. nats://127.0.0.1:4222)");
+  cfg->nats_url = strdup(nats);
   cfg->listen = strdup(gg_env_or("INGEST_LISTEN", "127.0.0.1:8081"));
   if (!cfg->nats_url || !cfg->listen) {
     st = gg_error_set(err, GG_ERR_NOMEM, "configuration: out of memory");

@@ -16,8 +16,8 @@ const char normalize_usage[] =
     "\n"
     "JetStream pull consumers into PostgreSQL (hrv_data); poison messages to the DLQ.\n"
     "Serves GET /health and GET /metrics. Configured by environment variables:\n"
-    "  NATS_URL              NATS server URLs, comma-separated (default "
-    "nats://127.0.0.1:4222)\n" GG_NATS_AUTH_USAGE
+    "  NATS_URL              NATS server URLs, comma-separated (required: no default, so the\n"
+    "                        service never consumes from whatever listens on localhost)\n" GG_NATS_AUTH_USAGE
     "  PG_URL                PostgreSQL connection URL (required)\n"
     "  NORMALIZE_BINDINGS    STREAM:DURABLE list, comma-separated; each that exists is consumed\n"
     "                        (default "
@@ -104,8 +104,11 @@ gg_status normalize_config_load(normalize_config *cfg, gg_error *err) {
   const char *pg = getenv("PG_URL");
   if (!pg || !*pg)
     return gg_error_set(err, GG_ERR_INVALID, "PG_URL: required (e.g. postgresql://user@host/db)");
+  const char *nats = getenv("NATS_URL");
+  if (!nats || !*nats)
+    return gg_error_set(err, GG_ERR_INVALID, "NATS_URL: required (e.g. nats://127.0.0.1:4222)");
   cfg->pg_url = strdup(pg);
-  cfg->nats_url = strdup(gg_env_or("NATS_URL", "nats://127.0.0.1:4222"));
+  cfg->nats_url = strdup(nats);
   cfg->listen = strdup(gg_env_or("NORMALIZE_LISTEN", "127.0.0.1:8082"));
   cfg->dlq_prefix = strdup(gg_env_or("NORMALIZE_DLQ_PREFIX", "dlq"));
   if (!cfg->pg_url || !cfg->nats_url || !cfg->listen || !cfg->dlq_prefix) {

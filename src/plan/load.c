@@ -11,10 +11,31 @@
 #include "base/buf.h"
 #include "plan/internal.h"
 
+/* p->workdir: `workdir:` (relative to the plan's directory) or the plan's directory, made absolute,
+ * so a `run:` command means the same wherever the shell that started gonogo stands. */
+static void resolve_workdir(plan_loader *l, ynode *root) {
+  char *given = NULL;
+  plan_load_str(l, root, "workdir", false, "the plan", &given);
+  const char *file = l->c->diags->file ? l->c->diags->file : "";
+  const char *slash = strrchr(file, '/');
+  char dir[4096];
+  if (given && given[0] == '/')
+    snprintf(dir, sizeof dir, "%s", given);
+  else
+    snprintf(dir, sizeof dir, "%.*s%s%s", slash ? (int)(slash - file) : 1, slash ? file : ".",
+             given && *given ? "/" : "", given ? given : "");
+  if (slash == file) snprintf(dir, sizeof dir, "/%s", given ? given : "");
+  char *real = realpath(dir, NULL);
+  if (!real && given)
+    perr(l->c, plan_ynode_get(root, "workdir"), "workdir: '%s' (%s): %s", given, dir, strerror(errno));
+  free(given);
+  l->p->workdir = real;
+}
+
 plan *plan_from_tree(plan_ctx *c, ynode *root) {
   static const char *const keys[] = {"migration",   "description", "connect",    "calendar", "define",
                                      "risk_matrix", "roles",       "preflight",  "topology", "phases",
-                                     "monitor",     "validation",  "references", "journal"};
+                                     "monitor",     "validation",  "references", "journal",  "workdir"};
   plan *p = calloc(1, sizeof *p);
   if (!p) return NULL;
   plan_loader l = {c, p};
@@ -37,6 +58,7 @@ plan *plan_from_tree(plan_ctx *c, ynode *root) {
   plan_load_secret(&l, plan_ynode_get(root, "journal"), "journal", false, &p->journal);
   plan_load_str(&l, root, "description", false, "the plan", &p->description);
   if (!p->description) p->description = plan_load_dup(&l, "");
+  resolve_workdir(&l, root);
   plan_load_connect(&l, plan_ynode_get(root, "connect"));
   plan_load_calendar(&l, plan_ynode_get(root, "calendar"));
   plan_load_defines(&l, plan_ynode_get(root, "define"));

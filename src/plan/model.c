@@ -74,6 +74,7 @@ void plan_free(plan *p) {
   free(p->migration);
   gg_secret_release(&p->journal);
   free(p->description);
+  free(p->workdir);
   plan_nats *nt = &p->connect.nats;
   free_strs(nt->servers, nt->nservers);
   free_strs(nt->monitor, nt->nmonitor);

@@ -494,8 +494,12 @@ typedef struct plan {
   char *description; /* "" when absent */
   gg_secret journal; /* `journal:` the journal's path or postgres:// URL (${VAR} allowed); unset: the
                         default file beside the plan */
-  char hash[65];     /* SHA-256 hex of the substituted content, secrets excluded, and of the
-                        roles' public keys (hash.c) */
+  /* Where `run:` commands (criteria, checkpoints, command actions) execute: the `workdir:` key,
+   * relative to the plan's directory, else the plan's directory; an absolute path. NULL for a
+   * plan loaded from a buffer whose name is no file (the caller's directory then). */
+  char *workdir;
+  char hash[65]; /* SHA-256 hex of the substituted content, secrets excluded, and of the
+                    roles' public keys (hash.c) */
   plan_connect connect;
   plan_calendar calendar;
   plan_define *defines;

@@ -191,6 +191,32 @@ typedef struct {
   double elapsed;   /* seconds */
 } probe_run_result;
 
+/* Which cluster a probe_config reaches, as its servers report it (probe_cluster_identify). */
+#define PROBE_IDENTIFY_MAX 16
+typedef struct {
+  char name[64];    /* server_name */
+  char cluster[64]; /* the cluster's name; "" for a server in no cluster */
+  char version[32]; /* nats-server version */
+} probe_server_id;
+
+typedef struct {
+  probe_server_id servers[PROBE_IDENTIFY_MAX];
+  size_t nservers;
+  char source[32];     /* where the names came from: "the monitor port", "the system account"; "" */
+  char connected[256]; /* without names: the URL that accepted the connection (redacted), or "" */
+  char server_id[96];  /* without names: that server's id */
+  char note[256];      /* why there are no names (the connect error, or what would give them), or "" */
+} probe_cluster_id;
+
+/* Ask the servers of cfg who they are: /varz on each monitor URL; when none answers and a system
+ * account is configured, $SYS.REQ.SERVER.PING; else a connection with the application's
+ * credentials (its URL and server id). Never fails: what could not be learnt is in out->note.
+ * Waits at most about `timeout` seconds a step (<= 0: PROBE_DEFAULT_TIMEOUT). */
+void probe_cluster_identify(const probe_config *cfg, double timeout, probe_cluster_id *out);
+
+/* "host:port/dbname" of a libpq URL or conninfo string, never its user or password. */
+void probe_db_where(const char *url, char *out, size_t n);
+
 /* Run `command` through /bin/sh -c with a timeout (<= 0: 60 s), keeping the last
  * GG_BUF_CMD_OUTPUT_MAX bytes of output as evidence. GG_OK whenever the command ran
  * (look at out->ok); an error only when it could not be started. */

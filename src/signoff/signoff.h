@@ -64,12 +64,12 @@ typedef struct {
   /* approvals VOID: what changed since it was given, "DRAIN_TIMEOUT: 30m → 5m; …" (borrowed from
    * the book); NULL when the approval kept no values (recorded before they were kept). */
   const char *changes;
-  const char *why;               /* MISSING with a record: why it does not count ("unsigned", "signed
-                                    by an unlisted key", "bad signature: ..."); borrowed from the book;
-                                    NULL otherwise */
-  bool signed_ok;                /* the record carries a signature that verifies */
-  const char *key;               /* signed_ok by a key the role lists: its path as the plan writes it */
-  const char *public_key;        /* the base64 public key that signed (good or refused); NULL unsigned */
+  const char *why;        /* MISSING with a record: why it does not count ("unsigned", "signed
+                             by an unlisted key", "bad signature: ..."); borrowed from the book;
+                             NULL otherwise */
+  bool signed_ok;         /* the record carries a signature that verifies */
+  const char *key;        /* signed_ok by a key the role lists: its path as the plan writes it */
+  const char *public_key; /* the base64 public key that signed (good or refused); NULL unsigned */
 } signoff_verdict;
 
 /* Every sign-off of a migration, read from the journal once. */

@@ -55,7 +55,7 @@ static const char *item_eval(watch *w, const plan_criterion *c, probe_ctx *probe
   }
   if (c->kind == PLAN_CRIT_RUN) {
     probe_run_result r = {0};
-    if (probe_run(c->run, c->timeout, NULL, &r, &err) != GG_OK) {
+    if (probe_run(c->run, c->timeout, w->p->workdir, &r, &err) != GG_OK) {
       snprintf(detail, n, "%s", gg_error_message(&err));
       return "ERROR";
     }

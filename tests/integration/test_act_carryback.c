@@ -61,7 +61,7 @@ static void stalled_consumer_readings_are_carried_back(void **state) {
   long legacy_before = actx_received_from("ACT_LEGACY");
 
   double t0 = mono();
-  assert_int_equal(RUN("rollback", "--phase", "1", "--reason", "stalled service"), 0);
+  assert_int_equal(RUN("rollback", "--yes", "--phase", "1", "--reason", "stalled service"), 0);
   double took = mono() - t0;
   print_message("rollback with 300 readings on a stalled consumer: %.0f ms (gonogo process included)\n",
                 took * 1000);
@@ -111,7 +111,7 @@ static void work_queue_stream_is_carried_back(void **state) {
   run_phase1_stalled();
   actx_publish_vendor(300);
   assert_int_equal(backlog_settled("ACT_VENDOR", "oura", 300), 300);
-  assert_int_equal(RUN("rollback", "--phase", "1", "--reason", "stalled service, work queue"), 0);
+  assert_int_equal(RUN("rollback", "--yes", "--phase", "1", "--reason", "stalled service, work queue"), 0);
   assert_non_null(strstr(actx_output(), "carried back 300 messages"));
   assert_false(actx_stream_exists("ACT_VENDOR"));
   assert_int_equal(actx_wait_consumed(30), 0);
@@ -134,7 +134,7 @@ static void nothing_lost_under_2000_per_second(void **state) {
   usleep(1500000); /* vendor readings pile up on the stalled new consumer */
   long backlog = actx_consumer_backlog("ACT_VENDOR", "oura");
   double t0 = mono();
-  assert_int_equal(RUN("rollback", "--phase", "1", "--reason", "stalled service at 2000/s"), 0);
+  assert_int_equal(RUN("rollback", "--yes", "--phase", "1", "--reason", "stalled service at 2000/s"), 0);
   double took = mono() - t0;
   print_message("rollback at 2000 msg/s, %ld readings on the stalled consumer: %.0f ms\n", backlog,
                 took * 1000);
@@ -156,8 +156,8 @@ static void killed_carry_back_is_resumed(void **state) {
   actx_init("carrykill", 3);
   run_phase1_stalled();
   actx_publish_vendor(5000);
-  pid_t pid =
-      actx_gonogo_spawn((const char *const[]){"rollback", "--phase", "1", "--reason", "kill me", NULL});
+  pid_t pid = actx_gonogo_spawn(
+      (const char *const[]){"rollback", "--yes", "--phase", "1", "--reason", "kill me", NULL});
   bool seen = actx_journal_wait("note", "\"state\":\"started\"", 1, 60);
   kill(pid, SIGKILL);
   actx_gonogo_wait(pid);
@@ -183,7 +183,7 @@ static void what_cannot_be_carried_back_leaves_rollback_incomplete(void **state)
   jsErrCode je = 0;
   assert_int_equal(js_Publish(NULL, actx_js(), "act.dlq.x", "poison", 6, NULL, &je), NATS_OK);
   /* No subject moved: nothing carries that message anywhere, and deleting ACT_DLQ would lose it. */
-  assert_int_not_equal(RUN("rollback", "--phase", "0", "--reason", "undo the dlq"), 0);
+  assert_int_not_equal(RUN("rollback", "--yes", "--phase", "0", "--reason", "undo the dlq"), 0);
   assert_non_null(strstr(actx_output(), "rollback of phase 0 incomplete"));
   assert_true(actx_stream_exists("ACT_DLQ"));
   assert_int_equal(RUN("status"), 0);
@@ -195,7 +195,7 @@ static void what_cannot_be_carried_back_leaves_rollback_incomplete(void **state)
   assert_non_null(strstr(actx_output(), "rollback that did not finish"));
   /* Someone handles the message (here: purges it); the rollback then finishes. */
   assert_int_equal(js_PurgeStream(actx_js(), "ACT_DLQ", NULL, &je), NATS_OK);
-  assert_int_equal(RUN("rollback", "--phase", "0", "--reason", "undo the dlq, handled"), 0);
+  assert_int_equal(RUN("rollback", "--yes", "--phase", "0", "--reason", "undo the dlq, handled"), 0);
   assert_false(actx_stream_exists("ACT_DLQ"));
   assert_int_equal(RUN("status"), 0);
   assert_null(strstr(actx_output(), "rollback incomplete"));

@@ -148,7 +148,7 @@ static void timed_out_create_is_undone(void **state) {
   /* The rollback observes the cluster instead of trusting the error: it finds the consumer as
    * the create would have made it, deletes it, and journals what it found. */
   setenv("NATS_URL", orig, 1);
-  rc = RUN("rollback", "--phase", "1", "--reason", "timed-out create");
+  rc = RUN("rollback", "--yes", "--phase", "1", "--reason", "timed-out create");
   /* While the cluster settles after the stop, a 2 s request may time out again: the rollback
    * then says "incomplete" (never "rolled back") and resume finishes it. */
   for (int i = 0; i < 5 && rc != 0; i++) {
@@ -192,7 +192,7 @@ static void kept_consumer_is_said_and_reported(void **state) {
     snprintf(subj, sizeof subj, "act.core.hrv.%d", i);
     assert_int_equal(js_Publish(NULL, actx_js(), subj, "x", 1, NULL, &je), NATS_OK);
   }
-  assert_int_equal(RUN("rollback", "--phase", "1", "--reason", "kept check"), 0);
+  assert_int_equal(RUN("rollback", "--yes", "--phase", "1", "--reason", "kept check"), 0);
   const char *out = actx_output();
   int waits = occurrences(out, "consumer ACT_LEGACY/late: 27");
   print_message("progress lines about the wait: %d\n", waits);

@@ -129,7 +129,7 @@ static void test_stalled_service_rows_arrive_once(void **state) {
   assert_true(fx_stream_messages(new_stream) >= 300);
 
   double t0 = fx_now();
-  rc = gonogo(&out, "rollback", "--phase", "1", "--reason", "normalize-service stalled");
+  rc = gonogo(&out, "rollback", "--yes", "--phase=1", "--reason", "normalize-service stalled");
   double took = fx_now() - t0;
   print_message("%s", out ? out : "");
   print_message("rollback with 300 readings on the stalled consumer: %.0f ms (process included)\n",

@@ -59,7 +59,7 @@ static void killed_runs_are_resumed(void **state) {
   /* 1. As soon as the phase has started. */
   int started = actx_journal_count("phase_started", NULL);
   kill_run_when("phase_started", NULL, started + 1, 0);
-  assert_int_equal(RUN("resume"), 4); /* the dead run's lease: --break-lock */
+  assert_int_equal(RUN("resume"), 3); /* the dead run's lease: --break-lock */
   assert_non_null(strstr(actx_output(), "--break-lock"));
   assert_int_equal(RUN("resume", "--break-lock"), 0);
   assert_non_null(strstr(actx_output(), "phase 2 completed"));
@@ -68,7 +68,7 @@ static void killed_runs_are_resumed(void **state) {
   assert_non_null(strstr(actx_output(), "nothing in flight"));
 
   /* 2. In the wait after the cutover: the move is not repeated. */
-  assert_int_equal(RUN("rollback", "--phase", "2", "--reason", "reset for kill 2"), 0);
+  assert_int_equal(RUN("rollback", "--yes", "--phase", "2", "--reason", "reset for kill 2"), 0);
   int moves = cutovers();
   kill_run_when("action_intent", "\"action\":\"wait\"", 2, 0.3);
   assert_int_equal(cutovers(), moves + 1);
@@ -77,7 +77,7 @@ static void killed_runs_are_resumed(void **state) {
   assert_int_equal(cutovers(), moves + 1); /* never twice */
 
   /* 3. In the middle of a drain (the legacy consumer is paused, so it cannot finish). */
-  assert_int_equal(RUN("rollback", "--phase", "2", "--reason", "reset for kill 3"), 0);
+  assert_int_equal(RUN("rollback", "--yes", "--phase", "2", "--reason", "reset for kill 3"), 0);
   actx_pause_legacy_hrv(true);
   usleep(300000);
   kill_run_when("action_intent", "\"action\":\"drain\"", 3, 1.0);
@@ -91,7 +91,7 @@ static void killed_runs_are_resumed(void **state) {
     char needle[160];
     /* ok, or noop for a consumer a rollback kept because it had not drained the replay yet */
     snprintf(needle, sizeof needle, "\"index\":%d,\"mode\":\"forward\",\"result\":\"", i);
-    assert_int_equal(RUN("rollback", "--phase", "2", "--reason", "reset for a boundary kill"), 0);
+    assert_int_equal(RUN("rollback", "--yes", "--phase", "2", "--reason", "reset for a boundary kill"), 0);
     moves = cutovers();
     kill_run_when("action_outcome", needle, actx_journal_count("action_outcome", needle) + 1, 0);
     assert_int_equal(RUN("resume", "--break-lock"), 0);
@@ -103,7 +103,7 @@ static void killed_runs_are_resumed(void **state) {
   int rolled = actx_journal_count("phase_rolled_back", NULL);
   int inverses = actx_journal_count("action_intent", "\"mode\":\"inverse\"");
   pid_t pid = actx_gonogo_spawn(
-      (const char *const[]){"rollback", "--phase", "2", "--reason", "killed rollback", NULL});
+      (const char *const[]){"rollback", "--yes", "--phase", "2", "--reason", "killed rollback", NULL});
   assert_true(actx_journal_wait("action_intent", "\"mode\":\"inverse\"", inverses + 1, 30));
   kill(pid, SIGKILL);
   actx_gonogo_wait(pid);
@@ -122,8 +122,9 @@ static void killed_runs_are_resumed(void **state) {
   kill_run_when("action_intent", "\"action\":\"wait\"",
                 actx_journal_count("action_intent", "\"action\":\"wait\"") + 1, 0.3);
   assert_true(actx_stream_has_subject("ACT_CORE", "act.core.>"));
-  assert_int_equal(RUN("rollback", "--phase", "2", "--reason", "abandon the killed run"), 4);
-  assert_int_equal(RUN("rollback", "--phase", "2", "--reason", "abandon the killed run", "--break-lock"), 0);
+  assert_int_equal(RUN("rollback", "--yes", "--phase", "2", "--reason", "abandon the killed run"), 3);
+  assert_int_equal(
+      RUN("rollback", "--yes", "--phase", "2", "--reason", "abandon the killed run", "--break-lock"), 0);
   assert_int_equal(actx_journal_count("lock_broken", NULL) > 0, 1);
   assert_int_equal(actx_journal_count("phase_rolled_back", NULL), rolled + 1);
   assert_true(actx_stream_has_subject("ACT_LEGACY", "act.core.>"));

@@ -35,7 +35,7 @@ static void rollback_restores_subjects_without_loss(void **state) {
   usleep(500000); /* traffic on the new stream */
   long legacy_before = actx_received_from("ACT_LEGACY");
 
-  assert_int_equal(RUN("rollback", "--phase", "2", "--reason", "integration test rollback"), 0);
+  assert_int_equal(RUN("rollback", "--yes", "--phase", "2", "--reason", "integration test rollback"), 0);
   assert_non_null(strstr(actx_output(), "phase 2 rolled back"));
   assert_true(actx_stream_has_subject("ACT_LEGACY", "act.core.>"));
   assert_false(actx_stream_has_subject("ACT_CORE", "act.core.>"));
@@ -62,7 +62,7 @@ static void rollback_restores_subjects_without_loss(void **state) {
   assert_int_equal(actx_publish_failures(), 0);
 
   /* Rolled back already: nothing to do. */
-  assert_int_equal(RUN("rollback", "--phase", "2", "--reason", "again"), 0);
+  assert_int_equal(RUN("rollback", "--yes", "--phase", "2", "--reason", "again"), 0);
   assert_non_null(strstr(actx_output(), "nothing to roll back"));
   assert_int_equal(actx_journal_count("phase_rolled_back", NULL), 1);
 

@@ -270,7 +270,7 @@ static void test_history_from_journal_samples(void **state) {
   snprintf(empty, sizeof empty, "%s/history-empty.db", dir);
   run_result r = check_json("5", empty);
   assert_int_equal(r.code, 0);
-  assert_contains(r.out, "[2m]: two fresh samples 3s apart");
+  assert_contains(r.out, "[2m]: 3s of fresh samples, not 2m");
 
   /* What `gonogo watch` journals: every 5 s over the last two minutes. */
   journal *j = NULL;

@@ -719,7 +719,7 @@ static void run_case(void **state) {
     usleep(1000000);
   }
   const char *const *args =
-      rollback ? (const char *const[]){"rollback", "--phase", "1", "--reason", "fault suite", NULL}
+      rollback ? (const char *const[]){"rollback", "--yes", "--phase", "1", "--reason", "fault suite", NULL}
                : (const char *const[]){"run", "--phase", ph, "--yes", NULL};
   pid_t pid = gonogo_spawn(fp, args);
   if (node) {

@@ -398,8 +398,8 @@ static void run_rollback_and_resume_by_hand(void **state) {
   const char *args[] = {"run", plan_path, "--phase", "1", "--yes", "--journal", jpath, NULL};
   assert_int_equal(run(args), 0);
   assert_true(stream_has_subject("AA_VENDOR_HOT", "vendor.>"));
-  const char *rb[] = {"rollback", plan_path, "--phase",   "1",   "--reason", "secured story",
-                      "--by",     "tester",  "--journal", jpath, NULL};
+  const char *rb[] = {"rollback",      plan_path, "--yes",  "--phase",   "1",   "--reason",
+                      "secured story", "--by",    "tester", "--journal", jpath, NULL};
   assert_int_equal(run(rb), 0);
   assert_true(stream_has_subject("ATHLETE_ALLY_EVENTS", "vendor.>"));
   const char *rs[] = {"resume", plan_path, "--journal", jpath, NULL};

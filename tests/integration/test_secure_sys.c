@@ -4,7 +4,7 @@
  * and memory within a megabyte, route RTTs by their labels only: they move between two
  * reads). A monitor URL that does not answer falls back to the system account. A node killed
  * is nats.server.up = 0 and nats.jetstream.current = 0 by its name, never missing, and
- * storage_free an error naming it.
+ * storage_free an error naming it. `check` names the cluster as the system account reports it.
  *
  * Runs before test_secure_story (secure.cmake's order): nats-server 2.9.10 can panic
  * restarting a node once streams were deleted and re-created by name on the cluster, which
@@ -40,7 +40,8 @@ static const char *plan_text =
     "    tls: { ca: \"${NATS_CA}\" }\n"
     "    system: { user: \"${NATS_SYSTEM_USER}\", password: \"${NATS_SYSTEM_PASSWORD}\" }\n"
     "    expect_servers: 3\n"
-    "phases: []\n";
+    "phases:\n"
+    "  - { id: 1, name: Look, go: [{ name: JetStream, expect: nats.jetstream.enabled == 1 }] }\n";
 
 /* eval EXPR --json through the system account (monitor NULL) or the given monitor URLs;
  * returns the parsed document (you own it) and the exit code in *code. */
@@ -151,6 +152,33 @@ static void unreachable_monitor_falls_back(void **state) {
   json_decref(doc);
 }
 
+/* With no monitor URL, check's first lines name the servers and the cluster as the system
+ * account's SERVER.PING replies name them; without the system account (empty), the server
+ * the connection reached, and what would name them. */
+static void check_names_the_cluster(void **state) {
+  (void)state;
+  char journal[160];
+  snprintf(journal, sizeof journal, "%s/j.db", dir);
+  const char *argv[] = {gonogo, "check", plan_path, "--phase", "1", "--journal", journal, NULL};
+  gg_spawn_opts o = {.timeout = 60, .max_output = 1 << 18, .env = (const char *const[]){"S_MONITOR=", NULL}};
+  support_run_result r = support_run(argv, &o);
+  print_message("$ gonogo check --phase 1 → %d\n%.400s\n", r.code, r.out);
+  assert_int_equal(r.code, 0);
+  assert_int_equal(strncmp(r.out, "cluster: tls://127.0.0.1:", 25), 0);
+  assert_non_null(strstr(r.out, "\n  servers n1, n2, n3 of cluster 'gonogo-sandbox', nats-server "));
+  assert_non_null(strstr(r.out, ", as the system account reports them\n"));
+  free(r.out);
+  o.env = (const char *const[]){"S_MONITOR=", "NATS_SYSTEM_USER=", "NATS_SYSTEM_PASSWORD=", NULL};
+  r = support_run(argv, &o);
+  print_message("$ gonogo check --phase 1 (no system account) → %d\n%.400s\n", r.code, r.out);
+  assert_int_equal(r.code, 0);
+  assert_non_null(strstr(r.out, "\n  connected to tls://127.0.0.1:"));
+  assert_non_null(
+      strstr(r.out, "server names need a monitor URL (connect.nats.monitor) or the system account"));
+  free(r.out);
+  unlink(journal);
+}
+
 static int sandbox(const char *action, const char *node) {
   const char *argv[] = {gonogo, "sandbox", action, node, "--quiet", "--dir", getenv("GONOGO_SANDBOX_DIR"),
                         NULL};
@@ -211,6 +239,7 @@ int main(void) {
       cmocka_unit_test(routes_agree),
       cmocka_unit_test(meta_group_agrees),
       cmocka_unit_test(unreachable_monitor_falls_back),
+      cmocka_unit_test(check_names_the_cluster),
       cmocka_unit_test(killed_node_is_down_by_name),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

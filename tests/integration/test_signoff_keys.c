@@ -209,7 +209,7 @@ static void test_key_files_refused(void **state) {
   free(out);
   unsetenv("GONOGO_SIGNING_KEY");
   assert_int_equal(gonogo(&out, "run", plan_path, "--phase", "1", "--override-item", "x=y", "--by", "bob",
-                          "--key", "/nonexistent/k.pem", NULL),
+                          "--yes", "--key", "/nonexistent/k.pem", NULL),
                    3);
   expect_in(out, "'/nonexistent/k.pem': no such file");
   free(out);

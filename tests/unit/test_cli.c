@@ -1,5 +1,6 @@
 /* Unit tests of src/cli/cli.c: options land in the typed fields they are bound to, `--` ends
- * the options, and malformed values are usage errors (exit 3) naming the option. */
+ * the options, malformed values are usage errors (exit 3) naming the option, a typo is answered
+ * with the option meant, help names the exit codes, and acting needs --yes off a terminal. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +9,10 @@
 #include <cmocka.h>
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -103,12 +107,133 @@ static void test_usage_errors(void **state) {
   assert_int_equal(parse(&o, &p, 4, extra), CLI_EXIT_USAGE);
 }
 
+/* Run fn with stderr (or stdout) going to a file; returns what it wrote (static buffer). */
+static char captured[8192];
+static int capture(int fd, int (*fn)(void *), void *ud) {
+  fflush(NULL);
+  FILE *tmp = tmpfile();
+  assert_non_null(tmp);
+  int saved = dup(fd);
+  dup2(fileno(tmp), fd);
+  int rc = fn(ud);
+  fflush(NULL);
+  dup2(saved, fd);
+  close(saved);
+  rewind(tmp);
+  size_t n = fread(captured, 1, sizeof captured - 1, tmp);
+  captured[n] = 0;
+  fclose(tmp);
+  return rc;
+}
+
+static int parse_typo(void *ud) {
+  (void)ud;
+  cli_parsed p;
+  t_opts o = {0};
+  const char *argv[] = {"try", "plan.yaml", "--phse", "2"};
+  return parse(&o, &p, 4, argv);
+}
+
+static int parse_far(void *ud) {
+  (void)ud;
+  cli_parsed p;
+  t_opts o = {0};
+  const char *argv[] = {"try", "plan.yaml", "--frobnicate"};
+  return parse(&o, &p, 3, argv);
+}
+
+/* A mistyped option is named with the one it probably meant; a word far from every option is
+ * not given a guess. */
+static void test_did_you_mean(void **state) {
+  assert_int_equal(capture(STDERR_FILENO, parse_typo, NULL), CLI_EXIT_USAGE);
+  assert_non_null(strstr(captured, "unknown option '--phse' (did you mean --phase?)"));
+  assert_int_equal(capture(STDERR_FILENO, parse_far, NULL), CLI_EXIT_USAGE);
+  assert_non_null(strstr(captured, "unknown option '--frobnicate'"));
+  assert_null(strstr(captured, "did you mean"));
+  const char *verbs[] = {"check", "run", "rollback", "resume", "report", "validate", NULL};
+  assert_string_equal(cli_nearest("chek", verbs), "check");
+  assert_string_equal(cli_nearest("rollbak", verbs), "rollback");
+  assert_string_equal(cli_nearest("valdiate", verbs), "validate");
+  assert_string_equal(cli_nearest("rnu", verbs), "run");
+  assert_null(cli_nearest("deploy", verbs));
+  const char *opts[] = {"json", "phase", "journal", NULL};
+  assert_string_equal(cli_nearest("jsno", opts), "json");     /* two letters swapped: one edit */
+  assert_string_equal(cli_nearest("rol", verbs), "rollback"); /* the only one it begins */
+  assert_null(cli_nearest("re", verbs));                      /* resume or report: no guess */
+}
+
+static int usage_to_stdout(void *ud) {
+  cli_usage(ud, stdout);
+  return 0;
+}
+
+/* Every verb's help ends with what its exit codes mean; a verb without its own says the plain ones. */
+static void test_help_names_exit_codes(void **state) {
+  cli_spec own = spec;
+  own.exits = "0 GO, 1 DEFER, 2 NO-GO, 3 error";
+  capture(STDOUT_FILENO, usage_to_stdout, &own);
+  assert_non_null(strstr(captured, "\nexit: 0 GO, 1 DEFER, 2 NO-GO, 3 error\n"));
+  capture(STDOUT_FILENO, usage_to_stdout, (void *)&spec);
+  assert_non_null(strstr(captured, "\nexit: " CLI_EXITS_PLAIN "\n"));
+  assert_int_equal(CLI_EXIT_USAGE, 3);
+  assert_int_equal(CLI_EXIT_FAIL, 3);
+}
+
+static void sink(void *ud, const cli_spec *s) {
+  *(const cli_spec **)ud = s;
+}
+
+/* Describe mode hands over the table and parses nothing (completion and the man page use it). */
+static void test_describe_mode(void **state) {
+  const cli_spec *seen = NULL;
+  cli_describe(sink, &seen);
+  cli_parsed p;
+  t_opts o = {0};
+  const char *argv[] = {"try", "--nodes", "99"};
+  assert_int_equal(parse(&o, &p, 3, argv), CLI_EXIT_OK);
+  cli_describe(NULL, NULL);
+  assert_ptr_equal(seen, &spec);
+  assert_int_equal(o.nodes, 0);
+}
+
+static int require_yes(void *ud) {
+  return cli_require_yes("run", "run phase 2", *(bool *)ud);
+}
+
+/* With stdin a pipe nobody can answer: without --yes the verb refuses and says to pass --yes;
+ * with it, it goes on. On a terminal the question is asked, and only y or yes is a yes. */
+static void test_yes_needed_off_a_terminal(void **state) {
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  int saved = dup(STDIN_FILENO);
+  dup2(fds[0], STDIN_FILENO);
+  bool yes = false;
+  assert_int_equal(capture(STDERR_FILENO, require_yes, &yes), CLI_EXIT_USAGE);
+  assert_non_null(strstr(captured, "refusing to run phase 2 without --yes"));
+  yes = true;
+  assert_int_equal(capture(STDERR_FILENO, require_yes, &yes), -1);
+  assert_int_equal(write(fds[1], "y\nno\nYES\n\n", 11), 11);
+  close(fds[1]);
+  assert_true(cli_ask("go?"));
+  assert_false(cli_ask("go?"));
+  assert_true(cli_ask("go?"));
+  assert_false(cli_ask("go?")); /* an empty answer is the default, N */
+  assert_false(cli_ask("go?")); /* end of input */
+  dup2(saved, STDIN_FILENO);
+  close(saved);
+  close(fds[0]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_typed_fields),
       cmocka_unit_test(test_defaults_kept),
       cmocka_unit_test(test_double_dash_ends_options),
       cmocka_unit_test(test_usage_errors),
+      cmocka_unit_test(test_did_you_mean),
+      cmocka_unit_test(test_help_names_exit_codes),
+      cmocka_unit_test(test_describe_mode),
+      cmocka_unit_test(test_yes_needed_off_a_terminal),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

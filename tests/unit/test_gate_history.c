@@ -196,7 +196,7 @@ static void test_chain_prometheus_has(void **state) {
   /* Neither covers an hour: the longer recent stretch stands for it, over its own span. */
   fixture_init(&f, 9, 15, 301, 1, true);
   assert_int_equal(chain_read(&f, 3600, EXPR_HISTORY_CHANGE, &m, origin, &err), GG_OK);
-  assert_string_equal(origin, "prometheus, 301 points over 5m of 1h");
+  assert_string_equal(origin, "prometheus, 301 points over 5m, not 1h");
   assert_true(m.range_end - m.range_start == 300);
   assert_int_equal(fresh_calls, 0);
   expr_matrix_release(&m);
@@ -218,7 +218,7 @@ static void test_chain_nothing_fresh(void **state) {
   char origin[160];
   gg_error err;
   assert_int_equal(chain_read(&f, 300, EXPR_HISTORY_CHANGE, &m, origin, &err), GG_OK);
-  assert_string_equal(origin, "two fresh samples 3s apart");
+  assert_string_equal(origin, "3s of fresh samples, not 5m");
   assert_int_equal(fresh_calls, 1);
   assert_int_equal(f.journal.calls, 1);
   assert_int_equal(f.prom.calls, 1);

@@ -28,14 +28,20 @@ static const char *const vars[] = {"NATS_URL",
 
 static int clear_env(void **state) {
   for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) unsetenv(vars[i]);
+  setenv("NATS_URL", "nats://10.0.0.7:4222", 1); /* required: each test starts from a valid one */
   return 0;
 }
 
 static void test_defaults(void **state) {
   ingest_config c;
   gg_error err;
+  /* NATS_URL has no default: unset, the service refuses to start rather than use localhost. */
+  unsetenv("NATS_URL");
+  assert_int_not_equal(ingest_config_load(&c, &err), GG_OK);
+  assert_string_equal(gg_error_message(&err), "NATS_URL: required (e.g. nats://127.0.0.1:4222)");
+  setenv("NATS_URL", "nats://10.0.0.7:4222", 1);
   assert_int_equal(ingest_config_load(&c, &err), GG_OK);
-  assert_string_equal(c.nats_url, "nats://127.0.0.1:4222");
+  assert_string_equal(c.nats_url, "nats://10.0.0.7:4222");
   assert_string_equal(c.listen, "127.0.0.1:8081");
   assert_int_equal(c.max_body, 64 * 1024);
   assert_null(c.hmac_secret);

@@ -151,7 +151,12 @@ static void test_config(void **state) {
   assert_int_not_equal(normalize_config_load(&c, &err), GG_OK);
   assert_non_null(strstr(gg_error_message(&err), "PG_URL"));
   setenv("PG_URL", "postgresql://u@127.0.0.1:5432/db", 1);
+  /* No NATS_URL is an error, never a silent localhost:4222. */
+  assert_int_not_equal(normalize_config_load(&c, &err), GG_OK);
+  assert_string_equal(gg_error_message(&err), "NATS_URL: required (e.g. nats://127.0.0.1:4222)");
+  setenv("NATS_URL", "nats://10.0.0.7:4222", 1);
   assert_int_equal(normalize_config_load(&c, &err), GG_OK);
+  assert_string_equal(c.nats_url, "nats://10.0.0.7:4222");
   /* By default both durables, each on its hot stream and on the legacy one. */
   assert_int_equal(c.nbindings, 4);
   assert_string_equal(c.bindings[0].stream, "AA_CORE_HOT");
@@ -179,6 +184,7 @@ static void test_config(void **state) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     clear_env(NULL);
     setenv("PG_URL", "postgresql://u@127.0.0.1:5432/db", 1);
+    setenv("NATS_URL", "nats://10.0.0.7:4222", 1);
     setenv(bad[i][0], bad[i][1], 1);
     gg_error_clear(&err);
     if (normalize_config_load(&c, &err) == GG_OK) fail_msg("%s=%s accepted", bad[i][0], bad[i][1]);
