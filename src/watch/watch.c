@@ -304,6 +304,7 @@ gg_status watch_tick(watch *w, gg_error *err) {
     w->phases[i] = info;
     pthread_mutex_unlock(&w->mu);
   }
+  watch_timeline_refresh(w);
   watch_checkpoints(w, now);
 
   double took = gg_clock_mono() - t0;
@@ -470,6 +471,7 @@ void watch_free(watch *w) {
   free(w->rules);
   free(w->phases);
   free(w->cps);
+  free(w->tl);
   gg_metrics_free(w->metrics);
   gate_env_free(w->env);
   pthread_mutex_destroy(&w->mu);
