@@ -290,7 +290,7 @@ static pid_t start_normalize(void) {
 
 static void check_phase0_go_through_the_system_account(void **state) {
   (void)state;
-  const char *args[] = {"check", plan_path, "--phase", "0", "--journal", jpath, NULL};
+  const char *args[] = {"check", plan_path, "--phase", "0", "--journal", jpath, "--verbose", NULL};
   assert_int_equal(run(args), 0);
   assert_contains("DECISION: GO");
   assert_contains("NATS cluster healthy (all 3 nodes UP)");
