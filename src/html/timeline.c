@@ -108,11 +108,12 @@ static void mark(tl_pen *p, const html_tl_event *e, double y) {
       e->kind == HTML_TL_FIRING || e->kind == HTML_TL_STARTED || e->kind == HTML_TL_COMPLETED ? "circle"
                                                                                               : "path");
   if (e->kind == HTML_TL_ROLLED_BACK || e->kind == HTML_TL_FAILED) {
-    bool right_half = x > TL_LEFT + p->pw * 0.6;
+    /* beside the mark where there is room (right, else left), haloed so a bar under it stays readable */
+    bool room_right = x + 90 < TL_LEFT + p->pw;
     put(p,
         "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#b91c1c\" font-weight=\"bold\" "
-        "text-anchor=\"%s\">%s</text>",
-        right_half ? x - 9 : x + 9, y + 4, right_half ? "end" : "start",
+        "text-anchor=\"%s\" paint-order=\"stroke\" stroke=\"#fff\" stroke-width=\"3\">%s</text>",
+        room_right ? x + 9 : x - 9, y + 4, room_right ? "start" : "end",
         e->kind == HTML_TL_FAILED ? "failed" : "rolled back");
   }
 }

@@ -38,6 +38,10 @@ void report_w_list_close(report_writer *w);
 /* The HTML class of a result word ("PASS" ok, "FAIL" bad, ...); NULL for other text. */
 const char *report_result_class(const char *s);
 
+/* What an override overrode: "preflight ERROR 'X': why; ..." from its items (its reason when it
+ * names none), into out (n bytes). */
+void report_override_what(const json_t *o, char *out, size_t n);
+
 /* A string member ("" when absent), a member as text (arrays joined by ", "), an array's size. */
 const char *report_jstr(const json_t *o, const char *key);
 void report_jtext(const json_t *o, const char *key, char *out, size_t n);

@@ -54,8 +54,9 @@ static void phase_times(json_t *facts, const json_t *ph, const char *name) {
     bool failed = strcmp(report_jstr(r, "event"), "phase_failed") == 0;
     char carried[64] = "";
     if (json_is_integer(json_object_get(r, "carried_back")))
-      snprintf(carried, sizeof carried, "; %lld messages carried back",
-               (long long)json_integer_value(json_object_get(r, "carried_back")));
+      snprintf(carried, sizeof carried, "; %lld message%s carried back",
+               (long long)json_integer_value(json_object_get(r, "carried_back")),
+               json_integer_value(json_object_get(r, "carried_back")) == 1 ? "" : "s");
     add_fact(facts, "rollback", "%s: %s at %s by %s: %s%s", name, failed ? "failed" : "rolled back",
              report_jstr(r, "at"), report_jstr(r, "by"), report_jstr(r, "reason"), carried);
   }

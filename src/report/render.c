@@ -518,6 +518,9 @@ static const char CSS[] =
     ".override{background:#fde7ea;border-left:4px solid #b00020;padding:6px}"
     ".chart svg{display:block;max-width:100%;height:auto}.dim{color:#666}"
     ".state{font-size:1.1em;padding:8px 10px;border-radius:4px;background:#f4f4f4;border-left:6px solid #888}"
+    ".state.bad{background:#fde7ea;border-left-color:#b00020}.state.ok{background:#e8f5ec;border-left-color:#"
+    "11772d}"
+    ".state.warn{background:#fdf3e1;border-left-color:#8a5a00}#summary td{overflow-wrap:normal}"
     "li.bad{color:#b00020;font-weight:600}"
     "@media(max-width:600px){body{padding:6px}table{font-size:.8em}}";
 

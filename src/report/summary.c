@@ -42,7 +42,9 @@ static const json_t *headline_phase(const json_t *doc, const char **word, const 
 static void state_line(report_writer *w, const json_t *doc) {
   const char *word, *cls;
   const json_t *ph = headline_phase(doc, &word, &cls);
-  report_w_para_open(w, "state");
+  report_w_para_open(w, strcmp(cls, "bad") == 0  ? "state bad"
+                        : strcmp(cls, "ok") == 0 ? "state ok"
+                                                 : "state warn");
   report_w_strong(w, cls, word);
   if (ph) {
     const char *state = report_jstr(ph, "state");
@@ -127,9 +129,10 @@ static void overrides_and_firings(report_writer *w, const json_t *doc) {
   json_array_foreach(json_object_get(doc, "phases"), i, ph) {
     json_array_foreach(json_object_get(ph, "overrides"), k, o) {
       if (n++ == 0) report_w_list_open(w);
-      char text[1200];
+      char text[1200], what[900];
+      report_override_what(o, what, sizeof what);
       snprintf(text, sizeof text, "OVERRIDE of phase %s by %s at %s: %s", report_jstr(ph, "id"),
-               report_jstr(o, "by"), report_jstr(o, "at"), report_jstr(o, "reason"));
+               report_jstr(o, "by"), report_jstr(o, "at"), what);
       report_w_item(w, "bad", text);
     }
     json_array_foreach(json_object_get(ph, "rule_firings"), k, o) {

@@ -208,3 +208,16 @@ void report_w_item(report_writer *w, const char *cls, const char *text) {
 void report_w_list_close(report_writer *w) {
   report_w_raw(w, w->html ? "</ul>\n" : "\n");
 }
+
+void report_override_what(const json_t *o, char *out, size_t n) {
+  const json_t *items = json_object_get(o, "items");
+  size_t i, off = 0;
+  const json_t *it;
+  out[0] = '\0';
+  json_array_foreach(items, i, it) {
+    if (off >= n) break;
+    off += (size_t)snprintf(out + off, n - off, "%s%s %s '%s': %s", i ? "; " : "", report_jstr(it, "section"),
+                            report_jstr(it, "result"), report_jstr(it, "name"), report_jstr(it, "reason"));
+  }
+  if (!out[0]) snprintf(out, n, "%s", report_jstr(o, "reason")); /* older journals: the whole decision */
+}
