@@ -48,7 +48,8 @@ void report_jtext(const json_t *o, const char *key, char *out, size_t n);
 size_t report_count(const json_t *o, const char *key);
 
 /* Sections in files of their own. */
-void report_section_summary(report_writer *w, const json_t *doc); /* summary.c: first */
+void report_section_state(report_writer *w, const json_t *doc);   /* summary.c: under the title */
+void report_section_summary(report_writer *w, const json_t *doc); /* summary.c: before the facts */
 void report_section_lessons(report_writer *w, const json_t *doc); /* lessons.c: last */
 
 /* Gather the retrospective into doc["retro"]: its entries, whether it was closed, and the facts

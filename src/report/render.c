@@ -60,6 +60,7 @@ static void header(writer *w, const json_t *doc) {
   char title[512];
   snprintf(title, sizeof title, "Migration report: %s", jstr(doc, "migration"));
   w_heading(w, 1, title);
+  report_section_state(w, doc);
   if (*jstr(doc, "description")) {
     w_para_open(w, NULL);
     w_text(w, jstr(doc, "description"));
@@ -520,7 +521,7 @@ static const char CSS[] =
     ".state{font-size:1.1em;padding:8px 10px;border-radius:4px;background:#f4f4f4;border-left:6px solid #888}"
     ".state.bad{background:#fde7ea;border-left-color:#b00020}.state.ok{background:#e8f5ec;border-left-color:#"
     "11772d}"
-    ".state.warn{background:#fdf3e1;border-left-color:#8a5a00}#summary td{overflow-wrap:normal}"
+    ".state.warn{background:#fdf3e1;border-left-color:#8a5a00}#summary td,#summary th{overflow-wrap:normal}"
     "li.bad{color:#b00020;font-weight:600}"
     "@media(max-width:600px){body{padding:6px}table{font-size:.8em}}";
 

@@ -1,7 +1,7 @@
 /*
- * summary.c: the report's first section, the executive summary: the migration's state in one
- * line, then one row a phase (state, decision and who signed, cutover gaps, rollback time, rules
- * fired), the overrides in red and the rules that fired. Everything below it is detail.
+ * summary.c: the report's first sections: the migration's state in one line, right under the
+ * title, then the executive summary: one row a phase (state, decision and who signed, cutover gaps, rollback
+ * time, rules fired), the overrides in red and the rules that fired. Everything below it is detail.
  */
 #include <math.h>
 #include <stdio.h>
@@ -54,12 +54,18 @@ static void state_line(report_writer *w, const json_t *doc) {
                                                      : report_jstr(ph, "rolled_back_at");
     report_w_fmt(w, " · phase %s (%s)", report_jstr(ph, "id"), report_jstr(ph, "name"));
     if (*at) report_w_fmt(w, " at %s", at);
-    if (*report_jstr(ph, "reason")) report_w_fmt(w, " · %s", report_jstr(ph, "reason"));
+    const char *reason = report_jstr(ph, "reason");
+    const char *rule = strncmp(reason, "rule '", 6) == 0 ? strstr(reason + 6, "' fired") : NULL;
+    if (rule) /* the rule's name here; what it saw is in the phase's section */
+      report_w_fmt(w, " · by rule '%.*s'", (int)(rule - reason - 6), reason + 6);
+    else if (*reason)
+      report_w_fmt(w, " · %s", reason);
     const json_t *rbs = json_object_get(ph, "rollbacks");
     const json_t *last = json_array_get(rbs, json_array_size(rbs) ? json_array_size(rbs) - 1 : 0);
-    if (strcmp(cls, "bad") == 0 && json_is_integer(json_object_get(last, "carried_back")))
-      report_w_fmt(w, " · carried back %lld messages",
-                   (long long)json_integer_value(json_object_get(last, "carried_back")));
+    if (strcmp(cls, "bad") == 0 && json_is_integer(json_object_get(last, "carried_back"))) {
+      long long n = (long long)json_integer_value(json_object_get(last, "carried_back"));
+      report_w_fmt(w, " · carried back %lld message%s", n, n == 1 ? "" : "s");
+    }
     if (strcmp(cls, "bad") == 0)
       report_w_fmt(w, " · next: investigate, then gonogo check %s --phase %s", report_jstr(doc, "plan"),
                    report_jstr(ph, "id"));
@@ -146,10 +152,13 @@ static void overrides_and_firings(report_writer *w, const json_t *doc) {
   if (n) report_w_list_close(w);
 }
 
+void report_section_state(report_writer *w, const json_t *doc) {
+  state_line(w, doc);
+}
+
 void report_section_summary(report_writer *w, const json_t *doc) {
   if (w->html) report_w_raw(w, "<section id=\"summary\">");
   report_w_heading(w, 2, "Executive summary");
-  state_line(w, doc);
   phase_rows(w, doc);
   overrides_and_firings(w, doc);
   if (w->html) report_w_raw(w, "</section>\n");

@@ -123,8 +123,9 @@ static void test_summary_first(void **state) {
   const char *md = gg_buf_str(&b);
   const char *state_line = strstr(md, "**ROLLED BACK** · phase 1 (Move) at 2026-12-01T21:44:00.000Z");
   assert_non_null(state_line);
-  assert_non_null(strstr(
-      state_line, "carried back 27 messages · next: investigate, then gonogo check plan.yaml --phase 1"));
+  assert_non_null(strstr(state_line,
+                         "· by rule 'DB inserts 0' · carried back 27 messages · next: investigate, then "
+                         "gonogo check plan.yaml --phase 1"));
   assert_non_null(
       strstr(md, "| 1 · Move | rolled back | GO (OVERRIDE) | ops: ann (go) | 4.2 ms | 1.50 s | 1 |"));
   assert_non_null(strstr(md, "- **OVERRIDE of phase 1 by ann at 2026-12-01T21:39:00.000Z: no exporter**"));
