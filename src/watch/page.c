@@ -157,7 +157,8 @@ gg_status watch_page_banner(watch *w, gg_buf *b, double now) {
   next_step(w, &h, fr, next, sizeof next);
   P("<br><span class=\"next\">next: <code>");
   E(next);
-  P("</code></span> <span class=\"ago\">updated %.8s UTC</span></div>", gg_time_format(now, t, sizeof t) + 11);
+  P("</code></span> <span class=\"ago\">updated %.8s UTC</span></div>",
+    gg_time_format(now, t, sizeof t) + 11);
   return st;
 }
 
