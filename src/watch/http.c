@@ -49,6 +49,7 @@ json_t *watch_state_locked(watch *w) {
       w->last_eval > 0 ? json_string(gg_time_format(w->last_eval, t, sizeof t)) : json_null());
   json_object_set_new(s, "last_evaluation_seconds", json_real(w->last_duration));
   json_object_set_new(s, "last_error", json_string(w->last_error));
+  json_object_set_new(s, "headline", watch_headline_json(w)); /* what the page's banner says */
 
   json_t *phases = json_array();
   for (size_t i = 0; i < w->p->nphases; i++) {

@@ -139,6 +139,9 @@ void watch_timeline_refresh(watch *w);
 
 /* Sections of the dashboard (page.c), each appending to b with w->mu held. */
 gg_status watch_page_banner(watch *w, gg_buf *b, double now) GG_WUR;
+/* The banner's facts as JSON for /api/state: state, severity, phase, since, by, carried_back,
+ * firing_rule, firing and pending counts, next. You own it. */
+json_t *watch_headline_json(watch *w);
 gg_status watch_page_timeline(watch *w, gg_buf *b, double now) GG_WUR;
 gg_status watch_page_rules(watch *w, gg_buf *b, double t0, double t1) GG_WUR;
 /* An SVG chart of c over [t0, t1] (http.c). */

@@ -108,21 +108,60 @@ static void next_step(const watch *w, const headline *h, const watch_rule_rt *fr
     snprintf(out, n, "gonogo check %s --phase %s", pf, w->p->nphases ? w->p->phases[0].id : "N");
 }
 
-gg_status watch_page_banner(watch *w, gg_buf *b, double now) {
-  gg_status st = GG_OK;
-  headline h = pick_headline(w);
-  const watch_rule_rt *fr = firing_rule(w);
-  size_t pending = 0, firing = 0;
+/* What the banner says, for the page and /api/state alike. */
+typedef struct {
+  headline h;
+  const watch_rule_rt *fr; /* the firing rule it names, or NULL */
+  const char *cls;         /* the severity: the headline's, raised by what fires or is pending */
+  size_t pending, firing;
+  char by[200];   /* "by rule 'X'" (or the reason) for a rollback or failure; "" otherwise */
+  char next[600]; /* the next step, a command */
+} banner_facts;
+
+static banner_facts banner_of(const watch *w) {
+  banner_facts f = {.h = pick_headline(w), .fr = firing_rule(w)};
   for (size_t i = 0; i < w->nrules; i++) {
     if (!w->rules[i].armed) continue;
-    pending += w->rules[i].t.state == WATCH_RULE_PENDING;
-    firing += w->rules[i].t.state == WATCH_RULE_FIRING;
+    f.pending += w->rules[i].t.state == WATCH_RULE_PENDING;
+    f.firing += w->rules[i].t.state == WATCH_RULE_FIRING;
   }
-  const char *cls = h.cls;
-  if (fr && strcmp(cls, "bad") != 0) cls = fr->rule->then == PLAN_THEN_ROLLBACK ? "bad" : "warn";
-  if (!fr && pending && strcmp(cls, "ok") == 0) cls = "warn";
-  char t[40], ago[32], next[600];
-  P("<div id=\"banner\" class=\"banner %s\" role=\"status\"><strong class=\"word\">%s</strong>", cls, h.word);
+  f.cls = f.h.cls;
+  if (f.fr && strcmp(f.cls, "bad") != 0) f.cls = f.fr->rule->then == PLAN_THEN_ROLLBACK ? "bad" : "warn";
+  if (!f.fr && f.pending && strcmp(f.cls, "ok") == 0) f.cls = "warn";
+  if (f.h.phase != SIZE_MAX && w->phases[f.h.phase].reason[0] && strcmp(f.h.cls, "bad") == 0)
+    by_what(w->phases[f.h.phase].reason, f.by, sizeof f.by);
+  next_step(w, &f.h, f.fr, f.next, sizeof f.next);
+  return f;
+}
+
+json_t *watch_headline_json(watch *w) {
+  banner_facts f = banner_of(w);
+  static const char *const severity[] = {"bad", "critical", "warn", "warning", "ok", "ok", "dim", "none"};
+  const char *sev = "none";
+  for (size_t i = 0; i < sizeof severity / sizeof severity[0]; i += 2)
+    if (strcmp(f.cls, severity[i]) == 0) sev = severity[i + 1];
+  json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I}", "state", f.h.word, "severity", sev, "next", f.next,
+                        "firing", (json_int_t)f.firing, "pending", (json_int_t)f.pending);
+  if (f.h.phase != SIZE_MAX) {
+    const journal_phase_info *pi = &w->phases[f.h.phase];
+    char t[40];
+    json_object_set_new(o, "phase", json_string(w->p->phases[f.h.phase].id));
+    if (f.h.at > 0) json_object_set_new(o, "since", json_string(gg_time_format(f.h.at, t, sizeof t)));
+    if (f.by[0]) json_object_set_new(o, "by", json_string(f.by));
+    if (pi->state == JOURNAL_STATE_ROLLED_BACK && pi->carried_back >= 0)
+      json_object_set_new(o, "carried_back", json_integer(pi->carried_back));
+  }
+  if (f.fr) json_object_set_new(o, "firing_rule", json_string(f.fr->rule->name));
+  return o;
+}
+
+gg_status watch_page_banner(watch *w, gg_buf *b, double now) {
+  gg_status st = GG_OK;
+  banner_facts f = banner_of(w);
+  const headline h = f.h;
+  char t[40], ago[32];
+  P("<div id=\"banner\" class=\"banner %s\" role=\"status\"><strong class=\"word\">%s</strong>", f.cls,
+    h.word);
   if (h.phase != SIZE_MAX) {
     const plan_phase *ph = &w->p->phases[h.phase];
     const journal_phase_info *pi = &w->phases[h.phase];
@@ -137,26 +176,23 @@ gg_status watch_page_banner(watch *w, gg_buf *b, double now) {
       P(" at %.5s UTC <span class=\"ago\">(%s ago)</span>", iso + 11,
         gg_format_duration(fmax(0, floor(now - h.at)), ago, sizeof ago));
     }
-    if (pi->reason[0] && strcmp(h.cls, "bad") == 0) {
-      char what[200];
-      by_what(pi->reason, what, sizeof what);
+    if (f.by[0]) {
       P(" · ");
-      E(what);
+      E(f.by);
     }
     if (pi->state == JOURNAL_STATE_ROLLED_BACK && pi->carried_back >= 0)
       P(" · carried back %lld message%s", pi->carried_back, pi->carried_back == 1 ? "" : "s");
     if (pi->state == JOURNAL_STATE_ROLLED_BACK && pi->kept[0])
       P(" · <span title=\"what the rollback kept\">kept some</span>");
   }
-  if (fr) {
+  if (f.fr) {
     P(" · <span class=\"firing\">FIRING: ");
-    E(fr->rule->name);
-    P(" (%s)</span>", plan_then_name(fr->rule->then));
+    E(f.fr->rule->name);
+    P(" (%s)</span>", plan_then_name(f.fr->rule->then));
   }
-  if (firing > 1 || pending) P(" · %zu firing, %zu pending", firing, pending);
-  next_step(w, &h, fr, next, sizeof next);
+  if (f.firing > 1 || f.pending) P(" · %zu firing, %zu pending", f.firing, f.pending);
   P("<br><span class=\"next\">next: <code>");
-  E(next);
+  E(f.next);
   P("</code></span> <span class=\"ago\">updated %.8s UTC</span></div>",
     gg_time_format(now, t, sizeof t) + 11);
   return st;

@@ -353,6 +353,8 @@ static void test_sustained_fires_once_and_rolls_back(void **state) {
   char *s = get("/api/state", &status);
   assert_contains(s, "\"name\": \"Later (never reached here)\"");
   assert_contains(s, "cancelled (phase rolled back)");
+  assert_contains(s, "\"state\": \"ROLLED BACK\""); /* the banner's facts, for a machine */
+  assert_contains(s, "\"by\": \"by rule 'Errors high'\"");
   free(s);
   char *page = get("/", &status);
   assert_contains(page, "cancelled (phase rolled back)");
