@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Browser test (#17): Debian's headless Chromium renders the dashboard of a running `gonogo
 watch` and the HTML report, and the rendered DOM is asserted on: the banner's text, a firing
-rule's chart with its threshold line, the report's summary before its phases, and no console
-message (the pages have no script, so any console line is a fault: a blocked asset, an error).
+rule's chart with its threshold line, the report's summary before its phases (and the report
+printed to PDF by the same Chromium), and no console message (the pages have no script, so any console line is a fault: a blocked asset, an error).
 
 Needs the sandbox env (NATS_URL) and GONOGO_BIN; python3's standard library only."""
 import http.server
@@ -153,6 +153,12 @@ def main():
         check(dom.find("Appendix: full evidence") < dom.find("Lessons Learned (Post-Migration)"),
               "the report ends with the lessons learned", dom[-4000:])
         check(console == [], "no console message on the report", "\n".join(console))
+
+        pdf = os.path.join(work, "report.pdf")
+        r = gonogo("report", plan, "--journal", journal, "--format", "pdf", "-o", pdf)
+        check(r.returncode == 0, "gonogo report --format pdf", r.stdout + r.stderr)
+        with open(pdf, "rb") if os.path.exists(pdf) else open(os.devnull, "rb") as f:
+            check(f.read(5) == b"%PDF-", "the PDF is a PDF", pdf)
     finally:
         if watcher is not None:
             watcher.terminate()
