@@ -28,7 +28,7 @@ static const verb_entry verbs[] = {
     {"mark", cmd_mark, "record a deployment or an incident"},
     {"status", cmd_status, "phases, decisions, pending humans, the lock and the next step"},
     {"journal", cmd_journal, "journal log | journal verify: read or check the record"},
-    {"report", cmd_report, "the filled-in checklist from the plan and the journal: md, html or json"},
+    {"report", cmd_report, "the filled-in checklist from the plan and the journal: md, html, json or pdf"},
     {"retro", cmd_retro, "the retrospective: went well, improve, action items; facts from the record"},
 };
 

@@ -84,8 +84,10 @@ static void phase_events(json_t *facts, const json_t *ph, const char *name) {
                report_format_ms(json_number_value(gap), d, sizeof d), report_jstr(a, "mode"));
   }
   json_array_foreach(json_object_get(ph, "overrides"), i, a) {
+    char what[900];
+    report_override_what(a, what, sizeof what);
     add_fact(facts, "override", "%s: OVERRIDE by %s at %s: %s", name, report_jstr(a, "by"),
-             report_jstr(a, "at"), report_jstr(a, "reason"));
+             report_jstr(a, "at"), what);
   }
   json_array_foreach(json_object_get(ph, "rule_firings"), i, a) {
     add_fact(facts, "rule", "%s: rule '%s' fired at %s (then %s)", name, report_jstr(a, "rule"),

@@ -113,6 +113,11 @@ static void test_summary_first(void **state) {
   json_t *doc = json_loads(DOC, 0, NULL);
   assert_non_null(doc);
   /* the facts are drafted from the document the way report_gather does it */
+  json_array_append_new(
+      json_object_get(json_array_get(json_object_get(doc, "phases"), 0), "overrides"),
+      json_pack("{s:s, s:s, s:s, s:[{s:s, s:s, s:s, s:s}]}", "by", "ann", "at", "2026-12-01T21:39:30.000Z",
+                "reason", "1 item overridden", "items", "section", "preflight", "result", "ERROR", "name",
+                "exporter up", "reason", "no exporter on the sandbox"));
   assert_int_equal(report_gather_retro(NULL, NULL, doc, &err), GG_OK);
   json_array_append_new(json_object_get(json_object_get(doc, "retro"), "entries"),
                         json_pack("{s:s, s:s, s:s, s:s, s:s}", "entry", "action-item", "text", "alert on DLQ",
@@ -147,6 +152,11 @@ static void test_summary_first(void **state) {
       strstr(lessons, "- **phase 1 (Move): undoing its actions took 1.50 s (the plan estimates 2m00s)**"));
   assert_non_null(strstr(lessons, "phase 1 (Move): cut over S: publish gap 4.2 ms (forward)"));
   assert_non_null(strstr(lessons, "checkpoint 'T+5m': cancelled (phase rolled back)"));
+  /* an override names what it overrode, in the summary and the lessons alike */
+  const char *named =
+      "ann at 2026-12-01T21:39:30.000Z: preflight ERROR 'exporter up': no exporter on the sandbox**";
+  assert_true(strstr(md, named) && strstr(md, named) < phase); /* the summary's list */
+  assert_non_null(strstr(lessons, named));
   assert_non_null(strstr(lessons, "| alert on DLQ | bob | 2026-12-24 | ann |"));
   assert_non_null(strstr(lessons, "**Retrospective not completed**"));
   gg_buf_reset(&b);
