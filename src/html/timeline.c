@@ -155,7 +155,11 @@ gg_status html_svg_timeline(gg_buf *out, const html_timeline *tl) {
     char name[64];
     snprintf(name, sizeof name, "%s%s%s", tl->lanes[i], tl->names && tl->names[i] ? " · " : "",
              tl->names && tl->names[i] ? tl->names[i] : "");
-    if (strlen(name) > 22) memcpy(name + 20, "…", sizeof "…");
+    if (strlen(name) > 22) { /* cut at a character's start, never inside a UTF-8 sequence */
+      size_t cut = 20;
+      while (cut > 0 && ((unsigned char)name[cut] & 0xC0) == 0x80) cut--;
+      memcpy(name + cut, "…", sizeof "…");
+    }
     esc(&p, name);
     put(&p, "</text>");
     lane_bars(&p, tl, i, y);

@@ -100,6 +100,11 @@ static void test_svg_timeline(void **state) {
   tl.nevents = 0;
   assert_int_equal(html_svg_timeline(&out, &tl), GG_OK);
   assert_non_null(strstr(gg_buf_str(&out), "nothing has happened yet"));
+  /* a long name is cut at a character, not inside one: "1 · " and 16 é's are 4 + 2 + 32 bytes */
+  gg_buf_reset(&out);
+  names[1] = "éééééééééééééééé";
+  assert_int_equal(html_svg_timeline(&out, &tl), GG_OK);
+  assert_non_null(strstr(gg_buf_str(&out), ">1 · ééééééé…</text>"));
   gg_buf_release(&out);
 }
 
