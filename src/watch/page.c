@@ -71,7 +71,10 @@ static void by_what(const char *reason, char *out, size_t n) {
     snprintf(out, n, "by rule '%.*s'", (int)(z - a - 6), a + 6);
     return;
   }
-  snprintf(out, n, "%.120s%s", reason, strlen(reason) > 120 ? "…" : "");
+  size_t cut = strlen(reason);
+  if (cut > 120) /* at a character's start, never inside a UTF-8 sequence */
+    for (cut = 120; cut > 0 && ((unsigned char)reason[cut] & 0xC0) == 0x80;) cut--;
+  snprintf(out, n, "%.*s%s", (int)cut, reason, reason[cut] ? "…" : "");
 }
 
 /* The first firing rule (rollback before advise before notify), or NULL. */
