@@ -261,3 +261,21 @@ bool cli_color(FILE *out) {
   if (nc && *nc) return false;
   return isatty(fileno(out)) == 1;
 }
+
+/* A line that reports how far a wait has got, redrawn in place on a terminal. */
+static bool is_progress_line(const char *line) {
+  return strncmp(line, "draining ", 9) == 0 ||
+         (strncmp(line, "consumer ", 9) == 0 && strstr(line, " pending (") && strstr(line, " s left"));
+}
+
+void cli_progress(void *ud, const char *line) {
+  (void)ud;
+  static bool open_line;
+  if (is_progress_line(line) && isatty(STDERR_FILENO)) {
+    fprintf(stderr, "\r\033[K  %s", line);
+    open_line = true;
+    return;
+  }
+  fprintf(stderr, "%s  %s\n", open_line ? "\n" : "", line);
+  open_line = false;
+}

@@ -132,4 +132,9 @@ bool cli_ask(const char *question);
 /* Colour for human output: true only when `out` is a terminal and NO_COLOR is unset. */
 bool cli_color(FILE *out);
 
+/* The progress callback of run, rollback and resume (an act_progress_fn): each line on stderr;
+ * on a terminal a wait's progress ("draining S/C: N pending, R/s, ETA T", a bound consumer's
+ * "N pending (R/s consumed), S s left") redraws one line in place. */
+void cli_progress(void *ud, const char *line);
+
 #endif

@@ -20,6 +20,7 @@ typedef struct {
   bool skip_run;
   bool no_rate_samples;
   bool nagios;
+  bool verbose;
 } cmd_check_opts;
 
 static const cli_spec spec = {
@@ -44,7 +45,10 @@ static const cli_spec spec = {
              CLI_FLAG(cmd_check_opts, skip_run, "skip-run",
                       "do not run `run:` commands (they show ERROR); for measuring probes"),
              CLI_FLAG(cmd_check_opts, no_rate_samples, "no-rate-samples",
-                      "do not take two fresh samples for rate() without history (ERROR instead)")},
+                      "do not take two fresh samples for rate() without history (ERROR instead)"),
+             CLI_FLAG(cmd_check_opts, verbose, "verbose",
+                      "after the summary, every row by section with its evidence (default: the rows that did "
+                      "not pass)")},
     .exits =
         "0 GO, 1 DEFER, 2 NO-GO, 3 error (usage, plan, journal); with --nagios the same\n"
         "codes are Nagios's OK, WARNING, CRITICAL and UNKNOWN"};
@@ -90,13 +94,42 @@ static void print_indented(const char *text, const char *indent, int max_lines) 
   }
 }
 
-static void print_human(const plan *p, const gate_report *r) {
-  palette c = colors(cli_color(stdout));
+static const char *const section_titles[] = {"PREFLIGHT", "REQUIRES", "GO CRITERIA", "NO-GO CONDITIONS",
+                                             "APPROVALS"};
+static const char *const section_names[] = {"preflight", "requires", "go", "no-go", "approval"};
+
+/* One row and its evidence: observed and wanted, failing members, the message, the earliest
+ * time a WAIT can pass. In the summary the row names its section and the message is cut short. */
+static void print_item(const palette *c, const gate_item *it, bool in_summary) {
+  printf("  %s%-5s%s  %s", result_color(c, it->result), gate_result_name(it->result), c->off, it->name);
+  if (it->section == GATE_SEC_NOGO && it->outcome == PLAN_OUTCOME_DEFER)
+    printf(" %s(defers)%s", c->dim, c->off);
+  if (in_summary) printf(" %s(%s)%s", c->dim, section_names[it->section], c->off);
+  printf("\n");
+  if (it->observed[0] || it->threshold[0]) {
+    printf("         %sobserved%s %s", c->dim, c->off, it->observed[0] ? it->observed : "-");
+    if (it->threshold[0])
+      printf("   %s%s%s %s", c->dim, it->section == GATE_SEC_NOGO ? "holds when" : "want", c->off,
+             it->threshold);
+    printf("   %s%.0f ms%s\n", c->dim, it->elapsed * 1000, c->off);
+  }
+  for (size_t k = 0; k < it->nmembers; k++)
+    printf("         %s✗ %s%s\n", result_color(c, it->result), it->members[k], c->off);
+  if (it->message[0] && it->result != GATE_PASS) print_indented(it->message, "         ", in_summary ? 3 : 8);
+  if (it->earliest > 0 && it->result == GATE_WAIT) {
+    char t[40];
+    gg_time_format(it->earliest, t, sizeof t);
+    printf("         %searliest%s %s\n", c->dim, c->off, t);
+  }
+}
+
+/* The phase, its risk and when it was evaluated. */
+static void print_header(const plan *p, const gate_report *r, const palette *c) {
   const plan_phase *ph = plan_find_phase(p, r->phase);
   char when[40], est[32] = "";
   gg_time_format(r->now, when, sizeof when);
   if (ph->rollback_estimate >= 0) gg_format_duration(ph->rollback_estimate, est, sizeof est);
-  printf("%sPhase %s — %s%s\n", c.bold, r->phase, r->phase_name, c.off);
+  printf("%sPhase %s — %s%s\n", c->bold, r->phase, r->phase_name, c->off);
   printf("overall risk %s", plan_level_name(ph->risk));
   if (ph->rollback_complexity || est[0])
     printf(" · rollback %s%s%s", ph->rollback_complexity ? ph->rollback_complexity : "",
@@ -106,39 +139,49 @@ static void print_human(const plan *p, const gate_report *r) {
     printf("calendar and soak criteria evaluated as of %s (--at); live probes read the present\n", when);
   else
     printf("evaluated at %s\n", when);
+}
 
+#define CHECK_SUMMARY_ROWS 12 /* rows that did not pass shown in the summary; the rest: --verbose */
+
+/* One screen: the counts, then the rows that did not pass (FAIL and ERROR before WAIT), each with
+ * why, at most CHECK_SUMMARY_ROWS of them. */
+static void print_summary(const gate_report *r, const palette *c, bool verbose) {
+  size_t n[4] = {0};
+  for (size_t i = 0; i < r->nitems; i++) n[r->items[i].result]++;
+  printf("\n%sSUMMARY%s  %s%zu PASS%s · %s%zu FAIL%s · %s%zu WAIT%s · %s%zu ERROR%s  of %zu items\n", c->bold,
+         c->off, c->pass, n[GATE_PASS], c->off, c->fail, n[GATE_FAIL], c->off, c->wait, n[GATE_WAIT], c->off,
+         c->error, n[GATE_ERROR], c->off, r->nitems);
+  size_t shown = 0, left = 0;
+  static const gate_result order[] = {GATE_FAIL, GATE_ERROR, GATE_WAIT};
+  for (size_t o = 0; o < 3; o++)
+    for (size_t i = 0; i < r->nitems; i++) {
+      if (r->items[i].result != order[o]) continue;
+      if (shown == CHECK_SUMMARY_ROWS) {
+        left++;
+        continue;
+      }
+      print_item(c, &r->items[i], true);
+      shown++;
+    }
+  if (left) printf("  %s… and %zu more that did not pass%s\n", c->dim, left, c->off);
+  if (!verbose) printf("%s(every row with its evidence: --verbose)%s\n", c->dim, c->off);
+}
+
+static void print_rows(const gate_report *r, const palette *c) {
   int section = -1;
   for (size_t i = 0; i < r->nitems; i++) {
     const gate_item *it = &r->items[i];
     if ((int)it->section != section) {
       section = (int)it->section;
-      static const char *const titles[] = {"PREFLIGHT", "REQUIRES", "GO CRITERIA", "NO-GO CONDITIONS",
-                                           "APPROVALS"};
-      printf("\n%s%s%s\n", c.bold, titles[section], c.off);
+      printf("\n%s%s%s\n", c->bold, section_titles[section], c->off);
     }
-    printf("  %s%-5s%s  %s", result_color(&c, it->result), gate_result_name(it->result), c.off, it->name);
-    if (it->section == GATE_SEC_NOGO && it->outcome == PLAN_OUTCOME_DEFER)
-      printf(" %s(defers)%s", c.dim, c.off);
-    printf("\n");
-    if (it->observed[0] || it->threshold[0]) {
-      printf("         %sobserved%s %s", c.dim, c.off, it->observed[0] ? it->observed : "-");
-      if (it->threshold[0])
-        printf("   %s%s%s %s", c.dim, it->section == GATE_SEC_NOGO ? "holds when" : "want", c.off,
-               it->threshold);
-      printf("   %s%.0f ms%s\n", c.dim, it->elapsed * 1000, c.off);
-    }
-    for (size_t k = 0; k < it->nmembers; k++)
-      printf("         %s✗ %s%s\n", result_color(&c, it->result), it->members[k], c.off);
-    if (it->message[0] && it->result != GATE_PASS) print_indented(it->message, "         ", 8);
-    if (it->earliest > 0 && it->result == GATE_WAIT) {
-      char t[40];
-      gg_time_format(it->earliest, t, sizeof t);
-      printf("         %searliest%s %s\n", c.dim, c.off, t);
-    }
+    print_item(c, it, false);
   }
+}
 
-  const char *dc = r->decision == GATE_GO ? c.pass : r->decision == GATE_DEFER ? c.wait : c.fail;
-  printf("\n%sDECISION: %s%s%s (exit %d)\n", c.bold, dc, gate_decision_name(r->decision), c.off,
+static void print_decision(const gate_report *r, const palette *c) {
+  const char *dc = r->decision == GATE_GO ? c->pass : r->decision == GATE_DEFER ? c->wait : c->fail;
+  printf("\n%sDECISION: %s%s%s (exit %d)\n", c->bold, dc, gate_decision_name(r->decision), c->off,
          (int)r->decision);
   if (r->nreasons) {
     printf("because:\n");
@@ -153,9 +196,17 @@ static void print_human(const plan *p, const gate_report *r) {
     gg_time_format(r->earliest, t, sizeof t);
     printf("earliest time the calendar and soak waits can pass: %s\n", t);
   }
-  printf("%sevaluated in %.0f ms; probes %.0f ms concurrently, the slowest %.0f ms (%s)%s\n", c.dim,
+  printf("%sevaluated in %.0f ms; probes %.0f ms concurrently, the slowest %.0f ms (%s)%s\n", c->dim,
          r->elapsed * 1000, r->probes * 1000, r->slowest_probe * 1000,
-         r->slowest_probe_what[0] ? r->slowest_probe_what : "none", c.off);
+         r->slowest_probe_what[0] ? r->slowest_probe_what : "none", c->off);
+}
+
+static void print_human(const plan *p, const gate_report *r, bool verbose) {
+  palette c = colors(cli_color(stdout));
+  print_header(p, r, &c);
+  print_summary(r, &c, verbose);
+  if (verbose) print_rows(r, &c);
+  print_decision(r, &c);
 }
 
 /* rate()/increase() windows that were answered by less than their history (a shorter stretch
@@ -247,7 +298,7 @@ int cmd_check(int argc, char **argv) {
     free(s);
     json_decref(o);
   } else {
-    print_human(p, &r);
+    print_human(p, &r, opt.verbose);
     print_short_windows(&r);
   }
   rc = (int)r.decision;

@@ -1,10 +1,12 @@
-/* gonogo report PLAN [--format md|html|json] [-o FILE]: the risk assessment's checklist filled in
+/* gonogo report PLAN [--format md|html|json|pdf] [-o FILE]: the risk assessment's checklist filled in
  * from the plan and the journal, for people after the fact and for auditors (src/report). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/clock.h"
+#include "base/spawn.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
@@ -23,13 +25,75 @@ static const cli_spec spec = {
     .summary = "the filled-in go/no-go checklist from the plan and the journal (md, html or json)",
     .min_args = 1,
     .max_args = 1,
-    .opts = {CLI_STR(cmd_report_opts, format, "format", "md|html|json", "the output format (default md)"),
+    .opts = {CLI_STR(cmd_report_opts, format, "format", "md|html|json|pdf",
+                     "the output format (default md); pdf is the HTML page printed by headless Chromium "
+                     "($GONOGO_CHROMIUM, else chromium) and needs -o FILE"),
              CLI_STR(cmd_report_opts, output, "output", "FILE",
                      "write the report to FILE instead of stdout (also -o FILE)"),
              CLI_STR(cmd_report_opts, journal, "journal", "PATH|URL",
                      "the journal: a file or a postgres:// URL (default: the plan's journal:, else "
                      ".gonogo/<migration>.db)")},
 };
+
+static bool write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (!f) return false;
+  size_t len = strlen(text);
+  bool ok = fwrite(text, 1, len, f) == len;
+  return fclose(f) == 0 && ok;
+}
+
+/* Print the HTML report to `file` as PDF with headless Chromium: a kept tool that lays out the
+ * same page the browser test checks, rather than a PDF written by hand. */
+static int render_pdf(const char *html, const char *file) {
+  char dir[] = "/tmp/gonogo-pdf-XXXXXX", page[64], profile[64], to[1100], url[80];
+  if (!mkdtemp(dir)) return cli_fail(CLI_EXIT_FAIL, "report --format pdf: cannot make a temporary directory");
+  snprintf(page, sizeof page, "%s/report.html", dir);
+  snprintf(profile, sizeof profile, "--user-data-dir=%s/profile", dir);
+  snprintf(url, sizeof url, "file://%s", page);
+  snprintf(to, sizeof to, "--print-to-pdf=%s", file);
+  const char *chromium = getenv("GONOGO_CHROMIUM") ? getenv("GONOGO_CHROMIUM") : "chromium";
+  /* Chromium refuses to run as root inside its sandbox; the page is our own file with no script. */
+  const char *argv[] = {chromium,
+                        "--headless",
+                        "--disable-gpu",
+                        "--no-first-run",
+                        "--no-pdf-header-footer",
+                        profile,
+                        to,
+                        url,
+                        geteuid() == 0 ? "--no-sandbox" : NULL,
+                        NULL};
+  int rc = CLI_EXIT_OK;
+  gg_spawn_result r = {0};
+  gg_error err;
+  gg_error_clear(&err);
+  gg_spawn_opts o = {.timeout = 120, .max_output = 4096};
+  if (!write_file(page, html)) {
+    rc = cli_fail(CLI_EXIT_FAIL, "report --format pdf: cannot write '%s'", page);
+  } else if (unlink(file) != 0 && access(file, F_OK) == 0) {
+    rc = cli_fail(CLI_EXIT_FAIL, "report --format pdf: cannot replace '%s'", file);
+  } else if (gg_spawn_run(argv, &o, &r, &err) != GG_OK) {
+    rc = cli_fail(CLI_EXIT_FAIL,
+                  "report --format pdf: cannot run '%s' (install chromium, or set GONOGO_CHROMIUM): %s",
+                  chromium, gg_error_message(&err));
+  } else {
+    char head[5] = "";
+    FILE *f = fopen(file, "rb");
+    size_t got = f ? fread(head, 1, 4, f) : 0;
+    if (f) fclose(f);
+    if (got != 4 || memcmp(head, "%PDF", 4) != 0) {
+      char how[64];
+      rc = cli_fail(CLI_EXIT_FAIL, "report --format pdf: %s did not write '%s' (%s): %s", chromium, file,
+                    gg_spawn_describe(&r, how, sizeof how), r.output ? r.output : "");
+    }
+  }
+  gg_spawn_result_release(&r);
+  const char *rm[] = {"rm", "-rf", dir, NULL};
+  gg_spawn_result rr = {0};
+  if (gg_spawn_run(rm, NULL, &rr, &err) == GG_OK) gg_spawn_result_release(&rr);
+  return rc;
+}
 
 int cmd_report(int argc, char **argv) {
   /* The option table knows long names only: accept -o as --output. */
@@ -46,8 +110,13 @@ int cmd_report(int argc, char **argv) {
   gg_buf_init(&out, 0);
   if (rc >= 0) goto out;
   const char *format = opt.format ? opt.format : "md";
-  if (strcmp(format, "md") != 0 && strcmp(format, "html") != 0 && strcmp(format, "json") != 0) {
-    rc = cli_fail(CLI_EXIT_USAGE, "unknown --format '%s': use md, html or json", format);
+  bool pdf = strcmp(format, "pdf") == 0;
+  if (strcmp(format, "md") != 0 && strcmp(format, "html") != 0 && strcmp(format, "json") != 0 && !pdf) {
+    rc = cli_fail(CLI_EXIT_USAGE, "unknown --format '%s': use md, html, json or pdf", format);
+    goto out;
+  }
+  if (pdf && !opt.output) {
+    rc = cli_fail(CLI_EXIT_USAGE, "report --format pdf needs -o FILE (a PDF is not for a terminal)");
     goto out;
   }
   rc = jcli_load_plan(args.args[0], &p, NULL);
@@ -57,10 +126,10 @@ int cmd_report(int argc, char **argv) {
   gg_error err;
   gg_error_clear(&err);
   report_opts opts = {
-      .plan_path = args.args[0], .now = gg_clock_now(), .with_points = strcmp(format, "html") == 0};
+      .plan_path = args.args[0], .now = gg_clock_now(), .with_points = strcmp(format, "html") == 0 || pdf};
   gg_status st = report_gather(p, j, &opts, &doc, &err);
   if (st == GG_OK) {
-    if (strcmp(format, "html") == 0)
+    if (strcmp(format, "html") == 0 || pdf)
       st = report_render_html(doc, &out, &err);
     else if (strcmp(format, "json") == 0)
       st = report_render_json(doc, &out, &err);
@@ -72,6 +141,10 @@ int cmd_report(int argc, char **argv) {
     goto out;
   }
   const char *file = opt.output;
+  if (pdf) {
+    rc = render_pdf(gg_buf_str(&out), file);
+    goto out;
+  }
   if (file) {
     FILE *f = fopen(file, "w");
     if (!f) {

@@ -29,11 +29,6 @@ static const cli_spec spec = {
                       "take over the stale lock the killed run left (journaled)")},
 };
 
-static void progress(void *ud, const char *line) {
-  (void)ud;
-  fprintf(stderr, "%s\n", line);
-}
-
 int cmd_resume(int argc, char **argv) {
   cmd_resume_opts opt = {0};
   cli_parsed a;
@@ -48,7 +43,7 @@ int cmd_resume(int argc, char **argv) {
   }
   gg_error err;
   gg_error_clear(&err);
-  act_run_opts o = {.actor = "gonogo resume", .break_lock = opt.break_lock, .progress = progress};
+  act_run_opts o = {.actor = "gonogo resume", .break_lock = opt.break_lock, .progress = cli_progress};
   act_summary s;
   char *phase = NULL;
   gg_status st = act_resume(p, j, &o, &phase, &s, &err);

@@ -40,11 +40,6 @@ static const cli_spec spec = {
         "0 rolled back (or nothing to roll back), 3 error: usage, not confirmed, or the\n"
         "rollback failed (the phase is left as the output says)"};
 
-static void progress(void *ud, const char *line) {
-  (void)ud;
-  fprintf(stderr, "%s\n", line);
-}
-
 int cmd_rollback(int argc, char **argv) {
   cmd_rollback_opts opt = {0};
   cli_parsed a;
@@ -76,7 +71,7 @@ int cmd_rollback(int argc, char **argv) {
   gg_error_clear(&err);
   journal_phase_info before;
   bool had = journal_phase(j, phase, &before, &err) == GG_OK;
-  if (act_rollback_phase_ex(p, j, phase, reason, actor, true, opt.break_lock, progress, NULL, &err) !=
+  if (act_rollback_phase_ex(p, j, phase, reason, actor, true, opt.break_lock, cli_progress, NULL, &err) !=
       GG_OK) {
     rc = cli_fail_error(CLI_EXIT_FAIL, &err);
   } else {

@@ -64,20 +64,6 @@ static const cli_spec spec = {
         "0 completed (or a dry run), 1 DEFER and 2 NO-GO (nothing ran), 3 error: usage, not\n"
         "confirmed, or the phase failed (rolled back or left, as the output says)"};
 
-/* Progress on stderr; on a terminal a drain redraws one line (count, rate, ETA) in place. */
-static void progress(void *ud, const char *line) {
-  (void)ud;
-  static bool open_line;
-  bool redraw = strncmp(line, "draining ", 9) == 0 && isatty(STDERR_FILENO);
-  if (redraw) {
-    fprintf(stderr, "\r\033[K  %s", line);
-    open_line = true;
-    return;
-  }
-  fprintf(stderr, "%s  %s\n", open_line ? "\n" : "", line);
-  open_line = false;
-}
-
 static void print_plan(const plan *p, const char *phase, bool prepare) {
   act_plan_line *lines = NULL;
   size_t n = 0;
@@ -287,7 +273,7 @@ int cmd_run(int argc, char **argv) {
   char actor[160];
   snprintf(actor, sizeof actor, "%s", overridden ? by : "gonogo run");
   act_run_opts o = {
-      .actor = actor, .prepare_only = prepare, .break_lock = opt.break_lock, .progress = progress};
+      .actor = actor, .prepare_only = prepare, .break_lock = opt.break_lock, .progress = cli_progress};
   act_summary s;
   printf("\n");
   gg_status st = act_run_phase(p, j, phase, &o, &s, &err);

@@ -10,6 +10,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
+int cmd_retro(int argc, char **argv);
 int cmd_mark(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_journal(int argc, char **argv);

@@ -31,7 +31,9 @@ static const verb_entry verbs[] = {
     {"mark", cmd_mark, "record a deployment or an incident", NULL},
     {"status", cmd_status, "phases, decisions, pending humans, the lock and the next step", NULL},
     {"journal", cmd_journal, "journal log | journal verify: read or check the record", journal_subverbs},
-    {"report", cmd_report, "the filled-in checklist from the plan and the journal: md, html or json", NULL},
+    {"report", cmd_report, "the filled-in checklist from the plan and the journal: md, html, json or pdf",
+     NULL},
+    {"retro", cmd_retro, "the retrospective: went well, improve, action items; facts from the record", NULL},
     {"help", NULL, "help VERB: a verb's options and exit codes (help --all: every verb)", NULL},
     {"completion", NULL, "completion bash: a bash completion script, from the option tables", NULL},
 };

@@ -59,6 +59,7 @@
  *   rule_firing            "rule": name, "then": "rollback" | "advise" | "notify" — a firing with
  *                          then = rollback is an automatic trigger and restarts phase.stable_for
  *   approval, attestation, mark, lock_*   written by journal_approve / _attest / _mark / _lock_*
+ *   retro_entry, retro_completed          written by journal_retro_add / _retro_complete
  * Approvals, attestations and marks should be written through their functions below, which fix
  * their members ("role", "decision", "plan_hash", "item", "valid_for", "mark", "at", "at_ms").
  */
@@ -105,7 +106,9 @@ extern const char journal_any_phase[];
   X(LOCK_TAKEN, "lock_taken")               \
   X(LOCK_RELEASED, "lock_released")         \
   X(LOCK_BROKEN, "lock_broken")             \
-  X(NOTE, "note")
+  X(NOTE, "note")                           \
+  X(RETRO_ENTRY, "retro_entry")             \
+  X(RETRO_COMPLETED, "retro_completed")
 
 typedef enum {
 #define JOURNAL_KIND_ENUM(name, text) JOURNAL_##name,
@@ -439,6 +442,35 @@ gg_status journal_series_event_age(journal *j, const char *kind, double now, dou
 /* attested{item}: 1 when the item's latest attestation is in force at `now`, else 0. */
 gg_status journal_series_attested(journal *j, const char *item, double now, double *value,
                                   gg_error *err) GG_WUR;
+
+/* retro.completed: 1 when a retrospective has been closed (a retro_completed event), else 0. */
+gg_status journal_series_retro_completed(journal *j, double *value, gg_error *err) GG_WUR;
+
+/* ---- the retrospective (lessons learned) ----------------------------------------------------- */
+
+/* The three kinds of entry of the plan's "Lessons Learned (Post-Migration)": X(constant, word). */
+#define JOURNAL_RETRO_MAP(X) X(WENT_WELL, "went-well") X(IMPROVE, "improve") X(ACTION_ITEM, "action-item")
+
+typedef enum {
+#define JOURNAL_RETRO_ENUM(name, word) JOURNAL_RETRO_##name,
+  JOURNAL_RETRO_MAP(JOURNAL_RETRO_ENUM)
+#undef JOURNAL_RETRO_ENUM
+} journal_retro_kind;
+
+/* "went-well", "improve", "action-item" ("?" out of range). */
+const char *journal_retro_kind_name(journal_retro_kind k);
+
+/* Record one entry (a retro_entry event, content {"entry", "text", and for an action item "owner"
+ * and "due"}). text and by must not be empty; an action item needs an owner and a due date
+ * (`due`, seconds since the epoch, > 0), which other entries must not have. GG_ERR_INVALID
+ * naming what is missing. */
+gg_status journal_retro_add(journal *j, journal_retro_kind kind, const char *text, const char *owner,
+                            double due, const char *by, long long *seq, gg_error *err) GG_WUR;
+
+/* Close the retrospective (a retro_completed event with the number of entries so far and the
+ * note, which may be NULL); retro.completed reads 1 from then on. */
+gg_status journal_retro_complete(journal *j, const char *by, const char *note, long long *seq,
+                                 gg_error *err) GG_WUR;
 
 /* ---- samples (series history; outside the chain) ---------------------------------------------- */
 

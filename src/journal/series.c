@@ -57,7 +57,7 @@ static void free_values(char **v) {
   free(v);
 }
 
-typedef enum { S_COMPLETED, S_COMPLETED_AGE, S_STABLE_FOR, S_EVENT_AGE, S_ATTESTED } series_id;
+typedef enum { S_COMPLETED, S_COMPLETED_AGE, S_STABLE_FOR, S_EVENT_AGE, S_ATTESTED, S_RETRO } series_id;
 
 static gg_status series_value(journal *j, series_id id, const char *key, double now, double *v,
                               gg_error *err) {
@@ -72,6 +72,8 @@ static gg_status series_value(journal *j, series_id id, const char *key, double 
       return journal_series_event_age(j, key, now, v, err);
     case S_ATTESTED:
       return journal_series_attested(j, key, now, v, err);
+    case S_RETRO:
+      return journal_series_retro_completed(j, v, err);
   }
   return gg_error_set(err, GG_ERR_INVALID, "unknown journal series");
 }
@@ -91,8 +93,17 @@ static gg_status select_series(void *user, const expr_selector *sel, const expr_
     id = S_EVENT_AGE;
   else if (strcmp(sel->name, "attested") == 0)
     id = S_ATTESTED;
+  else if (strcmp(sel->name, "retro.completed") == 0)
+    id = S_RETRO;
   else
     return gg_error_set(err, GG_ERR_NOT_FOUND, "unknown series '%s'", sel->name);
+  if (id == S_RETRO) { /* one sample, no labels: the migration has one retrospective */
+    double v = 0;
+    gg_status s = series_value(j, id, NULL, ctx->now, &v, err);
+    if (s == GG_OK && (s = expr_vector_add(out, v, ctx->now, NULL)) != GG_OK)
+      gg_error_set(err, s, "out of memory");
+    return s;
+  }
   if (id == S_EVENT_AGE) {
     label = "kind";
     list_sql = "SELECT DISTINCT kind FROM events UNION SELECT DISTINCT mark FROM marks ORDER BY 1";

@@ -12,6 +12,7 @@
  *                               the marks "deployment" and "incident"); +Inf ("never") when asked
  *                               for one kind (kind="…") that the journal has never recorded
  *   attested{item}              1 when the item's latest attestation is in force, else 0
+ *   retro.completed             1 once `gonogo retro PLAN --complete` closed the retrospective, else 0
  *
  * With an equality matcher on the label (phase="2") the source answers for that one value, even
  * one the journal has never seen (phase.completed 0); without it, for every value the journal

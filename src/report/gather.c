@@ -5,6 +5,7 @@
 
 #include "base/clock.h"
 #include "journal/sign.h"
+#include "report/internal.h"
 #include "report/report.h"
 #include "signoff/signoff.h"
 
@@ -551,6 +552,7 @@ gg_status report_gather(const plan *p, journal *j, const report_opts *opts, json
     json_object_set_new(doc, "rule_firings", json_array());
   }
   if ((st = series_json(p, j, opts, doc, err)) != GG_OK) goto fail;
+  if ((st = report_gather_retro(p, j, doc, err)) != GG_OK) goto fail;
   signoff_book_free(book);
   *out = doc;
   return GG_OK;

@@ -8,7 +8,25 @@
 #include <string.h>
 
 #include "html/html.h"
+#include "report/internal.h"
 #include "report/report.h"
+
+/* The writer (writer.c) under the short names this file has always used. */
+typedef report_writer writer;
+#define w_raw report_w_raw
+#define w_text report_w_text
+#define w_fmt report_w_fmt
+#define w_heading report_w_heading
+#define w_para_open report_w_para_open
+#define w_para_close report_w_para_close
+#define w_strong report_w_strong
+#define w_table report_w_table
+#define w_row report_w_row
+#define w_table_end report_w_table_end
+#define result_class report_result_class
+#define jstr report_jstr
+#define jtext report_jtext
+#define count report_count
 
 char *report_format_ms(double ms, char *out, size_t n) {
   if (isnan(ms) || ms < 0)
@@ -36,192 +54,13 @@ gg_status report_md_cell(gg_buf *out, const char *text) {
   return st;
 }
 
-/* ---- the writer ---- */
-
-typedef struct {
-  gg_buf *b;
-  bool html;
-  gg_status st;
-} writer;
-
-static void w_raw(writer *w, const char *s) {
-  if (w->st == GG_OK) w->st = gg_buf_puts(w->b, s);
-}
-
-static void w_text(writer *w, const char *s) {
-  if (w->st != GG_OK) return;
-  if (w->html)
-    w->st = html_escape(w->b, s ? s : "");
-  else
-    w->st = gg_buf_puts(w->b, s ? s : "");
-}
-
-static void w_fmt(writer *w, const char *fmt, ...) GG_PRINTF(2, 3);
-static void w_fmt(writer *w, const char *fmt, ...) {
-  char text[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
-  va_end(ap);
-  w_text(w, text);
-}
-
-static void w_heading(writer *w, int level, const char *text) {
-  if (w->html) {
-    char tag[8];
-    snprintf(tag, sizeof tag, "h%d", level);
-    w_raw(w, "<");
-    w_raw(w, tag);
-    w_raw(w, ">");
-    w_text(w, text);
-    w_raw(w, "</");
-    w_raw(w, tag);
-    w_raw(w, ">\n");
-  } else {
-    for (int i = 0; i < level; i++) w_raw(w, "#");
-    w_raw(w, " ");
-    w_text(w, text);
-    w_raw(w, "\n\n");
-  }
-}
-
-static void w_para_open(writer *w, const char *cls) {
-  if (!w->html) return;
-  w_raw(w, "<p");
-  if (cls) {
-    w_raw(w, " class=\"");
-    w_raw(w, cls);
-    w_raw(w, "\"");
-  }
-  w_raw(w, ">");
-}
-
-static void w_para_close(writer *w) {
-  w_raw(w, w->html ? "</p>\n" : "\n\n");
-}
-
-/* Emphasis: strong (md **x**, html <strong class=cls>). */
-static void w_strong(writer *w, const char *cls, const char *text) {
-  if (w->html) {
-    w_raw(w, "<strong");
-    if (cls) {
-      w_raw(w, " class=\"");
-      w_raw(w, cls);
-      w_raw(w, "\"");
-    }
-    w_raw(w, ">");
-    w_text(w, text);
-    w_raw(w, "</strong>");
-  } else {
-    w_raw(w, "**");
-    w_text(w, text);
-    w_raw(w, "**");
-  }
-}
-
-static void w_table(writer *w, const char *const *heads, size_t n) {
-  if (w->html) {
-    w_raw(w, "<div class=\"scroll\"><table><tr>");
-    for (size_t i = 0; i < n; i++) {
-      w_raw(w, "<th>");
-      w_text(w, heads[i]);
-      w_raw(w, "</th>");
-    }
-    w_raw(w, "</tr>\n");
-  } else {
-    w_raw(w, "|");
-    for (size_t i = 0; i < n; i++) {
-      w_raw(w, " ");
-      if (w->st == GG_OK) w->st = report_md_cell(w->b, heads[i]);
-      w_raw(w, " |");
-    }
-    w_raw(w, "\n|");
-    for (size_t i = 0; i < n; i++) w_raw(w, "---|");
-    w_raw(w, "\n");
-  }
-}
-
-/* A result word gets its colour class in HTML. */
-static const char *result_class(const char *s) {
-  static const char *const words[] = {"PASS",    "FAIL",    "WAIT",   "ERROR", "GO",       "NO-GO",
-                                      "DEFER",   "ok",      "failed", "noop",  "in force", "void",
-                                      "missing", "expired", "defer",  "no-go"};
-  static const char *const classes[] = {"ok",  "bad", "warn", "bad", "ok",   "bad", "warn", "ok",
-                                        "bad", "",    "ok",   "bad", "warn", "bad", "warn", "bad"};
-  for (size_t i = 0; s && i < sizeof words / sizeof words[0]; i++)
-    if (strcmp(s, words[i]) == 0) return classes[i];
-  return NULL;
-}
-
-static void w_row(writer *w, const char *const *cells, size_t n) {
-  if (w->html) {
-    w_raw(w, "<tr>");
-    for (size_t i = 0; i < n; i++) {
-      const char *cls = result_class(cells[i]);
-      w_raw(w, cls && *cls ? "<td class=\"" : "<td>");
-      if (cls && *cls) {
-        w_raw(w, cls);
-        w_raw(w, "\">");
-      }
-      w_text(w, cells[i] && *cells[i] ? cells[i] : "-");
-      w_raw(w, "</td>");
-    }
-    w_raw(w, "</tr>\n");
-  } else {
-    w_raw(w, "|");
-    for (size_t i = 0; i < n; i++) {
-      w_raw(w, " ");
-      if (w->st == GG_OK) w->st = report_md_cell(w->b, cells[i]);
-      w_raw(w, " |");
-    }
-    w_raw(w, "\n");
-  }
-}
-
-static void w_table_end(writer *w) {
-  w_raw(w, w->html ? "</table></div>\n" : "\n");
-}
-
-/* ---- reading the document ---- */
-
-static const char *jstr(const json_t *o, const char *key) {
-  const char *s = json_string_value(json_object_get(o, key));
-  return s ? s : "";
-}
-
-/* A member as text: strings as they are, numbers compactly, arrays joined by ", ". */
-static void jtext(const json_t *o, const char *key, char *out, size_t n) {
-  json_t *v = json_object_get(o, key);
-  out[0] = '\0';
-  if (json_is_string(v)) {
-    snprintf(out, n, "%s", json_string_value(v));
-  } else if (json_is_integer(v)) {
-    snprintf(out, n, "%lld", (long long)json_integer_value(v));
-  } else if (json_is_real(v)) {
-    snprintf(out, n, "%.6g", json_real_value(v));
-  } else if (json_is_boolean(v)) {
-    snprintf(out, n, "%s", json_is_true(v) ? "yes" : "no");
-  } else if (json_is_array(v)) {
-    size_t i, off = 0;
-    json_t *x;
-    json_array_foreach(v, i, x) {
-      const char *s = json_string_value(x);
-      if (!s || off >= n) continue;
-      off += (size_t)snprintf(out + off, n - off, "%s%s", i ? ", " : "", s);
-    }
-  }
-}
-
-static size_t count(const json_t *o, const char *key) {
-  return json_array_size(json_object_get(o, key));
-}
-
 /* ---- sections ---- */
 
 static void header(writer *w, const json_t *doc) {
   char title[512];
   snprintf(title, sizeof title, "Migration report: %s", jstr(doc, "migration"));
   w_heading(w, 1, title);
+  report_section_state(w, doc);
   if (*jstr(doc, "description")) {
     w_para_open(w, NULL);
     w_text(w, jstr(doc, "description"));
@@ -240,6 +79,7 @@ static void header(writer *w, const json_t *doc) {
     w_strong(w, "bad", msg);
     w_para_close(w);
   }
+  report_section_summary(w, doc);
   const char *heads[] = {"Fact", "Value"};
   w_table(w, heads, 2);
   const char *rows[][2] = {{"Migration", jstr(doc, "migration")},
@@ -318,9 +158,12 @@ static void risks(writer *w, const json_t *ph) {
   w_table_end(w);
 }
 
-static void evaluation(writer *w, const json_t *ph) {
+/* The latest evaluation of a phase. With `all` false (the phase's own section) only the rows that
+ * differ from the plan-wide preflight: the phase's own criteria, and preflight rows that did not
+ * pass; the rest is counted and left to the appendix, where `all` shows every row. */
+static void evaluation(writer *w, const json_t *ph, bool all) {
   json_t *e = json_object_get(ph, "evaluation");
-  w_heading(w, 3, "Latest evaluation");
+  if (!all) w_heading(w, 3, "Latest evaluation");
   if (!json_is_object(e)) {
     w_para_open(w, NULL);
     w_text(w, "Never evaluated.");
@@ -336,9 +179,13 @@ static void evaluation(writer *w, const json_t *ph) {
   w_para_close(w);
   const char *heads[] = {"Section", "Criterion", "Result", "Observed", "Threshold", "Failing", "Message"};
   w_table(w, heads, 7);
-  size_t i;
+  size_t i, same = 0;
   json_t *it;
   json_array_foreach(json_object_get(e, "items"), i, it) {
+    if (!all && strcmp(jstr(it, "section"), "preflight") == 0 && strcmp(jstr(it, "result"), "PASS") == 0) {
+      same++;
+      continue;
+    }
     char failing[1024];
     jtext(it, "failing", failing, sizeof failing);
     const char *cells[] = {jstr(it, "section"),   jstr(it, "name"), jstr(it, "result"), jstr(it, "observed"),
@@ -346,6 +193,27 @@ static void evaluation(writer *w, const json_t *ph) {
     w_row(w, cells, 7);
   }
   w_table_end(w);
+  if (same) {
+    w_para_open(w, "dim");
+    w_fmt(w, "%zu plan-wide preflight items passed (every row is in the appendix).", same);
+    w_para_close(w);
+  }
+}
+
+/* The full evidence: every phase's latest evaluation, row by row. */
+static void appendix(writer *w, const json_t *doc) {
+  if (w->html) w_raw(w, "<section id=\"appendix\">");
+  w_heading(w, 2, "Appendix: full evidence");
+  size_t i;
+  json_t *ph;
+  json_array_foreach(json_object_get(doc, "phases"), i, ph) {
+    if (!json_is_object(json_object_get(ph, "evaluation"))) continue;
+    char title[512];
+    snprintf(title, sizeof title, "Phase %s: latest evaluation, every row", jstr(ph, "id"));
+    w_heading(w, 3, title);
+    evaluation(w, ph, true);
+  }
+  if (w->html) w_raw(w, "</section>\n");
 }
 
 /* " (signed)" / " (BAD SIGNATURE: why)" for an event object with a "signature" member, else "". */
@@ -639,7 +507,7 @@ static void body(writer *w, const json_t *doc) {
     }
     phase_state(w, ph);
     risks(w, ph);
-    evaluation(w, ph);
+    evaluation(w, ph, false);
     decision(w, ph);
     signoffs(w, ph);
     actions(w, ph);
@@ -651,7 +519,9 @@ static void body(writer *w, const json_t *doc) {
     firings_table(w, json_object_get(doc, "rule_firings"));
   }
   marks(w, doc);
+  appendix(w, doc);
   series(w, doc);
+  report_section_lessons(w, doc);
 }
 
 gg_status report_render_md(const json_t *doc, gg_buf *out, gg_error *err) {
@@ -676,7 +546,12 @@ static const char CSS[] =
     "strong.bad,.override strong{color:#b00020}strong.ok{color:#11772d}strong.warn{color:#8a5a00}"
     ".alarm{background:#fde7ea;border:2px solid #b00020;padding:8px}"
     ".override{background:#fde7ea;border-left:4px solid #b00020;padding:6px}"
-    ".chart svg{display:block;max-width:100%;height:auto}"
+    ".chart svg{display:block;max-width:100%;height:auto}.dim{color:#666}"
+    ".state{font-size:1.1em;padding:8px 10px;border-radius:4px;background:#f4f4f4;border-left:6px solid #888}"
+    ".state.bad{background:#fde7ea;border-left-color:#b00020}.state.ok{background:#e8f5ec;border-left-color:#"
+    "11772d}"
+    ".state.warn{background:#fdf3e1;border-left-color:#8a5a00}#summary td,#summary th{overflow-wrap:normal}"
+    "li.bad{color:#b00020;font-weight:600}"
     "@media(max-width:600px){body{padding:6px}table{font-size:.8em}}";
 
 gg_status report_render_html(const json_t *doc, gg_buf *out, gg_error *err) {

@@ -44,6 +44,10 @@ gg_status report_gather(const plan *p, journal *j, const report_opts *opts, json
 gg_status report_render_md(const json_t *doc, gg_buf *out, gg_error *err) GG_WUR;
 gg_status report_render_html(const json_t *doc, gg_buf *out, gg_error *err) GG_WUR;
 
+/* The document's "Lessons Learned (Post-Migration)" section alone, as Markdown (what `gonogo
+ * retro PLAN` prints), appending to out. */
+gg_status report_render_lessons_md(const json_t *doc, gg_buf *out, gg_error *err) GG_WUR;
+
 /* The document as indented JSON without the series' points, appending to out. */
 gg_status report_render_json(const json_t *doc, gg_buf *out, gg_error *err) GG_WUR;
 

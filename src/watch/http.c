@@ -1,7 +1,8 @@
 /*
  * http.c: what the watcher serves. /metrics (its own state in Prometheus format), /health
  * (200 while evaluations keep coming, 503 when they stall), /api/state (JSON) and / (the
- * dashboard: phases, rules, checkpoints and a chart of every watched series, rendered on the
+ * dashboard: the state banner, the timeline and the pending and firing rules first (page.c),
+ * then phases, checkpoints and the charts of every watched series, folded; rendered on the
  * server as HTML with inline SVG, refreshing itself, no external assets).
  */
 #include <math.h>
@@ -48,6 +49,7 @@ json_t *watch_state_locked(watch *w) {
       w->last_eval > 0 ? json_string(gg_time_format(w->last_eval, t, sizeof t)) : json_null());
   json_object_set_new(s, "last_evaluation_seconds", json_real(w->last_duration));
   json_object_set_new(s, "last_error", json_string(w->last_error));
+  json_object_set_new(s, "headline", watch_headline_json(w)); /* what the page's banner says */
 
   json_t *phases = json_array();
   for (size_t i = 0; i < w->p->nphases; i++) {
@@ -112,7 +114,7 @@ json_t *watch_state_locked(watch *w) {
 
 /* ---- the page ---- */
 
-static gg_status chart_svg(gg_buf *b, const watch_series_chart *c, double t0, double t1) {
+gg_status watch_chart_svg(gg_buf *b, const watch_series_chart *c, double t0, double t1) {
   html_chart_line lines[WATCH_LINES_MAX];
   double *bufs[WATCH_LINES_MAX * 2];
   size_t nb = 0;
@@ -177,10 +179,9 @@ static const char *short_time(double t, char *out, size_t n) {
     if (st == GG_OK) st = html_escape(b, (text)); \
   } while (0)
 
-/* The document head, the title and the line of facts about the watcher. */
+/* The document head, up to the body. */
 static gg_status page_head(watch *w, gg_buf *b) {
   gg_status st = GG_OK;
-  char t[40], d[32];
   double refresh = w->interval < 5 ? 5 : w->interval;
   P("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -190,15 +191,33 @@ static gg_status page_head(watch *w, gg_buf *b) {
   P("</title><style>"
     "body{font-family:system-ui,-apple-system,sans-serif;margin:0 auto;max-width:960px;padding:8px "
     "12px;color:#111}"
-    "h1{font-size:1.3em;margin:.3em 0}h2{font-size:1.05em;margin:1em 0 .3em;border-bottom:1px solid #ddd}"
+    "h1{font-size:1.1em;margin:.5em 0 .2em}h2{font-size:1.05em;margin:1em 0 .3em;border-bottom:1px solid "
+    "#ddd}"
     "table{border-collapse:collapse;width:100%%;font-size:.9em}td,th{text-align:left;padding:3px 6px;"
     "border-bottom:1px solid #eee;vertical-align:top}.ok{color:#15803d}.bad{color:#b91c1c;font-weight:bold}"
     ".warn{color:#b45309;font-weight:bold}.dim{color:#666;font-weight:normal}code{font-size:.85em;word-break:"
     "break-all}"
     "td{overflow-wrap:anywhere}td.ok,td.bad,td.warn{overflow-wrap:normal}.dim{overflow-wrap:anywhere}"
     ".chart{display:block;max-width:100%%;margin:4px 0 10px}.meta{color:#555;font-size:.85em}"
+    ".banner{padding:10px 14px;border-radius:6px;color:#fff;font-size:1.05em;line-height:1.5;margin-top:4px}"
+    ".banner.bad{background:#b91c1c}.banner.warn{background:#b45309}.banner.ok{background:#15803d}"
+    ".banner.dim{background:#475569}.banner .word{font-size:1.15em;letter-spacing:.03em}"
+    ".banner code{background:rgba(255,255,255,.18);padding:1px 5px;border-radius:3px;color:#fff}"
+    ".banner .ago{opacity:.85;font-size:.9em}.banner .firing{font-weight:bold}"
+    ".timeline{display:block;max-width:100%%}"
+    ".rule{border:1px solid #eee;border-left:5px solid #b45309;padding:6px 8px;margin:6px 0}"
+    ".rule.firing{border-left-color:#b91c1c}.rulehead{margin-bottom:2px}.value{font-size:.9em;margin:2px 0}"
+    "details{margin:.8em 0}summary{cursor:pointer;color:#333;font-weight:600}"
     "@media (max-width:600px){td,th{padding:2px 3px}.wide{display:none}}"
-    "</style></head><body><h1>gonogo watch · ");
+    "</style></head><body>");
+  return st;
+}
+
+/* The migration's name and the line of facts about the watcher, below the banner. */
+static gg_status page_title(watch *w, gg_buf *b) {
+  gg_status st = GG_OK;
+  char t[40], d[32];
+  P("<h1>gonogo watch · ");
   E(w->p->migration);
   P("</h1><p class=\"meta\">");
   E(w->p->description);
@@ -211,7 +230,6 @@ static gg_status page_head(watch *w, gg_buf *b) {
     P("</span>");
   }
   P("</p>");
-
   return st;
 }
 
@@ -248,45 +266,6 @@ static gg_status page_phases(watch *w, gg_buf *b) {
   return st;
 }
 
-/* One row a rule: its expression, state, value (or members) and what it does. */
-static gg_status page_rules(watch *w, gg_buf *b) {
-  gg_status st = GG_OK;
-  char d[32];
-  P("<h2>Rules</h2><table><tr><th>rule</th><th>state</th><th>value</th><th class=\"wide\">then</th></tr>");
-  for (size_t i = 0; i < w->nrules; i++) {
-    const watch_rule_rt *rr = &w->rules[i];
-    const char *sn = rr->armed ? watch_rule_state_name(rr->t.state) : "idle";
-    P("<tr><td>");
-    E(rr->rule->name);
-    P("<br><code>");
-    E(rr->rule->when.text);
-    gg_format_duration(rr->rule->for_, d, sizeof d);
-    P("</code> for %s</td><td class=\"%s\">%s", d, rr->error[0] ? "bad" : state_class(sn), sn);
-    if (!rr->armed) P("<br><span class=\"dim\">no running or completed phase</span>");
-    P("</td><td>");
-    if (rr->error[0]) {
-      P("<span class=\"bad\">ERROR</span> ");
-      E(rr->error);
-    } else if (rr->nmembers > 1) {
-      for (size_t k = 0; k < rr->nmembers; k++) {
-        P("%s", k ? "<br>" : "");
-        E(rr->members[k]);
-      }
-    } else {
-      E(rr->value);
-    }
-    if (rr->action[0]) {
-      P("<br><span class=\"dim\">");
-      E(rr->action);
-      P("</span>");
-    }
-    P("</td><td class=\"wide\">%s</td></tr>", plan_then_name(rr->rule->then));
-  }
-  P("</table>");
-
-  return st;
-}
-
 /* The validation checkpoints scheduled after completed phases. */
 static gg_status page_checkpoints(watch *w, gg_buf *b) {
   gg_status st = GG_OK;
@@ -317,15 +296,21 @@ static gg_status page_checkpoints(watch *w, gg_buf *b) {
   return st;
 }
 
-/* The charts of the rules and the plan, then the footer. */
+/* The window the charts draw: the watcher's history, at least ten intervals. */
+static void chart_window(watch *w, double *t0, double *t1) {
+  *t1 = w->last_eval > 0 ? w->last_eval : gg_clock_now();
+  *t0 = fmax(w->started, *t1 - w->interval * (double)w->o.history_points);
+  if (*t1 - *t0 < w->interval * 10) *t0 = *t1 - w->interval * 10;
+}
+
+/* The charts of every sampled series, folded, then the footer. */
 static gg_status page_charts(watch *w, gg_buf *b) {
   gg_status st = GG_OK;
-  double t1 = w->last_eval > 0 ? w->last_eval : gg_clock_now();
-  double t0 = fmax(w->started, t1 - w->interval * (double)w->o.history_points);
-  if (t1 - t0 < w->interval * 10) t0 = t1 - w->interval * 10;
-  P("<h2>Charts</h2>");
-  for (size_t i = 0; i < w->nrules && st == GG_OK; i++) st = chart_svg(b, &w->rules[i].chart, t0, t1);
-  for (size_t i = 0; i < w->ncharts && st == GG_OK; i++) st = chart_svg(b, &w->charts[i], t0, t1);
+  double t0, t1;
+  chart_window(w, &t0, &t1);
+  P("<details id=\"series\"><summary>%zu sampled series</summary>", w->ncharts);
+  for (size_t i = 0; i < w->ncharts && st == GG_OK; i++) st = watch_chart_svg(b, &w->charts[i], t0, t1);
+  P("</details>");
   watch_notifier_stats ns;
   watch_notifier_get_stats(w->nt, &ns);
   P("<p class=\"meta\">notifications: %lu sent, %lu failed, %zu queued · <a "
@@ -337,9 +322,14 @@ static gg_status page_charts(watch *w, gg_buf *b) {
 
 /* The dashboard: one section a helper, each appending to b. */
 static gg_status render_page(watch *w, gg_buf *b) {
+  double now = gg_clock_now(), t0, t1;
+  chart_window(w, &t0, &t1);
   gg_status st = page_head(w, b);
+  if (st == GG_OK) st = watch_page_banner(w, b, now);
+  if (st == GG_OK) st = page_title(w, b);
+  if (st == GG_OK) st = watch_page_timeline(w, b, now);
+  if (st == GG_OK) st = watch_page_rules(w, b, t0, t1);
   if (st == GG_OK) st = page_phases(w, b);
-  if (st == GG_OK) st = page_rules(w, b);
   if (st == GG_OK) st = page_checkpoints(w, b);
   if (st == GG_OK) st = page_charts(w, b);
   return st;

@@ -9,6 +9,7 @@
 #include "base/httpd.h"
 #include "base/metrics.h"
 #include "gate/gate.h"
+#include "html/html.h"
 #include "probe/probe.h"
 #include "watch/watch.h"
 
@@ -65,6 +66,17 @@ typedef struct {
   char detail[512];
 } watch_cp_rt;
 
+/* One thing on the timeline, copied out of the journal by the watcher thread (timeline.c). */
+typedef struct {
+  double t;
+  html_tl_kind kind;
+  bool severe;
+  char lane[64];   /* the phase id ("" when none) */
+  char label[320]; /* the tooltip */
+} watch_tl_event;
+
+#define WATCH_TIMELINE_MAX 512 /* the latest events kept for the timeline; older ones drop off */
+
 struct watch {
   const plan *p;
   journal *j;
@@ -103,6 +115,9 @@ struct watch {
   size_t ncharts;
   double started, last_eval, last_duration;
   unsigned long evals;
+  watch_tl_event *tl; /* the timeline, oldest first */
+  size_t ntl;
+  long long tl_seq; /* the last journal row read into it (watcher thread only) */
   char last_error[512];
 };
 
@@ -129,6 +144,20 @@ bool watch_journal_flush(watch *w);
 
 /* rr->value and rr->members from an evaluated condition. */
 void watch_format_observation(watch_rule_rt *rr, const expr_value *v);
+
+/* Read the journal's new rows into the timeline (timeline.c). Watcher thread only; a failure to
+ * read is logged and tried again next tick. */
+void watch_timeline_refresh(watch *w);
+
+/* Sections of the dashboard (page.c), each appending to b with w->mu held. */
+gg_status watch_page_banner(watch *w, gg_buf *b, double now) GG_WUR;
+/* The banner's facts as JSON for /api/state: state, severity, phase, since, by, carried_back,
+ * firing_rule, firing and pending counts, next. You own it. */
+json_t *watch_headline_json(watch *w);
+gg_status watch_page_timeline(watch *w, gg_buf *b, double now) GG_WUR;
+gg_status watch_page_rules(watch *w, gg_buf *b, double t0, double t1) GG_WUR;
+/* An SVG chart of c over [t0, t1] (http.c). */
+gg_status watch_chart_svg(gg_buf *b, const watch_series_chart *c, double t0, double t1) GG_WUR;
 
 /* Serve /, /metrics, /health, /api/state (http.c). */
 gg_status watch_http_start(watch *w, gg_error *err) GG_WUR;

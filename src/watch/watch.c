@@ -63,7 +63,8 @@ void watch_chart_release(watch_series_chart *c) {
 /* ---- what to sample ---- */
 
 static bool journal_series_name(const char *name) {
-  return strncmp(name, "phase.", 6) == 0 || strncmp(name, "event.", 6) == 0 || strcmp(name, "attested") == 0;
+  return strncmp(name, "phase.", 6) == 0 || strncmp(name, "event.", 6) == 0 ||
+         strcmp(name, "attested") == 0 || strcmp(name, "retro.completed") == 0;
 }
 
 typedef struct {
@@ -315,6 +316,7 @@ gg_status watch_tick(watch *w, gg_error *err) {
     w->phases[i] = info;
     pthread_mutex_unlock(&w->mu);
   }
+  watch_timeline_refresh(w);
   watch_checkpoints(w, now);
 
   double took = gg_clock_mono() - t0;
@@ -485,6 +487,7 @@ void watch_free(watch *w) {
   free(w->rules);
   free(w->phases);
   free(w->cps);
+  free(w->tl);
   gg_metrics_free(w->metrics);
   gate_env_free(w->env);
   pthread_mutex_destroy(&w->mu);

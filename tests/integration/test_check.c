@@ -85,11 +85,20 @@ static run_result run_gonogo(const char *const *args) {
 }
 
 static run_result check(const char *phase, const char *at) {
-  const char *args[] = {"check",      plan_path,          "--phase", phase, "--journal",
-                        journal_file, at ? "--at" : NULL, at,        NULL};
+  /* --verbose: the tests read rows that passed and their evidence, not only the summary */
+  const char *args[] = {"check",      plan_path,   "--phase",          phase, "--journal",
+                        journal_file, "--verbose", at ? "--at" : NULL, at,    NULL};
   run_result r = run_gonogo(args);
   print_message("$ gonogo check --phase %s%s%s → %d (%.1f s)\n%s\n", phase, at ? " --at " : "", at ? at : "",
                 r.code, r.took, r.out);
+  return r;
+}
+
+/* check without --verbose: the one-screen summary and the decision. */
+static run_result check_brief(const char *phase, const char *at) {
+  const char *args[] = {"check", plan_path, "--phase", phase, "--journal", journal_file, "--at", at, NULL};
+  run_result r = run_gonogo(args);
+  print_message("$ gonogo check --phase %s --at %s → %d\n%s\n", phase, at, r.code, r.out);
   return r;
 }
 
@@ -186,6 +195,20 @@ static void test_target_500_fails(void **state) {
   assert_int_equal(r.code, 2);
   assert_contains(r.out, "FAIL   Service healthy");
   assert_contains(r.out, "svc: 500, want == 200");
+  /* Without --verbose: the counts, the row that failed with why, and no row that passed. */
+  svc_health_status = 500;
+  r = check_brief("1", THURSDAY);
+  svc_health_status = 200;
+  assert_int_equal(r.code, 2);
+  const char *summary = strstr(r.out, "SUMMARY  ");
+  assert_non_null(summary);
+  assert_non_null(strstr(summary, " · 1 FAIL · 0 WAIT · 0 ERROR  of "));
+  assert_contains(summary, "FAIL   Service healthy (go)");
+  assert_contains(summary, "svc: 500, want == 200");
+  assert_contains(summary, "(every row with its evidence: --verbose)");
+  assert_null(strstr(r.out, "PASS   "));
+  assert_null(strstr(r.out, "\033[")); /* piped: no colour */
+  assert_true(summary < strstr(r.out, "DECISION: NO-GO"));
 }
 
 /* Last: nats-server 2.9 can leave a restarted node reporting an R3 consumer "not current"

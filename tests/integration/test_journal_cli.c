@@ -1,5 +1,5 @@
 /* Integration tests of the journal verbs of the real gonogo binary (GONOGO_BIN): approve, attest,
- * mark, status, journal log and journal verify, on a small fixture plan in a temp dir. Phase
+ * mark, retro, status, journal log and journal verify, on a small fixture plan in a temp dir. Phase
  * states are set up by appending lifecycle events through the library, as run/rollback will. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -482,12 +482,55 @@ static void test_signoffs_agree_with_check(void **state) {
   free(out);
 }
 
+/* gonogo retro: entries refused without their parts, recorded with them; the draft and the report
+ * end with them; retro.completed reads 1 once closed. */
+static void test_retro(void **state) {
+  (void)state;
+  char *out = NULL;
+  assert_int_equal(gonogo(&out, "retro", plan_path, "--action-item", "alert on DLQ", "--owner", "bob", "--by",
+                          "ann", NULL),
+                   3);
+  assert_non_null(strstr(out, "retro action-item 'alert on DLQ': it needs a due date (--due DATE)"));
+  free(out);
+  assert_int_equal(gonogo(&out, "retro", plan_path, "--action-item", "x", "--owner", "bob", "--due",
+                          "2026-13-01", "--by", "ann", NULL),
+                   3);
+  assert_non_null(strstr(out, "--due '2026-13-01'"));
+  free(out);
+  assert_int_equal(
+      gonogo(&out, "retro", plan_path, "--went-well", "a", "--improve", "b", "--by", "ann", NULL), 3);
+  free(out);
+  assert_int_equal(gonogo(&out, "retro", plan_path, "--went-well", "quiet cutover", "--by", "ann", NULL), 0);
+  free(out);
+  assert_int_equal(gonogo(&out, "retro", plan_path, "--action-item", "alert on DLQ", "--owner", "bob",
+                          "--due", "2026-12-24", "--by", "ann", NULL),
+                   0);
+  free(out);
+  assert_int_equal(gonogo(&out, "eval", plan_path, "retro.completed == 0", NULL), 0);
+  free(out);
+  assert_int_equal(gonogo(&out, "retro", plan_path, "--complete", "--by", "ann", NULL), 0);
+  free(out);
+  assert_int_equal(gonogo(&out, "eval", plan_path, "retro.completed == 1", NULL), 0);
+  free(out);
+  assert_int_equal(gonogo(&out, "retro", plan_path, NULL), 0);
+  assert_non_null(strstr(out, "- quiet cutover (ann)"));
+  assert_non_null(strstr(out, "| alert on DLQ | bob | 2026-12-24 | ann |"));
+  assert_non_null(strstr(out, "**Retrospective completed** by ann"));
+  free(out);
+  assert_int_equal(gonogo(&out, "report", plan_path, NULL), 0);
+  const char *lessons = strstr(out, "## Lessons Learned (Post-Migration)");
+  assert_non_null(lessons);
+  assert_non_null(strstr(lessons, "- quiet cutover (ann)"));
+  free(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_approve_and_void_after_plan_edit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_status_each_phase_state, setup, teardown),
       cmocka_unit_test_setup_teardown(test_log_and_verify, setup, teardown),
       cmocka_unit_test_setup_teardown(test_signoffs_agree_with_check, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_retro, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -293,9 +293,12 @@ static void test_report(void **state) {
   fclose(f);
   assert_true(strncmp(head, "<!DOCTYPE html>", 15) == 0);
 
-  /* A bad format is a usage error. */
+  /* A bad format is a usage error, and so is a PDF to stdout. */
+  assert_int_equal(gonogo(&out, "report", plan_path, "--format", "docx", NULL), 3);
+  assert_contains(out, "unknown --format 'docx': use md, html, json or pdf");
+  free(out);
   assert_int_equal(gonogo(&out, "report", plan_path, "--format", "pdf", NULL), 3);
-  assert_contains(out, "unknown --format 'pdf'");
+  assert_contains(out, "report --format pdf needs -o FILE");
   free(out);
 
   /* Someone edits the override behind gonogo's back: the report says so, loudly. */

@@ -170,9 +170,9 @@ static void system_account_alone(void **state) {
 
 /* check --phase 0 with env: NO-GO (2), the item an ERROR naming the servers and `reason`. */
 static void assert_refused(const char *const *env, const char *reason) {
-  const char *args[] = {"check", plan_path, "--phase", "0", "--journal", jpath, NULL};
+  const char *args[] = {"check", plan_path, "--phase", "0", "--journal", jpath, "--verbose", NULL};
   assert_int_equal(run(env, args), 2);
-  assert_contains("ERROR");
+  assert_contains("  ERROR  "); /* a row, not the summary's count */
   assert_contains("connect (nats tls://127.0.0.1:");
   assert_contains(reason);
   assert_no_secret(out);
@@ -266,7 +266,7 @@ static void expired_server_certificate(void **state) {
   char url[64];
   snprintf(url, sizeof url, "A_URL=tls://127.0.0.1:%d", port);
   const char *env[] = {url, ca_env, "A_EXPECT=1", NULL};
-  const char *args[] = {"check", plan_path, "--phase", "0", "--journal", jpath, NULL};
+  const char *args[] = {"check", plan_path, "--phase", "0", "--journal", jpath, "--verbose", NULL};
   int code = run(env, args);
   kill(pid, SIGTERM);
   waitpid(pid, NULL, 0);
@@ -278,7 +278,7 @@ static void expired_server_certificate(void **state) {
 static void missing_creds_file(void **state) {
   (void)state;
   const char *env[] = {url_env, ca_env, "A_CREDS=/nonexistent/app.creds", NULL};
-  const char *args[] = {"check", plan_path, "--phase", "0", "--journal", jpath, NULL};
+  const char *args[] = {"check", plan_path, "--phase", "0", "--journal", jpath, "--verbose", NULL};
   assert_int_equal(run(env, args), 3);
   assert_contains("plan.yaml:9:12: connect.nats.creds: '/nonexistent/app.creds': file not found");
   const char *validate[] = {"validate", plan_path, NULL};
@@ -289,9 +289,9 @@ static void missing_creds_file(void **state) {
 static void unreachable_server(void **state) {
   (void)state;
   const char *env[] = {"A_URL=tls://127.0.0.1:1", ca_env, user_env, pw_env, NULL};
-  const char *args[] = {"check", plan_path, "--phase", "0", "--journal", jpath, NULL};
+  const char *args[] = {"check", plan_path, "--phase", "0", "--journal", jpath, "--verbose", NULL};
   assert_int_equal(run(env, args), 2);
-  assert_contains("ERROR");
+  assert_contains("  ERROR  "); /* a row, not the summary's count */
   assert_contains("tls://127.0.0.1:1");
   assert_no_secret(out);
 }

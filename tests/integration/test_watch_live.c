@@ -353,9 +353,22 @@ static void test_sustained_fires_once_and_rolls_back(void **state) {
   char *s = get("/api/state", &status);
   assert_contains(s, "\"name\": \"Later (never reached here)\"");
   assert_contains(s, "cancelled (phase rolled back)");
+  assert_contains(s, "\"state\": \"ROLLED BACK\""); /* the banner's facts, for a machine */
+  assert_contains(s, "\"by\": \"by rule 'Errors high'\"");
   free(s);
   char *page = get("/", &status);
   assert_contains(page, "cancelled (phase rolled back)");
+  /* The page leads with the state: the banner before everything, red, naming the phase, the
+   * rule and the next step; the timeline marks the rollback. */
+  const char *banner = strstr(page, "<div id=\"banner\" class=\"banner bad\"");
+  assert_non_null(banner);
+  assert_true(banner < strstr(page, "<h1>"));
+  assert_contains(banner, "ROLLED BACK</strong> · phase 1");
+  assert_contains(banner, "by rule &#39;Errors high&#39;");
+  assert_contains(banner, "next: <code>investigate, then gonogo check ");
+  assert_contains(page, "<svg class=\"timeline\"");
+  assert_contains(page, "class=\"rollback\"");
+  assert_contains(page, "<details id=\"other-rules\">");
   free(page);
   assert_true(hooks_contain("messages carried back"));
   set_metrics(0, 0);

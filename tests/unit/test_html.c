@@ -65,7 +65,51 @@ static void test_svg_chart(void **state) {
   gg_buf_release(&out);
 }
 
+/* The timeline: a bar a phase that ran (amber, then green), a mark an event with its tooltip
+ * escaped, the rollback labelled, an event outside the window left out, a lane per phase. */
+static void test_svg_timeline(void **state) {
+  (void)state;
+  const char *lanes[] = {"0", "1"}, *names[] = {"Create <DLQ>", "Move"};
+  html_tl_event ev[] = {
+      {.t = 100, .kind = HTML_TL_DECISION, .lane = "1", .label = "GO for phase 1"},
+      {.t = 110, .kind = HTML_TL_STARTED, .lane = "1", .label = "phase 1 started"},
+      {.t = 120, .kind = HTML_TL_CUTOVER, .lane = "1", .label = "move_subjects: gap 4.2 ms"},
+      {.t = 130, .kind = HTML_TL_COMPLETED, .lane = "1", .label = "phase 1 completed"},
+      {.t = 150, .kind = HTML_TL_FIRING, .lane = "1", .label = "rule 'Errors <high>' fired", .severe = true},
+      {.t = 151, .kind = HTML_TL_ROLLED_BACK, .lane = "1", .label = "phase 1 rolled back"},
+      {.t = 999, .kind = HTML_TL_FIRING, .lane = "1", .label = "after the window"},
+  };
+  html_timeline tl = {
+      .lanes = lanes, .names = names, .nlanes = 2, .events = ev, .nevents = 7, .t0 = 90, .t1 = 200};
+  gg_buf out;
+  gg_buf_init(&out, 0);
+  assert_int_equal(html_svg_timeline(&out, &tl), GG_OK);
+  const char *s = gg_buf_str(&out);
+  assert_non_null(strstr(s, "<svg class=\"timeline\""));
+  assert_non_null(strstr(s, "0 · Create &lt;DLQ&gt;"));
+  assert_int_equal(count(s, "fill=\"#f59e0b\"/>"), 1 + 1); /* the running bar, and the legend's */
+  assert_int_equal(count(s, "fill=\"#16a34a\"/>"),
+                   1 + 1); /* completed until the rollback, and the legend's */
+  assert_non_null(strstr(s, "<title>rule &#39;Errors &lt;high&gt;&#39; fired</title>"));
+  assert_non_null(strstr(s, "class=\"firing\" cx=\"552.5\"")); /* 150 + (150 - 90) / 110 * 738 */
+  assert_non_null(strstr(s, "fill=\"#dc2626\""));              /* a firing that rolls back is red */
+  assert_non_null(strstr(s, ">rolled back</text>"));
+  assert_null(strstr(s, "after the window"));
+  assert_null(strstr(s, "nothing has happened yet"));
+  gg_buf_reset(&out);
+  tl.nevents = 0;
+  assert_int_equal(html_svg_timeline(&out, &tl), GG_OK);
+  assert_non_null(strstr(gg_buf_str(&out), "nothing has happened yet"));
+  /* a long name is cut at a character, not inside one: "1 · " and 16 é's are 4 + 2 + 32 bytes */
+  gg_buf_reset(&out);
+  names[1] = "éééééééééééééééé";
+  assert_int_equal(html_svg_timeline(&out, &tl), GG_OK);
+  assert_non_null(strstr(gg_buf_str(&out), ">1 · ééééééé…</text>"));
+  gg_buf_release(&out);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_escape), cmocka_unit_test(test_svg_chart)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_escape), cmocka_unit_test(test_svg_chart),
+                                     cmocka_unit_test(test_svg_timeline)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,6 +131,41 @@ static void test_event_age_and_attested(void **state) {
   assert_int_equal(eval("nats.server.up == 1", &v, &err), GG_ERR_NOT_FOUND);
 }
 
+/* The retrospective: entries need their parts, and retro.completed reads 1 only once it is closed
+ * (the T+14d checkpoint of the example plan reads it). */
+static void test_retro(void **state) {
+  (void)state;
+  gg_error err;
+  gg_error_clear(&err);
+  assert_true(holds("retro.completed == 0"));
+  assert_int_equal(
+      journal_retro_add(J, JOURNAL_RETRO_ACTION_ITEM, "alert on DLQ", "bob", 0, "alice", NULL, &err),
+      GG_ERR_INVALID);
+  assert_non_null(strstr(gg_error_message(&err), "due date"));
+  assert_int_equal(
+      journal_retro_add(J, JOURNAL_RETRO_ACTION_ITEM, "alert on DLQ", NULL, 1.8e9, "alice", NULL, &err),
+      GG_ERR_INVALID);
+  assert_non_null(strstr(gg_error_message(&err), "owner"));
+  assert_int_equal(journal_retro_add(J, JOURNAL_RETRO_WENT_WELL, "fast", "bob", 0, "alice", NULL, &err),
+                   GG_ERR_INVALID);
+  assert_int_equal(journal_retro_add(J, JOURNAL_RETRO_IMPROVE, "", NULL, 0, "alice", NULL, &err),
+                   GG_ERR_INVALID);
+  assert_int_equal(journal_retro_add(J, JOURNAL_RETRO_WENT_WELL, "gap 4 ms", NULL, 0, "alice", NULL, &err),
+                   GG_OK);
+  assert_int_equal(journal_retro_add(J, JOURNAL_RETRO_ACTION_ITEM, "alert on DLQ", "bob", 1.8e9 + 86400,
+                                     "alice", NULL, &err),
+                   GG_OK);
+  assert_true(holds("retro.completed == 0")); /* entries alone do not close it */
+  assert_int_equal(journal_retro_complete(J, "", NULL, NULL, &err), GG_ERR_INVALID);
+  long long seq = 0;
+  assert_int_equal(journal_retro_complete(J, "alice", "held on the 16th", &seq, &err), GG_OK);
+  assert_true(holds("retro.completed == 1"));
+  journal_event *ev = NULL;
+  assert_int_equal(journal_last_event(J, JOURNAL_RETRO_COMPLETED, JOURNAL_NO_PHASE, &ev, &err), GG_OK);
+  assert_non_null(strstr(ev->content, "\"entries\":2"));
+  journal_events_free(ev, 1);
+}
+
 static void test_history(void **state) {
   (void)state;
   double now = gg_clock_now();
@@ -156,6 +191,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_phase_series, setup, teardown),
       cmocka_unit_test_setup_teardown(test_event_age_and_attested, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_retro, setup, teardown),
       cmocka_unit_test_setup_teardown(test_history, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/internal.h"
 #include "report/report.h"
 
 static void test_md_cell(void **state) {
@@ -78,11 +79,99 @@ static void test_render_without_journal(void **state) {
   plan_free(p);
 }
 
+/* A document as report_gather makes it after a rolled-back phase: the summary leads with the state,
+ * the override and the firing; the phase's section keeps only what differs from the preflight; the
+ * appendix has every row; the report ends with the lessons learned, facts drafted from the record. */
+static const char DOC[] =
+    "{\"migration\": \"m\", \"plan\": \"plan.yaml\", \"phases\": [{\"id\": \"1\", \"name\": \"Move\","
+    " \"state\": \"rolled back\", \"started_at\": \"2026-12-01T21:40:00.000Z\","
+    " \"completed_at\": \"2026-12-01T21:41:05.000Z\", \"rolled_back_at\": \"2026-12-01T21:44:00.000Z\","
+    " \"reason\": \"rule 'DB inserts 0' fired\", \"overridden\": true,"
+    " \"rollback_plan\": {\"estimate_s\": 120},"
+    " \"decision\": {\"decision\": \"GO\", \"by\": \"ann\", \"at\": \"2026-12-01T21:39:00.000Z\"},"
+    " \"approvals\": [{\"role\": \"ops\", \"by\": \"ann\", \"decision\": \"go\", \"status\": \"in force\"}],"
+    " \"overrides\": [{\"by\": \"ann\", \"at\": \"2026-12-01T21:39:00.000Z\", \"reason\": \"no exporter\"}],"
+    " \"actions\": [{\"mode\": \"forward\", \"describe\": \"cut over S\", \"gap_ms\": 4.25, \"elapsed_ms\": "
+    "900},"
+    "  {\"mode\": \"inverse\", \"describe\": \"cut back S\", \"elapsed_ms\": 1500}],"
+    " \"rollbacks\": [{\"event\": \"phase_rolled_back\", \"at\": \"2026-12-01T21:44:00.000Z\", \"by\": "
+    "\"gonogo "
+    "watch\", \"reason\": \"rule 'DB inserts 0' fired\", \"carried_back\": 27}],"
+    " \"checkpoints\": [{\"checkpoint\": \"T+5m\", \"result\": \"cancelled (phase rolled back)\"}],"
+    " \"rule_firings\": [{\"rule\": \"DB inserts 0\", \"then\": \"rollback\", \"at\": "
+    "\"2026-12-01T21:43:00.000Z\"}],"
+    " \"evaluation\": {\"decision\": \"NO-GO\", \"at\": \"x\", \"by\": \"ann\", \"items\": ["
+    "  {\"section\": \"preflight\", \"name\": \"backup fresh\", \"result\": \"PASS\"},"
+    "  {\"section\": \"preflight\", \"name\": \"exporter up\", \"result\": \"FAIL\"},"
+    "  {\"section\": \"go\", \"name\": \"lag low\", \"result\": \"PASS\"}]}}],"
+    " \"rule_firings\": [], \"marks\": []}";
+
+static void test_summary_first(void **state) {
+  (void)state;
+  gg_error err;
+  gg_error_clear(&err);
+  json_t *doc = json_loads(DOC, 0, NULL);
+  assert_non_null(doc);
+  /* the facts are drafted from the document the way report_gather does it */
+  json_array_append_new(
+      json_object_get(json_array_get(json_object_get(doc, "phases"), 0), "overrides"),
+      json_pack("{s:s, s:s, s:s, s:[{s:s, s:s, s:s, s:s}]}", "by", "ann", "at", "2026-12-01T21:39:30.000Z",
+                "reason", "1 item overridden", "items", "section", "preflight", "result", "ERROR", "name",
+                "exporter up", "reason", "no exporter on the sandbox"));
+  assert_int_equal(report_gather_retro(NULL, NULL, doc, &err), GG_OK);
+  json_array_append_new(json_object_get(json_object_get(doc, "retro"), "entries"),
+                        json_pack("{s:s, s:s, s:s, s:s, s:s}", "entry", "action-item", "text", "alert on DLQ",
+                                  "owner", "bob", "due", "2026-12-24T00:00:00.000Z", "by", "ann"));
+  gg_buf b;
+  gg_buf_init(&b, 0);
+  assert_int_equal(report_render_md(doc, &b, &err), GG_OK);
+  const char *md = gg_buf_str(&b);
+  const char *state_line = strstr(md, "**ROLLED BACK** · phase 1 (Move) at 2026-12-01T21:44:00.000Z");
+  assert_non_null(state_line);
+  assert_non_null(strstr(state_line,
+                         "· by rule 'DB inserts 0' · carried back 27 messages · next: investigate, then "
+                         "gonogo check plan.yaml --phase 1"));
+  assert_non_null(
+      strstr(md, "| 1 · Move | rolled back | GO (OVERRIDE) | ops: ann (go) | 4.2 ms | 1.50 s | 1 |"));
+  assert_non_null(strstr(md, "- **OVERRIDE of phase 1 by ann at 2026-12-01T21:39:00.000Z: no exporter**"));
+  const char *phase = strstr(md, "## Phase 1: Move");
+  const char *appendix = strstr(md, "## Appendix: full evidence");
+  const char *lessons = strstr(md, "## Lessons Learned (Post-Migration)");
+  assert_true(state_line && phase && appendix && lessons && state_line < phase && phase < appendix &&
+              appendix < lessons);
+  /* the phase's own section: the failed preflight row and its own criteria, not the passing preflight */
+  char *own = strndup(phase, (size_t)(appendix - phase));
+  assert_null(strstr(own, "backup fresh"));
+  assert_non_null(strstr(own, "exporter up"));
+  assert_non_null(strstr(own, "lag low"));
+  assert_non_null(strstr(own, "1 plan-wide preflight items passed"));
+  free(own);
+  assert_non_null(strstr(appendix, "backup fresh"));
+  assert_non_null(strstr(lessons, "phase 1 (Move): started 2026-12-01T21:40:00.000Z, completed after 1m05s"));
+  assert_non_null(
+      strstr(lessons, "- **phase 1 (Move): undoing its actions took 1.50 s (the plan estimates 2m00s)**"));
+  assert_non_null(strstr(lessons, "phase 1 (Move): cut over S: publish gap 4.2 ms (forward)"));
+  assert_non_null(strstr(lessons, "checkpoint 'T+5m': cancelled (phase rolled back)"));
+  /* an override names what it overrode, in the summary and the lessons alike */
+  const char *named =
+      "ann at 2026-12-01T21:39:30.000Z: preflight ERROR 'exporter up': no exporter on the sandbox**";
+  assert_true(strstr(md, named) && strstr(md, named) < phase); /* the summary's list */
+  assert_non_null(strstr(lessons, named));
+  assert_non_null(strstr(lessons, "| alert on DLQ | bob | 2026-12-24 | ann |"));
+  assert_non_null(strstr(lessons, "**Retrospective not completed**"));
+  gg_buf_reset(&b);
+  assert_int_equal(report_render_html(doc, &b, &err), GG_OK);
+  assert_non_null(strstr(gg_buf_str(&b), "<li class=\"bad\">OVERRIDE of phase 1"));
+  gg_buf_release(&b);
+  json_decref(doc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_md_cell),
       cmocka_unit_test(test_format_ms),
       cmocka_unit_test(test_render_without_journal),
+      cmocka_unit_test(test_summary_first),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
