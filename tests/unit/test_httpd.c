@@ -348,7 +348,8 @@ static void test_ambiguous_framing_is_refused(void **state) {
 
 /* Slow clients (issue #19 item 8), in small: a limit of 32, a header deadline of half a
  * second, a body deadline of one (room for the 503 checks on a busy machine). */
-static gg_httpd *start_limited(void) {
+/* A server of 32 connections with short header and body deadlines (body_timeout seconds). */
+static gg_httpd *start_limited_body(double body_timeout) {
   static const gg_httpd_route routes[] = {
       {"POST", "/in", on_count, NULL, 0},
       {"GET", "/health", on_count, NULL, 0},
@@ -359,12 +360,16 @@ static gg_httpd *start_limited(void) {
                      .nroutes = 2,
                      .connection_limit = 32,
                      .header_timeout = 0.5,
-                     .body_timeout = 1.0,
+                     .body_timeout = body_timeout,
                      .health_path = "/health"};
   gg_httpd *h = NULL;
   gg_error err;
   assert_int_equal(gg_httpd_start(&o, &h, &err), GG_OK);
   return h;
+}
+
+static gg_httpd *start_limited(void) {
+  return start_limited_body(1.0);
 }
 
 static int post_in(gg_httpd *h, char *resp, size_t cap) {
@@ -399,7 +404,9 @@ static void test_slow_headers_give_way(void **state) {
 }
 
 static void test_busy_connections_get_a_clear_503(void **state) {
-  gg_httpd *h = start_limited();
+  /* A body deadline long enough that none of the 32 ends while the machine (ASan, other builds)
+   * is slow to open them and send the three POSTs below; the deadline itself is then waited for. */
+  gg_httpd *h = start_limited_body(4.0);
   /* 32 clients stuck in their bodies: none can be displaced, so the next ones are over. */
   raw_slow busy;
   raw_slow_open(&busy, gg_httpd_port(h), "/in", 32, true, 3.0);
@@ -423,8 +430,9 @@ static void test_busy_connections_get_a_clear_503(void **state) {
   }
   /* The health check still answers. */
   assert_int_equal(raw_get(gg_httpd_port(h), "/health", 1.0), 202);
-  /* The body deadline ends them, and then a POST is served again. */
-  for (int i = 0; i < 14; i++) {
+  /* The body deadline ends them (bounded wait: 4 s deadline plus slack), and then a POST is
+   * served again. */
+  for (int i = 0; i < 100 && raw_slow_open_count(&busy) > 0; i++) {
     raw_slow_drip(&busy);
     usleep(100 * 1000);
   }
