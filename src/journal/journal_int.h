@@ -18,6 +18,8 @@ struct journal {
   long long samples_cap; /* rows of samples kept at most (JOURNAL_SAMPLES_MAX_ROWS unless set) */
   long long pending_seq; /* head appended by the open transaction, anchored on commit (0: none) */
   char pending_hash[JOURNAL_HASH_HEX];
+  char plan_hash[65];         /* journal_set_plan; "" until set */
+  double rehearsal_valid_for; /* seconds */
 };
 
 /* The columns of an event row, in the order read_event reads them. */

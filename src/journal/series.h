@@ -12,6 +12,8 @@
  *                               the marks "deployment" and "incident"); +Inf ("never") when asked
  *                               for one kind (kind="…") that the journal has never recorded
  *   attested{item}              1 when the item's latest attestation is in force, else 0
+ *   rehearsal.passed{phase}     1 while the phase's latest `gonogo rehearse` passed for the plan set
+ *                               by journal_set_plan and is younger than its rehearsal_valid_for
  *
  * With an equality matcher on the label (phase="2") the source answers for that one value, even
  * one the journal has never seen (phase.completed 0); without it, for every value the journal

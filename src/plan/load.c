@@ -12,9 +12,9 @@
 #include "plan/internal.h"
 
 plan *plan_from_tree(plan_ctx *c, ynode *root) {
-  static const char *const keys[] = {"migration",   "description", "connect",   "calendar", "define",
-                                     "risk_matrix", "roles",       "preflight", "topology", "phases",
-                                     "monitor",     "validation",  "references"};
+  static const char *const keys[] = {
+      "migration", "description", "connect", "calendar", "define",     "risk_matrix", "roles",
+      "preflight", "topology",    "phases",  "monitor",  "validation", "references",  "rehearsal_valid_for"};
   plan *p = calloc(1, sizeof *p);
   if (!p) return NULL;
   plan_loader l = {c, p};
@@ -47,6 +47,11 @@ plan *plan_from_tree(plan_ctx *c, ynode *root) {
   plan_load_monitor(&l, plan_ynode_get(root, "monitor"));
   plan_load_validation(&l, plan_ynode_get(root, "validation"));
   plan_load_references(&l, plan_ynode_get(root, "references"));
+  p->rehearsal_valid_for = plan_load_dur(&l, root, "rehearsal_valid_for", PLAN_REHEARSAL_VALID_FOR);
+  if (p->rehearsal_valid_for <= 0) {
+    perr(c, plan_ynode_get(root, "rehearsal_valid_for"), "'rehearsal_valid_for' must be a positive duration");
+    p->rehearsal_valid_for = PLAN_REHEARSAL_VALID_FOR;
+  }
   return p;
 }
 

@@ -483,7 +483,10 @@ typedef struct plan {
   size_t nvalidation;
   plan_reference *references;
   size_t nreferences;
+  double rehearsal_valid_for; /* seconds a passed `gonogo rehearse` counts (rehearsal.passed); 7d default */
 } plan;
+
+#define PLAN_REHEARSAL_VALID_FOR (7.0 * 86400.0)
 
 /* Where `${VAR}` values come from. NULL lookup means getenv. */
 typedef struct {

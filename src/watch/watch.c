@@ -63,7 +63,8 @@ void watch_chart_release(watch_series_chart *c) {
 /* ---- what to sample ---- */
 
 static bool journal_series_name(const char *name) {
-  return strncmp(name, "phase.", 6) == 0 || strncmp(name, "event.", 6) == 0 || strcmp(name, "attested") == 0;
+  return strncmp(name, "phase.", 6) == 0 || strncmp(name, "event.", 6) == 0 ||
+         strcmp(name, "attested") == 0 || strncmp(name, "rehearsal.", 10) == 0;
 }
 
 typedef struct {
