@@ -58,7 +58,7 @@ function(gg_forbid_links)
 endfunction()
 
 set(GG_CORE_MODULES gg_expr gg_plan gg_probe gg_journal gg_gate gg_act gg_html gg_watch gg_report
-                    gg_sandbox gg_cli)
+                    gg_sandbox gg_rehearse gg_cli)
 gg_forbid_links(gg_base gg_html gg_report FORBID PkgConfig::NATS PkgConfig::PQ)
 gg_forbid_links(gg_report FORBID gg_watch gg_gate gg_probe gg_act)
 gg_forbid_links(gg_ingest gg_normalize ingest-service normalize-service FORBID ${GG_CORE_MODULES})
