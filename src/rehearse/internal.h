@@ -94,7 +94,8 @@ gg_status rehearse_count_rows(const char *pg_url, const char *prefix, rehearse_i
 /* Rows whose msg_id starts with prefix (for progress); -1 on error. */
 long rehearse_count_rows_quick(const char *pg_url, const char *prefix);
 /* Copies of every message of `stream` whose Nats-Msg-Id is "<prefix><n>": ids[n].copies += 1
- * each. A stream that does not exist holds none. */
+ * each, except a carry-back's copy (header Gonogo-Carried-From). A stream that does not exist
+ * holds none. */
 gg_status rehearse_count_copies(natsConnection *nc, jsCtx *js, const char *stream, const char *prefix,
                                 rehearse_id *ids, size_t n, gg_error *err) GG_WUR;
 

@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/http.h"
 #include "base/units.h"
+#include "gate/env.h"
 #include "rehearse/internal.h"
 
 #define OUTCOME_MAP(X) X(PASSED, "passed") X(FAILED, "failed") X(SKIPPED, "skipped")
@@ -312,6 +313,45 @@ static gg_status count(reh *h, gg_error *err) {
   return GG_OK;
 }
 
+/* The rate the plan's probes see on the live legacy streams (messages per second), or 0 when
+ * they cannot say (nothing reachable, no legacy stream): two fresh samples 3 s apart. */
+static double live_rate(reh *h) {
+  char text[2048] = "sum(rate(nats.stream.last_seq{stream=~\"";
+  size_t len = strlen(text), named = 0;
+  for (size_t i = 0; i < h->live->topology.nstreams && len < sizeof text - 64; i++)
+    if (h->live->topology.streams[i].existing)
+      len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", named++ ? "|" : "",
+                              h->live->topology.streams[i].name);
+  if (!named) return 0;
+  snprintf(text + len, sizeof text - len, "\"}, 1m))");
+  expr_node *ast = NULL;
+  gate_env *env = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  double rate = 0;
+  if (expr_parse(text, &ast, NULL, &err) == GG_OK && gate_env_new(h->live, NULL, &env, &err) == GG_OK) {
+    expr_value v;
+    expr_value_init(&v);
+    if (gate_eval(env, ast, gg_clock_now(), 3, &v, &err) == GG_OK)
+      rate = v.kind == EXPR_VAL_NUM ? v.num : v.kind == EXPR_VAL_VEC && v.vec.n == 1 ? v.vec.v[0].value : 0;
+    else
+      rehearse_say(h, "traffic: the live rate is unknown (%s)", gg_error_message(&err));
+    expr_value_release(&v);
+  }
+  gate_env_free(env);
+  expr_free(ast);
+  return isfinite(rate) && rate > 0 ? rate : 0;
+}
+
+/* --rate, else the live rate (at least REHEARSE_MIN_RATE), else REHEARSE_DEFAULT_RATE. */
+static double choose_rate(reh *h) {
+  if (h->o->rate > 0) return h->o->rate;
+  double live = live_rate(h);
+  if (live <= 0) return REHEARSE_DEFAULT_RATE;
+  rehearse_say(h, "traffic: the live legacy streams take %.1f msg/s", live);
+  return live < REHEARSE_MIN_RATE ? REHEARSE_MIN_RATE : live;
+}
+
 /* ---- the whole rehearsal ---------------------------------------------------------------------- */
 
 static gg_status init_result(reh *h, gg_error *err) {
@@ -385,7 +425,7 @@ gg_status rehearse_run(const plan *live, const char *path, const rehearse_opts *
                        gg_error *err) {
   memset(r, 0, sizeof *r);
   reh h = {.o = opts, .live = live, .r = r, .t0 = gg_clock_mono()};
-  r->rate = opts->rate > 0 ? opts->rate : REHEARSE_DEFAULT_RATE;
+  r->rate = choose_rate(&h);
   snprintf(h.prefix, sizeof h.prefix, "rehearse-%ld-%ld-", (long)getpid(), (long)gg_clock_now());
   gg_status st = start_sandbox(&h, err);
   if (st == GG_OK) st = pick_ports(&h, err);
@@ -450,7 +490,7 @@ static json_t *strings(char *const *v, size_t n) {
 }
 
 static json_t *num_or_null(double v) {
-  return v < 0 ? json_null() : json_real(round(v * 10) / 10);
+  return v < 0 ? json_null() : json_real(round(v * 1000) / 1000);
 }
 
 gg_status rehearse_journal(journal *j, const plan *live, const rehearse_result *r, double soak,

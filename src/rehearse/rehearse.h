@@ -22,9 +22,11 @@
  * delete_stream refusing the rehearsal's own messages) is reported skipped.
  *
  * At the end every id is counted: published (ingest answered 202), consumed (a row in hrv_data),
- * lost (published, no row), duplicated (more than one copy across the plan's streams: the sink
- * is idempotent, so a duplicate never shows as a second row, but it is a message delivered
- * twice). Each id belongs to the phase during which it was posted.
+ * lost (published, no row), duplicated (more than one copy across the plan's streams that no
+ * carry-back accounts for, such as a publish retried into the other stream across a cutover:
+ * the sink is idempotent, so a duplicate never shows as a second row, but it is a message
+ * delivered twice). A carry-back's copies (header Gonogo-Carried-From) are deliberate and
+ * journaled as carried_back. Each id belongs to the phase during which it was posted.
  *
  * Nothing here prints: lines go through the progress callback.
  */
@@ -55,7 +57,8 @@ typedef struct {
   void *ud;
 } rehearse_opts;
 
-#define REHEARSE_DEFAULT_RATE 500.0
+#define REHEARSE_DEFAULT_RATE 500.0 /* when the live rate cannot be read */
+#define REHEARSE_MIN_RATE 10.0 /* a live rate lower than this is raised to it: a rehearsal needs traffic */
 #define REHEARSE_DEFAULT_SOAK 10.0
 /* Ids named per phase in a result and its journal event (the first ones). */
 #define REHEARSE_IDS_NAMED 20
