@@ -182,6 +182,7 @@ static void *tick(void *arg) {
     last = acc;
     last_t = now;
     size_t done = (size_t)h->current, total = h->p->nphases;
+    if (total == 0) continue;
     char eta[32] = "?";
     if (done > 0) gg_format_duration((now - h->t0) / (double)done * (double)(total - done), eta, sizeof eta);
     char line[300];
