@@ -81,10 +81,11 @@ static void print_table(const rehearse_result *r) {
     char gap[32], rb[32];
     fmt_ms(p->gap_ms, gap, sizeof gap);
     fmt_s(p->rollback_s, rb, sizeof rb);
-    printf("%-6s %-8s %10ld %10ld %6ld %6ld %10s %10s  %s%s%s%s\n", p->phase,
+    printf("%-6s %-8s %10ld %10ld %6ld %6ld %10s %10s  %s%s%s%s%s\n", p->phase,
            rehearse_outcome_name(p->outcome), p->published, p->consumed, p->lost, p->duplicated, gap, rb,
            p->node_killed ? "node " : "", p->node_killed ? p->node_killed : "",
-           p->node_killed ? " killed and back; " : "", p->failure ? p->failure : "");
+           p->node_killed ? " killed and back" : "", p->node_killed && p->failure ? "; " : "",
+           p->failure ? p->failure : "");
   }
   for (size_t i = 0; i < r->nphases; i++) {
     const rehearse_phase *p = &r->phases[i];

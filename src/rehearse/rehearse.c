@@ -233,6 +233,47 @@ int rehearse_busiest_node(reh *h, char *name, size_t n) {
   return best;
 }
 
+/* Whether every replica of `stream` is online and current. */
+static bool replicas_current(jsCtx *js, const char *stream) {
+  jsStreamInfo *si = NULL;
+  if (js_GetStreamInfo(&si, js, stream, NULL, NULL) != NATS_OK) return false;
+  bool ok = si->Cluster && si->Cluster->Leader && si->Cluster->Leader[0];
+  int listed = ok ? 1 + si->Cluster->ReplicasLen : 0;
+  for (int i = 0; ok && i < si->Cluster->ReplicasLen; i++)
+    ok = si->Cluster->Replicas[i]->Current && !si->Cluster->Replicas[i]->Offline;
+  ok = ok && listed >= (int)si->Config->Replicas;
+  jsStreamInfo_Destroy(si);
+  return ok;
+}
+
+/* A cluster just started can have every /healthz ok and still see a peer as offline for a
+ * while, refusing an R3 stream "no suitable peers for placement": wait (up to 60 s) until
+ * every replica of the seeded streams is online and current. */
+static void wait_cluster_ready(reh *h) {
+  natsConnection *nc = NULL;
+  jsCtx *js = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  if (connect_sandbox(h, &nc, &js, &err) != GG_OK) return;
+  double until = gg_clock_mono() + 60;
+  bool said = false;
+  for (;;) {
+    bool ready = true;
+    for (size_t i = 0; ready && i < h->p->topology.nstreams; i++)
+      if (h->p->topology.streams[i].existing) ready = replicas_current(js, h->p->topology.streams[i].name);
+    if (ready || gg_clock_mono() >= until) {
+      if (!ready) rehearse_say(h, "warning: the legacy streams' replicas are not all current after 60 s");
+      break;
+    }
+    if (!said) rehearse_say(h, "waiting for every replica of the legacy streams to be current");
+    said = true;
+    struct timespec ts = {0, 500 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
 /* ---- the count ----------------------------------------------------------------------------------- */
 
 /* Wait until the sink holds a row for every accepted id, or nothing moves for 20 s. */
@@ -433,6 +474,7 @@ gg_status rehearse_run(const plan *live, const char *path, const rehearse_opts *
   if (st == GG_OK) st = load_plan(&h, path, err);
   if (st == GG_OK) st = init_result(&h, err);
   if (st == GG_OK) st = act_seed_existing(h.p, rehearse_on_progress, &h, err);
+  if (st == GG_OK) wait_cluster_ready(&h);
   if (st == GG_OK) st = start_services(&h, err);
   char url[160];
   snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/hrv", h.ingest.port);
