@@ -59,7 +59,7 @@ function(gg_forbid_links)
 endfunction()
 
 set(GG_CORE_MODULES gg_expr gg_plan gg_probe gg_journal gg_gate gg_act gg_html gg_watch gg_report
-                    gg_sandbox gg_cli)
+                    gg_sandbox gg_rehearse gg_cli)
 gg_forbid_links(gg_base gg_html FORBID PkgConfig::NATS PkgConfig::PQ)
 # gg_report reads the journal, which may live in PostgreSQL (libpq through gg_journal); it never
 # talks to NATS.

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "act/internal.h"
@@ -169,6 +170,13 @@ gg_status act_move_subjects_forward(act_ctx *ctx, const plan_action *a, const js
   }
   json_object_set_new(out, "result", json_string("ok"));
   json_object_set_new(out, "gap_ms", json_real(gap));
+  if (gg_failpoint_on("act.cutover.lose")) { /* tests only: a cutover that loses messages */
+    struct timespec ts = {0, 500 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    jsErrCode je = 0;
+    if (js_PurgeStream(ctx->js, a->to, NULL, &je) == NATS_OK)
+      act_say(ctx, "failpoint act.cutover.lose: purged '%s' (test only)", a->to);
+  }
   if (ctx->sum && gap > ctx->sum->gap_ms) ctx->sum->gap_ms = gap;
   act_change(ctx, "moved %s %s -> %s (gap %.1f ms)", subj, a->from, a->to, gap);
   /* Forward, the rest of the phase can wait 2.5 s: snapshot the meta layer now, so a node lost

@@ -15,7 +15,7 @@
 #define FAILPOINTS_MAX 16
 #define FAILPOINT_NAME_MAX 96
 
-typedef enum { FP_KILL = 0, FP_STOP, FP_EXIT } fp_action;
+typedef enum { FP_KILL = 0, FP_STOP, FP_EXIT, FP_ON } fp_action;
 
 typedef struct {
   char name[FAILPOINT_NAME_MAX];
@@ -46,6 +46,8 @@ static bool parse_one(const char *text, size_t len, failpoint *out) {
       out->action = FP_STOP;
     else if (strcmp(eq + 1, "exit") == 0)
       out->action = FP_EXIT;
+    else if (strcmp(eq + 1, "on") == 0)
+      out->action = FP_ON;
     else
       return false;
   }
@@ -85,11 +87,40 @@ static void fire(const failpoint *fp) {
       break;
     case FP_EXIT:
       _exit(99);
+    case FP_ON: /* a test-only branch the place takes itself (gg_failpoint_on) */
+      break;
     case FP_KILL:
     default:
       raise(SIGKILL);
       break;
   }
+}
+
+/* Count a pass of `name`; true (with *hit) when this pass fires. */
+static bool pass(const char *name, failpoint *hit) {
+  pthread_mutex_lock(&fp_lock);
+  if (atomic_load(&fp_state) == 0) load();
+  bool fires = false;
+  for (size_t i = 0; i < nfps; i++) {
+    if (strcmp(fps[i].name, name) != 0) continue;
+    if (++fps[i].passes == fps[i].nth) {
+      *hit = fps[i];
+      fires = true;
+    }
+  }
+  pthread_mutex_unlock(&fp_lock);
+  return fires;
+}
+
+bool gg_failpoint_on(const char *name) {
+  if (atomic_load(&fp_state) == 1) return false;
+  failpoint hit;
+  bool fires = pass(name, &hit);
+  GG_LOG(GG_LOG_DEBUG, "failpoint", "name=%s", name);
+  if (fires && hit.action != FP_ON) fire(&hit);
+  if (fires && hit.action == FP_ON)
+    gg_log_write(GG_LOG_WARN, "failpoint on", "name=%s pass=%ld", hit.name, hit.passes);
+  return fires && hit.action == FP_ON;
 }
 
 void gg_failpoint(const char *name) {

@@ -6,7 +6,9 @@
  * Off unless the environment sets GONOGO_FAILPOINTS, a comma-separated list of
  *
  *   NAME[@N][=ACTION]      ACTION: kill (default: SIGKILL this process), stop (SIGSTOP: the test
- *                          sees it stopped, does its work, then SIGCONTs it), or exit (_exit 99)
+ *                          sees it stopped, does its work, then SIGCONTs it), exit (_exit 99), or
+ *                          on (for the places that ask gg_failpoint_on: they take a test-only
+ *                          branch, such as a deliberately lossy cutover)
  *
  * where NAME is a failpoint's name ("act.cutover.between", "act.after.move_subjects", ...;
  * `gonogo` prints each one it passes at debug level) and @N fires on the Nth pass only
@@ -27,9 +29,15 @@
  *                            compared with `until` (so the first poll always passes it)
  *   act.carryback.progress   src/act/carryback.c carry_one(): after every 256th message republished
  *                            by a carry-back (CARRY_FAILPOINT_EVERY), acks possibly still owed
+ *   act.cutover.lose         src/act/cutover.c, a forward move_subjects once it is done: with =on,
+ *                            wait 500 ms and purge the destination stream, losing what reached it
+ *                            before its consumer: the lossy action `gonogo rehearse` must catch
+ *                            (tests/integration/test_rehearse.c)
  */
 #ifndef GG_FAILPOINT_H
 #define GG_FAILPOINT_H
+
+#include <stdbool.h>
 
 /* Pass the failpoint `name`: fire it when GONOGO_FAILPOINTS names it (and this is its Nth pass).
  * Thread-safe. Returns normally unless the action ends the process. */
@@ -38,6 +46,11 @@ void gg_failpoint(const char *name);
 /* The same with a second part of the name ("act.after", "move_subjects" is the failpoint
  * "act.after.move_subjects"), for places that pass one failpoint per action kind. */
 void gg_failpoint2(const char *prefix, const char *name);
+
+/* Whether the failpoint `name` is set to `on` and this is its Nth pass: the caller then takes its
+ * test-only branch. Another action configured for it (kill, stop, exit) fires as gg_failpoint.
+ * False, for one load and a branch, when GONOGO_FAILPOINTS is unset. */
+bool gg_failpoint_on(const char *name);
 
 /* Forget what was read from the environment (tests of the failpoints themselves). */
 void gg_failpoint_reset(void);

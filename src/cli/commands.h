@@ -24,5 +24,6 @@ int cmd_rollback(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_rehearse(int argc, char **argv);
 
 #endif

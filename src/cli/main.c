@@ -24,6 +24,8 @@ static const verb_entry verbs[] = {
     {"plan", cmd_plan, "what run would change against the live cluster; nothing changes", NULL},
     {"run", cmd_run, "run a phase on GO: actions journaled, rolled back on failure", NULL},
     {"rollback", cmd_rollback, "undo what a phase's latest run did", NULL},
+    {"rehearse", cmd_rehearse, "prove the plan on its own local sandbox under traffic, rollbacks included",
+     NULL},
     {"resume", cmd_resume, "finish or roll back what a killed run left in flight", NULL},
     {"watch", cmd_watch, "watch after a cutover: rules, automatic rollback, checkpoints, dashboard", NULL},
     {"approve", cmd_approve, "record a role's approval of a phase", NULL},

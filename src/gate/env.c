@@ -210,6 +210,7 @@ gg_status gate_env_new(const plan *p, journal *j, gate_env **out, gg_error *err)
   if (st != GG_OK) goto out;
 
   if (j) {
+    journal_set_plan(j, p->hash, p->rehearsal_valid_for); /* rehearsal.passed compares with this plan */
     env->jsrc = journal_series_source(j);
     env->jhist = journal_history_source(j);
     env->jraw = journal_history_source_raw(j);

@@ -108,7 +108,8 @@ extern const char journal_any_phase[];
   X(LOCK_BROKEN, "lock_broken")             \
   X(NOTE, "note")                           \
   X(RETRO_ENTRY, "retro_entry")             \
-  X(RETRO_COMPLETED, "retro_completed")
+  X(RETRO_COMPLETED, "retro_completed")     \
+  X(REHEARSAL, "rehearsal")
 
 typedef enum {
 #define JOURNAL_KIND_ENUM(name, text) JOURNAL_##name,
@@ -471,6 +472,18 @@ gg_status journal_retro_add(journal *j, journal_retro_kind kind, const char *tex
  * note, which may be NULL); retro.completed reads 1 from then on. */
 gg_status journal_retro_complete(journal *j, const char *by, const char *note, long long *seq,
                                  gg_error *err) GG_WUR;
+/* The plan the handle serves series for: its content hash (64 hex characters, copied) and how
+ * long a rehearsal stays valid (seconds; <= 0: JOURNAL_REHEARSAL_VALID_FOR). Until it is set,
+ * rehearsal.passed reads 0 (no plan to compare the rehearsal with). The gate sets it
+ * (gate_env_new). */
+#define JOURNAL_REHEARSAL_VALID_FOR (7.0 * 86400.0)
+void journal_set_plan(journal *j, const char *plan_hash, double rehearsal_valid_for);
+
+/* rehearsal.passed{phase}: 1 when the phase's latest `rehearsal` event says "result":"passed",
+ * its "plan_hash" is the plan set by journal_set_plan and it is younger than the plan's
+ * rehearsal_valid_for at `now`; else 0 (a changed plan voids it, as for approvals). */
+gg_status journal_series_rehearsal_passed(journal *j, const char *phase, double now, double *value,
+                                          gg_error *err) GG_WUR;
 
 /* ---- samples (series history; outside the chain) ---------------------------------------------- */
 

@@ -29,6 +29,8 @@ struct journal {
   double append_time;    /* the next append's time (journal_append_at); 0: now */
   long long pending_seq; /* head appended by the open transaction, anchored on commit (0: none) */
   char pending_hash[JOURNAL_HASH_HEX];
+  char plan_hash[65];         /* journal_set_plan; "" until set */
+  double rehearsal_valid_for; /* seconds */
 };
 
 /* ---- statements: one seam over both backends -------------------------------------------- */

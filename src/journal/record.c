@@ -672,3 +672,35 @@ gg_status journal_series_attested(journal *j, const char *item, double now, doub
   journal_finalize(st);
   return s;
 }
+
+void journal_set_plan(journal *j, const char *plan_hash, double rehearsal_valid_for) {
+  snprintf(j->plan_hash, sizeof j->plan_hash, "%s", plan_hash ? plan_hash : "");
+  j->rehearsal_valid_for = rehearsal_valid_for > 0 ? rehearsal_valid_for : JOURNAL_REHEARSAL_VALID_FOR;
+}
+
+gg_status journal_series_rehearsal_passed(journal *j, const char *phase, double now, double *value,
+                                          gg_error *err) {
+  journal_stmt *st = NULL;
+  gg_status s = journal_prepare(j,
+                                "SELECT time_ms, json_extract(content, '$.result'), json_extract(content, "
+                                "'$.plan_hash') FROM events WHERE kind = 'rehearsal' AND phase IS ? "
+                                "ORDER BY seq DESC LIMIT 1",
+                                &st, err);
+  if (s != GG_OK) return s;
+  journal_bind_phase(st, 1, phase);
+  int rc = journal_step(st);
+  *value = 0;
+  if (rc == JOURNAL_ROW) {
+    double at = (double)journal_column_int64(st, 0) / 1000.0;
+    const char *result = (const char *)journal_column_text(st, 1);
+    const char *hash = (const char *)journal_column_text(st, 2);
+    double valid = j->rehearsal_valid_for > 0 ? j->rehearsal_valid_for : JOURNAL_REHEARSAL_VALID_FOR;
+    if (result && strcmp(result, "passed") == 0 && hash && j->plan_hash[0] &&
+        strcmp(hash, j->plan_hash) == 0 && now - at <= valid)
+      *value = 1;
+  } else if (rc != JOURNAL_DONE) {
+    s = journal_sql_fail(j, err, "read rehearsals");
+  }
+  journal_finalize(st);
+  return s;
+}

@@ -57,7 +57,15 @@ static void free_values(char **v) {
   free(v);
 }
 
-typedef enum { S_COMPLETED, S_COMPLETED_AGE, S_STABLE_FOR, S_EVENT_AGE, S_ATTESTED, S_RETRO } series_id;
+typedef enum {
+  S_COMPLETED,
+  S_COMPLETED_AGE,
+  S_STABLE_FOR,
+  S_EVENT_AGE,
+  S_ATTESTED,
+  S_RETRO,
+  S_REHEARSAL
+} series_id;
 
 static gg_status series_value(journal *j, series_id id, const char *key, double now, double *v,
                               gg_error *err) {
@@ -74,6 +82,8 @@ static gg_status series_value(journal *j, series_id id, const char *key, double 
       return journal_series_attested(j, key, now, v, err);
     case S_RETRO:
       return journal_series_retro_completed(j, v, err);
+    case S_REHEARSAL:
+      return journal_series_rehearsal_passed(j, key, now, v, err);
   }
   return gg_error_set(err, GG_ERR_INVALID, "unknown journal series");
 }
@@ -95,6 +105,8 @@ static gg_status select_series(void *user, const expr_selector *sel, const expr_
     id = S_ATTESTED;
   else if (strcmp(sel->name, "retro.completed") == 0)
     id = S_RETRO;
+  else if (strcmp(sel->name, "rehearsal.passed") == 0)
+    id = S_REHEARSAL;
   else
     return gg_error_set(err, GG_ERR_NOT_FOUND, "unknown series '%s'", sel->name);
   if (id == S_RETRO) { /* one sample, no labels: the migration has one retrospective */
@@ -110,6 +122,9 @@ static gg_status select_series(void *user, const expr_selector *sel, const expr_
   } else if (id == S_ATTESTED) {
     label = "item";
     list_sql = "SELECT DISTINCT item FROM attestations WHERE item IS NOT NULL ORDER BY 1";
+  } else if (id == S_REHEARSAL) {
+    label = "phase";
+    list_sql = "SELECT DISTINCT phase FROM events WHERE kind = 'rehearsal' AND phase IS NOT NULL ORDER BY 1";
   } else {
     label = "phase";
     list_sql = "SELECT DISTINCT phase FROM phase_lifecycle WHERE phase IS NOT NULL ORDER BY 1";

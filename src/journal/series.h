@@ -13,6 +13,8 @@
  *                               for one kind (kind="…") that the journal has never recorded
  *   attested{item}              1 when the item's latest attestation is in force, else 0
  *   retro.completed             1 once `gonogo retro PLAN --complete` closed the retrospective, else 0
+ *   rehearsal.passed{phase}     1 while the phase's latest `gonogo rehearse` passed for the plan set
+ *                               by journal_set_plan and is younger than its rehearsal_valid_for
  *
  * With an equality matcher on the label (phase="2") the source answers for that one value, even
  * one the journal has never seen (phase.completed 0); without it, for every value the journal

@@ -204,6 +204,7 @@ json_t *plan_to_json(const plan *p) {
   json_object_set_new(o, "migration", json_string(p->migration));
   json_object_set_new(o, "description", json_string(p->description));
   json_object_set_new(o, "hash", json_string(p->hash));
+  json_object_set_new(o, "rehearsal_valid_for", json_real(p->rehearsal_valid_for));
 
   const plan_connect *cn = &p->connect;
   json_t *nats = json_object();

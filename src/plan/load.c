@@ -33,9 +33,10 @@ static void resolve_workdir(plan_loader *l, ynode *root) {
 }
 
 plan *plan_from_tree(plan_ctx *c, ynode *root) {
-  static const char *const keys[] = {"migration",   "description", "connect",    "calendar", "define",
-                                     "risk_matrix", "roles",       "preflight",  "topology", "phases",
-                                     "monitor",     "validation",  "references", "journal",  "workdir"};
+  static const char *const keys[] = {"migration",  "description", "connect", "calendar",
+                                     "define",     "risk_matrix", "roles",   "preflight",
+                                     "topology",   "phases",      "monitor", "validation",
+                                     "references", "journal",     "workdir", "rehearsal_valid_for"};
   plan *p = calloc(1, sizeof *p);
   if (!p) return NULL;
   plan_loader l = {c, p};
@@ -71,6 +72,11 @@ plan *plan_from_tree(plan_ctx *c, ynode *root) {
   plan_load_monitor(&l, plan_ynode_get(root, "monitor"));
   plan_load_validation(&l, plan_ynode_get(root, "validation"));
   plan_load_references(&l, plan_ynode_get(root, "references"));
+  p->rehearsal_valid_for = plan_load_dur(&l, root, "rehearsal_valid_for", PLAN_REHEARSAL_VALID_FOR);
+  if (p->rehearsal_valid_for <= 0) {
+    perr(c, plan_ynode_get(root, "rehearsal_valid_for"), "'rehearsal_valid_for' must be a positive duration");
+    p->rehearsal_valid_for = PLAN_REHEARSAL_VALID_FOR;
+  }
   plan_check_names(c, p);
   plan_check_subjects(c, p);
   return p;

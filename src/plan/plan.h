@@ -517,8 +517,11 @@ typedef struct plan {
   size_t nvalidation;
   plan_reference *references;
   size_t nreferences;
-  json_t *values; /* the resolved values, secrets left out (plan_values); NULL on ENOMEM */
+  json_t *values;             /* the resolved values, secrets left out (plan_values); NULL on ENOMEM */
+  double rehearsal_valid_for; /* seconds a passed `gonogo rehearse` counts (rehearsal.passed); 7d default */
 } plan;
+
+#define PLAN_REHEARSAL_VALID_FOR (7.0 * 86400.0)
 
 /* Where `${VAR}` values come from. NULL lookup means getenv. */
 typedef struct {

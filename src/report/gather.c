@@ -551,6 +551,7 @@ gg_status report_gather(const plan *p, journal *j, const report_opts *opts, json
   } else {
     json_object_set_new(doc, "rule_firings", json_array());
   }
+  if ((st = report_gather_rehearsals(p, j, opts->now, doc, err)) != GG_OK) goto fail;
   if ((st = series_json(p, j, opts, doc, err)) != GG_OK) goto fail;
   if ((st = report_gather_retro(p, j, doc, err)) != GG_OK) goto fail;
   signoff_book_free(book);

@@ -11,9 +11,11 @@
 #include <stdbool.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/error.h"
 #include "journal/journal.h"
 #include "plan/plan.h"
+#include "report/report.h"
 
 typedef struct {
   gg_buf *b;
@@ -55,5 +57,9 @@ void report_section_lessons(report_writer *w, const json_t *doc); /* lessons.c: 
 /* Gather the retrospective into doc["retro"]: its entries, whether it was closed, and the facts
  * drafted from the rest of doc (phases, firings) for the discussion (lessons.c). j may be NULL. */
 gg_status report_gather_retro(const plan *p, journal *j, json_t *doc, gg_error *err) GG_WUR;
+
+/* doc["rehearsals"]: the latest rehearsal event of each of p's phases, with its figures and
+ * whether it counts (passed, this plan's hash, younger than rehearsal_valid_for at now). */
+gg_status report_gather_rehearsals(const plan *p, journal *j, double now, json_t *doc, gg_error *err) GG_WUR;
 
 #endif

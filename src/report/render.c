@@ -490,8 +490,53 @@ static void series(writer *w, const json_t *doc) {
   }
 }
 
+/* The latest rehearsal of each phase (`gonogo rehearse`): what the checklist's staging items
+ * rest on. A self-contained section: its facts are doc["rehearsals"] (rehearsal.c). */
+static void rehearsals(writer *w, const json_t *doc) {
+  if (!count(doc, "rehearsals")) return;
+  w_heading(w, 2, "Rehearsals (gonogo rehearse)");
+  const char *heads[] = {"Phase",      "When",        "Result",   "Published",  "Consumed", "Lost",
+                         "Duplicated", "Publish gap", "Rollback", "Counts now", "Notes"};
+  w_table(w, heads, 11);
+  size_t i;
+  json_t *r;
+  long pub = 0, con = 0, lost = 0, dup = 0;
+  json_array_foreach(json_object_get(doc, "rehearsals"), i, r) {
+    char np[32], nc[32], nl[32], nd[32], gap[32] = "-", rb[32] = "-", notes[1024];
+    jtext(r, "published", np, sizeof np);
+    jtext(r, "consumed", nc, sizeof nc);
+    jtext(r, "lost", nl, sizeof nl);
+    jtext(r, "duplicated", nd, sizeof nd);
+    pub += (long)json_integer_value(json_object_get(r, "published"));
+    con += (long)json_integer_value(json_object_get(r, "consumed"));
+    lost += (long)json_integer_value(json_object_get(r, "lost"));
+    dup += (long)json_integer_value(json_object_get(r, "duplicated"));
+    if (json_is_number(json_object_get(r, "gap_ms")))
+      report_format_ms(json_number_value(json_object_get(r, "gap_ms")), gap, sizeof gap);
+    if (json_is_number(json_object_get(r, "rollback_s")))
+      report_format_ms(json_number_value(json_object_get(r, "rollback_s")) * 1000.0, rb, sizeof rb);
+    char ids[512];
+    jtext(r, "lost_ids", ids, sizeof ids);
+    const char *node = jstr(r, "node_killed"), *failure = jstr(r, "failure");
+    snprintf(notes, sizeof notes, "%s%s%s%s%s%s%s", *node ? "node " : "", node,
+             *node ? " killed and back" : "", *node && *failure ? "; " : "", failure, *ids ? "; lost: " : "",
+             ids);
+    const char *counts = json_is_true(json_object_get(r, "counts")) ? "yes"
+                         : *jstr(r, "why_not")                      ? jstr(r, "why_not")
+                                                                    : "no";
+    const char *cells[] = {jstr(r, "phase"), jstr(r, "at"), jstr(r, "result"), np, nc, nl, nd, gap, rb,
+                           counts,           notes};
+    w_row(w, cells, 11);
+  }
+  w_table_end(w);
+  w_para_open(w, NULL);
+  w_fmt(w, "Totals: %ld published, %ld consumed, %ld lost, %ld duplicated.", pub, con, lost, dup);
+  w_para_close(w);
+}
+
 static void body(writer *w, const json_t *doc) {
   header(w, doc);
+  rehearsals(w, doc);
   preflight(w, doc);
   size_t i;
   json_t *ph;

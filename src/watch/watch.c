@@ -64,7 +64,8 @@ void watch_chart_release(watch_series_chart *c) {
 
 static bool journal_series_name(const char *name) {
   return strncmp(name, "phase.", 6) == 0 || strncmp(name, "event.", 6) == 0 ||
-         strcmp(name, "attested") == 0 || strcmp(name, "retro.completed") == 0;
+         strcmp(name, "attested") == 0 || strcmp(name, "retro.completed") == 0 ||
+         strncmp(name, "rehearsal.", 10) == 0;
 }
 
 typedef struct {

@@ -73,6 +73,27 @@ static void test_nth_pass(void **state) {
   assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 99);
 }
 
+/* `on`: the place asks and takes its test-only branch, on the Nth pass only; never when unset,
+ * and an `on` never stops the process. */
+static void test_on(void **state) {
+  (void)state;
+  FILE *null = fopen("/dev/null", "w");
+  gg_log_set_output(null);
+  unsetenv("GONOGO_FAILPOINTS");
+  gg_failpoint_reset();
+  assert_false(gg_failpoint_on("t.lose"));
+  setenv("GONOGO_FAILPOINTS", "t.other=on,t.lose@2=on", 1);
+  gg_failpoint_reset();
+  gg_failpoint("t.lose"); /* a plain pass counts, and does nothing for `on` */
+  assert_true(gg_failpoint_on("t.lose"));
+  assert_false(gg_failpoint_on("t.lose"));
+  assert_false(gg_failpoint_on("t.unnamed"));
+  unsetenv("GONOGO_FAILPOINTS");
+  gg_failpoint_reset();
+  gg_log_set_output(stderr);
+  fclose(null);
+}
+
 static void test_malformed_ignored(void **state) {
   (void)state;
   bool stopped;
@@ -90,6 +111,7 @@ int main(void) {
       cmocka_unit_test(test_actions),
       cmocka_unit_test(test_nth_pass),
       cmocka_unit_test(test_malformed_ignored),
+      cmocka_unit_test(test_on),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

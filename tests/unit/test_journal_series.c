@@ -166,6 +166,42 @@ static void test_retro(void **state) {
   journal_events_free(ev, 1);
 }
 
+static void rehearsal(const char *phase, const char *hash, const char *result) {
+  json_t *c =
+      json_pack("{s:s, s:s, s:i, s:i}", "plan_hash", hash, "result", result, "lost", 0, "duplicated", 0);
+  assert_int_equal(journal_append(J, JOURNAL_REHEARSAL, phase, "gonogo rehearse", c, NULL, NULL), GG_OK);
+  json_decref(c);
+}
+
+/* rehearsal.passed{phase}: the latest rehearsal of the phase, passed, for this plan, younger
+ * than the plan's rehearsal_valid_for. */
+static void test_rehearsal_passed(void **state) {
+  (void)state;
+  const char *h1 = "1111111111111111111111111111111111111111111111111111111111111111";
+  const char *h2 = "2222222222222222222222222222222222222222222222222222222222222222";
+  journal_set_plan(J, h1, 2 * 86400);
+  assert_true(holds("rehearsal.passed{phase=\"1\"} == 0")); /* never rehearsed */
+  rehearsal("1", h1, "passed");
+  rehearsal("2", h1, "failed");
+  assert_true(holds("rehearsal.passed{phase=\"1\"} == 1"));
+  assert_true(holds("rehearsal.passed{phase=\"2\"} == 0"));
+  /* Without a matcher: every phase rehearsed, labelled. */
+  assert_true(holds("count(rehearsal.passed) == 2 and sum(rehearsal.passed) == 1"));
+  /* Another plan (an edited one) voids it; the same plan again counts again. */
+  journal_set_plan(J, h2, 2 * 86400);
+  assert_true(holds("rehearsal.passed{phase=\"1\"} == 0"));
+  journal_set_plan(J, h1, 2 * 86400);
+  assert_true(holds("rehearsal.passed{phase=\"1\"} == 1"));
+  /* The latest rehearsal is what counts: a failed one after a pass voids it. */
+  rehearsal("2", h1, "passed");
+  assert_true(holds("rehearsal.passed{phase=\"2\"} == 1"));
+  rehearsal("2", h1, "failed");
+  assert_true(holds("rehearsal.passed{phase=\"2\"} == 0"));
+  /* Older than rehearsal_valid_for: expired. */
+  gg_clock_advance(2 * 86400 + 60);
+  assert_true(holds("rehearsal.passed{phase=\"1\"} == 0"));
+}
+
 static void test_history(void **state) {
   (void)state;
   double now = gg_clock_now();
@@ -192,6 +228,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_phase_series, setup, teardown),
       cmocka_unit_test_setup_teardown(test_event_age_and_attested, setup, teardown),
       cmocka_unit_test_setup_teardown(test_retro, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_rehearsal_passed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_history, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -128,7 +128,20 @@ static void test_valid_base(void **state) {
   assert_int_equal(ph->nactions, 1);
   assert_int_equal(ph->actions[0].kind, PLAN_ACT_CREATE_STREAM);
   assert_int_equal(strlen(l.p->hash), 64);
+  assert_true(l.p->rehearsal_valid_for == 7 * 86400); /* the default */
   release(&l);
+}
+
+/* rehearsal_valid_for: how long a passed rehearsal counts; a duration, positive. */
+static void test_rehearsal_valid_for(void **state) {
+  loaded l;
+  load(&l, "rehearsal_valid_for: 36h\n" HEAD L14 L15 L16 L17 L18);
+  if (l.st != GG_OK) dump(&l);
+  assert_int_equal(l.st, GG_OK);
+  assert_true(l.p->rehearsal_valid_for == 36 * 3600);
+  release(&l);
+  expect_one_error("rehearsal_valid_for: 0s\n" HEAD L14 L15 L16 L17 L18, 1, 22,
+                   "'rehearsal_valid_for' must be a positive duration", NULL);
 }
 
 static void test_unknown_key_suggests(void **state) {
@@ -815,6 +828,7 @@ static void test_example_plan(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_valid_base),
+      cmocka_unit_test(test_rehearsal_valid_for),
       cmocka_unit_test(test_unknown_key_suggests),
       cmocka_unit_test(test_unknown_top_key),
       cmocka_unit_test(test_define_cycle),

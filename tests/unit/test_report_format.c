@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,12 +167,58 @@ static void test_summary_first(void **state) {
   json_decref(doc);
 }
 
+/* The rehearsal section: the latest `rehearsal` event of each phase, whether it still counts for
+ * this plan, and the totals. */
+static void test_rehearsal_section(void **state) {
+  (void)state;
+  plan_diags d;
+  plan_diags_init(&d);
+  plan *p = NULL;
+  gg_error err;
+  gg_error_clear(&err);
+  assert_int_equal(plan_load_buffer("plan.yaml", PLAN, strlen(PLAN), NULL, &p, &d, &err), GG_OK);
+  plan_diags_release(&d);
+  char dir[] = "/tmp/gg-report-reh-XXXXXX", path[64];
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/j.db", dir);
+  journal *j = NULL;
+  assert_int_equal(journal_open(path, JOURNAL_OPEN_CREATE, &j, &err), GG_OK);
+  json_t *old = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i}", "plan_hash", "another", "result", "failed",
+                          "published", 9, "consumed", 7, "lost", 2, "duplicated", 0);
+  json_t *now = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:f, s:f, s:s}", "plan_hash", p->hash, "result",
+                          "passed", "published", 120, "consumed", 120, "lost", 0, "duplicated", 0, "gap_ms",
+                          4.2, "rollback_s", 1.5, "node_killed", "n2");
+  assert_int_equal(journal_append(j, JOURNAL_REHEARSAL, "1", "gonogo rehearse", old, NULL, &err), GG_OK);
+  assert_int_equal(journal_append(j, JOURNAL_REHEARSAL, "1", "gonogo rehearse", now, NULL, &err), GG_OK);
+  json_decref(old);
+  json_decref(now);
+  report_opts opts = {.plan_path = "plan.yaml", .now = 1.8e9};
+  json_t *doc = NULL;
+  assert_int_equal(report_gather(p, j, &opts, &doc, &err), GG_OK);
+  gg_buf b;
+  gg_buf_init(&b, 0);
+  assert_int_equal(report_render_md(doc, &b, &err), GG_OK);
+  const char *md = gg_buf_str(&b);
+  assert_non_null(strstr(md, "## Rehearsals (gonogo rehearse)"));
+  assert_non_null(strstr(md, "| passed | 120 | 120 | 0 | 0 | 4.2 ms | 1.50 s |"));
+  assert_non_null(strstr(md, "node n2 killed and back"));
+  assert_non_null(strstr(md, "Totals: 120 published, 120 consumed, 0 lost, 0 duplicated."));
+  gg_buf_release(&b);
+  json_decref(doc);
+  journal_close(j);
+  plan_free(p);
+  char cmd[96];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_md_cell),
       cmocka_unit_test(test_format_ms),
       cmocka_unit_test(test_render_without_journal),
       cmocka_unit_test(test_summary_first),
+      cmocka_unit_test(test_rehearsal_section),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
