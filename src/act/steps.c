@@ -91,6 +91,15 @@ gg_status act_kv_put_forward(act_ctx *ctx, const plan_action *a, const json_t *p
                              json_t *out, gg_error *err) {
   kvStore *kv = NULL;
   natsStatus s = js_KeyValue(&kv, ctx->js, a->bucket);
+  if (s != NATS_OK && a->create_bucket) {
+    /* `create: true`: the bucket a shift or a service needs, made here (one value per key). */
+    kvConfig kc;
+    kvConfig_Init(&kc);
+    kc.Bucket = a->bucket;
+    kc.History = 1;
+    s = js_CreateKeyValue(&kv, ctx->js, &kc);
+    if (s == NATS_OK) act_change(ctx, "created kv bucket %s", a->bucket);
+  }
   if (s != NATS_OK) return act_nats_error(err, s, 0, "kv bucket '%s'", a->bucket);
   const json_t *po = prior ? json_object_get(json_object_get(prior, "observed"), "previous")
                            : json_object_get(observed, "previous");

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
+#include "cli/shift_hold.h"
 #include "gate/gate.h"
 
 /* The options of `gonogo run`, each bound to its option in the table below. */
@@ -248,11 +249,17 @@ int cmd_run(int argc, char **argv) {
   }
   char actor[160];
   snprintf(actor, sizeof actor, "%s", overridden ? by : "gonogo run");
-  act_run_opts o = {
-      .actor = actor, .prepare_only = prepare, .break_lock = opt.break_lock, .progress = progress};
+  cli_shift_hold hold = {0};
+  act_run_opts o = {.actor = actor,
+                    .prepare_only = prepare,
+                    .break_lock = opt.break_lock,
+                    .progress = progress,
+                    .hold = cli_shift_hold_fn,
+                    .hold_ud = &hold};
   act_summary s;
   printf("\n");
   gg_status st = act_run_phase(p, j, phase, &o, &s, &err);
+  cli_shift_hold_release(&hold);
   printf("\nSummary of phase %s (%.1f s):\n", phase, s.elapsed);
   for (size_t i = 0; i < s.nchanges; i++) printf("  %s\n", s.changes[i]);
   if (s.nchanges == 0) printf("  nothing changed\n");

@@ -2,3 +2,4 @@
 gg_unit_test(test_plan SOURCES test_plan.c LIBS gg_plan gg_expr gg_base)
 target_compile_definitions(test_plan PRIVATE GONOGO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 gg_unit_test(test_plan_connect SOURCES test_plan_connect.c LIBS gg_plan gg_expr gg_base)
+gg_unit_test(test_plan_shift SOURCES test_plan_shift.c LIBS gg_plan gg_expr gg_base)

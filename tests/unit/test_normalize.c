@@ -152,8 +152,11 @@ static void test_config(void **state) {
   assert_non_null(strstr(gg_error_message(&err), "PG_URL"));
   setenv("PG_URL", "postgresql://u@127.0.0.1:5432/db", 1);
   assert_int_equal(normalize_config_load(&c, &err), GG_OK);
-  /* By default both durables, each on its hot stream and on the legacy one. */
-  assert_int_equal(c.nbindings, 4);
+  /* By default both durables, each on its hot stream and on the legacy one, and the new side
+   * of a traffic shift (DESIGN §13). */
+  assert_int_equal(c.nbindings, 5);
+  assert_string_equal(c.bindings[4].consumer, "normalize-hrv-shift");
+  assert_string_equal(c.shift_prefix, "shift.");
   assert_string_equal(c.bindings[0].stream, "AA_CORE_HOT");
   assert_string_equal(c.bindings[2].stream, "AA_VENDOR_HOT");
   assert_string_equal(c.bindings[3].stream, "ATHLETE_ALLY_EVENTS");
