@@ -19,6 +19,7 @@
 
 #include "act/internal.h"
 #include "base/clock.h"
+#include "base/failpoint.h"
 #include "base/units.h"
 #include "gate/env.h"
 
@@ -176,6 +177,7 @@ static gg_status run_step(act_ctx *ctx, kvStore *kv, const plan_action *a, size_
   gg_status st = put_share(ctx, kv, a, pct, err);
   if (st == GG_OK) {
     note(ctx, a, i, pct, "set", NULL);
+    gg_failpoint("act.shift.step");
     st = await_report(ctx, a, pct, err);
   }
   if (st != GG_OK) {

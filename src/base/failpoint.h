@@ -27,6 +27,8 @@
  *                            compared with `until` (so the first poll always passes it)
  *   act.carryback.progress   src/act/carryback.c carry_one(): after every 256th message republished
  *                            by a carry-back (CARRY_FAILPOINT_EVERY), acks possibly still owed
+ *   act.shift.step           src/act/shift.c run_step(): a shift step's share is put and its "set"
+ *                            note journaled, before the service's report and the hold (@N: step N)
  */
 #ifndef GG_FAILPOINT_H
 #define GG_FAILPOINT_H

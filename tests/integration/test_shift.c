@@ -357,10 +357,45 @@ static void test_ten_fifty_hundred(void **state) {
                            prefix, new_stream) > 0);
 }
 
+/* gonogo killed right after step 2 is set (failpoint act.shift.step, second pass): resume
+ * continues at step 2 from the journal, never at step 1, and the shift completes with nothing
+ * lost. */
+static void test_killed_mid_shift_resumes_at_its_step(void **state) {
+  (void)state;
+  write_plan(false);
+  load_start();
+  usleep(1000000);
+  char *out = NULL;
+  int rc = gonogo(&out, "run", "--phase", "2", "--prepare");
+  free(out);
+  assert_int_equal(rc, 0);
+  const char *argv[] = {
+      getenv("GONOGO_BIN"), "run", plan_path, "--journal", jpath, "--phase", "2", "--yes", NULL};
+  const char *env[] = {"GONOGO_FAILPOINTS=act.shift.step@2", NULL};
+  gg_spawn_opts o = {.timeout = 120, .env = env};
+  support_run_result r = support_run(argv, &o);
+  print_message("%s", r.out ? r.out : "");
+  free(r.out);
+  assert_int_equal(r.code, -1); /* killed */
+  rc = gonogo(&out, "resume", "--break-lock", NULL, NULL);
+  print_message("%s", out ? out : "");
+  assert_int_equal(rc, 0);
+  assert_non_null(strstr(out, "resuming at step 2/3"));
+  assert_null(strstr(out, "shift step 1/3"));
+  assert_non_null(strstr(out, "shift step 3/3"));
+  free(out);
+  usleep(2000000);
+  load_stop();
+  expect_all_stored();
+  expect_share(50);
+  expect_share(100);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_rule_at_half_returns_to_zero, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ten_fifty_hundred, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_killed_mid_shift_resumes_at_its_step, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
