@@ -196,6 +196,13 @@ static void write_plan(bool rollback_rule) {
   fclose(f);
 }
 
+/* gonogo's output, whole (print_message cuts long text), ending in a newline. */
+static void show(const char *out) {
+  fputs(out ? out : "", stdout);
+  fputs("\n", stdout);
+  fflush(stdout);
+}
+
 static int gonogo(char **out, const char *verb, const char *a1, const char *a2, const char *a3) {
   return support_gonogo(getenv("GONOGO_BIN"), out, verb, plan_path, "--journal", jpath, a1, a2, a3, NULL);
 }
@@ -290,11 +297,11 @@ static void test_rule_at_half_returns_to_zero(void **state) {
   usleep(1000000);
   char *out = NULL;
   int rc = gonogo(&out, "run", "--phase", "2", "--prepare");
-  if (rc != 0) print_message("%s", out ? out : "");
+  if (rc != 0) show(out);
   free(out);
   assert_int_equal(rc, 0);
   rc = gonogo(&out, "run", "--phase", "2", "--yes");
-  print_message("%s", out ? out : "");
+  show(out);
   assert_int_not_equal(rc, 0);
   assert_non_null(strstr(out, "half is too much"));
   assert_non_null(strstr(out, "failed and was rolled back"));
@@ -337,11 +344,11 @@ static void test_ten_fifty_hundred(void **state) {
   usleep(1000000);
   char *out = NULL;
   int rc = gonogo(&out, "run", "--phase", "2", "--prepare");
-  if (rc != 0) print_message("%s", out ? out : "");
+  if (rc != 0) show(out);
   free(out);
   assert_int_equal(rc, 0);
   rc = gonogo(&out, "run", "--phase", "2", "--yes");
-  print_message("%s", out ? out : "");
+  show(out);
   assert_int_equal(rc, 0);
   assert_non_null(strstr(out, "shift step 3/3"));
   free(out);
@@ -374,11 +381,11 @@ static void test_killed_mid_shift_resumes_at_its_step(void **state) {
   const char *env[] = {"GONOGO_FAILPOINTS=act.shift.step@2", NULL};
   gg_spawn_opts o = {.timeout = 120, .env = env};
   support_run_result r = support_run(argv, &o);
-  print_message("%s", r.out ? r.out : "");
+  show(r.out);
   free(r.out);
   assert_int_equal(r.code, -1); /* killed */
   rc = gonogo(&out, "resume", "--break-lock", NULL, NULL);
-  print_message("%s", out ? out : "");
+  show(out);
   assert_int_equal(rc, 0);
   assert_non_null(strstr(out, "resuming at step 2/3"));
   assert_null(strstr(out, "shift step 1/3"));

@@ -123,10 +123,55 @@ static void test_shift_bad_input(void **state) {
                "shift names unknown stream 'NOPE'");
 }
 
+static plan *load_example(const char *name) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/examples/athlete-ally/%s", GONOGO_SOURCE_DIR, name);
+  plan_diags d;
+  plan_diags_init(&d);
+  gg_error err;
+  gg_error_clear(&err);
+  plan *p = NULL;
+  gg_status st = plan_load_file(path, NULL, &p, &d, &err);
+  for (size_t i = 0; st != GG_OK && i < d.count; i++) fprintf(stderr, "%s: %s\n", name, d.items[i].message);
+  plan_diags_release(&d);
+  assert_int_equal(st, GG_OK);
+  return p;
+}
+
+/* plan-shift.yaml is plan.yaml with phase 2 as the gradual shift: the same phases otherwise,
+ * the same preflight, rules and checkpoints, one consumer more (the new side). */
+static void test_example_shift_plan(void **state) {
+  (void)state;
+  plan *a = load_example("plan.yaml"), *b = load_example("plan-shift.yaml");
+  assert_int_equal(a->nphases, b->nphases);
+  assert_int_equal(a->npreflight, b->npreflight);
+  assert_int_equal(a->monitor.nrules, b->monitor.nrules);
+  assert_int_equal(a->nvalidation, b->nvalidation);
+  assert_int_equal(a->topology.nconsumers + 1, b->topology.nconsumers);
+  for (size_t i = 0; i < a->nphases; i++) {
+    if (strcmp(a->phases[i].id, "2") == 0) continue;
+    assert_int_equal(a->phases[i].nactions, b->phases[i].nactions);
+    assert_int_equal(a->phases[i].ngo, b->phases[i].ngo);
+    for (size_t k = 0; k < a->phases[i].nactions; k++)
+      assert_int_equal(a->phases[i].actions[k].kind, b->phases[i].actions[k].kind);
+  }
+  const plan_phase *ph = plan_find_phase(b, "2");
+  const plan_action *sh = NULL;
+  for (size_t k = 0; k < ph->nactions; k++)
+    if (ph->actions[k].kind == PLAN_ACT_SHIFT) sh = &ph->actions[k];
+  assert_non_null(sh);
+  assert_int_equal(sh->nsteps, 3);
+  assert_true(sh->steps[0] == 10 && sh->steps[1] == 50 && sh->steps[2] == 100);
+  assert_string_equal(sh->consumer, "normalize-hrv-shift");
+  plan_free(a);
+  plan_free(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_shift_loads),
       cmocka_unit_test(test_shift_bad_input),
+      cmocka_unit_test(test_example_shift_plan),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
