@@ -138,7 +138,13 @@ static void load_stop(void) {
 
 /* ---- the plan ---- */
 
-static void write_plan(bool rollback_rule) {
+/* The phase; rollback_rule: a rule that fires at 50 %; make_bucket: prepare creates the KV
+ * bucket; metrics: whose metrics page the plan's "ingest" target reads (NULL: ingest's). */
+static void write_plan_ex(bool rollback_rule, bool make_bucket, const char *metrics) {
+  char kvline[200] = "";
+  if (make_bucket)
+    snprintf(kvline, sizeof kvline, "      - kv_put: { bucket: %s, key: core, value: \"0\", create: true }\n",
+             bucket);
   FILE *f = fopen(plan_path, "w");
   assert_non_null(f);
   fprintf(f,
@@ -163,7 +169,7 @@ static void write_plan(bool rollback_rule) {
           "      - { name: JetStream enabled, expect: nats.jetstream.enabled == 1 }\n"
           "    prepare:\n"
           "      - create_stream: %s\n"
-          "      - kv_put: { bucket: %s, key: core, value: \"0\", create: true }\n"
+          "%s"
           "    actions:\n"
           "      - update_stream: { stream: %s, subjects: [\"shift.core.hrv.>\"] }\n"
           "      - create_consumer: %s/hrv-shift\n"
@@ -182,9 +188,9 @@ static void write_plan(bool rollback_rule) {
           "monitor:\n"
           "  interval: 1s\n"
           "  rules:\n",
-          (int)getpid(), ingest_svc.base, ingest_svc.base, old_stream, new_stream, old_stream, new_stream,
-          new_stream, new_stream, bucket, new_stream, new_stream, bucket, new_stream, old_stream, old_stream,
-          new_stream, new_stream, bucket);
+          (int)getpid(), ingest_svc.base, metrics ? metrics : ingest_svc.base, old_stream, new_stream,
+          old_stream, new_stream, new_stream, new_stream, kvline, new_stream, new_stream, bucket, new_stream,
+          old_stream, old_stream, new_stream, new_stream, bucket);
   if (rollback_rule)
     fprintf(f,
             "    - { name: half is too much, when: 'ingest_shift_share{target=\"ingest\"} >= 0.5', then: "
@@ -201,6 +207,10 @@ static void show(const char *out) {
   fputs(out ? out : "", stdout);
   fputs("\n", stdout);
   fflush(stdout);
+}
+
+static void write_plan(bool rollback_rule) {
+  write_plan_ex(rollback_rule, true, NULL);
 }
 
 static int gonogo(char **out, const char *verb, const char *a1, const char *a2, const char *a3) {
@@ -398,11 +408,95 @@ static void test_killed_mid_shift_resumes_at_its_step(void **state) {
   expect_share(100);
 }
 
+static json_t *ingest_shift_health(void) {
+  char url[160], *body = NULL;
+  snprintf(url, sizeof url, "%s/health", ingest_svc.base);
+  fx_http("GET", url, NULL, NULL, 0, NULL, &body);
+  json_t *o = body ? json_loads(body, 0, NULL) : NULL;
+  free(body);
+  json_t *core = json_incref(json_object_get(json_object_get(o, "shift"), "core"));
+  json_decref(o);
+  return core;
+}
+
+typedef struct {
+  const char *state;
+  double share;
+} health_want;
+
+static bool health_is(void *arg) {
+  const health_want *w = arg;
+  json_t *c = ingest_shift_health();
+  bool ok =
+      c &&
+      strcmp(json_string_value(json_object_get(c, "state")) ? json_string_value(json_object_get(c, "state"))
+                                                            : "",
+             w->state) == 0 &&
+      json_number_value(json_object_get(c, "share")) == w->share;
+  json_decref(c);
+  return ok;
+}
+
+/* Bad input, each refused or kept, never a half-shift: a bucket nobody created (the shift refuses
+ * to start and names the kv_put that would create it), a malformed value in the key (ingest keeps
+ * the last good share and says so), a target that never reports the share (the step fails after
+ * 5 s, the share is put back to 0 and the phase rolled back). */
+static void test_bad_input_refused(void **state) {
+  (void)state;
+  char *out = NULL;
+  write_plan_ex(false, false, NULL);
+  int rc = gonogo(&out, "run", "--phase", "2", "--prepare");
+  free(out);
+  assert_int_equal(rc, 0);
+  rc = gonogo(&out, "run", "--phase", "2", "--yes");
+  show(out);
+  assert_int_not_equal(rc, 0);
+  assert_non_null(strstr(out, "does not exist: create it in the phase's prepare"));
+  assert_non_null(strstr(out, "failed and was rolled back"));
+  free(out);
+  remove_journal();
+
+  /* The bucket exists now; a malformed value is kept out. */
+  kvConfig kc;
+  kvConfig_Init(&kc);
+  kc.Bucket = bucket;
+  kvStore *kv = NULL;
+  assert_int_equal(js_CreateKeyValue(&kv, fx_js(), &kc), NATS_OK);
+  assert_int_equal(kvStore_PutString(NULL, kv, "core", "10"), NATS_OK);
+  health_want ten = {"ok", 10};
+  assert_true(fx_wait_until(health_is, &ten, 10));
+  assert_int_equal(kvStore_PutString(NULL, kv, "core", "lots"), NATS_OK);
+  health_want kept = {"kept", 10};
+  assert_true(fx_wait_until(health_is, &kept, 10));
+  json_t *c = ingest_shift_health();
+  assert_non_null(strstr(json_string_value(json_object_get(c, "problem")), "malformed value"));
+  json_decref(c);
+  assert_int_equal(kvStore_PutString(NULL, kv, "core", "0"), NATS_OK);
+
+  /* A target whose metrics never say the share (normalize-service's page). */
+  write_plan_ex(false, true, normalize_svc.base);
+  rc = gonogo(&out, "run", "--phase", "2", "--prepare");
+  free(out);
+  assert_int_equal(rc, 0);
+  rc = gonogo(&out, "run", "--phase", "2", "--yes");
+  show(out);
+  assert_int_not_equal(rc, 0);
+  assert_non_null(strstr(out, "did not report share 10% for"));
+  assert_non_null(strstr(out, "failed and was rolled back"));
+  free(out);
+  kvEntry *e = NULL;
+  assert_int_equal(kvStore_Get(&e, kv, "core"), NATS_OK);
+  assert_string_equal(kvEntry_ValueString(e), "0");
+  kvEntry_Destroy(e);
+  kvStore_Destroy(kv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_rule_at_half_returns_to_zero, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ten_fifty_hundred, setup, teardown),
       cmocka_unit_test_setup_teardown(test_killed_mid_shift_resumes_at_its_step, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bad_input_refused, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
