@@ -260,7 +260,15 @@ gg_status act_shift_inverse(act_ctx *ctx, const plan_action *a, const json_t *un
   }
   if (st != GG_OK) return st;
   json_object_set_new(out, "zero_ms", json_real((gg_clock_mono() - t0) * 1000));
-  note(ctx, a, 0, 0, "rolled back", NULL);
+  /* The step the shift had reached, so watch's dashboard says where it was rolled back from. */
+  const char *section;
+  size_t index, step = 0;
+  place_of(ctx, a, &section, &index);
+  json_t *last = act_run_shift_note(ctx, section, index);
+  if (last && json_integer_value(json_object_get(last, "step")) > 0)
+    step = (size_t)json_integer_value(json_object_get(last, "step")) - 1;
+  json_decref(last);
+  note(ctx, a, step, 0, "rolled back", NULL);
   act_change(ctx, "shift %s/%s back to 0%% (reported in force after %.0f ms)", a->bucket, a->key,
              (gg_clock_mono() - t0) * 1000);
   if (a->consumer && (st = act_drain_forward(ctx, a, out, err)) != GG_OK) return st;

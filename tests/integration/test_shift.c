@@ -45,7 +45,7 @@ static fx_service ingest_svc, normalize_svc;
 static atomic_int share_now = -1; /* percent ingest reports in force; -1 unknown */
 static atomic_bool posting, polling;
 static atomic_long accepted, refused;
-static _Atomic double zero_seen_at; /* wall time the poller first saw 0 after 50 (rollback) */
+static _Atomic double zero_seen_at; /* wall time the poller first saw 0 after a share (the revert) */
 static pthread_t posters[POSTERS], poller;
 
 static double wall(void) {
@@ -107,7 +107,7 @@ static void *poll_main(void *arg) {
     json_t *sh = json_object_get(json_object_get(json_object_get(o, "shift"), "core"), "share");
     if (json_is_number(sh)) {
       int pct = (int)lround(json_number_value(sh));
-      if (last >= 50 && pct == 0 && atomic_load(&zero_seen_at) == 0) atomic_store(&zero_seen_at, wall());
+      if (last > 0 && pct == 0 && atomic_load(&zero_seen_at) == 0) atomic_store(&zero_seen_at, wall());
       atomic_store(&share_now, pct);
       last = pct;
     }
