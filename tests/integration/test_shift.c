@@ -326,6 +326,24 @@ static void test_rule_at_half_returns_to_zero(void **state) {
   print_message("figure: rule fired at 50%% -> ingest reports 0%%: %.0f ms\n",
                 (atomic_load(&zero_seen_at) - fired) * 1000);
   expect_all_stored();
+  /* watch's state (its dashboard), status and the report say where the shift stands. */
+  rc = gonogo(&out, "watch", "--once", "--json", NULL);
+  json_t *st = json_loads(out && strchr(out, '{') ? strchr(out, '{') : "", JSON_DISABLE_EOF_CHECK, NULL);
+  json_t *sh = json_object_get(json_array_get(json_object_get(st, "phases"), 0), "shift");
+  if (!sh) show(out);
+  assert_non_null(sh);
+  assert_string_equal(json_string_value(json_object_get(sh, "state")), "rolled back");
+  assert_true(json_number_value(json_object_get(sh, "share")) == 0);
+  json_decref(st);
+  free(out);
+  rc = gonogo(&out, "status", NULL, NULL, NULL);
+  if (!strstr(out, "0% to the new topology (step 2/3, rolled back)")) show(out);
+  assert_non_null(strstr(out, "0% to the new topology (step 2/3, rolled back)"));
+  free(out);
+  rc = gonogo(&out, "report", "--format", "md", NULL);
+  if (!strstr(out, "0% to the new topology (step 2/3, rolled back at")) show(out);
+  assert_non_null(strstr(out, "0% to the new topology (step 2/3, rolled back at"));
+  free(out);
   assert_int_equal(
       fx_pg_scalar("SELECT count(*) FROM hrv_data WHERE msg_id LIKE '%ss10-%%' AND stream = '%s'", prefix,
                    new_stream) > 0,
