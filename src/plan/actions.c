@@ -291,5 +291,10 @@ static void load_action(plan_loader *l, ynode *it, plan_action *a) {
 void plan_load_actions(plan_loader *l, ynode *v, const char *what, plan_action **out, size_t *n) {
   if (!v || !plan_load_want_seq(l, v, what)) return;
   *out = plan_load_alloc(l, v->n, sizeof **out);
-  for (size_t i = 0; *out && i < v->n; i++) load_action(l, v->items[i], &(*out)[(*n)++]);
+  for (size_t i = 0; *out && i < v->n; i++) {
+    load_action(l, v->items[i], &(*out)[(*n)++]);
+    /* prepare runs before the go decision: no traffic moves then. */
+    if ((*out)[*n - 1].kind == PLAN_ACT_SHIFT && strcmp(what, "'prepare'") == 0)
+      perr(l->c, v->items[i], "a shift cannot be a prepare action (it moves traffic; put it in actions)");
+  }
 }

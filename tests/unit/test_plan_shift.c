@@ -167,11 +167,31 @@ static void test_example_shift_plan(void **state) {
   plan_free(b);
 }
 
+static void test_shift_not_in_prepare(void **state) {
+  (void)state;
+  loaded l;
+  load(&l,
+       "migration: t\n"
+       "connect: { targets: { ingest: { metrics: 'http://127.0.0.1:1/metrics' } } }\n"
+       "phases:\n"
+       "  - id: 2\n"
+       "    name: shift\n"
+       "    prepare:\n"
+       "      - shift: { kv: traffic/core, steps: [10%], hold: 1m }\n");
+  assert_int_equal(l.st, GG_ERR_PLAN);
+  assert_int_equal(l.d.errors, 1);
+  assert_string_equal(l.d.items[0].message,
+                      "a shift cannot be a prepare action (it moves traffic; put it in actions)");
+  assert_int_equal(l.d.items[0].line, 7);
+  release(&l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_shift_loads),
       cmocka_unit_test(test_shift_bad_input),
       cmocka_unit_test(test_example_shift_plan),
+      cmocka_unit_test(test_shift_not_in_prepare),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
