@@ -12,6 +12,7 @@
  * the rest of the phase is rolled back.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,11 @@ static size_t resume_point(act_ctx *ctx, const plan_action *a, double *hold_left
   size_t step = (size_t)json_integer_value(json_object_get(n, "step"));
   const char *state = json_string_value(json_object_get(n, "state"));
   size_t at = step > 0 ? step - 1 : 0;
+  if (state && (strcmp(state, "reverted") == 0 || strcmp(state, "rolled back") == 0)) {
+    /* A rule fired or a step failed before the kill: that shift is over, never resumed forward. */
+    json_decref(n);
+    return SIZE_MAX;
+  }
   if (state && strcmp(state, "passed") == 0)
     at = step;
   else if (state && strcmp(state, "set") == 0) {
@@ -216,6 +222,12 @@ gg_status act_shift_forward(act_ctx *ctx, const plan_action *a, const json_t *ob
   json_object_set_new(out, "undo", json_pack("{s:O}", "previous", prev ? prev : json_null()));
   double hold = a->hold;
   size_t start = resume_point(ctx, a, &hold);
+  if (start == SIZE_MAX) {
+    kvStore_Destroy(kv);
+    return gg_error_set(err, GG_ERR_STATE,
+                        "the shift of %s/%s was set back to 0%% before the interruption; not resuming it",
+                        a->bucket, a->key);
+  }
   for (size_t i = start; i < a->nsteps && st == GG_OK; i++) {
     st = run_step(ctx, kv, a, i, hold, out, err);
     hold = a->hold;
