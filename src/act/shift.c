@@ -127,6 +127,7 @@ static void revert(act_ctx *ctx, kvStore *kv, const plan_action *a, size_t step,
   char detail[GG_ERROR_MSG_MAX + 64];
   snprintf(detail, sizeof detail, "%s; share set to 0%% in %.0f ms", why, (gg_clock_mono() - t0) * 1000);
   note(ctx, a, step, 0, "reverted", detail);
+  gg_failpoint("act.shift.reverted");
   act_say(ctx, "shift %s/%s: %s", a->bucket, a->key, detail);
 }
 

@@ -509,12 +509,48 @@ static void test_bad_input_refused(void **state) {
   kvStore_Destroy(kv);
 }
 
+/* gonogo killed right after the rule at 50 % set the share back to 0 (failpoint
+ * act.shift.reverted): resume does not take the shift forward again, it rolls the phase back,
+ * and nothing is lost. */
+static void test_killed_after_revert_rolls_back(void **state) {
+  (void)state;
+  write_plan(true);
+  load_start();
+  usleep(1000000);
+  char *out = NULL;
+  int rc = gonogo(&out, "run", "--phase", "2", "--prepare");
+  free(out);
+  assert_int_equal(rc, 0);
+  const char *argv[] = {
+      getenv("GONOGO_BIN"), "run", plan_path, "--journal", jpath, "--phase", "2", "--yes", NULL};
+  const char *env[] = {"GONOGO_FAILPOINTS=act.shift.reverted", NULL};
+  gg_spawn_opts o = {.timeout = 120, .env = env};
+  support_run_result r = support_run(argv, &o);
+  show(r.out);
+  free(r.out);
+  assert_int_equal(r.code, -1); /* killed */
+  rc = gonogo(&out, "resume", "--break-lock", NULL, NULL);
+  show(out);
+  assert_int_not_equal(rc, 0);
+  assert_non_null(strstr(out, "set back to 0% before the interruption; not resuming it"));
+  assert_null(strstr(out, "shift step 3/3"));
+  free(out);
+  rc = gonogo(&out, "status", NULL, NULL, NULL);
+  assert_non_null(strstr(out, "rolled back"));
+  free(out);
+  usleep(1000000);
+  load_stop();
+  assert_int_equal(atomic_load(&share_now), 0);
+  expect_all_stored();
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_rule_at_half_returns_to_zero, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ten_fifty_hundred, setup, teardown),
       cmocka_unit_test_setup_teardown(test_killed_mid_shift_resumes_at_its_step, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_input_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_killed_after_revert_rolls_back, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
