@@ -30,6 +30,9 @@
  *   note            {"note":"rollback started", "reason":TEXT} when a rollback begins (resume
  *                    finishes a rollback it finds begun, never turns it forward; until
  *                    phase_rolled_back the phase is "rollback incomplete", see journal_phase)
+ *   note            {"note":"shift", "section", "index", "kv":"B/K", "step":N (1-based), "steps":M,
+ *                    "share":PCT, "state":"set"|"held"|"passed"|"reverted"|"rolled back", "at":T,
+ *                    "detail":TEXT} at every step of a shift (resume continues from the latest)
  *   note            {"note":"carry-back", "state":"started"|"done", "stream":NEW, "to":OLD,
  *                    "subjects":[...], "first":SEQ, "last":SEQ, "found":N, "republished":N,
  *                    "duplicates":N, "ms":T} around the carry-back of a move_subjects inverse
@@ -61,6 +64,13 @@
 #include "plan/plan.h"
 
 typedef void (*act_progress_fn)(void *ud, const char *line); /* library never prints */
+
+/* Hold a shift step (DESIGN §14) for `seconds` while the phase's monitor rules are evaluated;
+ * act does not link watch, so the CLI wires this to watch_holder_hold. On GG_OK, fired (cap
+ * bytes) is "" when the hold ran its time, or the reason of a `rollback` rule that fired (the
+ * hold ends at once: the shift sets the share to 0 and the phase rolls back). */
+typedef gg_status (*act_hold_fn)(void *ud, const plan *p, journal *j, const char *phase, double seconds,
+                                 char *fired, size_t cap, gg_error *err);
 
 /* Roll back phase `phase_id`: the inverses of its completed actions in reverse order, each
  * verified; journals phase_rolled_back with {"reason": reason}. When take_lock, takes the
@@ -98,6 +108,8 @@ typedef struct {
   bool break_lock;          /* take over a stale lease (journaled) */
   act_progress_fn progress; /* may be NULL */
   void *ud;
+  act_hold_fn hold; /* a shift step's hold; NULL: a plain wait without monitor rules */
+  void *hold_ud;
 } act_run_opts;
 
 /* Run phase `phase_id`'s actions (or, with prepare_only, its prepare actions). The caller has

@@ -43,6 +43,8 @@ gg_status act_forward(act_ctx *ctx, const plan_action *a, const json_t *prior, j
       return st;
     case PLAN_ACT_KV_PUT:
       return act_kv_put_forward(ctx, a, prior, observed, out, err);
+    case PLAN_ACT_SHIFT:
+      return act_shift_forward(ctx, a, observed, out, err);
     case PLAN_ACT_COUNT:
       break;
   }
@@ -84,6 +86,8 @@ gg_status act_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, js
       return st;
     case PLAN_ACT_KV_PUT:
       return act_kv_put_inverse(ctx, a, undo, out, err);
+    case PLAN_ACT_SHIFT:
+      return act_shift_inverse(ctx, a, undo, out, err);
     default:
       json_object_set_new(out, "result", json_string("noop")); /* observes only */
       return GG_OK;

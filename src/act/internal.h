@@ -32,6 +32,8 @@ typedef struct {
   const _Atomic bool *lease_lost; /* set by the renewing thread when the lease was lost; may be NULL */
   long carried;                   /* messages carried back by this process's rollback (carryback.c) */
   bool moved_subjects;            /* a move changed stream subjects: checkpoint the meta layer at the end */
+  act_hold_fn hold;               /* a shift step's hold with the monitor rules; NULL: a plain wait */
+  void *hold_ud;
 } act_ctx;
 
 /* When a move changed subjects since the last checkpoint: make every node snapshot its meta
@@ -169,6 +171,18 @@ gg_status act_kv_put_forward(act_ctx *ctx, const plan_action *a, const json_t *p
                              json_t *out, gg_error *err) GG_WUR;
 gg_status act_kv_put_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
                              gg_error *err) GG_WUR;
+
+/* shift.c: the gradual traffic shift and its inverse (0 %, then drain the new side). */
+gg_status act_shift_forward(act_ctx *ctx, const plan_action *a, const json_t *observed, json_t *out,
+                            gg_error *err) GG_WUR;
+gg_status act_shift_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
+                            gg_error *err) GG_WUR;
+/* This run's latest "shift" note of the action at (section, index) (run.c); NULL when none. You
+ * own the reference. */
+json_t *act_run_shift_note(act_ctx *ctx, const char *section, size_t index);
+/* Check one criterion now, as the phase's verify does (run.c): expect until true within its
+ * timeout, run, canary; an attestation is GG_ERR_UNSUPPORTED. */
+gg_status act_verify_criterion(act_ctx *ctx, const plan_criterion *c, gg_error *err) GG_WUR;
 
 /* ---- carry-back (carryback.c) ---- */
 

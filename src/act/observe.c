@@ -169,7 +169,8 @@ json_t *act_observe(act_ctx *ctx, const plan_action *a) {
       jsConsumerInfo_Destroy(ci);
       break;
     }
-    case PLAN_ACT_KV_PUT: {
+    case PLAN_ACT_KV_PUT:
+    case PLAN_ACT_SHIFT: {
       kvStore *kv = NULL;
       kvEntry *en = NULL;
       if (js_KeyValue(&kv, ctx->js, a->bucket) != NATS_OK) break;

@@ -151,6 +151,40 @@ static gg_status describe_consumer(act_ctx *ctx, const plan_action *a, act_plan_
   return st;
 }
 
+/* Whether an action of the phase before `a` creates a's KV bucket (kv_put with create: true). */
+static bool bucket_made_before(act_ctx *ctx, const plan_action *a) {
+  const plan_phase *ph = plan_find_phase(ctx->p, ctx->phase);
+  for (int sec = 0; ph && sec < 2; sec++) {
+    const plan_action *list = sec ? ph->actions : ph->prepare;
+    size_t n = sec ? ph->nactions : ph->nprepare;
+    for (size_t i = 0; i < n && &list[i] != a; i++)
+      if (list[i].kind == PLAN_ACT_KV_PUT && list[i].create_bucket && strcmp(list[i].bucket, a->bucket) == 0)
+        return true;
+  }
+  return false;
+}
+
+/* A shift: the share the key holds now, or why it cannot start. */
+static void describe_shift(act_ctx *ctx, const plan_action *a, act_plan_line *line, char *buf, size_t n) {
+  char d[512];
+  plan_action_describe(a, d, sizeof d);
+  kvStore *kv = NULL;
+  if (js_KeyValue(&kv, ctx->js, a->bucket) != NATS_OK) {
+    bool made = bucket_made_before(ctx, a);
+    line->sign = made ? '~' : '!';
+    snprintf(
+        buf, n, "%s (kv bucket %s %s)", d, a->bucket,
+        made ? "made earlier in the phase" : "does not exist: create it in prepare with kv_put create: true");
+    return;
+  }
+  kvEntry *e = NULL;
+  bool have = kvStore_Get(&e, kv, a->key) == NATS_OK && e && kvEntry_Operation(e) == kvOp_Put;
+  line->sign = '~';
+  snprintf(buf, n, "%s (now %s%s)", d, have ? kvEntry_ValueString(e) : "unset", have ? "%" : "");
+  kvEntry_Destroy(e);
+  kvStore_Destroy(kv);
+}
+
 gg_status act_describe_live(act_ctx *ctx, const plan_action *a, act_plan_line *line, gg_error *err) {
   char subj[512], buf[1024];
   jsStreamInfo *si = NULL;
@@ -187,6 +221,9 @@ gg_status act_describe_live(act_ctx *ctx, const plan_action *a, act_plan_line *l
     case PLAN_ACT_DRAIN:
       st = describe_consumer(ctx, a, line, buf, sizeof buf, err);
       if (st != GG_OK && st != GG_ERR_NOMEM) return st;
+      break;
+    case PLAN_ACT_SHIFT:
+      describe_shift(ctx, a, line, buf, sizeof buf);
       break;
     default: {
       char d[512];

@@ -251,6 +251,22 @@ json_t *act_run_carry(act_ctx *ctx, const char *stream, const char *state, const
   return found;
 }
 
+json_t *act_run_shift_note(act_ctx *ctx, const char *section, size_t index) {
+  phase_log l;
+  gg_error e;
+  json_t *found = NULL;
+  if (log_load(ctx->j, ctx->phase, &l, &e) == GG_OK)
+    for (size_t i = l.n; i-- > l.start && !found;) {
+      json_t *c = log_content(&l, i);
+      if (is_kind(&l, i, "note") && strcmp(jstr(c, "note"), "shift") == 0 &&
+          strcmp(jstr(c, "section"), section) == 0 &&
+          (size_t)json_integer_value(json_object_get(c, "index")) == index)
+        found = json_incref(c);
+    }
+  log_release(&l);
+  return found;
+}
+
 long act_run_carried_total(act_ctx *ctx) {
   phase_log l;
   gg_error e;
@@ -425,7 +441,7 @@ static gg_status rollback_locked(act_ctx *ctx, const char *reason, bool *did, gg
         undo = json_object_get(open, "observed"); /* killed mid-action: undo from what was observed */
       else if (o && outcome_done(o))
         undo = json_object_get(o, "undo");
-      else if (o && (list[i].kind == PLAN_ACT_MOVE_SUBJECTS ||
+      else if (o && (list[i].kind == PLAN_ACT_MOVE_SUBJECTS || list[i].kind == PLAN_ACT_SHIFT ||
                      json_is_true(json_object_get(json_object_get(o, "undo"), "unknown"))))
         undo = json_object_get(o, "undo"); /* may be half done, or done by a request that timed out */
       else
@@ -573,7 +589,7 @@ static gg_status expect_within(act_ctx *ctx, const expr_node *ast, const char *t
   }
 }
 
-static gg_status verify_one(act_ctx *ctx, const plan_criterion *c, gg_error *err) {
+gg_status act_verify_criterion(act_ctx *ctx, const plan_criterion *c, gg_error *err) {
   switch (c->kind) {
     case PLAN_CRIT_EXPECT:
       return expect_within(ctx, c->expect.ast, c->expect.text, c->timeout > 0 ? c->timeout : 30, err);
@@ -645,7 +661,7 @@ static gg_status run_body(act_ctx *ctx, const plan_phase *ph, bool prepare_only,
   if (st == GG_OK && !prepare_only)
     for (size_t i = 0; i < ph->nverify && st == GG_OK; i++) {
       act_say(ctx, "verify: %s", ph->verify[i].name);
-      st = verify_one(ctx, &ph->verify[i], err);
+      st = act_verify_criterion(ctx, &ph->verify[i], err);
       if (st != GG_OK) gg_error_prefix(err, "verify '%s': ", ph->verify[i].name);
     }
   if (st == GG_OK) {
@@ -685,6 +701,8 @@ gg_status act_run_phase(const plan *p, journal *j, const char *phase_id, const a
                  .actor = o.actor ? o.actor : "gonogo run",
                  .progress = o.progress,
                  .ud = o.ud,
+                 .hold = o.hold,
+                 .hold_ud = o.hold_ud,
                  .sum = out};
   char holder[128];
   snprintf(holder, sizeof holder, "%s phase %s", ctx.actor, phase_id);
@@ -762,6 +780,8 @@ gg_status act_resume(const plan *p, journal *j, const act_run_opts *opts, char *
                  .actor = o.actor ? o.actor : "gonogo resume",
                  .progress = o.progress,
                  .ud = o.ud,
+                 .hold = o.hold,
+                 .hold_ud = o.hold_ud,
                  .sum = out};
   char holder[128];
   snprintf(holder, sizeof holder, "%s phase %s", ctx.actor, ph->id);

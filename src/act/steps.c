@@ -91,6 +91,15 @@ gg_status act_kv_put_forward(act_ctx *ctx, const plan_action *a, const json_t *p
                              json_t *out, gg_error *err) {
   kvStore *kv = NULL;
   natsStatus s = js_KeyValue(&kv, ctx->js, a->bucket);
+  if (s != NATS_OK && a->create_bucket) {
+    /* `create: true`: the bucket a shift or a service needs, made here (one value per key). */
+    kvConfig kc;
+    kvConfig_Init(&kc);
+    kc.Bucket = a->bucket;
+    kc.History = 1;
+    s = js_CreateKeyValue(&kv, ctx->js, &kc);
+    if (s == NATS_OK) act_change(ctx, "created kv bucket %s", a->bucket);
+  }
   if (s != NATS_OK) return act_nats_error(err, s, 0, "kv bucket '%s'", a->bucket);
   const json_t *po = prior ? json_object_get(json_object_get(prior, "observed"), "previous")
                            : json_object_get(observed, "previous");
@@ -113,8 +122,30 @@ gg_status act_kv_put_forward(act_ctx *ctx, const plan_action *a, const json_t *p
   return st;
 }
 
+/* Whether a shift of the phase steers this key: then its inverse, not this one, decides the value
+ * (0 %). Restoring an earlier value here could send traffic to the new side again while the
+ * rollback is taking it apart (newest first, a final `kv_put: 0` is undone before the shift). */
+static bool key_of_a_shift(act_ctx *ctx, const plan_action *a) {
+  const plan_phase *ph = plan_find_phase(ctx->p, ctx->phase);
+  for (int sec = 0; ph && sec < 2; sec++) {
+    const plan_action *list = sec ? ph->actions : ph->prepare;
+    size_t n = sec ? ph->nactions : ph->nprepare;
+    for (size_t i = 0; i < n; i++)
+      if (list[i].kind == PLAN_ACT_SHIFT && strcmp(list[i].bucket, a->bucket) == 0 &&
+          strcmp(list[i].key, a->key) == 0)
+        return true;
+  }
+  return false;
+}
+
 gg_status act_kv_put_inverse(act_ctx *ctx, const plan_action *a, const json_t *undo, json_t *out,
                              gg_error *err) {
+  if (key_of_a_shift(ctx, a)) {
+    json_object_set_new(out, "result", json_string("noop"));
+    act_say(ctx, "%s/%s is a shift's key: left to the shift's inverse, which sets it to 0%%", a->bucket,
+            a->key);
+    return GG_OK;
+  }
   kvStore *kv = NULL;
   natsStatus s = js_KeyValue(&kv, ctx->js, a->bucket);
   if (s != NATS_OK) return act_nats_error(err, s, 0, "kv bucket '%s'", a->bucket);

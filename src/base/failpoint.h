@@ -33,6 +33,10 @@
  *                            wait 500 ms and purge the destination stream, losing what reached it
  *                            before its consumer: the lossy action `gonogo rehearse` must catch
  *                            (tests/integration/test_rehearse.c)
+ *   act.shift.step           src/act/shift.c run_step(): a shift step's share is put and its "set"
+ *                            note journaled, before the service's report and the hold (@N: step N)
+ *   act.shift.reverted       shift.c revert(): a failed step's share is back at 0 % and its
+ *                            "reverted" note journaled, the action's outcome not yet
  */
 #ifndef GG_FAILPOINT_H
 #define GG_FAILPOINT_H

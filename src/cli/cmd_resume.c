@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
+#include "cli/shift_hold.h"
 
 /* The options of `gonogo resume`, each bound to its option in the table below. */
 typedef struct {
@@ -43,10 +44,16 @@ int cmd_resume(int argc, char **argv) {
   }
   gg_error err;
   gg_error_clear(&err);
-  act_run_opts o = {.actor = "gonogo resume", .break_lock = opt.break_lock, .progress = cli_progress};
+  cli_shift_hold hold = {0};
+  act_run_opts o = {.actor = "gonogo resume",
+                    .break_lock = opt.break_lock,
+                    .progress = cli_progress,
+                    .hold = cli_shift_hold_fn,
+                    .hold_ud = &hold};
   act_summary s;
   char *phase = NULL;
   gg_status st = act_resume(p, j, &o, &phase, &s, &err);
+  cli_shift_hold_release(&hold);
   if (!phase && st == GG_OK) {
     printf("nothing in flight\n");
     rc = CLI_EXIT_OK;

@@ -11,6 +11,7 @@
 #include "cli/cluster_cli.h"
 #include "cli/commands.h"
 #include "cli/journal_cli.h"
+#include "cli/shift_hold.h"
 #include "gate/gate.h"
 #include "journal/sign.h"
 
@@ -272,11 +273,17 @@ int cmd_run(int argc, char **argv) {
   }
   char actor[160];
   snprintf(actor, sizeof actor, "%s", overridden ? by : "gonogo run");
-  act_run_opts o = {
-      .actor = actor, .prepare_only = prepare, .break_lock = opt.break_lock, .progress = cli_progress};
+  cli_shift_hold hold = {0};
+  act_run_opts o = {.actor = actor,
+                    .prepare_only = prepare,
+                    .break_lock = opt.break_lock,
+                    .progress = cli_progress,
+                    .hold = cli_shift_hold_fn,
+                    .hold_ud = &hold};
   act_summary s;
   printf("\n");
   gg_status st = act_run_phase(p, j, phase, &o, &s, &err);
+  cli_shift_hold_release(&hold);
   printf("\nSummary of phase %s (%.1f s):\n", phase, s.elapsed);
   for (size_t i = 0; i < s.nchanges; i++) printf("  %s\n", s.changes[i]);
   if (s.nchanges == 0) printf("  nothing changed\n");

@@ -250,6 +250,28 @@ static char *next_step(const plan *p, const char *plan_path, const journal_phase
 }
 
 /* Gather every fact into one JSON document. Returns NULL (error printed) on failure. */
+/* The phase's latest traffic-shift note (DESIGN §14: share, step, state); NULL when none. */
+static json_t *latest_shift(journal *j, const char *phase) {
+  journal_filter f = journal_filter_all();
+  f.any_phase = false;
+  f.phase = phase;
+  f.kind = "note";
+  journal_event *ev = NULL;
+  size_t n = 0;
+  gg_error e;
+  json_t *found = NULL;
+  if (j && journal_events(j, &f, &ev, &n, &e) == GG_OK)
+    for (size_t i = n; i-- > 0 && !found;) {
+      json_t *c = journal_event_content(&ev[i]);
+      if (json_is_string(json_object_get(c, "note")) &&
+          strcmp(json_string_value(json_object_get(c, "note")), "shift") == 0)
+        found = json_incref(c);
+      json_decref(c);
+    }
+  journal_events_free(ev, n);
+  return found;
+}
+
 static json_t *gather(const plan *p, const char *plan_path, journal *j) {
   gg_error err;
   gg_error_clear(&err);
@@ -328,6 +350,8 @@ static json_t *gather(const plan *p, const char *plan_path, journal *j) {
     if (pi->reason[0]) set_str(o, "reason", pi->reason);
     if (pi->carried_back >= 0) json_object_set_new(o, "carried_back", json_integer(pi->carried_back));
     if (pi->kept[0]) set_str(o, "kept", pi->kept); /* what the rollback left in place, and why */
+    json_t *shift = latest_shift(j, ph->id);
+    if (shift) json_object_set_new(o, "shift", shift);
     int nmiss = 0, amiss = 0;
     latest[i] = pre_latest;
     json_object_set_new(o, "approvals", approvals_json(book, ph, &nmiss, &miss_role[i], &latest[i]));
@@ -448,6 +472,12 @@ static void render(json_t *doc, FILE *out) {
     }
     fprintf(out, "\n");
     if (json_object_get(ph, "kept")) fprintf(out, "  %-13s %s%s%s\n", "kept", yellow, jstr(ph, "kept"), off);
+    json_t *sh = json_object_get(ph, "shift");
+    if (sh)
+      fprintf(out, "  %-13s %s: %g%% to the new topology (step %lld/%lld, %s)\n", "shift", jstr(sh, "kv"),
+              json_number_value(json_object_get(sh, "share")),
+              (long long)json_integer_value(json_object_get(sh, "step")),
+              (long long)json_integer_value(json_object_get(sh, "steps")), jstr(sh, "state"));
     print_signoffs(out, json_object_get(ph, "approvals"), "approvals", "role", color);
     print_signoffs(out, json_object_get(ph, "attestations"), "attestations", "item", color);
     size_t m;

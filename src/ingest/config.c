@@ -44,6 +44,11 @@ const char ingest_usage[] =
     "                           so also how long an idle kept-alive connection stays (default 10s)\n"
     "  INGEST_BODY_TIMEOUT      time to send the request body once the headers are in (default 30s)\n"
     "  INGEST_LOG_LEVEL         debug|info|warn|error (default info)\n"
+    "  INGEST_SHIFT_CORE        BUCKET/KEY of a NATS KV key holding the share (0-100) of HRV\n"
+    "                           readings sent to the new topology, watched live (default: none)\n"
+    "  INGEST_SHIFT_VENDOR      the same for vendor (Oura) documents (default: none)\n"
+    "  INGEST_SHIFT_PREFIX      prefix of the new topology's subjects during a shift\n"
+    "                           (default shift.: shift.core.hrv.<athlete>)\n"
     "A bad value stops the service with exit status 2.\n";
 
 static gg_status read_secret(const char *path, ingest_config *cfg, gg_error *err) {
@@ -67,6 +72,34 @@ static gg_status read_secret(const char *path, ingest_config *cfg, gg_error *err
   }
   cfg->hmac_secret = buf;
   cfg->hmac_secret_len = n;
+  return GG_OK;
+}
+
+/* INGEST_SHIFT_*: the keys are checked for their form here; the prefix must be subject tokens
+ * ending in '.' so the new side's subjects never overlap the canonical ones. */
+static gg_status load_shift(ingest_config *cfg, gg_error *err) {
+  const char *core = getenv("INGEST_SHIFT_CORE"), *vendor = getenv("INGEST_SHIFT_VENDOR");
+  const char *names[2] = {"INGEST_SHIFT_CORE", "INGEST_SHIFT_VENDOR"};
+  const char *vals[2] = {core, vendor};
+  for (int i = 0; i < 2; i++) {
+    const char *v = vals[i];
+    if (!v || !*v) continue;
+    const char *slash = strchr(v, '/');
+    if (!slash || slash == v || !slash[1] || strchr(slash + 1, '/') || strpbrk(v, " *>"))
+      return gg_error_set(err, GG_ERR_INVALID, "%s: '%s' must be BUCKET/KEY", names[i], v);
+  }
+  const char *prefix = gg_env_or("INGEST_SHIFT_PREFIX", "shift.");
+  size_t n = strlen(prefix);
+  if (n < 2 || prefix[n - 1] != '.' || prefix[0] == '.' || strpbrk(prefix, " *>") || strstr(prefix, "..") ||
+      strncmp(prefix, "core.", 5) == 0 || strncmp(prefix, "vendor.", 7) == 0)
+    return gg_error_set(
+        err, GG_ERR_INVALID,
+        "INGEST_SHIFT_PREFIX: '%s' must be subject tokens ending in '.', outside core. and vendor.", prefix);
+  cfg->shift_core = core && *core ? strdup(core) : NULL;
+  cfg->shift_vendor = vendor && *vendor ? strdup(vendor) : NULL;
+  cfg->shift_prefix = strdup(prefix);
+  if (!cfg->shift_prefix || (core && *core && !cfg->shift_core) || (vendor && *vendor && !cfg->shift_vendor))
+    return gg_error_set(err, GG_ERR_NOMEM, "configuration: out of memory");
   return GG_OK;
 }
 
@@ -118,6 +151,7 @@ gg_status ingest_config_load(ingest_config *cfg, gg_error *err) {
       (st = gg_env_duration("INGEST_BODY_TIMEOUT", "30s", 0.1, 3600, &cfg->body_timeout, err)) != GG_OK)
     goto fail;
   if ((st = gg_env_log_level("INGEST_LOG_LEVEL", "info", &cfg->log_level, err)) != GG_OK) goto fail;
+  if ((st = load_shift(cfg, err)) != GG_OK) goto fail;
   const char *secret = getenv("INGEST_HMAC_SECRET_FILE");
   if (secret && *secret && (st = read_secret(secret, cfg, err)) != GG_OK) goto fail;
   return GG_OK;
@@ -131,6 +165,9 @@ void ingest_config_release(ingest_config *cfg) {
   gg_nats_auth_release(&cfg->nats_auth);
   free(cfg->nats_url);
   free(cfg->listen);
+  free(cfg->shift_core);
+  free(cfg->shift_vendor);
+  free(cfg->shift_prefix);
   if (cfg->hmac_secret) OPENSSL_cleanse(cfg->hmac_secret, cfg->hmac_secret_len);
   free(cfg->hmac_secret);
   memset(cfg, 0, sizeof *cfg);

@@ -10,6 +10,11 @@
  * are retried with backoff until INGEST_PUBLISH_BUDGET is spent, then the answer is 503
  * with Retry-After. GET /health is 200 only when NATS is connected and JetStream answers;
  * GET /metrics is the Prometheus page.
+ *
+ * The traffic split (INGEST_SHIFT_CORE / INGEST_SHIFT_VENDOR, shift.c): a reading whose id
+ * hashes below the share read from a NATS KV key goes to INGEST_SHIFT_PREFIX + its subject
+ * (shift.core.hrv.<athlete>), which the new topology's stream holds during a shift; the rest
+ * to the canonical subject. /health and /metrics say the share in force and where it came from.
  */
 #ifndef GG_INGEST_H
 #define GG_INGEST_H
@@ -40,6 +45,9 @@ typedef struct {
   double header_timeout;    /* INGEST_HEADER_TIMEOUT: seconds to send complete headers */
   double body_timeout;      /* INGEST_BODY_TIMEOUT: seconds to send the body */
   gg_log_level log_level;   /* INGEST_LOG_LEVEL */
+  char *shift_core;         /* INGEST_SHIFT_CORE: BUCKET/KEY of the core share; NULL: no split */
+  char *shift_vendor;       /* INGEST_SHIFT_VENDOR: BUCKET/KEY of the vendor share; NULL: no split */
+  char *shift_prefix;       /* INGEST_SHIFT_PREFIX: prepended to the subject of the new side */
 } ingest_config;
 
 /* Read and validate the configuration from the environment. An invalid value is
@@ -55,6 +63,15 @@ bool ingest_signature_ok(const unsigned char *secret, size_t secret_len, const v
 /* Format the HMAC-SHA256 of body as "sha256=<64 hex>" into out (at least 72 bytes). */
 void ingest_signature_format(const unsigned char *secret, size_t secret_len, const void *body, size_t len,
                              char *out, size_t n);
+
+/* The traffic split (DESIGN §14). Parse a KV value "10", "12.5" or "50%" (surrounding blanks
+ * allowed) into a percentage 0..100; GG_ERR_INVALID with why (n bytes) saying what is wrong. */
+gg_status ingest_shift_parse(const char *text, size_t len, double *percent, char *why, size_t n) GG_WUR;
+
+/* Whether the reading with this id goes to the new topology at `percent`: a hash of the id
+ * (FNV-1a, 10,000 buckets) against the share, so the same id always goes the same way and a
+ * rising share only ever moves readings from old to new. */
+bool ingest_shift_goes_new(const char *id, double percent);
 
 /* Whether a Content-Type header value is JSON (application/json, optional parameters). */
 bool ingest_content_type_ok(const char *value);

@@ -21,7 +21,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/secret.h"
-#include "ingest/ingest.h"
+#include "ingest/internal.h"
 #include "svc/natsopts.h"
 #include "svc/payload.h"
 #include "svc/service.h"
@@ -37,6 +37,7 @@ typedef struct pub_ctx {
   gg_httpd_req *req;
   natsMsg *msg;
   int route;
+  bool new_side; /* sent to the new topology's subject by the traffic split */
   int attempts;
   double started; /* monotonic */
   double deadline;
@@ -51,8 +52,9 @@ struct ingest {
   jsCtx *js;
   gg_httpd *http;
   gg_metrics *metrics;
-  gg_metric *m_requests, *m_published, *m_retries, *m_latency;
+  gg_metric *m_requests, *m_published, *m_retries, *m_latency, *m_split, *m_share, *m_share_ok;
   gg_metric_series *s_inflight, *s_connected;
+  ingest_shift shift[2]; /* the traffic split of core (HRV) and vendor (Oura) */
   gg_httpd_route routes[ROUTE_COUNT];
 
   pthread_mutex_t lock;
@@ -211,6 +213,8 @@ static void ack_handler(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
     const char *root = c->route == ROUTE_HRV ? "core" : "vendor";
     gg_metrics_observe(gg_metrics_series(svc->m_latency, (const char *const[]){root}), dt);
     gg_metrics_inc(gg_metrics_series(svc->m_published, (const char *const[]){root}), 1);
+    gg_metrics_inc(gg_metrics_series(svc->m_split, (const char *const[]){root, c->new_side ? "new" : "old"}),
+                   1);
     /* The hot path: formatted directly. Stream names have no characters JSON must escape
      * but '"' and '\\' (JetStream forbids whitespace and control characters); those few
      * go through jansson. */
@@ -292,7 +296,7 @@ static bool check_common(ingest *svc, gg_httpd_req *req, const char **body, size
   return true;
 }
 
-static void publish_request(ingest *svc, gg_httpd_req *req, int route, const char *subject,
+static void publish_request(ingest *svc, gg_httpd_req *req, int route, bool new_side, const char *subject,
                             const char *msg_id, const char *body, size_t len) {
   pthread_mutex_lock(&svc->lock);
   bool refuse = svc->stopping || svc->inflight >= svc->cfg->max_inflight;
@@ -322,6 +326,7 @@ static void publish_request(ingest *svc, gg_httpd_req *req, int route, const cha
   c->req = req;
   c->msg = m;
   c->route = route;
+  c->new_side = new_side;
   c->started = gg_clock_mono();
   c->deadline = c->started + svc->cfg->publish_budget;
   attempt(svc, c);
@@ -333,6 +338,17 @@ static void bad_request(gg_httpd_req *req, const gg_payload_problem *prob) {
   const char *body = gg_payload_problem_json(prob, &b) == GG_OK ? gg_buf_str(&b) : "{\"error\":\"invalid\"}";
   respond_json(req, 400, body, NULL);
   gg_buf_release(&b);
+}
+
+/* The subject of a message of root `r` (0 core, 1 vendor) with this id: the canonical
+ * base+token, or the shift prefix before it when the split sends the id to the new topology.
+ * Returns whether it did. The prefix is at most 200 bytes and the token is bounded by the
+ * payload checks, so n = 320 always fits. */
+static bool split_subject(ingest *svc, int r, const char *id, const char *base, const char *token, char *out,
+                          size_t n) {
+  bool new_side = svc->shift[r].enabled && ingest_shift_goes_new(id, atomic_load(&svc->shift[r].percent));
+  snprintf(out, n, "%s%s%s", new_side ? svc->cfg->shift_prefix : "", base, token);
+  return new_side;
 }
 
 static void on_hrv(gg_httpd_req *req, void *closure) {
@@ -347,9 +363,9 @@ static void on_hrv(gg_httpd_req *req, void *closure) {
     bad_request(req, &prob);
     return;
   }
-  char subject[16 + GG_PAYLOAD_ATHLETE_ID_MAX];
-  snprintf(subject, sizeof subject, "core.hrv.%s", r.athlete_id);
-  publish_request(svc, req, ROUTE_HRV, subject, r.event_id, body, len);
+  char subject[320];
+  bool new_side = split_subject(svc, 0, r.event_id, "core.hrv.", r.athlete_id, subject, sizeof subject);
+  publish_request(svc, req, ROUTE_HRV, new_side, subject, r.event_id, body, len);
   json_decref(root);
 }
 
@@ -365,9 +381,9 @@ static void on_oura(gg_httpd_req *req, void *closure) {
     bad_request(req, &prob);
     return;
   }
-  char subject[16 + GG_PAYLOAD_EVENT_TYPE_MAX];
-  snprintf(subject, sizeof subject, "vendor.oura.%s", d.event_type);
-  publish_request(svc, req, ROUTE_OURA, subject, d.event_id, body, len);
+  char subject[320];
+  bool new_side = split_subject(svc, 1, d.event_id, "vendor.oura.", d.event_type, subject, sizeof subject);
+  publish_request(svc, req, ROUTE_OURA, new_side, subject, d.event_id, body, len);
   json_decref(root);
 }
 
@@ -395,6 +411,13 @@ static void on_health(gg_httpd_req *req, void *closure) {
   json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "status", ok ? "ok" : "degraded", "nats",
                         connected ? "connected" : "disconnected", "jetstream",
                         js_ok ? "ok" : (jserr[0] ? jserr : "unavailable"), "inflight", (json_int_t)inflight);
+  if (o && (svc->shift[0].enabled || svc->shift[1].enabled)) {
+    json_t *sh = json_object();
+    for (int r = 0; r < 2; r++)
+      if (svc->shift[r].enabled)
+        json_object_set_new(sh, svc->shift[r].root, ingest_shift_json(&svc->shift[r]));
+    json_object_set_new(o, "shift", sh);
+  }
   char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
   json_decref(o);
   respond_json(req, ok ? 200 : 503, s ? s : "{}", NULL);
@@ -404,6 +427,16 @@ static void on_health(gg_httpd_req *req, void *closure) {
 static void on_metrics(gg_httpd_req *req, void *closure) {
   ingest *svc = closure;
   gg_metrics_set(svc->s_connected, natsConnection_Status(svc->nc) == NATS_CONN_STATUS_CONNECTED ? 1 : 0);
+  for (int r = 0; r < 2; r++) {
+    ingest_shift *sh = &svc->shift[r];
+    if (!sh->enabled) continue;
+    pthread_mutex_lock(&sh->mu);
+    bool good = strcmp(sh->state, "ok") == 0 || strcmp(sh->state, "unset") == 0;
+    pthread_mutex_unlock(&sh->mu);
+    gg_metrics_set(gg_metrics_series(svc->m_share, (const char *const[]){sh->root, sh->kv}),
+                   atomic_load(&sh->percent) / 100.0);
+    gg_metrics_set(gg_metrics_series(svc->m_share_ok, (const char *const[]){sh->root, sh->kv}), good ? 1 : 0);
+  }
   gg_service_respond_metrics(req, svc->metrics);
 }
 
@@ -458,6 +491,21 @@ static gg_status register_metrics(ingest *svc, gg_error *err) {
                                         "Time from request to JetStream ack, retries included", 1,
                                         (const char *const[]){"subject_root"},
                                         sizeof latency_bounds / sizeof latency_bounds[0], latency_bounds);
+  svc->m_split =
+      gg_metrics_counter(m, "ingest_shift_published_total",
+                         "Messages acknowledged, by subject root and topology (old or new side of the split)",
+                         2, (const char *const[]){"subject_root", "topology"});
+  svc->m_share = gg_metrics_gauge(
+      m, "ingest_shift_share", "Share of a subject root's traffic sent to the new topology (0..1), by KV key",
+      2, (const char *const[]){"subject_root", "key"});
+  svc->m_share_ok = gg_metrics_gauge(m, "ingest_shift_value_ok",
+                                     "1 when the share in force is the KV key's current value, 0 when kept",
+                                     2, (const char *const[]){"subject_root", "key"});
+  if (!svc->m_split || !svc->m_share || !svc->m_share_ok)
+    return gg_error_set(err, GG_ERR_NOMEM, "metrics: out of memory");
+  for (int r = 0; r < 2; r++)
+    for (int t = 0; t < 2; t++)
+      gg_metrics_series(svc->m_split, (const char *const[]){r ? "vendor" : "core", t ? "new" : "old"});
   gg_metric *inflight = gg_metrics_gauge(m, "ingest_inflight", "Requests awaiting a JetStream ack", 0, NULL);
   gg_metric *conn = gg_metrics_gauge(m, "ingest_nats_connected", "1 when connected to NATS", 0, NULL);
   svc->s_inflight = gg_metrics_series(inflight, NULL);
@@ -490,8 +538,11 @@ gg_status ingest_start(const ingest_config *cfg, ingest **out, gg_error *err) {
   gg_nats_closing(false);
   pthread_mutex_init(&svc->lock, NULL);
   pthread_cond_init(&svc->cond, NULL);
-  gg_status st = register_metrics(svc, err);
+  gg_status st = ingest_shift_init(&svc->shift[0], "core", cfg->shift_core, err);
+  if (st == GG_OK) st = ingest_shift_init(&svc->shift[1], "vendor", cfg->shift_vendor, err);
+  if (st == GG_OK) st = register_metrics(svc, err);
   if (st == GG_OK) st = connect_nats(svc, err);
+  for (int r = 0; r < 2 && st == GG_OK; r++) st = ingest_shift_start(&svc->shift[r], svc->js, err);
   if (st != GG_OK) goto fail;
   if (pthread_create(&svc->retry_thread, NULL, retry_main, svc) != 0) {
     st = gg_error_set(err, GG_ERR_SYSTEM, "start ingest: cannot start the retry thread");
@@ -552,6 +603,7 @@ void ingest_stop(ingest *svc) {
   }
   if (svc->retry_thread_started) pthread_join(svc->retry_thread, NULL);
   gg_httpd_stop(svc->http);
+  for (int r = 0; r < 2; r++) ingest_shift_release(&svc->shift[r]);
   jsCtx_Destroy(svc->js);
   gg_nats_closing(true);
   if (svc->nc) {

@@ -22,12 +22,15 @@ const char normalize_usage[] =
     "  NORMALIZE_BINDINGS    STREAM:DURABLE list, comma-separated; each that exists is consumed\n"
     "                        (default "
     "AA_CORE_HOT:normalize-hrv-durable,ATHLETE_ALLY_EVENTS:normalize-hrv-durable,\n"
-    "                        AA_VENDOR_HOT:normalize-oura,ATHLETE_ALLY_EVENTS:normalize-oura)\n"
+    "                        AA_VENDOR_HOT:normalize-oura,ATHLETE_ALLY_EVENTS:normalize-oura,\n"
+    "                        AA_CORE_HOT:normalize-hrv-shift)\n"
     "  NORMALIZE_BATCH       messages per fetch and per transaction (default 500, 1..10000)\n"
     "  NORMALIZE_FETCH_WAIT  how long a fetch waits for messages (default 500ms)\n"
     "  NORMALIZE_RECHECK     how often bindings are re-checked (default 2s)\n"
     "  NORMALIZE_LISTEN      HOST:PORT for /health and /metrics (default 127.0.0.1:8082)\n"
     "  NORMALIZE_DLQ_PREFIX  subject prefix for poison messages (default dlq)\n"
+    "  NORMALIZE_SHIFT_PREFIX  prefix of the new topology's subjects during a traffic shift,\n"
+    "                        read as the canonical subject after it (default shift.)\n"
     "  NORMALIZE_LOG_LEVEL   debug|info|warn|error (default info)\n"
     "A bad value stops the service with exit status 2.\n";
 
@@ -111,7 +114,8 @@ gg_status normalize_config_load(normalize_config *cfg, gg_error *err) {
   cfg->nats_url = strdup(nats);
   cfg->listen = strdup(gg_env_or("NORMALIZE_LISTEN", "127.0.0.1:8082"));
   cfg->dlq_prefix = strdup(gg_env_or("NORMALIZE_DLQ_PREFIX", "dlq"));
-  if (!cfg->pg_url || !cfg->nats_url || !cfg->listen || !cfg->dlq_prefix) {
+  cfg->shift_prefix = strdup(gg_env_or("NORMALIZE_SHIFT_PREFIX", "shift."));
+  if (!cfg->pg_url || !cfg->nats_url || !cfg->listen || !cfg->dlq_prefix || !cfg->shift_prefix) {
     st = gg_error_set(err, GG_ERR_NOMEM, "configuration: out of memory");
     goto fail;
   }
@@ -142,7 +146,9 @@ gg_status normalize_config_load(normalize_config *cfg, gg_error *err) {
                      /* HRV readings and the vendors' documents, each on the hot stream first and
                       * on the legacy stream while it still carries them. */
                      "AA_CORE_HOT:normalize-hrv-durable,ATHLETE_ALLY_EVENTS:normalize-hrv-durable,"
-                     "AA_VENDOR_HOT:normalize-oura,ATHLETE_ALLY_EVENTS:normalize-oura"),
+                     "AA_VENDOR_HOT:normalize-oura,ATHLETE_ALLY_EVENTS:normalize-oura,"
+                     /* The new side of a gradual shift (DESIGN §14): shift.core.hrv.> on the hot stream. */
+                     "AA_CORE_HOT:normalize-hrv-shift"),
            &cfg->bindings, &cfg->nbindings, err)) != GG_OK)
     goto fail;
   const char *bv = gg_env_or("NORMALIZE_BATCH", "500");
@@ -172,6 +178,7 @@ void normalize_config_release(normalize_config *cfg) {
   free(cfg->pg_url);
   free(cfg->listen);
   free(cfg->dlq_prefix);
+  free(cfg->shift_prefix);
   normalize_bindings_free(cfg->bindings, cfg->nbindings);
   memset(cfg, 0, sizeof *cfg);
 }

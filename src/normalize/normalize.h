@@ -40,6 +40,7 @@ typedef struct {
   char *pg_url;                     /* PG_URL (required) */
   char *listen;                     /* NORMALIZE_LISTEN */
   char *dlq_prefix;                 /* NORMALIZE_DLQ_PREFIX: a subject token, "dlq" */
+  char *shift_prefix;               /* NORMALIZE_SHIFT_PREFIX: "shift.", stripped before reading a subject */
   normalize_binding_spec *bindings; /* NORMALIZE_BINDINGS */
   size_t nbindings;
   int batch;         /* NORMALIZE_BATCH: messages per fetch */

@@ -332,16 +332,20 @@ static void classify(worker *w, natsMsgList *list) {
     gg_payload_problem prob = {{0}, {0}, {0}};
     size_t room = GG_PAYLOAD_OURA_ITEMS_MAX;
     gg_status st = reserve_rows(w, room);
+    /* The new side of a traffic shift carries the canonical subject behind a prefix. */
+    const char *subj = natsMsg_GetSubject(m);
+    size_t plen = strlen(svc->cfg->shift_prefix);
+    if (plen && strncmp(subj, svc->cfg->shift_prefix, plen) == 0) subj += plen;
     if (st == GG_OK)
-      st = normalize_message(natsMsg_GetSubject(m), natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
-                             &it->root, &it->kind, &w->rows[w->nrows], room, &it->nrows, &prob);
+      st = normalize_message(subj, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &it->root, &it->kind,
+                             &w->rows[w->nrows], room, &it->nrows, &prob);
     if (st == GG_OK) {
       it->valid = true;
       it->first_row = w->nrows;
       for (size_t j = 0; j < it->nrows; j++) w->row_seq[w->nrows + j] = it->seq;
       w->nrows += it->nrows;
     } else {
-      bool oura = strncmp(natsMsg_GetSubject(m), "vendor.", 7) == 0;
+      bool oura = strncmp(subj, "vendor.", 7) == 0;
       char error[ERROR_TEXT_MAX];
       if (st == GG_ERR_INVALID)
         snprintf(error, sizeof error, "%s%s%s: %s", prob.error, prob.field[0] ? " " : "", prob.field,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/units.h"
 #include "plan/internal.h"
 
 /* create_stream: NAME, a stream of the topology that does not exist yet. */
@@ -129,20 +130,107 @@ static void action_exec(plan_loader *l, ynode *v, plan_action *a, const char *wh
   a->timeout = plan_load_dur(l, v, "timeout", -1);
 }
 
-/* kv_put: {bucket, key, value}. */
+/* kv_put: {bucket, key, value, create}. */
 static void action_kv_put(plan_loader *l, ynode *v, plan_action *a, const char *what) {
-  static const char *const keys[] = {"bucket", "key", "value"};
+  static const char *const keys[] = {"bucket", "key", "value", "create"};
   if (!plan_load_want_map(l, v, what)) return;
   plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), what);
   plan_load_str(l, v, "bucket", true, what, &a->bucket);
   plan_load_str(l, v, "key", true, what, &a->key);
   plan_load_str(l, v, "value", true, what, &a->value);
+  a->create_bucket = plan_load_bool(l, v, "create", false);
+}
+
+/* shift steps: a list of percentages, each in (0, 100] %, rising strictly. */
+static void shift_steps(plan_loader *l, ynode *v, plan_action *a) {
+  ynode *sv = plan_ynode_get(v, "steps");
+  if (!sv) {
+    plan_load_missing(l, v, "steps", "shift");
+    return;
+  }
+  if (!plan_load_want_seq(l, sv, "shift steps")) return;
+  if (sv->n == 0) {
+    perr(l->c, sv, "shift steps: at least one step is needed (e.g. [10%%, 50%%, 100%%])");
+    return;
+  }
+  a->steps = plan_load_alloc(l, sv->n, sizeof *a->steps);
+  for (size_t i = 0; a->steps && i < sv->n; i++) {
+    ynode *it = sv->items[i];
+    const char *t = plan_load_scalar(l, it, "a shift step");
+    if (!t) continue;
+    double f = 0;
+    gg_error e;
+    gg_error_clear(&e);
+    if (gg_parse_percent(t, &f, &e) != GG_OK) {
+      perr(l->c, it, "shift step '%s' is not a percentage (write it like 10%%)", t);
+      continue;
+    }
+    double pct = f * 100.0;
+    if (pct <= 0 || pct > 100) {
+      perr(l->c, it, "shift step %s is outside the share a step can set (above 0%% up to 100%%)", t);
+      continue;
+    }
+    if (a->nsteps > 0 && pct <= a->steps[a->nsteps - 1]) {
+      perr(l->c, it, "shift steps must rise: %s after %g%%", t, a->steps[a->nsteps - 1]);
+      continue;
+    }
+    a->steps[a->nsteps++] = pct;
+  }
+}
+
+/* shift: {kv: BUCKET/KEY, steps: [10%, 50%, 100%], hold: 1h, gate: [...], target, drain}. */
+static void action_shift(plan_loader *l, ynode *v, plan_action *a, const char *what) {
+  static const char *const keys[] = {"kv", "steps", "hold", "gate", "target", "drain"};
+  if (!plan_load_want_map(l, v, what)) return;
+  plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), what);
+  char *kv = NULL;
+  plan_load_str(l, v, "kv", true, what, &kv);
+  const char *slash = kv ? strchr(kv, '/') : NULL;
+  if (kv && (!slash || slash == kv || !slash[1] || strchr(slash + 1, '/')))
+    perr(l->c, plan_load_key_node(v, "kv"), "shift kv '%s' must be BUCKET/KEY", kv);
+  else if (kv) {
+    a->bucket = strndup(kv, (size_t)(slash - kv));
+    a->key = plan_load_dup(l, slash + 1);
+  }
+  shift_steps(l, v, a);
+  if (!plan_ynode_get(v, "hold")) plan_load_missing(l, v, "hold", what);
+  a->hold = plan_load_dur(l, v, "hold", 0);
+  plan_load_criteria(l, plan_ynode_get(v, "gate"), "shift gate", &a->gate, &a->ngate);
+  for (size_t i = 0; i < a->ngate; i++)
+    if (a->gate[i].kind == PLAN_CRIT_ATTEST)
+      perr(l->c, plan_load_key_node(v, "gate"),
+           "shift gate '%s': an attestation cannot gate a step (use the phase's go criteria)",
+           a->gate[i].name);
+  plan_load_str(l, v, "target", false, what, &a->target);
+  if (!a->target) a->target = plan_load_dup(l, "ingest");
+  const plan_target *t = a->target ? plan_find_target(l->p, a->target) : NULL;
+  if (a->target && (!t || !t->metrics))
+    perr(l->c, plan_load_key_node(v, "target") ? plan_load_key_node(v, "target") : v,
+         "shift target '%s' must be a target of connect.targets with a metrics URL (it reports the share in "
+         "force)",
+         a->target);
+  char *drain = NULL;
+  plan_load_str(l, v, "drain", false, what, &drain);
+  if (drain) {
+    const char *ds = strchr(drain, '/');
+    if (!ds || ds == drain || !ds[1]) {
+      perr(l->c, plan_load_key_node(v, "drain"), "shift drain '%s' must be STREAM/CONSUMER (the new side)",
+           drain);
+    } else {
+      a->stream = strndup(drain, (size_t)(ds - drain));
+      a->consumer = plan_load_dup(l, ds + 1);
+      if (a->stream) plan_load_stream_ref(l, plan_load_key_node(v, "drain"), a->stream, what);
+    }
+  }
+  free(kv);
+  free(drain);
 }
 
 static void load_action(plan_loader *l, ynode *it, plan_action *a) {
   static const char *const kinds[PLAN_ACT_COUNT] = {
       "create_stream", "update_stream",     "delete_stream", "move_subjects", "create_consumer",
-      "drain",         "verify_continuity", "wait",          "exec",          "kv_put"};
+      "drain",         "verify_continuity", "wait",          "exec",          "kv_put",
+      "shift"};
   a->pos = plan_load_pos(it);
   a->timeout = -1;
   a->duration = -1;
@@ -192,6 +280,9 @@ static void load_action(plan_loader *l, ynode *it, plan_action *a) {
     case PLAN_ACT_KV_PUT:
       action_kv_put(l, v, a, what);
       break;
+    case PLAN_ACT_SHIFT:
+      action_shift(l, v, a, what);
+      break;
     default:
       break;
   }
@@ -200,5 +291,10 @@ static void load_action(plan_loader *l, ynode *it, plan_action *a) {
 void plan_load_actions(plan_loader *l, ynode *v, const char *what, plan_action **out, size_t *n) {
   if (!v || !plan_load_want_seq(l, v, what)) return;
   *out = plan_load_alloc(l, v->n, sizeof **out);
-  for (size_t i = 0; *out && i < v->n; i++) load_action(l, v->items[i], &(*out)[(*n)++]);
+  for (size_t i = 0; *out && i < v->n; i++) {
+    load_action(l, v->items[i], &(*out)[(*n)++]);
+    /* prepare runs before the go decision: no traffic moves then. */
+    if ((*out)[*n - 1].kind == PLAN_ACT_SHIFT && strcmp(what, "'prepare'") == 0)
+      perr(l->c, v->items[i], "a shift cannot be a prepare action (it moves traffic; put it in actions)");
+  }
 }

@@ -124,6 +124,15 @@ static json_t *actions(const plan_action *v, size_t n) {
     if (x->bucket) json_object_set_new(o, "bucket", json_string(x->bucket));
     if (x->key) json_object_set_new(o, "key", json_string(x->key));
     if (x->value) json_object_set_new(o, "value", json_string(x->value));
+    if (x->create_bucket) json_object_set_new(o, "create", json_true());
+    if (x->kind == PLAN_ACT_SHIFT) {
+      json_t *st = json_array();
+      for (size_t k = 0; k < x->nsteps; k++) json_array_append_new(st, json_real(x->steps[k]));
+      json_object_set_new(o, "steps", st);
+      json_object_set_new(o, "hold", json_real(x->hold));
+      json_object_set_new(o, "gate", criteria(x->gate, x->ngate));
+      if (x->target) json_object_set_new(o, "target", json_string(x->target));
+    }
     json_array_append_new(a, o);
   }
   return a;

@@ -64,6 +64,9 @@ static void actions_free(plan_action *v, size_t n) {
     free(a->bucket);
     free(a->key);
     free(a->value);
+    free(a->steps);
+    criteria_free(a->gate, a->ngate);
+    free(a->target);
   }
   free(v);
 }
@@ -323,8 +326,18 @@ char *plan_action_describe(const plan_action *a, char *out, size_t n) {
       snprintf(out, n, "exec: %s", a->run_shown ? a->run_shown : "");
       break;
     case PLAN_ACT_KV_PUT:
-      snprintf(out, n, "kv put %s.%s = %s", a->bucket, a->key, a->value);
+      snprintf(out, n, "kv put %s.%s = %s%s", a->bucket, a->key, a->value,
+               a->create_bucket ? " (bucket created if missing)" : "");
       break;
+    case PLAN_ACT_SHIFT: {
+      size_t len = 0;
+      subj[0] = '\0';
+      for (size_t i = 0; i < a->nsteps && len < sizeof subj; i++)
+        len += (size_t)snprintf(subj + len, sizeof subj - len, "%s%g%%", i ? " -> " : "", a->steps[i]);
+      snprintf(out, n, "shift %s/%s: %s, holding %s each%s", a->bucket, a->key, subj,
+               gg_format_duration(a->hold, d1, sizeof d1), a->ngate ? " (gated)" : "");
+      break;
+    }
     default:
       snprintf(out, n, "?");
   }
@@ -359,6 +372,14 @@ char *plan_action_inverse(const plan_action *a, char *out, size_t n) {
       break;
     case PLAN_ACT_KV_PUT:
       snprintf(out, n, "restore the previous value of %s.%s", a->bucket, a->key);
+      break;
+    case PLAN_ACT_SHIFT:
+      snprintf(out, n, "set %s/%s to 0%%%s%s%s", a->bucket, a->key, a->consumer ? ", drain " : "",
+               a->consumer ? a->stream : "", a->consumer ? "/" : "");
+      if (a->consumer) {
+        size_t len = strlen(out);
+        snprintf(out + len, n > len ? n - len : 0, "%s", a->consumer);
+      }
       break;
     default:
       snprintf(out, n, "none (observes only)");

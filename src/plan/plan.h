@@ -353,7 +353,8 @@ typedef struct {
   X(VERIFY_CONTINUITY, "verify_continuity") \
   X(WAIT, "wait")                           \
   X(EXEC, "exec")                           \
-  X(KV_PUT, "kv_put")
+  X(KV_PUT, "kv_put")                       \
+  X(SHIFT, "shift")
 
 typedef enum {
 #define PLAN_ACTION_KIND_ENUM(name, key) PLAN_ACT_##name,
@@ -382,7 +383,19 @@ typedef struct {
   plan_expr until_expr;         /* WAIT: ast NULL unless waiting for a condition */
   char *run, *undo;             /* EXEC: undo NULL when absent; run with ${VAR} expanded */
   char *run_shown, *undo_shown; /* EXEC: the same as plan_shown_command gives them, for output */
-  char *bucket, *key, *value;   /* KV_PUT */
+  char *bucket, *key, *value;   /* KV_PUT; SHIFT: bucket and key of `kv: BUCKET/KEY` */
+  bool create_bucket;           /* KV_PUT: `create: true` makes the bucket when it does not exist */
+  /* SHIFT (DESIGN §14): the share of traffic sent to the new topology, step by step. The steps
+   * rise strictly, each in (0, 100] percent; each is held for `hold` seconds while the phase's
+   * monitor rules are evaluated, then its `gate` criteria must pass. `target` is the plan target
+   * whose metrics report the share in force (ingest_shift_share); stream/consumer, from
+   * `drain: STREAM/CONSUMER`, the new side the inverse drains (NULL when not given). */
+  double *steps; /* percent, 0 < s <= 100, rising */
+  size_t nsteps;
+  double hold; /* seconds */
+  plan_criterion *gate;
+  size_t ngate;
+  char *target; /* "ingest" by default */
 } plan_action;
 
 /* One-line description "move_subjects core.> ATHLETE_ALLY_EVENTS -> AA_CORE_HOT" and its

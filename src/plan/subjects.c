@@ -163,6 +163,26 @@ static void check_overlaps(plan_ctx *c, live_stream *v, size_t n, const plan_pha
     }
 }
 
+/* Whether an action of the plan gives stream a subject that holds filter: an update_stream's
+ * inline subjects (a traffic shift's parallel prefix) or a move_subjects to it. The consumer is
+ * created when the stream holds them, not necessarily with the topology's subjects. */
+static bool action_holds(const plan *p, const char *stream, const char *filter) {
+  for (size_t f = 0; f < p->nphases; f++) {
+    const plan_phase *ph = &p->phases[f];
+    for (size_t a = 0; a < ph->nactions + ph->nprepare; a++) {
+      const plan_action *x = a < ph->nprepare ? &ph->prepare[a] : &ph->actions[a - ph->nprepare];
+      if (x->kind == PLAN_ACT_UPDATE_STREAM && x->update && x->stream && strcmp(x->stream, stream) == 0) {
+        for (size_t i = 0; i < x->update->nsubjects; i++)
+          if (plan_subject_within(filter, x->update->subjects[i])) return true;
+      } else if (x->kind == PLAN_ACT_MOVE_SUBJECTS && x->to && strcmp(x->to, stream) == 0) {
+        for (size_t i = 0; i < x->nsubjects; i++)
+          if (plan_subject_within(filter, x->subjects[i])) return true;
+      }
+    }
+  }
+  return false;
+}
+
 static void check_filters(plan_ctx *c, const plan *p) {
   for (size_t i = 0; i < p->topology.nconsumers; i++) {
     const plan_consumer *pc = &p->topology.consumers[i];
@@ -172,7 +192,7 @@ static void check_filters(plan_ctx *c, const plan *p) {
       bool within = false;
       for (size_t s = 0; s < ps->nsubjects && !within; s++)
         within = plan_subject_within(pc->filters[f], ps->subjects[s]);
-      if (within) continue;
+      if (within || action_holds(p, ps->name, pc->filters[f])) continue;
       char hint[300];
       snprintf(hint, sizeof hint, "stream '%s' holds %s%s", ps->name, ps->subjects[0],
                ps->nsubjects > 1 ? ", ..." : "");

@@ -184,6 +184,14 @@ static void action_fn(const plan_phase *ph, const journal_event *ev, json_t *c, 
   }
 }
 
+/* A traffic shift's step (DESIGN §14): the "shift" notes; other notes are dropped afterwards. */
+static void shift_fn(const plan_phase *ph, const journal_event *ev, json_t *c, json_t *x) {
+  const char *note = json_string_value(json_object_get(c, "note"));
+  if (!note || strcmp(note, "shift") != 0) return;
+  const char *keys[] = {"kv", "step", "steps", "share", "state", "detail"};
+  for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) copy_member(x, c, keys[k]);
+}
+
 static void lifecycle_fn(const plan_phase *ph, const journal_event *ev, json_t *c, json_t *x) {
   set_str(x, "event", ev->kind);
   copy_member(x, c, "reason");
@@ -331,6 +339,10 @@ static gg_status phase_json(const plan *p, const plan_phase *ph, journal *j, con
     json_object_del(o, "tmp");
   }
   json_object_set_new(o, "rollbacks", rbs);
+  if ((st = list_json(j, p->migration, ph, "note", "shift_steps", shift_fn, o, err)) != GG_OK) goto fail;
+  json_t *steps = json_object_get(o, "shift_steps");
+  for (size_t i = json_array_size(steps); i-- > 0;)
+    if (!json_object_get(json_array_get(steps, i), "share")) json_array_remove(steps, i);
   *out = o;
   return GG_OK;
 fail:

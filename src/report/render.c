@@ -129,6 +129,15 @@ static void phase_state(writer *w, const json_t *ph) {
   if (strcmp(state, "failed") == 0) w_fmt(w, " at %s: %s", jstr(ph, "failed_at"), jstr(ph, "reason"));
   if (strcmp(state, "rollback incomplete") == 0) w_fmt(w, ": %s", jstr(ph, "reason"));
   if (strcmp(state, "decided") == 0 && *jstr(ph, "reason")) w_fmt(w, " (after: %s)", jstr(ph, "reason"));
+  /* A traffic shift (DESIGN §14): where its latest step left the share. */
+  json_t *steps = json_object_get(ph, "shift_steps");
+  json_t *last = json_array_get(steps, json_array_size(steps) ? json_array_size(steps) - 1 : 0);
+  if (last)
+    w_fmt(w, ". Traffic shift %s: %g%% to the new topology (step %lld/%lld, %s at %s)", jstr(last, "kv"),
+          json_number_value(json_object_get(last, "share")),
+          (long long)json_integer_value(json_object_get(last, "step")),
+          (long long)json_integer_value(json_object_get(last, "steps")), jstr(last, "state"),
+          jstr(last, "at"));
   w_para_close(w);
 }
 

@@ -61,6 +61,7 @@ json_t *watch_state_locked(watch *w) {
     if (pi->rolled_back_at > 0)
       json_object_set_new(o, "rolled_back_at", json_string(gg_time_format(pi->rolled_back_at, t, sizeof t)));
     if (pi->reason[0]) json_object_set_new(o, "reason", json_string(pi->reason));
+    if (w->shifts && w->shifts[i]) json_object_set_new(o, "shift", json_deep_copy(w->shifts[i]));
     json_array_append_new(phases, o);
   }
   json_object_set_new(s, "phases", phases);
@@ -233,6 +234,20 @@ static gg_status page_title(watch *w, gg_buf *b) {
   return st;
 }
 
+/* A phase's traffic shift (DESIGN §14): the share in force, the step, its state. */
+static gg_status page_shift(const json_t *n, gg_buf *b) {
+  gg_status st = GG_OK;
+  const char *state = json_string_value(json_object_get(n, "state"));
+  P("<br><span class=\"dim\">traffic shift ");
+  E(json_string_value(json_object_get(n, "kv")) ? json_string_value(json_object_get(n, "kv")) : "");
+  P(": <b>%g%%</b> to the new topology (step %lld/%lld, ", json_number_value(json_object_get(n, "share")),
+    (long long)json_integer_value(json_object_get(n, "step")),
+    (long long)json_integer_value(json_object_get(n, "steps")));
+  E(state ? state : "?");
+  P(")</span>");
+  return st;
+}
+
 /* One row a phase: its state (with why, and what a rollback kept), decision and since when. */
 static gg_status page_phases(watch *w, gg_buf *b) {
   gg_status st = GG_OK;
@@ -258,6 +273,7 @@ static gg_status page_phases(watch *w, gg_buf *b) {
       E(pi->kept);
       P("</span>");
     }
+    if (st == GG_OK && w->shifts && w->shifts[i]) st = page_shift(w->shifts[i], b);
     P("</td><td class=\"wide\">%s</td><td>%s</td></tr>", pi->decision[0] ? pi->decision : "-",
       since > 0 ? short_time(since, t, sizeof t) : "-");
   }

@@ -109,6 +109,8 @@ struct watch {
   watch_rule_rt *rules;
   size_t nrules;
   journal_phase_info *phases; /* per plan phase */
+  json_t **shifts;            /* per plan phase: its latest "shift" note (DESIGN §14); NULL none */
+  long long shift_seq;        /* the journal seq read up to for shift notes */
   watch_cp_rt *cps;
   size_t ncps, cps_cap;
   watch_series_chart *charts; /* raw sampled series, one per selector */

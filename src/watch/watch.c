@@ -207,6 +207,34 @@ static char *labels_json(const expr_labels *l) {
 static const char *const phase_states[] = {"not started", "prepared", "decided",     "running",
                                            "completed",   "failed",   "rolled back", "rollback incomplete"};
 
+/* The latest "shift" note of each phase (a traffic shift's share, step and state), read
+ * incrementally: only the notes journaled since the previous tick. */
+static gg_status read_shifts(watch *w, gg_error *err) {
+  journal_filter f = journal_filter_all();
+  f.kind = "note";
+  f.after_seq = w->shift_seq;
+  journal_event *ev = NULL;
+  size_t n = 0;
+  gg_status st = journal_events(w->j, &f, &ev, &n, err);
+  if (st != GG_OK) return st;
+  for (size_t k = 0; k < n; k++) {
+    w->shift_seq = ev[k].seq;
+    if (!ev[k].phase || !strstr(ev[k].content, "\"shift\"")) continue;
+    json_t *c = journal_event_content(&ev[k]);
+    const char *note = json_string_value(json_object_get(c, "note"));
+    for (size_t i = 0; note && strcmp(note, "shift") == 0 && i < w->p->nphases; i++)
+      if (strcmp(w->p->phases[i].id, ev[k].phase) == 0) {
+        pthread_mutex_lock(&w->mu);
+        json_decref(w->shifts[i]);
+        w->shifts[i] = json_incref(c);
+        pthread_mutex_unlock(&w->mu);
+      }
+    json_decref(c);
+  }
+  journal_events_free(ev, n);
+  return GG_OK;
+}
+
 gg_status watch_tick(watch *w, gg_error *err) {
   double t0 = gg_clock_mono();
   double now = gg_clock_now();
@@ -237,6 +265,8 @@ gg_status watch_tick(watch *w, gg_error *err) {
           gg_metrics_series(w->m_phase_state, (const char *[]){w->p->phases[i].id, phase_states[s]}),
           (int)info.state == s);
   }
+
+  if ((st = read_shifts(w, err)) != GG_OK) return st;
 
   /* sample */
   probe_ctx *probes = probe_ctx_new(&w->cfg);
@@ -386,6 +416,7 @@ gg_status watch_new(const plan *p, journal *j, const watch_opts *opts, watch **o
 
   w->rules = calloc(p->monitor.nrules + 1, sizeof *w->rules);
   w->phases = calloc(p->nphases + 1, sizeof *w->phases);
+  w->shifts = calloc(p->nphases + 1, sizeof *w->shifts);
   if (!w->rules || !w->phases) {
     st = gg_error_set(err, GG_ERR_NOMEM, "watcher");
     goto out;
@@ -487,6 +518,8 @@ void watch_free(watch *w) {
   free(w->charts);
   free(w->rules);
   free(w->phases);
+  for (size_t i = 0; w->shifts && i < w->p->nphases; i++) json_decref(w->shifts[i]);
+  free(w->shifts);
   free(w->cps);
   free(w->tl);
   gg_metrics_free(w->metrics);

@@ -179,6 +179,21 @@ size_t watch_firing_count(watch *w);
 /* Stop the HTTP server and the notifier (draining for up to 5 s) and free. NULL-safe. */
 void watch_free(watch *w);
 
+/* ---- a shift step's hold (hold.c, DESIGN §14) ----------------------------------------------- */
+
+/* The monitor rules during the holds of a shift: a watcher (no HTTP server) on the caller's
+ * thread and journal handle, every `interval` seconds (<= 0: the plan's monitor.interval),
+ * kept across the steps so `for:` windows span them. Its rollback callback hands a firing
+ * `rollback` rule back to the caller, which holds the lease and rolls back itself. You own
+ * *out (watch_holder_free). */
+typedef struct watch_holder watch_holder;
+gg_status watch_holder_new(const plan *p, journal *j, double interval, watch_holder **out,
+                           gg_error *err) GG_WUR;
+/* Evaluate for `seconds`, or until a rollback rule fires: then fired (cap bytes) gets its
+ * reason ("rule 'X' fired: EXPR (VALUE)") and the hold ends at once; "" when it ran its time. */
+gg_status watch_holder_hold(watch_holder *h, double seconds, char *fired, size_t cap, gg_error *err) GG_WUR;
+void watch_holder_free(watch_holder *h);
+
 /* Acknowledge the advisory `rule` (a rule name of the plan): journals a `note` with
  * {"acknowledge": rule, "note": note} by `by`, after which a running watcher stops reminding
  * about it until it resolves and fires again. GG_ERR_NOT_FOUND when the plan has no such rule. */

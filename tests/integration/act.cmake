@@ -20,3 +20,9 @@ gg_integration_test(test_act_orphan SOURCES test_act_orphan.c LIBS gg_act_fixtur
 gg_integration_test(test_faults SOURCES test_faults.c LIBS gg_svc_fixture Threads::Threads TIMEOUT 600)
 target_compile_definitions(test_faults PRIVATE NORMALIZE_BIN="$<TARGET_FILE:normalize-service>")
 add_dependencies(test_faults normalize-service gonogo)
+# The gradual traffic shift (issue 15) through the real services at 1,000 readings/s.
+gg_integration_test(test_shift SOURCES test_shift.c
+                    LIBS gg_svc_fixture gg_it_support gg_journal PkgConfig::CURL Threads::Threads m TIMEOUT 300)
+target_compile_definitions(test_shift PRIVATE INGEST_BIN="$<TARGET_FILE:ingest-service>"
+                                              NORMALIZE_BIN="$<TARGET_FILE:normalize-service>")
+add_dependencies(test_shift ingest-service normalize-service gonogo)

@@ -24,7 +24,10 @@ static const char *const vars[] = {"NATS_URL",
                                    "INGEST_MAX_CONNECTIONS",
                                    "INGEST_HEADER_TIMEOUT",
                                    "INGEST_BODY_TIMEOUT",
-                                   "INGEST_LOG_LEVEL"};
+                                   "INGEST_LOG_LEVEL",
+                                   "INGEST_SHIFT_CORE",
+                                   "INGEST_SHIFT_VENDOR",
+                                   "INGEST_SHIFT_PREFIX"};
 
 static int clear_env(void **state) {
   for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) unsetenv(vars[i]);
@@ -110,6 +113,10 @@ static void test_bad_values_name_the_variable(void **state) {
       {"INGEST_LOG_LEVEL", "loud", "INGEST_LOG_LEVEL"},
       {"INGEST_HMAC_SECRET_FILE", "/nonexistent/secret", "INGEST_HMAC_SECRET_FILE"},
       {"INGEST_HMAC_SECRET_FILE", "/dev/null", "empty"},
+      {"INGEST_SHIFT_CORE", "bucket-only", "INGEST_SHIFT_CORE"},
+      {"INGEST_SHIFT_VENDOR", "b/k/extra", "INGEST_SHIFT_VENDOR"},
+      {"INGEST_SHIFT_PREFIX", "shift", "INGEST_SHIFT_PREFIX"},
+      {"INGEST_SHIFT_PREFIX", "core.new.", "INGEST_SHIFT_PREFIX"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     clear_env(NULL);
@@ -196,6 +203,62 @@ static void test_content_types(void **state) {
   assert_false(ingest_content_type_ok("application/x-www-form-urlencoded"));
 }
 
+/* The KV value of a share: a percentage 0..100, optionally with '%'; anything else says why. */
+static void test_shift_values(void **state) {
+  (void)state;
+  static const struct {
+    const char *text;
+    double want; /* < 0: refused */
+    const char *why;
+  } cases[] = {{"10", 10, NULL},
+               {" 50% \n", 50, NULL},
+               {"12.5", 12.5, NULL},
+               {"0", 0, NULL},
+               {"100", 100, NULL},
+               {"101", -1, "outside"},
+               {"-1", -1, "outside"},
+               {"", -1, "empty"},
+               {"ten", -1, "not a percentage"},
+               {"50%%", -1, "not a percentage"},
+               {"nan", -1, "not a percentage"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    double pct = -7;
+    char why[160] = "";
+    gg_status st = ingest_shift_parse(cases[i].text, strlen(cases[i].text), &pct, why, sizeof why);
+    if (cases[i].want >= 0) {
+      if (st != GG_OK) fail_msg("'%s' refused: %s", cases[i].text, why);
+      assert_true(pct == cases[i].want);
+    } else {
+      if (st == GG_OK) fail_msg("'%s' accepted as %g", cases[i].text, pct);
+      if (!strstr(why, cases[i].why))
+        fail_msg("'%s': '%s' does not say '%s'", cases[i].text, why, cases[i].why);
+    }
+  }
+}
+
+/* The split: the same id always goes the same way, the share is honoured within a point over
+ * 20,000 ids, and a rising share only moves ids from old to new. */
+static void test_shift_choice(void **state) {
+  (void)state;
+  static const double shares[] = {0, 10, 50, 100};
+  bool was_new[20000] = {false};
+  for (size_t s = 0; s < 4; s++) {
+    int n_new = 0;
+    for (int i = 0; i < 20000; i++) {
+      char id[32];
+      snprintf(id, sizeof id, "reading-%d", i);
+      bool now_new = ingest_shift_goes_new(id, shares[s]);
+      assert_true(now_new == ingest_shift_goes_new(id, shares[s]));
+      if (was_new[i] && !now_new) fail_msg("'%s' went back to old when the share rose to %g", id, shares[s]);
+      was_new[i] = now_new;
+      n_new += now_new;
+    }
+    double measured = 100.0 * n_new / 20000.0;
+    if (measured < shares[s] - 1 || measured > shares[s] + 1)
+      fail_msg("share %g%%: measured %.2f%%", shares[s], measured);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_defaults, clear_env),
@@ -205,6 +268,8 @@ int main(void) {
       cmocka_unit_test(test_hmac_known_vector),
       cmocka_unit_test(test_hmac_rejects),
       cmocka_unit_test(test_content_types),
+      cmocka_unit_test(test_shift_values),
+      cmocka_unit_test(test_shift_choice),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

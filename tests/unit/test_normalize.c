@@ -157,8 +157,11 @@ static void test_config(void **state) {
   setenv("NATS_URL", "nats://10.0.0.7:4222", 1);
   assert_int_equal(normalize_config_load(&c, &err), GG_OK);
   assert_string_equal(c.nats_url, "nats://10.0.0.7:4222");
-  /* By default both durables, each on its hot stream and on the legacy one. */
-  assert_int_equal(c.nbindings, 4);
+  /* By default both durables, each on its hot stream and on the legacy one, and the new side
+   * of a traffic shift (DESIGN §14). */
+  assert_int_equal(c.nbindings, 5);
+  assert_string_equal(c.bindings[4].consumer, "normalize-hrv-shift");
+  assert_string_equal(c.shift_prefix, "shift.");
   assert_string_equal(c.bindings[0].stream, "AA_CORE_HOT");
   assert_string_equal(c.bindings[2].stream, "AA_VENDOR_HOT");
   assert_string_equal(c.bindings[3].stream, "ATHLETE_ALLY_EVENTS");
