@@ -266,7 +266,13 @@ gg_status watch_tick(watch *w, gg_error *err) {
           (int)info.state == s);
   }
 
-  if ((st = read_shifts(w, err)) != GG_OK) return st;
+  /* a traffic shift's latest step: like the phases, kept as last read when the journal is down */
+  {
+    gg_error serr;
+    gg_error_clear(&serr);
+    if (read_shifts(w, &serr) != GG_OK)
+      gg_warn("journal read failed, shift state as last read", "err=\"%s\"", gg_error_message(&serr));
+  }
 
   /* sample */
   probe_ctx *probes = probe_ctx_new(&w->cfg);

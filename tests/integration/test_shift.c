@@ -213,8 +213,13 @@ static void write_plan(bool rollback_rule) {
   write_plan_ex(rollback_rule, true, NULL);
 }
 
+/* `gonogo VERB PLAN --journal J a1 a2 a3`; a run is told --yes (no terminal here) unless it says so. */
 static int gonogo(char **out, const char *verb, const char *a1, const char *a2, const char *a3) {
-  return support_gonogo(getenv("GONOGO_BIN"), out, verb, plan_path, "--journal", jpath, a1, a2, a3, NULL);
+  bool yes = strcmp(verb, "run") == 0 && !(a1 && strcmp(a1, "--yes") == 0) &&
+             !(a2 && strcmp(a2, "--yes") == 0) && !(a3 && strcmp(a3, "--yes") == 0);
+  const char *last = a3 ? a3 : yes ? "--yes" : NULL;
+  return support_gonogo(getenv("GONOGO_BIN"), out, verb, plan_path, "--journal", jpath, a1, a2,
+                        a3 ? a3 : last, a3 && yes ? "--yes" : NULL, NULL);
 }
 
 static void remove_journal(void) {

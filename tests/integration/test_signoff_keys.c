@@ -284,7 +284,7 @@ static void test_signed_approval_in_force_and_refusals(void **state) {
                           "--key", mallory_key, NULL),
                    0);
   free(out);
-  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", NULL), 0);
+  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", "--verbose", NULL), 0);
   expect_in(out, "go by alice at ");
   expect_in(out, "(signed, key keys/alice.pub)");
   expect_in(out, "DECISION: GO");
@@ -297,7 +297,7 @@ static void test_signed_approval_in_force_and_refusals(void **state) {
 
   /* Unsigned, written past the CLI: missing, with the reason. */
   long long seq = approve_with(NULL, NULL);
-  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", NULL), 1);
+  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", "--verbose", NULL), 1);
   expect_in(out, "missing: unsigned");
   char want[160];
   snprintf(want, sizeof want,
@@ -309,7 +309,7 @@ static void test_signed_approval_in_force_and_refusals(void **state) {
 
   /* Signed by a key the role does not list. */
   approve_with(mallory_key, NULL);
-  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", NULL), 1);
+  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", "--verbose", NULL), 1);
   expect_in(out, "missing: signed by an unlisted key");
   free(out);
   assert_int_equal(gonogo(&out, "status", plan_path, NULL), 0);
@@ -323,7 +323,7 @@ static void test_signed_approval_in_force_and_refusals(void **state) {
   /* Signed by mallory, claiming alice's listed key: a bad signature, refused by check and by
    * journal verify, which names the event. */
   seq = approve_with(mallory_key, alice_key);
-  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", NULL), 1);
+  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", "--verbose", NULL), 1);
   expect_in(out, "missing: bad signature: it does not verify");
   free(out);
   approval_status("platform-lead", st, sizeof st);
@@ -344,14 +344,14 @@ static void test_signed_approval_in_force_and_refusals(void **state) {
   free(out);
 
   /* An unsigned attestation of the signed_by item, written past the CLI: missing, with why. */
-  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", NULL), 0);
+  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", "--verbose", NULL), 0);
   free(out);
   journal *j = open_journal();
   gg_error err;
   gg_error_clear(&err);
   assert_int_equal(journal_attest(j, "1", "runbook-reviewed", "mallory", 0, "", NULL, NULL, &err), GG_OK);
   journal_close(j);
-  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", NULL), 1);
+  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", "--verbose", NULL), 1);
   expect_in(out, "missing: unsigned");
   expect_in(out, "attest again, signed with a key of role platform-lead");
   free(out);
@@ -444,7 +444,8 @@ static void test_edited_signature_rechained(void **state) {
   assert_int_equal(gonogo(&out, "journal", "verify", plan_path, "--journal", fresh, NULL), 2);
   expect_in(out, "at row 1: approval: bad signature: it does not verify");
   free(out);
-  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", "--journal", fresh, NULL), 1);
+  assert_int_equal(gonogo(&out, "check", plan_path, "--phase", "1", "--verbose", "--journal", fresh, NULL),
+                   1);
   expect_in(out, "missing: bad signature");
   free(out);
 }
