@@ -171,15 +171,6 @@ static const char *short_time(double t, char *out, size_t n) {
   return out;
 }
 
-#define P(...)                                           \
-  do {                                                   \
-    if (st == GG_OK) st = gg_buf_printf(b, __VA_ARGS__); \
-  } while (0)
-#define E(text)                                   \
-  do {                                            \
-    if (st == GG_OK) st = html_escape(b, (text)); \
-  } while (0)
-
 /* The document head, up to the body. */
 static gg_status page_head(watch *w, gg_buf *b) {
   gg_status st = GG_OK;

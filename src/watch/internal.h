@@ -171,4 +171,16 @@ json_t *watch_state_locked(watch *w);
 void watch_chart_add(watch_series_chart *c, const char *label, double t, double v, size_t cap);
 void watch_chart_release(watch_series_chart *c);
 
+/* page.c and http.c write HTML into `gg_buf *b`, keeping the first failure in `gg_status st`:
+ * P(fmt, ...) appends formatted markup, E(text) appends escaped text; both do nothing once st
+ * is not GG_OK. */
+#define P(...)                                           \
+  do {                                                   \
+    if (st == GG_OK) st = gg_buf_printf(b, __VA_ARGS__); \
+  } while (0)
+#define E(text)                                   \
+  do {                                            \
+    if (st == GG_OK) st = html_escape(b, (text)); \
+  } while (0)
+
 #endif

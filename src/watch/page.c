@@ -14,15 +14,6 @@
 #include "html/html.h"
 #include "watch/internal.h"
 
-#define P(...)                                           \
-  do {                                                   \
-    if (st == GG_OK) st = gg_buf_printf(b, __VA_ARGS__); \
-  } while (0)
-#define E(text)                                   \
-  do {                                            \
-    if (st == GG_OK) st = html_escape(b, (text)); \
-  } while (0)
-
 /* ---- the banner ---- */
 
 typedef struct {
