@@ -73,6 +73,17 @@ gg_status ingest_shift_parse(const char *text, size_t len, double *percent, char
  * rising share only ever moves readings from old to new. */
 bool ingest_shift_goes_new(const char *id, double percent);
 
+/* The subject roots a traffic split applies to, each with a share of its own. */
+typedef enum { INGEST_ROOT_CORE = 0, INGEST_ROOT_VENDOR = 1 } ingest_root;
+
+/* The subject of a message of `root` with this id and last token (the athlete of a reading,
+ * the event type of a vendor document) into out (n bytes): "core.hrv.<token>" or
+ * "vendor.oura.<token>", with `prefix` before it when the id goes to the new topology at that
+ * root's own share, share[root] (percent; core's share never moves vendor documents, nor the
+ * other way round). Returns whether it did. */
+bool ingest_shift_subject(const double share[2], ingest_root root, const char *prefix, const char *id,
+                          const char *token, char *out, size_t n);
+
 /* Whether a Content-Type header value is JSON (application/json, optional parameters). */
 bool ingest_content_type_ok(const char *value);
 

@@ -340,15 +340,15 @@ static void bad_request(gg_httpd_req *req, const gg_payload_problem *prob) {
   gg_buf_release(&b);
 }
 
-/* The subject of a message of root `r` (0 core, 1 vendor) with this id: the canonical
- * base+token, or the shift prefix before it when the split sends the id to the new topology.
- * Returns whether it did. The prefix is at most 200 bytes and the token is bounded by the
- * payload checks, so n = 320 always fits. */
-static bool split_subject(ingest *svc, int r, const char *id, const char *base, const char *token, char *out,
+/* The subject of a message of `root` with this id: the canonical one, or the shift prefix
+ * before it when that root's split sends the id to the new topology (a root that is not split
+ * is at 0 %). Returns whether it did. The prefix is at most 200 bytes and the token is bounded
+ * by the payload checks, so n = 320 always fits. */
+static bool split_subject(ingest *svc, ingest_root root, const char *id, const char *token, char *out,
                           size_t n) {
-  bool new_side = svc->shift[r].enabled && ingest_shift_goes_new(id, atomic_load(&svc->shift[r].percent));
-  snprintf(out, n, "%s%s%s", new_side ? svc->cfg->shift_prefix : "", base, token);
-  return new_side;
+  double share[2] = {0, 0};
+  if (svc->shift[root].enabled) share[root] = atomic_load(&svc->shift[root].percent);
+  return ingest_shift_subject(share, root, svc->cfg->shift_prefix, id, token, out, n);
 }
 
 static void on_hrv(gg_httpd_req *req, void *closure) {
@@ -364,7 +364,7 @@ static void on_hrv(gg_httpd_req *req, void *closure) {
     return;
   }
   char subject[320];
-  bool new_side = split_subject(svc, 0, r.event_id, "core.hrv.", r.athlete_id, subject, sizeof subject);
+  bool new_side = split_subject(svc, INGEST_ROOT_CORE, r.event_id, r.athlete_id, subject, sizeof subject);
   publish_request(svc, req, ROUTE_HRV, new_side, subject, r.event_id, body, len);
   json_decref(root);
 }
@@ -382,7 +382,7 @@ static void on_oura(gg_httpd_req *req, void *closure) {
     return;
   }
   char subject[320];
-  bool new_side = split_subject(svc, 1, d.event_id, "vendor.oura.", d.event_type, subject, sizeof subject);
+  bool new_side = split_subject(svc, INGEST_ROOT_VENDOR, d.event_id, d.event_type, subject, sizeof subject);
   publish_request(svc, req, ROUTE_OURA, new_side, subject, d.event_id, body, len);
   json_decref(root);
 }

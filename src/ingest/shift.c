@@ -62,6 +62,14 @@ bool ingest_shift_goes_new(const char *id, double percent) {
   return (double)(h % 10000u) < percent * 100.0;
 }
 
+bool ingest_shift_subject(const double share[2], ingest_root root, const char *prefix, const char *id,
+                          const char *token, char *out, size_t n) {
+  bool new_side = ingest_shift_goes_new(id, share[root]);
+  snprintf(out, n, "%s%s%s", new_side ? prefix : "", root == INGEST_ROOT_CORE ? "core.hrv." : "vendor.oura.",
+           token);
+  return new_side;
+}
+
 /* Under sh->mu. */
 static void set_state(ingest_shift *sh, const char *state, const char *problem) {
   snprintf(sh->state, sizeof sh->state, "%s", state);

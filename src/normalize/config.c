@@ -23,7 +23,7 @@ const char normalize_usage[] =
     "                        (default "
     "AA_CORE_HOT:normalize-hrv-durable,ATHLETE_ALLY_EVENTS:normalize-hrv-durable,\n"
     "                        AA_VENDOR_HOT:normalize-oura,ATHLETE_ALLY_EVENTS:normalize-oura,\n"
-    "                        AA_CORE_HOT:normalize-hrv-shift)\n"
+    "                        AA_CORE_HOT:normalize-hrv-shift,AA_VENDOR_HOT:normalize-oura-shift)\n"
     "  NORMALIZE_BATCH       messages per fetch and per transaction (default 500, 1..10000)\n"
     "  NORMALIZE_FETCH_WAIT  how long a fetch waits for messages (default 500ms)\n"
     "  NORMALIZE_RECHECK     how often bindings are re-checked (default 2s)\n"
@@ -147,8 +147,9 @@ gg_status normalize_config_load(normalize_config *cfg, gg_error *err) {
                       * on the legacy stream while it still carries them. */
                      "AA_CORE_HOT:normalize-hrv-durable,ATHLETE_ALLY_EVENTS:normalize-hrv-durable,"
                      "AA_VENDOR_HOT:normalize-oura,ATHLETE_ALLY_EVENTS:normalize-oura,"
-                     /* The new side of a gradual shift (DESIGN §14): shift.core.hrv.> on the hot stream. */
-                     "AA_CORE_HOT:normalize-hrv-shift"),
+                     /* The new side of a gradual shift (DESIGN §14): shift.core.hrv.> and
+                      * shift.vendor.> on the hot streams. */
+                     "AA_CORE_HOT:normalize-hrv-shift,AA_VENDOR_HOT:normalize-oura-shift"),
            &cfg->bindings, &cfg->nbindings, err)) != GG_OK)
     goto fail;
   const char *bv = gg_env_or("NORMALIZE_BATCH", "500");

@@ -1,4 +1,5 @@
 /* ingest-service: configuration from the environment, signatures, content types. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -259,6 +260,65 @@ static void test_shift_choice(void **state) {
   }
 }
 
+/* Vendor documents are split by their own share (INGEST_SHIFT_VENDOR), never by core's: with
+ * core at 10 % and vendor at 50 % over the same 20,000 ids, each root honours its share within a
+ * point, a vendor document's subject is the prefix before vendor.oura.<type>, the same id always
+ * gets the same subject, and a root at 0 % sends nothing new whatever the other's share. */
+static void test_shift_vendor_choice(void **state) {
+  (void)state;
+  static const struct { double core, vendor; } cases[] = {{10, 50}, {50, 10}, {0, 100}, {100, 0}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const double share[2] = {cases[c].core, cases[c].vendor};
+    int n_new[2] = {0, 0}, differ = 0;
+    for (int i = 0; i < 20000; i++) {
+      char id[32], subj[2][128], again[128];
+      snprintf(id, sizeof id, "oura-%d", i);
+      bool went[2];
+      went[0] = ingest_shift_subject(share, INGEST_ROOT_CORE, "shift.", id, "ath1", subj[0], sizeof subj[0]);
+      went[1] =
+          ingest_shift_subject(share, INGEST_ROOT_VENDOR, "shift.", id, "sleep", subj[1], sizeof subj[1]);
+      assert_string_equal(subj[0], went[0] ? "shift.core.hrv.ath1" : "core.hrv.ath1");
+      assert_string_equal(subj[1], went[1] ? "shift.vendor.oura.sleep" : "vendor.oura.sleep");
+      /* The vendor choice is the id's alone, as the core one is. */
+      assert_true(went[1] == ingest_shift_goes_new(id, cases[c].vendor));
+      assert_true(ingest_shift_subject(share, INGEST_ROOT_VENDOR, "shift.", id, "sleep", again,
+                                       sizeof again) == went[1]);
+      assert_string_equal(again, subj[1]);
+      n_new[0] += went[0];
+      n_new[1] += went[1];
+      differ += went[0] != went[1];
+    }
+    for (int r = 0; r < 2; r++) {
+      double measured = 100.0 * n_new[r] / 20000.0;
+      if (fabs(measured - share[r]) > 1)
+        fail_msg("core %g%%, vendor %g%%: %s measured %.2f%%", share[0], share[1], r ? "vendor" : "core",
+                 measured);
+    }
+    /* Different shares send the same ids different ways (about |core - vendor| of them). */
+    double apart = 100.0 * differ / 20000.0;
+    if (fabs(apart - fabs(share[0] - share[1])) > 1)
+      fail_msg("core %g%%, vendor %g%%: %.2f%% of ids went different ways", share[0], share[1], apart);
+  }
+}
+
+/* INGEST_SHIFT_VENDOR is a key of its own: set alone it splits vendor documents only. */
+static void test_shift_vendor_config(void **state) {
+  (void)state;
+  setenv("INGEST_SHIFT_VENDOR", "aa_traffic/vendor", 1);
+  ingest_config c;
+  gg_error err;
+  assert_int_equal(ingest_config_load(&c, &err), GG_OK);
+  assert_string_equal(c.shift_vendor, "aa_traffic/vendor");
+  assert_null(c.shift_core);
+  assert_string_equal(c.shift_prefix, "shift.");
+  ingest_config_release(&c);
+  setenv("INGEST_SHIFT_CORE", "aa_traffic/core", 1);
+  assert_int_equal(ingest_config_load(&c, &err), GG_OK);
+  assert_string_equal(c.shift_core, "aa_traffic/core");
+  assert_string_equal(c.shift_vendor, "aa_traffic/vendor");
+  ingest_config_release(&c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_defaults, clear_env),
@@ -270,6 +330,8 @@ int main(void) {
       cmocka_unit_test(test_content_types),
       cmocka_unit_test(test_shift_values),
       cmocka_unit_test(test_shift_choice),
+      cmocka_unit_test(test_shift_vendor_choice),
+      cmocka_unit_test_setup(test_shift_vendor_config, clear_env),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

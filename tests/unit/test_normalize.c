@@ -158,9 +158,12 @@ static void test_config(void **state) {
   assert_int_equal(normalize_config_load(&c, &err), GG_OK);
   assert_string_equal(c.nats_url, "nats://10.0.0.7:4222");
   /* By default both durables, each on its hot stream and on the legacy one, and the new side
-   * of a traffic shift (DESIGN §14). */
-  assert_int_equal(c.nbindings, 5);
+   * of a traffic shift of each (DESIGN §14). */
+  assert_int_equal(c.nbindings, 6);
+  assert_string_equal(c.bindings[4].stream, "AA_CORE_HOT");
   assert_string_equal(c.bindings[4].consumer, "normalize-hrv-shift");
+  assert_string_equal(c.bindings[5].stream, "AA_VENDOR_HOT");
+  assert_string_equal(c.bindings[5].consumer, "normalize-oura-shift");
   assert_string_equal(c.shift_prefix, "shift.");
   assert_string_equal(c.bindings[0].stream, "AA_CORE_HOT");
   assert_string_equal(c.bindings[2].stream, "AA_VENDOR_HOT");
