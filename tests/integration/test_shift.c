@@ -11,6 +11,11 @@
  * the share goes back to 0 (ingest reports it), the new side is drained, the phase is rolled
  * back, and nothing accepted is lost. How soon the share reached 0 after the rule fired is
  * printed (bench/shift collects it), never asserted.
+ *
+ * Vendor (Oura) documents shift by a key of their own (INGEST_SHIFT_VENDOR): with core's share
+ * held at 10 % by hand, a vendor-only shift 50 % -> 100 % moves vendor documents to
+ * shift.vendor.oura.<type> on the new vendor stream (normalize-oura-shift) at each step's share
+ * while core stays at 10 %, and every document is stored once.
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -32,17 +37,20 @@
 #include "support.h"
 #include "svc_fixture.h"
 
-#define RATE 1000      /* readings per second, all posters together */
-#define POSTERS 4      /* each keeps one connection */
-#define HOLD "4s"      /* each step's hold */
-#define SHARES_MAX 128 /* distinct shares seen by the poller */
+#define RATE 1000        /* readings per second, all posters together */
+#define POSTERS 4        /* each keeps one connection */
+#define HOLD "4s"        /* each step's hold */
+#define VENDOR_HOLD "8s" /* the vendor case's hold: 4,000 documents a step at 500/s */
 
-static char old_stream[64], new_stream[64], prefix[32], bucket[64], plan_path[256], jpath[256];
+static char old_stream[64], new_stream[64], vold_stream[64], vnew_stream[64], prefix[32], bucket[64],
+    plan_path[256], jpath[256];
 static fx_service ingest_svc, normalize_svc;
 
 /* ---- the load: paced posters, each reading tagged with the share ingest reported ---- */
 
-static atomic_int share_now = -1; /* percent ingest reports in force; -1 unknown */
+static atomic_int share_now = -1;  /* percent of core ingest reports in force; -1 unknown */
+static atomic_int vendor_now = -1; /* the same for vendor documents */
+static atomic_int vendor_posters;  /* the last this many posters post Oura documents */
 static atomic_bool posting, polling;
 static atomic_long accepted, refused;
 static _Atomic double zero_seen_at; /* wall time the poller first saw 0 after a share (the revert) */
@@ -67,6 +75,8 @@ static void *post_main(void *arg) {
   hl = curl_slist_append(hl, "Expect:");
   char url[160];
   snprintf(url, sizeof url, "%s/v1/hrv", ingest_svc.base);
+  bool oura = k >= POSTERS - atomic_load(&vendor_posters);
+  if (oura) snprintf(url, sizeof url, "%s/webhooks/oura", ingest_svc.base);
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
@@ -78,12 +88,18 @@ static void *post_main(void *arg) {
     double wait = due - fx_now();
     if (wait > 0) usleep((useconds_t)(wait * 1e6));
     char body[384];
-    int share = atomic_load(&share_now);
-    snprintf(
-        body, sizeof body,
-        "{\"event_id\":\"%ss%d-%ld-%ld\",\"athlete_id\":\"shift%d\",\"measured_at\":\"2026-01-01T00:00:00Z\","
-        "\"rmssd_ms\":42.5,\"source\":\"test\"}",
-        prefix, share, k, n, (int)(n % 50));
+    int share = atomic_load(&share_now), vshare = atomic_load(&vendor_now);
+    /* Tagged with both shares: a reading "s<core>-v<vendor>-", a document "v<vendor>-s<core>-". */
+    if (oura)
+      snprintf(body, sizeof body,
+               "{\"event_id\":\"%sv%d-s%d-%ld-%ld\",\"event_type\":\"sleep\",\"athlete_id\":\"shift%d\","
+               "\"hrv\":{\"interval\":300,\"timestamp\":\"2026-01-01T00:00:00Z\",\"items\":[40]}}",
+               prefix, vshare, share, k, n, (int)(n % 50));
+    else
+      snprintf(body, sizeof body,
+               "{\"event_id\":\"%ss%d-v%d-%ld-%ld\",\"athlete_id\":\"shift%d\","
+               "\"measured_at\":\"2026-01-01T00:00:00Z\",\"rmssd_ms\":42.5,\"source\":\"test\"}",
+               prefix, share, vshare, k, n, (int)(n % 50));
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     long status = 0;
     if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -105,6 +121,8 @@ static void *poll_main(void *arg) {
     fx_http("GET", url, NULL, NULL, 0, NULL, &body);
     json_t *o = body ? json_loads(body, 0, NULL) : NULL;
     json_t *sh = json_object_get(json_object_get(json_object_get(o, "shift"), "core"), "share");
+    json_t *vsh = json_object_get(json_object_get(json_object_get(o, "shift"), "vendor"), "share");
+    if (json_is_number(vsh)) atomic_store(&vendor_now, (int)lround(json_number_value(vsh)));
     if (json_is_number(sh)) {
       int pct = (int)lround(json_number_value(sh));
       if (last > 0 && pct == 0 && atomic_load(&zero_seen_at) == 0) atomic_store(&zero_seen_at, wall());
@@ -193,7 +211,8 @@ static void write_plan_ex(bool rollback_rule, bool make_bucket, const char *metr
           old_stream, old_stream, new_stream, new_stream, bucket);
   if (rollback_rule)
     fprintf(f,
-            "    - { name: half is too much, when: 'ingest_shift_share{target=\"ingest\"} >= 0.5', then: "
+            "    - { name: half is too much, when: 'ingest_shift_share{target=\"ingest\", "
+            "subject_root=\"core\"} >= 0.5', then: "
             "rollback }\n");
   else
     fprintf(f,
@@ -243,14 +262,20 @@ static int setup(void **state) {
   snprintf(jpath, sizeof jpath, "/tmp/gonogo-shift-%d.db", (int)getpid());
   fx_stream_create(old_stream, (const char *const[]){"core.hrv.>"}, 1);
   fx_consumer_create(old_stream, "hrv", "core.hrv.>");
-  char nats[512], kv[128], pg[512], bindings[256];
+  fx_name("SHIFT_VOLD", vold_stream, sizeof vold_stream);
+  fx_name("SHIFT_VNEW", vnew_stream, sizeof vnew_stream);
+  atomic_store(&vendor_posters, 0);
+  char nats[512], kv[128], vkv[128], pg[512], bindings[512];
   snprintf(nats, sizeof nats, "NATS_URL=%s", fx_nats_url());
   snprintf(kv, sizeof kv, "INGEST_SHIFT_CORE=%s/core", bucket);
   snprintf(pg, sizeof pg, "PG_URL=%s", fx_pg_url());
-  snprintf(bindings, sizeof bindings, "NORMALIZE_BINDINGS=%s:hrv,%s:hrv-shift,%s:hrv", old_stream, new_stream,
-           new_stream);
-  fx_service_start(&ingest_svc, INGEST_BIN, "INGEST_LISTEN",
-                   (const char *const[]){nats, kv, "INGEST_PUBLISH_BUDGET=10s", "INGEST_THREADS=4", NULL});
+  snprintf(vkv, sizeof vkv, "INGEST_SHIFT_VENDOR=%s/vendor", bucket);
+  snprintf(bindings, sizeof bindings,
+           "NORMALIZE_BINDINGS=%s:hrv,%s:hrv-shift,%s:hrv,%s:oura,%s:oura-shift,%s:oura", old_stream,
+           new_stream, new_stream, vold_stream, vnew_stream, vnew_stream);
+  fx_service_start(
+      &ingest_svc, INGEST_BIN, "INGEST_LISTEN",
+      (const char *const[]){nats, kv, vkv, "INGEST_PUBLISH_BUDGET=10s", "INGEST_THREADS=4", NULL});
   fx_service_start(&normalize_svc, NORMALIZE_BIN, "NORMALIZE_LISTEN",
                    (const char *const[]){nats, pg, bindings, "NORMALIZE_RECHECK=500ms", NULL});
   return 0;
@@ -262,6 +287,7 @@ static int teardown(void **state) {
   if (normalize_svc.pid) fx_service_stop(&normalize_svc);
   fx_pg_exec("DELETE FROM hrv_data WHERE msg_id LIKE '%s%%'", prefix);
   fx_stream_delete(new_stream);
+  fx_stream_delete(vnew_stream);
   js_DeleteKeyValue(fx_js(), bucket);
   fx_cleanup();
   unlink(plan_path);
@@ -356,17 +382,25 @@ static void test_rule_at_half_returns_to_zero(void **state) {
   remove_journal();
 }
 
-/* The share measured over the readings posted while ingest reported `pct`. */
-static void expect_share(int pct) {
-  long long total = fx_pg_scalar("SELECT count(*) FROM hrv_data WHERE msg_id LIKE '%ss%d-%%'", prefix, pct);
-  long long fresh =
-      fx_pg_scalar("SELECT count(*) FROM hrv_data WHERE msg_id LIKE '%ss%d-%%' AND stream = '%s'", prefix,
-                   pct, new_stream);
-  assert_true(total > 1000);
+/* The share of the rows whose id starts with prefix + tag that `stream` carried: within 3
+ * points of `pct`. `what` names it in the figure. */
+static void expect_measured(const char *what, const char *tag, const char *stream, int pct) {
+  long long total = fx_pg_scalar("SELECT count(*) FROM hrv_data WHERE msg_id LIKE '%s%s%%'", prefix, tag);
+  long long fresh = fx_pg_scalar("SELECT count(*) FROM hrv_data WHERE msg_id LIKE '%s%s%%' AND stream = '%s'",
+                                 prefix, tag, stream);
+  if (total <= 1000) fail_msg("%s: only %lld rows", what, total);
   double measured = 100.0 * (double)fresh / (double)total;
-  print_message("figure: step %d%%: %lld of %lld readings to the new topology = %.2f%%\n", pct, fresh, total,
+  print_message("figure: %s: %lld of %lld readings to the new topology = %.2f%%\n", what, fresh, total,
                 measured);
-  if (fabs(measured - pct) > 3) fail_msg("step %d%%: measured %.2f%%", pct, measured);
+  if (fabs(measured - pct) > 3) fail_msg("%s: measured %.2f%%, not %d%%", what, measured, pct);
+}
+
+/* The core share measured over the readings posted while ingest reported `pct`. */
+static void expect_share(int pct) {
+  char what[32], tag[32];
+  snprintf(what, sizeof what, "step %d%%", pct);
+  snprintf(tag, sizeof tag, "s%d-", pct);
+  expect_measured(what, tag, new_stream, pct);
 }
 
 static void test_ten_fifty_hundred(void **state) {
@@ -549,6 +583,107 @@ static void test_killed_after_revert_rolls_back(void **state) {
   expect_all_stored();
 }
 
+/* The vendor phase: a vendor-only shift 50 % -> 100 % through the key "vendor" of the same
+ * bucket, onto a new vendor stream that holds shift.vendor.oura.> during the shift, then the
+ * cutover of vendor.oura.> to it and the key back to 0, as the core phase does. */
+static void write_vendor_plan(void) {
+  FILE *f = fopen(plan_path, "w");
+  assert_non_null(f);
+  fprintf(f,
+          "migration: shift-vendor-%d\n"
+          "connect:\n"
+          "  nats: { servers: \"${NATS_URL}\", monitor: \"${NATS_MONITOR_URLS}\" }\n"
+          "  targets:\n"
+          "    ingest: { health: \"%s/health\", metrics: \"%s/metrics\" }\n"
+          "topology:\n"
+          "  streams:\n"
+          "    %s: { existing: true, subjects: [\"vendor.oura.>\"], storage: file }\n"
+          "    %s: { subjects: [\"vendor.oura.>\"], storage: file, duplicates: 2m }\n"
+          "  consumers:\n"
+          "    %s/oura: { existing: true, filter: \"vendor.oura.>\" }\n"
+          "    %s/oura-shift: { filter: \"shift.vendor.oura.>\", ack_wait: 30s, max_deliver: 5, "
+          "max_ack_pending: 1000 }\n"
+          "    %s/oura: { filter: \"vendor.oura.>\", ack_wait: 30s, max_deliver: 5, max_ack_pending: 1000 }\n"
+          "phases:\n"
+          "  - id: 2\n"
+          "    name: Shift vendor traffic\n"
+          "    go:\n"
+          "      - { name: JetStream enabled, expect: nats.jetstream.enabled == 1 }\n"
+          "    prepare:\n"
+          "      - create_stream: %s\n"
+          "      - kv_put: { bucket: %s, key: vendor, value: \"0\", create: true }\n"
+          "    actions:\n"
+          "      - update_stream: { stream: %s, subjects: [\"shift.vendor.oura.>\"] }\n"
+          "      - create_consumer: %s/oura-shift\n"
+          "      - shift:\n"
+          "          kv: %s/vendor\n"
+          "          steps: [50%%, 100%%]\n"
+          "          hold: " VENDOR_HOLD
+          "\n"
+          "          drain: %s/oura-shift\n"
+          "      - drain: { stream: %s, consumer: oura, until: 0, timeout: 2m }\n"
+          "      - move_subjects: { subjects: [\"vendor.oura.>\"], from: %s, to: %s }\n"
+          "      - create_consumer: %s/oura\n"
+          "      - kv_put: { bucket: %s, key: vendor, value: \"0\" }\n"
+          "monitor:\n"
+          "  interval: 1s\n"
+          "  rules:\n"
+          "    - { name: ingest down, when: 'http.status{target=\"ingest\"} != 200', for: 30s, then: "
+          "rollback }\n",
+          (int)getpid(), ingest_svc.base, ingest_svc.base, vold_stream, vnew_stream, vold_stream, vnew_stream,
+          vnew_stream, vnew_stream, bucket, vnew_stream, vnew_stream, bucket, vnew_stream, vold_stream,
+          vold_stream, vnew_stream, vnew_stream, bucket);
+  fclose(f);
+}
+
+/* Vendor documents shift by their own key while core's stays at 10 %: core's new side (the
+ * stream holding shift.core.hrv.> and its consumer) is made by hand and its key set to 10; the
+ * plan shifts vendor 50 % -> 100 % under 500 readings/s and 500 documents/s. Each vendor step's
+ * measured share is within 3 points, core's is 10 % throughout (also while vendor is at 100 %),
+ * and every reading and document is stored once. */
+static void test_vendor_shift_is_its_own(void **state) {
+  (void)state;
+  fx_stream_create(vold_stream, (const char *const[]){"vendor.oura.>"}, 1);
+  fx_consumer_create(vold_stream, "oura", "vendor.oura.>");
+  fx_stream_create(new_stream, (const char *const[]){"shift.core.hrv.>"}, 1);
+  fx_consumer_create(new_stream, "hrv-shift", "shift.core.hrv.>");
+  kvConfig kc;
+  kvConfig_Init(&kc);
+  kc.Bucket = bucket;
+  kvStore *kv = NULL;
+  assert_int_equal(js_CreateKeyValue(&kv, fx_js(), &kc), NATS_OK);
+  assert_int_equal(kvStore_PutString(NULL, kv, "core", "10"), NATS_OK);
+  kvStore_Destroy(kv);
+  health_want ten = {"ok", 10};
+  assert_true(fx_wait_until(health_is, &ten, 10));
+  write_vendor_plan();
+  atomic_store(&vendor_posters, POSTERS / 2);
+  load_start();
+  usleep(1000000);
+  char *out = NULL;
+  int rc = gonogo(&out, "run", "--phase", "2", "--prepare");
+  if (rc != 0) show(out);
+  free(out);
+  assert_int_equal(rc, 0);
+  rc = gonogo(&out, "run", "--phase", "2", NULL);
+  show(out);
+  assert_int_equal(rc, 0);
+  assert_non_null(strstr(out, "shift step 2/2"));
+  free(out);
+  usleep(2000000);
+  load_stop();
+  assert_int_equal(atomic_load(&vendor_now), 0); /* the cutover's kv_put: canonical on the new stream */
+  assert_int_equal(atomic_load(&share_now), 10);
+  expect_all_stored();
+  expect_measured("vendor step 50%", "v50-", vnew_stream, 50);
+  expect_measured("vendor step 100%", "v100-", vnew_stream, 100);
+  expect_measured("core 10% while vendor 50%", "s10-v50-", new_stream, 10);
+  expect_measured("core 10% while vendor 100%", "s10-v100-", new_stream, 10);
+  /* Before the shift the documents went to the legacy vendor stream. */
+  assert_true(fx_pg_scalar("SELECT count(*) FROM hrv_data WHERE msg_id LIKE '%sv0-%%' AND stream = '%s'",
+                           prefix, vold_stream) > 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_rule_at_half_returns_to_zero, setup, teardown),
@@ -556,6 +691,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_killed_mid_shift_resumes_at_its_step, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_input_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_killed_after_revert_rolls_back, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_vendor_shift_is_its_own, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
