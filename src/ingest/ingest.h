@@ -13,8 +13,9 @@
  *
  * The traffic split (INGEST_SHIFT_CORE / INGEST_SHIFT_VENDOR, shift.c): a reading whose id
  * hashes below the share read from a NATS KV key goes to INGEST_SHIFT_PREFIX + its subject
- * (shift.core.hrv.<athlete>), which the new topology's stream holds during a shift; the rest
- * to the canonical subject. /health and /metrics say the share in force and where it came from.
+ * (shift.core.hrv.<athlete>, shift.vendor.oura.<type>), which the new topology's stream holds
+ * during a shift; the rest to the canonical subject. Each root has its own key and share.
+ * /health and /metrics say the share in force and where it came from.
  */
 #ifndef GG_INGEST_H
 #define GG_INGEST_H
