@@ -1,0 +1,120 @@
+/* Integration tests of `gonogo rehearse` with the plan's own `rehearsal:` commands
+ * (tests/integration/plans/rehearse_cmd.yaml): the reference binaries started through a shell
+ * in the plan's directory, on the ports the rehearsal chose, one waited for by URL and one by
+ * expression, the traffic posted from the plan's body and counted by the plan's SQL; and a
+ * command that exits at start failing the rehearsal (exit 3) by name. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/spawn.h"
+#include "support.h"
+
+static const char *bin;
+static char dir[64];
+static char plan_path[128];
+static char journal_path[128];
+static char ingest_env[PATH_MAX + 16], normalize_env[PATH_MAX + 16];
+static char *plan_text;
+
+static void expect_has(const char *text, const char *needle) {
+  if (!strstr(text, needle)) {
+    fprintf(stderr, "missing '%s' in:\n%s\n", needle, text);
+    fail();
+  }
+}
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(dir, sizeof dir, "/tmp/gg-it-rehcmd-XXXXXX");
+  if (!mkdtemp(dir)) return -1;
+  snprintf(plan_path, sizeof plan_path, "%s/plan.yaml", dir);
+  snprintf(journal_path, sizeof journal_path, "%s/journal.db", dir);
+  FILE *f = fopen(plan_path, "w");
+  if (!f) return -1;
+  fputs(plan_text, f);
+  fclose(f);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static support_run_result rehearse(const char *const *env) {
+  const char *argv[] = {bin,      "rehearse", plan_path,   "--soak",     "2s",
+                        "--rate", "40",       "--journal", journal_path, NULL};
+  gg_spawn_opts opts = {.timeout = 400, .max_output = 4u << 20, .env = env};
+  return support_run(argv, &opts);
+}
+
+static void test_plan_commands_rehearsed(void **state) {
+  (void)state;
+  const char *env[] = {ingest_env, normalize_env, NULL};
+  support_run_result r = rehearse(env);
+  if (r.code != 0) fprintf(stderr, "%s\n", r.out);
+  assert_int_equal(r.code, 0);
+  expect_has(r.out, "services: 'normalize' ready");
+  expect_has(r.out, "services: 'ingest' ready");
+  expect_has(r.out, "to rehearsal.publish.url");
+  expect_has(r.out, "ids consumed (rehearsal.consumed.sql)");
+  expect_has(r.out, " 0 lost, 0 duplicated");
+  expect_has(r.out, "rehearsal passed");
+  /* The reference services' own start line never appears: the commands replaced them. */
+  assert_null(strstr(r.out, "services: ingest-service :"));
+  free(r.out);
+}
+
+static void test_command_exiting_at_start_names_it(void **state) {
+  (void)state;
+  /* NORMALIZE_BIN unset: `exec ""` fails, so the command exits before it is ready. */
+  const char *env[] = {ingest_env, "NORMALIZE_BIN=", NULL};
+  support_run_result r = rehearse(env);
+  if (r.code != 3) fprintf(stderr, "%s\n", r.out);
+  assert_int_equal(r.code, 3);
+  expect_has(r.out, "rehearsal service 'normalize' (line ");
+  expect_has(r.out, "normalize exited at start (exit ");
+  expect_has(r.out, "normalize.log");
+  free(r.out);
+}
+
+int main(void) {
+  bin = support_need_env("test_rehearse_cmd", "GONOGO_BIN");
+  const char *src = support_need_env("test_rehearse_cmd", "GONOGO_SOURCE_DIR");
+  /* The reference binaries beside gonogo's: BUILD/src/cli/gonogo, BUILD/src/ingest/... */
+  char cli[PATH_MAX];
+  snprintf(cli, sizeof cli, "%s", bin);
+  char *slash = strrchr(cli, '/');
+  if (slash) *slash = '\0';
+  snprintf(ingest_env, sizeof ingest_env, "INGEST_BIN=%s/../ingest/ingest-service", cli);
+  snprintf(normalize_env, sizeof normalize_env, "NORMALIZE_BIN=%s/../normalize/normalize-service", cli);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/tests/integration/plans/rehearse_cmd.yaml", src);
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "test_rehearse_cmd: cannot read %s\n", path);
+    return 1;
+  }
+  static char buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  plan_text = buf;
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_command_exiting_at_start_names_it, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_plan_commands_rehearsed, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
