@@ -87,6 +87,13 @@ static void test_command_exiting_at_start_names_it(void **state) {
   expect_has(r.out, "rehearsal service 'normalize' (line ");
   expect_has(r.out, "normalize exited at start (exit ");
   expect_has(r.out, "normalize.log");
+  /* A rehearsal that could not be set up keeps its directory for the logs: remove it. */
+  const char *kept = strstr(r.out, "kept for its logs: ");
+  if (kept) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%.*s'", (int)strcspn(kept + 19, "\n'"), kept + 19);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove the rehearsal's directory\n");
+  }
   free(r.out);
 }
 
