@@ -1,8 +1,9 @@
 /* Integration tests of `gonogo rehearse` with the plan's own `rehearsal:` commands
  * (tests/integration/plans/rehearse_cmd.yaml): the reference binaries started through a shell
  * in the plan's directory, on the ports the rehearsal chose, one waited for by URL and one by
- * expression, the traffic posted from the plan's body and counted by the plan's SQL; and a
- * command that exits at start failing the rehearsal (exit 3) by name. */
+ * expression, the traffic posted from the plan's body and counted by the plan's SQL; a command
+ * that exits at start, or never becomes ready (then stopped with its process group), failing
+ * the rehearsal (exit 3) by name. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,16 +35,49 @@ static void expect_has(const char *text, const char *needle) {
   }
 }
 
+static void write_plan(const char *text) {
+  FILE *f = fopen(plan_path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Whether a process whose command line holds marker runs. */
+static bool running(const char *marker) {
+  DIR *d = opendir("/proc");
+  bool found = false;
+  for (struct dirent *e; d && !found && (e = readdir(d));) {
+    char path[300], line[4096];
+    snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    for (size_t i = 0; i < n; i++)
+      if (line[i] == '\0') line[i] = ' ';
+    line[n] = '\0';
+    found = strstr(line, marker) != NULL;
+  }
+  if (d) closedir(d);
+  return found;
+}
+
+static void remove_kept(const char *out) {
+  /* A rehearsal that could not be set up keeps its directory for the logs: remove it. */
+  const char *kept = strstr(out, "kept for its logs: ");
+  if (!kept) return;
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%.*s'", (int)strcspn(kept + 19, "\n'"), kept + 19);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove the rehearsal's directory\n");
+}
+
 static int setup(void **state) {
   (void)state;
   snprintf(dir, sizeof dir, "/tmp/gg-it-rehcmd-XXXXXX");
   if (!mkdtemp(dir)) return -1;
   snprintf(plan_path, sizeof plan_path, "%s/plan.yaml", dir);
   snprintf(journal_path, sizeof journal_path, "%s/journal.db", dir);
-  FILE *f = fopen(plan_path, "w");
-  if (!f) return -1;
-  fputs(plan_text, f);
-  fclose(f);
+  write_plan(plan_text);
   return 0;
 }
 
@@ -87,14 +122,33 @@ static void test_command_exiting_at_start_names_it(void **state) {
   expect_has(r.out, "rehearsal service 'normalize' (line ");
   expect_has(r.out, "normalize exited at start (exit ");
   expect_has(r.out, "normalize.log");
-  /* A rehearsal that could not be set up keeps its directory for the logs: remove it. */
-  const char *kept = strstr(r.out, "kept for its logs: ");
-  if (kept) {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%.*s'", (int)strcspn(kept + 19, "\n'"), kept + 19);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove the rehearsal's directory\n");
-  }
+  remove_kept(r.out);
   free(r.out);
+}
+
+static void test_command_never_ready_is_stopped(void **state) {
+  (void)state;
+  /* A command that runs but never answers: an error naming it after the wait, and its whole
+   * process group (the shell and its sleep) stopped. */
+  char marker[64], run[160];
+  snprintf(marker, sizeof marker, "gonogo-rehcmd-%ld", (long)getpid());
+  /* The marker is the inner shell's $0: it outlives a stop of the outer shell alone. */
+  snprintf(run, sizeof run, "run: \"sh -c 'sleep 300; :' %s\"", marker);
+  const char *from = "run: 'exec \"$NORMALIZE_BIN\"'";
+  const char *at = strstr(plan_text, from);
+  assert_non_null(at);
+  char text[1 << 16];
+  snprintf(text, sizeof text, "%.*s%s%s", (int)(at - plan_text), plan_text, run, at + strlen(from));
+  write_plan(text);
+  const char *env[] = {ingest_env, normalize_env, NULL};
+  support_run_result r = rehearse(env);
+  if (r.code != 3) fprintf(stderr, "%s\n", r.out);
+  assert_int_equal(r.code, 3);
+  expect_has(r.out, "rehearsal service 'normalize' (line ");
+  expect_has(r.out, "normalize not ready after 30 s ('http.up{target=\"normalize\"} == 1' is not true)");
+  remove_kept(r.out);
+  free(r.out);
+  assert_false(running(marker));
 }
 
 int main(void) {
@@ -121,6 +175,7 @@ int main(void) {
   plan_text = buf;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_command_exiting_at_start_names_it, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_command_never_ready_is_stopped, setup, teardown),
       cmocka_unit_test_setup_teardown(test_plan_commands_rehearsed, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
