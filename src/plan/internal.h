@@ -144,6 +144,8 @@ void plan_load_defines(plan_loader *l, ynode *v);
 void plan_load_risk_matrix(plan_loader *l, ynode *v);
 void plan_load_roles(plan_loader *l, ynode *v);
 void plan_load_references(plan_loader *l, ynode *v);
+/* `rehearsal:` (after connect: its consumed.db names a database). */
+void plan_load_rehearsal(plan_loader *l, ynode *v);
 
 /* criteria.c */
 /* A list of criteria into *out / *n; `what` names the section in messages. */

@@ -206,6 +206,22 @@ static json_t *roles_json(const plan *p) {
   return roles;
 }
 
+/* rehearsal: the services' names, readiness and env names (a command or value may hold a
+ * secret: never shown), the publish URL (masked), the count query. */
+static json_t *rehearsal_json(const plan_rehearsal *r) {
+  json_t *svcs = json_array();
+  for (size_t i = 0; i < r->nservices; i++) {
+    const plan_rehearsal_service *s = &r->services[i];
+    json_t *env = json_array();
+    for (size_t k = 0; k < s->nenv; k++) json_array_append_new(env, json_string(s->env_names[k]));
+    json_array_append_new(svcs, json_pack("{s:s, s:o, s:o, s:o}", "name", s->name, "ready",
+                                          s->ready_url ? url_or_null(s->ready_url) : expr_json(&s->ready),
+                                          "env", env, "pos", pos(s->pos)));
+  }
+  return json_pack("{s:o, s:o, s:o, s:o}", "services", svcs, "publish_url", url_or_null(r->publish_url),
+                   "consumed_db", str_or_null(r->consumed_db), "consumed_sql", str_or_null(r->consumed_sql));
+}
+
 json_t *plan_to_json(const plan *p) {
   json_t *o = json_object();
   if (!o) return NULL;
@@ -214,6 +230,7 @@ json_t *plan_to_json(const plan *p) {
   json_object_set_new(o, "description", json_string(p->description));
   json_object_set_new(o, "hash", json_string(p->hash));
   json_object_set_new(o, "rehearsal_valid_for", json_real(p->rehearsal_valid_for));
+  json_object_set_new(o, "rehearsal", rehearsal_json(&p->rehearsal));
 
   const plan_connect *cn = &p->connect;
   json_t *nats = json_object();

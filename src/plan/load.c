@@ -36,7 +36,8 @@ plan *plan_from_tree(plan_ctx *c, ynode *root) {
   static const char *const keys[] = {"migration",  "description", "connect", "calendar",
                                      "define",     "risk_matrix", "roles",   "preflight",
                                      "topology",   "phases",      "monitor", "validation",
-                                     "references", "journal",     "workdir", "rehearsal_valid_for"};
+                                     "references", "journal",     "workdir", "rehearsal_valid_for",
+                                     "rehearsal"};
   plan *p = calloc(1, sizeof *p);
   if (!p) return NULL;
   plan_loader l = {c, p};
@@ -72,6 +73,7 @@ plan *plan_from_tree(plan_ctx *c, ynode *root) {
   plan_load_monitor(&l, plan_ynode_get(root, "monitor"));
   plan_load_validation(&l, plan_ynode_get(root, "validation"));
   plan_load_references(&l, plan_ynode_get(root, "references"));
+  plan_load_rehearsal(&l, plan_ynode_get(root, "rehearsal"));
   p->rehearsal_valid_for = plan_load_dur(&l, root, "rehearsal_valid_for", PLAN_REHEARSAL_VALID_FOR);
   if (p->rehearsal_valid_for <= 0) {
     perr(c, plan_ynode_get(root, "rehearsal_valid_for"), "'rehearsal_valid_for' must be a positive duration");

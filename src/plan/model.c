@@ -189,6 +189,21 @@ void plan_free(plan *p) {
     free(p->references[i].url);
   }
   free(p->references);
+  plan_rehearsal *rh = &p->rehearsal;
+  for (size_t i = 0; i < rh->nservices; i++) {
+    plan_rehearsal_service *s = &rh->services[i];
+    free(s->name);
+    free(s->run);
+    free(s->ready_url);
+    expr_release(&s->ready);
+    free_strs(s->env_names, s->nenv);
+    free_strs(s->env_values, s->nenv);
+  }
+  free(rh->services);
+  free(rh->publish_url);
+  free(rh->publish_body);
+  free(rh->consumed_db);
+  free(rh->consumed_sql);
   free(p);
 }
 

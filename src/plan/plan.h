@@ -501,6 +501,27 @@ typedef struct {
   char *url;
 } plan_reference;
 
+/* One command `gonogo rehearse` starts in place of the reference services (`rehearsal.services`). */
+typedef struct {
+  char *name;
+  char *run;                      /* the command (/bin/sh -c, in the plan's workdir); never printed */
+  char *ready_url;                /* polled until it answers 2xx; or */
+  plan_expr ready;                /* ready.ast set: an expression evaluated until true */
+  char **env_names, **env_values; /* `env:` added to the sandbox's environment */
+  size_t nenv;
+  plan_pos pos;
+} plan_rehearsal_service;
+
+/* `rehearsal:` what `gonogo rehearse` starts and how it counts; every field optional. */
+typedef struct {
+  plan_rehearsal_service *services; /* none: the reference ingest-service and normalize-service */
+  size_t nservices;
+  char *publish_url;  /* NULL: ${INGEST_URL}/v1/hrv */
+  char *publish_body; /* NULL: an HRV reading; `{{id}}` the unique id, `{{now}}` the time (RFC 3339) */
+  char *consumed_db;  /* a `connect.databases` name; NULL: PG_URL */
+  char *consumed_sql; /* the ids that arrived; NULL: SELECT msg_id FROM hrv_data */
+} plan_rehearsal;
+
 typedef struct plan {
   char *file; /* the name it was loaded under */
   char *migration;
@@ -532,6 +553,7 @@ typedef struct plan {
   size_t nreferences;
   json_t *values;             /* the resolved values, secrets left out (plan_values); NULL on ENOMEM */
   double rehearsal_valid_for; /* seconds a passed `gonogo rehearse` counts (rehearsal.passed); 7d default */
+  plan_rehearsal rehearsal;
 } plan;
 
 #define PLAN_REHEARSAL_VALID_FOR (7.0 * 86400.0)

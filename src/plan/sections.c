@@ -208,3 +208,96 @@ void plan_load_references(plan_loader *l, ynode *v) {
       free(ref->url), ref->url = NULL;
   }
 }
+
+/* ---- rehearsal: what `gonogo rehearse` starts and counts ------------------------------------ */
+
+static void load_service_env(plan_loader *l, const ynode *v, plan_rehearsal_service *s, const char *where) {
+  if (!v || !plan_load_want_map(l, v, "'env'")) return;
+  s->env_names = plan_load_alloc(l, v->n, sizeof *s->env_names);
+  s->env_values = plan_load_alloc(l, v->n, sizeof *s->env_values);
+  for (size_t i = 0; s->env_names && s->env_values && i < v->n; i++) {
+    const ynode *k = v->items[2 * i], *val = v->items[2 * i + 1];
+    const char *name = plan_load_scalar(l, k, "an env name");
+    const char *text = plan_load_scalar(l, val, "an env value");
+    if (!name || !text) continue;
+    bool ok = *name && !isdigit((unsigned char)*name);
+    for (const char *c = name; ok && *c; c++) ok = isalnum((unsigned char)*c) || *c == '_';
+    if (!ok) {
+      perr(l->c, k, "%s: env name '%s' is not a variable name (letters, digits, '_')", where, name);
+      continue;
+    }
+    s->env_names[s->nenv] = plan_load_dup(l, name);
+    s->env_values[s->nenv++] = plan_load_dup(l, text);
+  }
+}
+
+static void load_service(plan_loader *l, ynode *v, plan_rehearsal *r) {
+  static const char *const keys[] = {"name", "run", "ready", "env"};
+  if (!plan_load_want_map(l, v, "a rehearsal service")) return;
+  plan_rehearsal_service *s = &r->services[r->nservices++];
+  s->pos = plan_load_pos(v);
+  plan_load_str(l, v, "name", true, "a rehearsal service", &s->name);
+  char where[200];
+  snprintf(where, sizeof where, "rehearsal service '%s'", s->name ? s->name : "?");
+  plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), where);
+  bool named = s->name && *s->name && strlen(s->name) < 32;
+  for (const char *c = s->name; named && *c; c++) named = isalnum((unsigned char)*c) || strchr("-_.", *c);
+  if (s->name && (!named || s->name[0] == '.'))
+    perr(l->c, plan_ynode_get(v, "name"),
+         "%s: a name must be up to 31 letters, digits, '-', '_' and '.' (it names its log file)", where);
+  for (size_t i = 0; s->name && i + 1 < r->nservices; i++)
+    if (r->services[i].name && strcmp(r->services[i].name, s->name) == 0)
+      perr(l->c, plan_ynode_get(v, "name"), "%s is named twice in rehearsal.services", where);
+  plan_load_str(l, v, "run", true, where, &s->run);
+  if (s->run && !*s->run) perr(l->c, plan_ynode_get(v, "run"), "%s: 'run' is empty", where);
+  ynode *ready = plan_ynode_get(v, "ready");
+  const char *rt = ready ? plan_load_scalar(l, ready, "ready") : NULL;
+  if (!ready)
+    plan_load_missing(l, v, "ready", where);
+  else if (rt && (strncmp(rt, "http://", 7) == 0 || strncmp(rt, "https://", 8) == 0))
+    s->ready_url = plan_load_dup(l, rt);
+  else if (rt)
+    plan_load_expr_of(l, ready, "ready", &s->ready);
+  load_service_env(l, plan_ynode_get(v, "env"), s, where);
+}
+
+void plan_load_rehearsal(plan_loader *l, ynode *v) {
+  static const char *const keys[] = {"services", "publish", "consumed"};
+  static const char *const pkeys[] = {"url", "body"};
+  static const char *const ckeys[] = {"db", "sql"};
+  plan_rehearsal *r = &l->p->rehearsal;
+  if (!v || !plan_load_want_map(l, v, "'rehearsal'")) return;
+  plan_load_check_keys(l, v, keys, PLAN_COUNT(keys), "rehearsal");
+  ynode *ss = plan_ynode_get(v, "services");
+  if (ss && plan_load_want_seq(l, ss, "'rehearsal.services'")) {
+    if (ss->n == 0) perr(l->c, ss, "'rehearsal.services' is empty (leave it out for the reference services)");
+    r->services = plan_load_alloc(l, ss->n, sizeof *r->services);
+    for (size_t i = 0; r->services && i < ss->n; i++) load_service(l, ss->items[i], r);
+  }
+  ynode *pub = plan_ynode_get(v, "publish");
+  if (pub && plan_load_want_map(l, pub, "'rehearsal.publish'")) {
+    plan_load_check_keys(l, pub, pkeys, PLAN_COUNT(pkeys), "rehearsal.publish");
+    plan_load_str(l, pub, "url", true, "rehearsal.publish", &r->publish_url);
+    if (r->publish_url && strncmp(r->publish_url, "http://", 7) != 0 &&
+        strncmp(r->publish_url, "https://", 8) != 0)
+      perr(l->c, plan_ynode_get(pub, "url"),
+           "rehearsal.publish: 'url' must be an http:// or https:// URL, not '%s'", r->publish_url);
+    plan_load_str(l, pub, "body", false, "rehearsal.publish", &r->publish_body);
+    if (r->publish_body && !strstr(r->publish_body, "{{id}}"))
+      perr(l->c, plan_ynode_get(pub, "body"),
+           "rehearsal.publish: 'body' must contain {{id}} (each message's unique id, which consumed.sql "
+           "returns)");
+  }
+  ynode *con = plan_ynode_get(v, "consumed");
+  if (con && plan_load_want_map(l, con, "'rehearsal.consumed'")) {
+    plan_load_check_keys(l, con, ckeys, PLAN_COUNT(ckeys), "rehearsal.consumed");
+    plan_load_str(l, con, "db", false, "rehearsal.consumed", &r->consumed_db);
+    plan_load_str(l, con, "sql", true, "rehearsal.consumed", &r->consumed_sql);
+    bool found = !r->consumed_db;
+    for (size_t i = 0; !found && i < l->p->connect.ndatabases; i++)
+      found = strcmp(l->p->connect.databases[i].name, r->consumed_db) == 0;
+    if (!found)
+      perr(l->c, plan_ynode_get(con, "db"),
+           "rehearsal.consumed: database '%s' is not declared in connect.databases", r->consumed_db);
+  }
+}

@@ -1,7 +1,7 @@
 /*
  * count.c: where every id of the rehearsal ended up: rows in PostgreSQL (hrv_data, written by
- * normalize-service, idempotent on msg_id) and copies in the plan's streams (by Nats-Msg-Id,
- * which ingest-service sets from the event id).
+ * normalize-service, idempotent on msg_id; or what the plan's `rehearsal.consumed.sql` returns) and copies in
+ * the plan's streams (by Nats-Msg-Id, which ingest-service sets from the event id).
  */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -35,8 +35,8 @@ static gg_status pg_open(const char *pg_url, PGconn **out, gg_error *err) {
   return GG_OK;
 }
 
-gg_status rehearse_count_rows(const char *pg_url, const char *prefix, rehearse_id *ids, size_t n, long *rows,
-                              gg_error *err) {
+gg_status rehearse_count_rows(const char *pg_url, const char *sql, const char *prefix, rehearse_id *ids,
+                              size_t n, long *rows, gg_error *err) {
   *rows = 0;
   PGconn *c = NULL;
   gg_status st = pg_open(pg_url, &c, err);
@@ -44,14 +44,21 @@ gg_status rehearse_count_rows(const char *pg_url, const char *prefix, rehearse_i
   char like[128];
   snprintf(like, sizeof like, "%s%%", prefix);
   const char *params[] = {like};
-  PGresult *r =
-      PQexecParams(c, "SELECT msg_id FROM hrv_data WHERE msg_id LIKE $1", 1, NULL, params, NULL, NULL, 0);
+  PGresult *r = sql ? PQexec(c, sql)
+                    : PQexecParams(c, "SELECT msg_id FROM hrv_data WHERE msg_id LIKE $1", 1, NULL, params,
+                                   NULL, NULL, 0);
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    st = gg_error_set(err, GG_ERR_PG, "count the rehearsal's rows in hrv_data: %s", PQerrorMessage(c));
+    st = gg_error_set(err, GG_ERR_PG, "count the rehearsal's ids (%s): %s",
+                      sql ? "rehearsal.consumed.sql" : "hrv_data", PQerrorMessage(c));
+  } else if (PQnfields(r) < 1) {
+    st = gg_error_set(err, GG_ERR_PG, "rehearsal.consumed.sql returns no column (it must return the ids)");
   } else {
     int nt = PQntuples(r);
+    size_t pl = strlen(prefix);
     for (int i = 0; i < nt; i++) {
-      long k = id_number(PQgetvalue(r, i, 0), prefix, n);
+      const char *id = PQgetvalue(r, i, 0);
+      if (strncmp(id, prefix, pl) != 0) continue; /* not the rehearsal's */
+      long k = ids ? id_number(id, prefix, n) : -1;
       if (k >= 0 && ids[k].rows < UINT8_MAX) ids[k].rows++;
       (*rows)++;
     }
@@ -61,21 +68,28 @@ gg_status rehearse_count_rows(const char *pg_url, const char *prefix, rehearse_i
   return st;
 }
 
-long rehearse_count_rows_quick(const char *pg_url, const char *prefix) {
-  PGconn *c = NULL;
+long rehearse_count_rows_quick(const char *pg_url, const char *sql, const char *prefix) {
+  if (!sql) {
+    PGconn *c = NULL;
+    gg_error e;
+    gg_error_clear(&e);
+    if (pg_open(pg_url, &c, &e) != GG_OK) return -1;
+    char like[128];
+    snprintf(like, sizeof like, "%s%%", prefix);
+    const char *params[] = {like};
+    PGresult *r =
+        PQexecParams(c, "SELECT count(*) FROM hrv_data WHERE msg_id LIKE $1", 1, NULL, params, NULL, NULL, 0);
+    long v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? strtol(PQgetvalue(r, 0, 0), NULL, 10)
+                                                                       : -1;
+    PQclear(r);
+    PQfinish(c);
+    return v;
+  }
+  long rows = -1;
   gg_error e;
   gg_error_clear(&e);
-  if (pg_open(pg_url, &c, &e) != GG_OK) return -1;
-  char like[128];
-  snprintf(like, sizeof like, "%s%%", prefix);
-  const char *params[] = {like};
-  PGresult *r =
-      PQexecParams(c, "SELECT count(*) FROM hrv_data WHERE msg_id LIKE $1", 1, NULL, params, NULL, NULL, 0);
-  long v =
-      PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : -1;
-  PQclear(r);
-  PQfinish(c);
-  return v;
+  if (rehearse_count_rows(pg_url, sql, prefix, NULL, 0, &rows, &e) != GG_OK) return -1;
+  return rows;
 }
 
 /* Create an ephemeral push consumer delivering every message of `stream` to `inbox`, with no

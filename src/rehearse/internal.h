@@ -44,7 +44,21 @@ typedef struct {
   pid_t pid; /* 0 when not running */
   int port;
   char log[600];
+  int exit_code; /* once it has exited */
 } rehearse_service;
+
+/* Whether the thing waited for is ready; why (n bytes) says what it saw last. */
+typedef bool (*rehearse_ready_fn)(void *ud, char *why, size_t n);
+/* A rehearse_ready_fn: GET url (a char *) answers 2xx. */
+bool rehearse_url_ready(void *url, char *why, size_t n);
+/* Whether s still runs; when it has exited, s->exit_code says how and its group is stopped. */
+bool rehearse_service_alive(rehearse_service *s);
+/* Run `run` with /bin/sh -c in workdir (NULL: here), envp plus extra ("K=V", NULL-terminated or
+ * NULL), its output to DIR/NAME.log, in a process group of its own; waits (seconds) until
+ * ready(ud). An error naming it when it exits first or is not ready in time (then stopped). */
+gg_status rehearse_command_start(rehearse_service *s, const char *name, const char *run, const char *workdir,
+                                 char **envp, const char *const *extra, const char *dir,
+                                 rehearse_ready_fn ready, void *ud, double seconds, gg_error *err) GG_WUR;
 
 /* A free loopback TCP port, or -1. */
 int rehearse_free_port(void);
@@ -57,7 +71,7 @@ gg_status rehearse_find_program(const char *bindir, const char *subdir, const ch
 gg_status rehearse_service_start(rehearse_service *s, const char *name, const char *bin,
                                  const char *listen_var, int port, char **envp, const char *dir,
                                  gg_error *err) GG_WUR;
-/* SIGTERM, wait up to 10 s, then SIGKILL. NULL-safe; nothing when not running. */
+/* SIGTERM to its process group, wait up to 10 s, then SIGKILL. NULL-safe; nothing when not running. */
 void rehearse_service_stop(rehearse_service *s);
 
 /* ---- traffic.c: HRV readings at a rate, one unique id each ------------------------------------ */
@@ -73,9 +87,10 @@ typedef struct {
 
 typedef struct rehearse_traffic rehearse_traffic;
 
-/* Start posting to `url` (ingest's /v1/hrv) at `rate` per second, ids "<prefix><n>". */
-gg_status rehearse_traffic_start(const char *url, const char *prefix, double rate, rehearse_traffic **out,
-                                 gg_error *err) GG_WUR;
+/* Start posting to `url` (ingest's /v1/hrv) at `rate` per second, ids "<prefix><n>"; body the
+ * template ({{id}}, {{now}} replaced; any 2xx accepted), NULL: an HRV reading (202 accepted). */
+gg_status rehearse_traffic_start(const char *url, const char *body, const char *prefix, double rate,
+                                 rehearse_traffic **out, gg_error *err) GG_WUR;
 /* The phase index the ids posted from now on belong to. */
 void rehearse_traffic_set_phase(rehearse_traffic *t, int phase);
 /* Stop posting and wait for the posters; the ledger stays readable. */
@@ -88,11 +103,12 @@ void rehearse_traffic_free(rehearse_traffic *t); /* stops it first; NULL-safe */
 
 /* ---- count.c: where every id ended up ---------------------------------------------------------- */
 
-/* Rows of hrv_data whose msg_id is "<prefix><n>": ids[n].rows += 1 each; *rows the total. */
-gg_status rehearse_count_rows(const char *pg_url, const char *prefix, rehearse_id *ids, size_t n, long *rows,
-                              gg_error *err) GG_WUR;
-/* Rows whose msg_id starts with prefix (for progress); -1 on error. */
-long rehearse_count_rows_quick(const char *pg_url, const char *prefix);
+/* Rows of `sql` (its first column the id; NULL: hrv_data's msg_id) that are "<prefix><n>":
+ * ids[n].rows += 1 each (ids may be NULL); *rows the total of ours. */
+gg_status rehearse_count_rows(const char *pg_url, const char *sql, const char *prefix, rehearse_id *ids,
+                              size_t n, long *rows, gg_error *err) GG_WUR;
+/* Rows of ours (for progress); -1 on error. */
+long rehearse_count_rows_quick(const char *pg_url, const char *sql, const char *prefix);
 /* Copies of every message of `stream` whose Nats-Msg-Id is "<prefix><n>": ids[n].copies += 1
  * each, except a carry-back's copy (header Gonogo-Carried-From). A stream that does not exist
  * holds none. */
@@ -121,6 +137,10 @@ typedef struct {
   rehearse_env env;
   char **envp; /* for the services */
   rehearse_service ingest, normalize;
+  rehearse_service *cmds; /* the plan's rehearsal.services, when it names some */
+  size_t ncmds;
+  char publish_url[1024]; /* where the traffic goes */
+  char count_url[512];    /* the database the consumed ids are read from */
   rehearse_traffic *traffic;
   char prefix[64]; /* of every id */
   char pg_url[512];
@@ -139,6 +159,19 @@ void rehearse_say(reh *h, const char *fmt, ...) GG_PRINTF(2, 3);
 void rehearse_on_progress(void *ud, const char *line);
 /* The node (1-based) leading the most of the plan's streams, its name in name; 0 when none. */
 int rehearse_busiest_node(reh *h, char *name, size_t n);
+/* ---- commands.c: the plan's `rehearsal:` section ------------------------------------------------ */
+
+/* h->publish_url and h->count_url from the plan's rehearsal.publish / rehearsal.consumed, else
+ * ingest's webhook and the sandbox's PostgreSQL. */
+gg_status rehearse_targets(reh *h, gg_error *err) GG_WUR;
+/* Start the plan's rehearsal.services in order, each waited for until ready; an error naming the
+ * first that exits or is not ready (those started are stopped by rehearse_commands_stop). */
+gg_status rehearse_commands_start(reh *h, gg_error *err) GG_WUR;
+/* An error naming the first of them that is no longer running. */
+gg_status rehearse_commands_check(reh *h, gg_error *err) GG_WUR;
+/* Stop them, last first (each its process group). */
+void rehearse_commands_stop(reh *h);
+
 /* Rehearse phase i; kill_node: its second run with the busiest node killed and brought back. */
 void rehearse_do_phase(reh *h, size_t i, bool kill_node);
 

@@ -111,18 +111,38 @@ static gg_status pick_ports(reh *h, gg_error *err) {
   h->normalize_port = rehearse_free_port();
   if (h->ingest_port < 0 || h->normalize_port < 0 || h->ingest_port == h->normalize_port)
     return gg_error_set(err, GG_ERR_SYSTEM, "no free loopback ports for the services");
-  char url[128];
+  char url[128], name[32];
   snprintf(url, sizeof url, "http://127.0.0.1:%d", h->ingest_port);
   gg_status st = rehearse_env_set(&h->env, "INGEST_URL", url, err);
   snprintf(url, sizeof url, "http://127.0.0.1:%d", h->normalize_port);
   if (st == GG_OK) st = rehearse_env_set(&h->env, "NORMALIZE_URL", url, err);
+  snprintf(url, sizeof url, "%d", h->ingest_port);
+  if (st == GG_OK) st = rehearse_env_set(&h->env, "INGEST_PORT", url, err);
+  snprintf(url, sizeof url, "%d", h->normalize_port);
+  if (st == GG_OK) st = rehearse_env_set(&h->env, "NORMALIZE_PORT", url, err);
+  /* Spare ports for the plan's own rehearsal.services. */
+  for (int i = 1; st == GG_OK && i <= REHEARSE_SPARE_PORTS; i++) {
+    int port = rehearse_free_port();
+    if (port < 0) return gg_error_set(err, GG_ERR_SYSTEM, "no free loopback port for REHEARSAL_PORT_%d", i);
+    snprintf(name, sizeof name, "REHEARSAL_PORT_%d", i);
+    snprintf(url, sizeof url, "%d", port);
+    st = rehearse_env_set(&h->env, name, url, err);
+  }
   return st;
 }
 
-/* After the seed: normalize-service is healthy once a binding it consumes from exists. */
+/* After the seed: normalize-service is healthy once a binding it consumes from exists. The
+ * plan's own rehearsal.services instead when it names some. */
 static gg_status start_services(reh *h, gg_error *err) {
+  gg_status st = rehearse_targets(h, err);
+  if (st != GG_OK) return st;
+  if (h->p->rehearsal.nservices) {
+    h->envp = rehearse_env_environ(&h->env, NULL);
+    if (!h->envp) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+    return rehearse_commands_start(h, err);
+  }
   char ingest[1024], normalize[1024];
-  gg_status st = rehearse_find_program(h->o->bindir, "ingest", "ingest-service", ingest, sizeof ingest, err);
+  st = rehearse_find_program(h->o->bindir, "ingest", "ingest-service", ingest, sizeof ingest, err);
   if (st == GG_OK)
     st = rehearse_find_program(h->o->bindir, "normalize", "normalize-service", normalize, sizeof normalize,
                                err);
@@ -177,7 +197,8 @@ static void *tick(void *arg) {
   while (!atomic_load(&t->stop)) {
     struct timespec ts = {1, 0};
     nanosleep(&ts, NULL);
-    long acc = rehearse_traffic_accepted(h->traffic), rows = rehearse_count_rows_quick(h->pg_url, h->prefix);
+    long acc = rehearse_traffic_accepted(h->traffic),
+         rows = rehearse_count_rows_quick(h->count_url, h->p->rehearsal.consumed_sql, h->prefix);
     double now = gg_clock_mono(), rate = (double)(acc - last) / fmax(now - last_t, 0.001);
     last = acc;
     last_t = now;
@@ -282,7 +303,7 @@ static void drain_sink(reh *h) {
   double still_since = gg_clock_mono();
   rehearse_say(h, "traffic stopped: waiting for the sink to hold the %ld accepted ids", want);
   for (;;) {
-    long rows = rehearse_count_rows_quick(h->pg_url, h->prefix);
+    long rows = rehearse_count_rows_quick(h->count_url, h->p->rehearsal.consumed_sql, h->prefix);
     if (rows >= want) return;
     if (rows != last) {
       last = rows;
@@ -310,7 +331,8 @@ static gg_status count(reh *h, gg_error *err) {
   size_t n = 0;
   rehearse_id *ids = rehearse_traffic_ids(h->traffic, &n);
   long rows = 0;
-  gg_status st = rehearse_count_rows(h->pg_url, h->prefix, ids, n, &rows, err);
+  gg_status st =
+      rehearse_count_rows(h->count_url, h->p->rehearsal.consumed_sql, h->prefix, ids, n, &rows, err);
   natsConnection *nc = NULL;
   jsCtx *js = NULL;
   if (st == GG_OK) st = connect_sandbox(h, &nc, &js, err);
@@ -321,7 +343,8 @@ static gg_status count(reh *h, gg_error *err) {
   if (st != GG_OK) return st;
   long copies = 0;
   for (size_t k = 0; k < n; k++) copies += ids[k].copies;
-  rehearse_say(h, "counted: %ld rows in hrv_data, %ld copies in the plan's streams", rows, copies);
+  rehearse_say(h, "counted: %ld ids consumed (%s), %ld copies in the plan's streams", rows,
+               h->p->rehearsal.consumed_sql ? "rehearsal.consumed.sql" : "rows in hrv_data", copies);
   rehearse_result *r = h->r;
   for (size_t k = 0; k < n; k++) {
     rehearse_phase *rp = &r->phases[ids[k].phase < r->nphases ? ids[k].phase : r->nphases - 1];
@@ -440,6 +463,7 @@ static void phases(reh *h) {
 static void teardown(reh *h) {
   rehearse_traffic_free(h->traffic);
   h->traffic = NULL;
+  rehearse_commands_stop(h);
   rehearse_service_stop(&h->ingest);
   rehearse_service_stop(&h->normalize);
   journal_close(h->j);
@@ -476,15 +500,18 @@ gg_status rehearse_run(const plan *live, const char *path, const rehearse_opts *
   if (st == GG_OK) st = act_seed_existing(h.p, rehearse_on_progress, &h, err);
   if (st == GG_OK) wait_cluster_ready(&h);
   if (st == GG_OK) st = start_services(&h, err);
-  char url[160];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/hrv", h.ingest.port);
-  if (st == GG_OK) st = rehearse_traffic_start(url, h.prefix, r->rate, &h.traffic, err);
+  if (st == GG_OK)
+    st = rehearse_traffic_start(h.publish_url, h.p->rehearsal.publish_body, h.prefix, r->rate, &h.traffic,
+                                err);
   if (st != GG_OK) {
     h.failed_setup = true;
     teardown(&h);
     return st;
   }
-  rehearse_say(&h, "traffic: %.0f HRV readings/s through ingest-service, ids %s<n>", r->rate, h.prefix);
+  if (h.p->rehearsal.publish_url)
+    rehearse_say(&h, "traffic: %.0f messages/s to rehearsal.publish.url, ids %s<n>", r->rate, h.prefix);
+  else
+    rehearse_say(&h, "traffic: %.0f HRV readings/s through ingest-service, ids %s<n>", r->rate, h.prefix);
   ticker t = {.h = &h};
   bool ticking = opts->status && pthread_create(&t.thread, NULL, tick, &t) == 0;
   phases(&h);
@@ -494,7 +521,9 @@ gg_status rehearse_run(const plan *live, const char *path, const rehearse_opts *
   }
   rehearse_traffic_stop(h.traffic);
   drain_sink(&h);
-  st = count(&h, err);
+  /* A command that exited under way makes the count meaningless: an error naming it. */
+  st = rehearse_commands_check(&h, err);
+  if (st == GG_OK) st = count(&h, err);
   r->passed = st == GG_OK && r->lost == 0 && r->duplicated == 0;
   for (size_t i = 0; i < r->nphases; i++)
     if (r->phases[i].outcome == REHEARSE_FAILED ||

@@ -4,8 +4,11 @@
  * A rehearsal brings up its own sandbox (src/sandbox) in a temporary directory, creates the
  * plan's legacy topology there (the plan's `existing: true` entries, or with from_live the live
  * cluster's own stream and consumer configurations read through the plan's `connect:`; no data
- * is copied), starts the reference services (ingest-service, normalize-service) against it and
- * posts HRV readings at a steady rate, each with a unique event id, for the whole rehearsal. It
+ * is copied), starts the reference services (ingest-service, normalize-service) against it, or
+ * the plan's own `rehearsal.services` commands when it names some (in the plan's workdir, with
+ * the sandbox's environment plus free ports, each waited for until ready, stopped at the end),
+ * and posts HRV readings (or the plan's `rehearsal.publish` body) at a steady rate, each with a
+ * unique event id, for the whole rehearsal. It
  * never connects to what the caller's environment points at (NATS_URL, PG_URL): the plan is
  * loaded again with the sandbox's settings in place of those variables.
  *
@@ -21,7 +24,8 @@
  * replicas. A phase the plan says cannot be done here (`gonogo plan` would print '!': a
  * delete_stream refusing the rehearsal's own messages) is reported skipped.
  *
- * At the end every id is counted: published (ingest answered 202), consumed (a row in hrv_data),
+ * At the end every id is counted: published (ingest answered 202), consumed (a row in hrv_data,
+ * or an id `rehearsal.consumed.sql` returns),
  * lost (published, no row), duplicated (more than one copy across the plan's streams that no
  * carry-back accounts for, such as a publish retried into the other stream across a cutover:
  * the sink is idempotent, so a duplicate never shows as a second row, but it is a message
@@ -60,6 +64,9 @@ typedef struct {
 #define REHEARSE_DEFAULT_RATE 500.0 /* when the live rate cannot be read */
 #define REHEARSE_MIN_RATE 10.0 /* a live rate lower than this is raised to it: a rehearsal needs traffic */
 #define REHEARSE_DEFAULT_SOAK 10.0
+/* Free ports offered to the plan's rehearsal.services as REHEARSAL_PORT_1.. (besides INGEST_PORT
+ * and NORMALIZE_PORT, the ports of INGEST_URL and NORMALIZE_URL). */
+#define REHEARSE_SPARE_PORTS 4
 /* Ids named per phase in a result and its journal event (the first ones). */
 #define REHEARSE_IDS_NAMED 20
 

@@ -1,5 +1,6 @@
 /*
- * traffic.c: HRV readings posted to ingest-service at a steady rate, each with a unique event id
+ * traffic.c: HRV readings posted to ingest-service (or the plan's `rehearsal.publish` body to its
+ * url) at a steady rate, each with a unique event id
  * ("<prefix><n>", n counting from 0), and a ledger of what became of each: accepted (202: ingest
  * answers only after the JetStream ack), refused (any other answer) or unknown (no answer in
  * time: it may have been stored). Several posters share one schedule, so a slow answer on one
@@ -22,7 +23,8 @@
 #define TRAFFIC_POSTERS 4
 
 struct rehearse_traffic {
-  char url[256];
+  char url[1024];
+  char *body; /* the template ({{id}}, {{now}}); NULL: an HRV reading */
   char prefix[64];
   double rate;
   double t0;
@@ -43,13 +45,32 @@ static void sleep_until(double mono) {
   nanosleep(&ts, NULL);
 }
 
+/* The template with {{id}} and {{now}} replaced; the length, or -1 when it does not fit. */
+static int expand(const char *tmpl, const char *id, const char *now, char *out, size_t cap) {
+  size_t k = 0;
+  for (const char *p = tmpl; *p; p++) {
+    const char *with = strncmp(p, "{{id}}", 6) == 0 ? id : strncmp(p, "{{now}}", 7) == 0 ? now : NULL;
+    size_t wl = with ? strlen(with) : 1;
+    if (k + wl >= cap) return -1;
+    memcpy(out + k, with ? with : p, wl);
+    k += wl;
+    if (with) p += with == id ? 5 : 6;
+  }
+  out[k] = '\0';
+  return (int)k;
+}
+
 static uint8_t post_one(rehearse_traffic *t, long n) {
-  char body[512], when[40];
+  char body[8192], when[40], id[96];
   gg_time_format(gg_clock_now(), when, sizeof when);
-  int len = snprintf(body, sizeof body,
-                     "{\"event_id\":\"%s%ld\",\"athlete_id\":\"gonogo-rehearse\",\"measured_at\":\"%s\","
-                     "\"rmssd_ms\":%.1f,\"source\":\"gonogo-rehearse\"}",
-                     t->prefix, n, when, 20.0 + (double)(n % 800) / 10.0);
+  snprintf(id, sizeof id, "%s%ld", t->prefix, n);
+  int len = t->body
+                ? expand(t->body, id, when, body, sizeof body)
+                : snprintf(body, sizeof body,
+                           "{\"event_id\":\"%s\",\"athlete_id\":\"gonogo-rehearse\",\"measured_at\":\"%s\","
+                           "\"rmssd_ms\":%.1f,\"source\":\"gonogo-rehearse\"}",
+                           id, when, 20.0 + (double)(n % 800) / 10.0);
+  if (len < 0) return REH_ID_REFUSED;
   gg_http_opts o = {.timeout = 15, .max_body = 4096};
   gg_http_response r = {0};
   gg_error e;
@@ -58,7 +79,8 @@ static uint8_t post_one(rehearse_traffic *t, long n) {
   if (st != GG_OK) return st == GG_ERR_TIMEOUT ? REH_ID_UNKNOWN : REH_ID_REFUSED;
   long code = r.status;
   gg_http_response_release(&r);
-  return code == 202 ? REH_ID_ACCEPTED : REH_ID_REFUSED;
+  /* Ingest answers 202 after the JetStream ack; a plan's own target any 2xx. */
+  return (t->body ? code >= 200 && code < 300 : code == 202) ? REH_ID_ACCEPTED : REH_ID_REFUSED;
 }
 
 static void *poster(void *arg) {
@@ -79,8 +101,8 @@ static void *poster(void *arg) {
   return NULL;
 }
 
-gg_status rehearse_traffic_start(const char *url, const char *prefix, double rate, rehearse_traffic **out,
-                                 gg_error *err) {
+gg_status rehearse_traffic_start(const char *url, const char *body, const char *prefix, double rate,
+                                 rehearse_traffic **out, gg_error *err) {
   *out = NULL;
   rehearse_traffic *t = calloc(1, sizeof *t);
   if (!t || !(t->ids = calloc(TRAFFIC_IDS_MAX, sizeof *t->ids))) {
@@ -88,6 +110,11 @@ gg_status rehearse_traffic_start(const char *url, const char *prefix, double rat
     return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
   }
   snprintf(t->url, sizeof t->url, "%s", url);
+  if (body && !(t->body = strdup(body))) {
+    free(t->ids);
+    free(t);
+    return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
+  }
   snprintf(t->prefix, sizeof t->prefix, "%s", prefix);
   t->rate = rate;
   t->t0 = gg_clock_mono();
@@ -128,5 +155,6 @@ void rehearse_traffic_free(rehearse_traffic *t) {
   if (!t) return;
   rehearse_traffic_stop(t);
   free(t->ids);
+  free(t->body);
   free(t);
 }
