@@ -91,3 +91,19 @@ int support_blackhole(int *port) {
   *port = ntohs(a.sin_port);
   return fd;
 }
+
+char *support_source_file(const char *who, const char *rel) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", support_need_env(who, "GONOGO_SOURCE_DIR"), rel);
+  FILE *f = fopen(path, "r");
+  char *text = NULL;
+  long n = -1;
+  if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+      (text = malloc((size_t)n + 1)) != NULL && fread(text, 1, (size_t)n, f) == (size_t)n) {
+    text[n] = '\0';
+    fclose(f);
+    return text;
+  }
+  fprintf(stderr, "%s: cannot read %s\n", who, path);
+  exit(1);
+}

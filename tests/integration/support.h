@@ -35,6 +35,10 @@ int support_nats_connect(const char *urls, natsConnection **nc, jsCtx **js);
  * the test (`who`) when it is not set, since the test cannot run outside a sandbox. */
 const char *support_need_env(const char *who, const char *name);
 
+/* The text of the file `rel` under the source tree ($GONOGO_SOURCE_DIR), read whole; exits with a
+ * message naming the test (`who`) and the path when it cannot be read. You own it (free). */
+char *support_source_file(const char *who, const char *rel);
+
 /* A loopback listener that accepts connections and never answers (a server that hangs):
  * returns its fd (close it when done) and the port in *port, or -1. */
 int support_blackhole(int *port);

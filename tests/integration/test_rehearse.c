@@ -130,22 +130,12 @@ static void test_lossy_cutover_fails_naming_ids(void **state) {
 
 int main(void) {
   bin = support_need_env("test_rehearse", "GONOGO_BIN");
-  const char *src = support_need_env("test_rehearse", "GONOGO_SOURCE_DIR");
-  char path[1024];
-  snprintf(path, sizeof path, "%s/tests/integration/plans/rehearse.yaml", src);
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    fprintf(stderr, "test_rehearse: cannot read %s\n", path);
-    return 1;
-  }
-  static char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  plan_text = buf;
+  plan_text = support_source_file("test_rehearse", "tests/integration/plans/rehearse.yaml");
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_passing_rehearsal_then_edited_plan, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lossy_cutover_fails_naming_ids, setup, teardown),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  free(plan_text);
+  return failed;
 }

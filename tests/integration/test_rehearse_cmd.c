@@ -153,7 +153,6 @@ static void test_command_never_ready_is_stopped(void **state) {
 
 int main(void) {
   bin = support_need_env("test_rehearse_cmd", "GONOGO_BIN");
-  const char *src = support_need_env("test_rehearse_cmd", "GONOGO_SOURCE_DIR");
   /* The reference binaries beside gonogo's: BUILD/src/cli/gonogo, BUILD/src/ingest/... */
   char cli[PATH_MAX];
   snprintf(cli, sizeof cli, "%s", bin);
@@ -161,22 +160,13 @@ int main(void) {
   if (slash) *slash = '\0';
   snprintf(ingest_env, sizeof ingest_env, "INGEST_BIN=%s/../ingest/ingest-service", cli);
   snprintf(normalize_env, sizeof normalize_env, "NORMALIZE_BIN=%s/../normalize/normalize-service", cli);
-  char path[1024];
-  snprintf(path, sizeof path, "%s/tests/integration/plans/rehearse_cmd.yaml", src);
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    fprintf(stderr, "test_rehearse_cmd: cannot read %s\n", path);
-    return 1;
-  }
-  static char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  plan_text = buf;
+  plan_text = support_source_file("test_rehearse_cmd", "tests/integration/plans/rehearse_cmd.yaml");
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_command_exiting_at_start_names_it, setup, teardown),
       cmocka_unit_test_setup_teardown(test_command_never_ready_is_stopped, setup, teardown),
       cmocka_unit_test_setup_teardown(test_plan_commands_rehearsed, setup, teardown),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  free(plan_text);
+  return failed;
 }

@@ -232,13 +232,12 @@ static void write_plan(bool rollback_rule) {
   write_plan_ex(rollback_rule, true, NULL);
 }
 
-/* `gonogo VERB PLAN --journal J a1 a2 a3`; a run is told --yes (no terminal here) unless it says so. */
+/* `gonogo VERB PLAN --journal J a1 a2 a3` (a NULL ends the arguments early). A run is told
+ * --yes, as off a terminal it must be; a second --yes is harmless. */
 static int gonogo(char **out, const char *verb, const char *a1, const char *a2, const char *a3) {
-  bool yes = strcmp(verb, "run") == 0 && !(a1 && strcmp(a1, "--yes") == 0) &&
-             !(a2 && strcmp(a2, "--yes") == 0) && !(a3 && strcmp(a3, "--yes") == 0);
-  const char *last = a3 ? a3 : yes ? "--yes" : NULL;
-  return support_gonogo(getenv("GONOGO_BIN"), out, verb, plan_path, "--journal", jpath, a1, a2,
-                        a3 ? a3 : last, a3 && yes ? "--yes" : NULL, NULL);
+  bool run = strcmp(verb, "run") == 0;
+  return support_gonogo(getenv("GONOGO_BIN"), out, verb, plan_path, "--journal", jpath, run ? "--yes" : a1,
+                        run ? a1 : a2, run ? a2 : a3, run ? a3 : NULL, NULL);
 }
 
 static void remove_journal(void) {
@@ -431,6 +430,23 @@ static void test_ten_fifty_hundred(void **state) {
                            prefix, new_stream) > 0);
 }
 
+/* Prepare phase 2, run it with `failpoint` killing gonogo, then `resume --break-lock`: its exit
+ * code, its output in *out (free()). */
+static int killed_then_resumed(const char *failpoint, char **out) {
+  int rc = gonogo(out, "run", "--phase", "2", "--prepare");
+  free(*out);
+  assert_int_equal(rc, 0);
+  const char *argv[] = {
+      getenv("GONOGO_BIN"), "run", plan_path, "--journal", jpath, "--phase", "2", "--yes", NULL};
+  const char *env[] = {failpoint, NULL};
+  gg_spawn_opts o = {.timeout = 120, .env = env};
+  support_run_result r = support_run(argv, &o);
+  show(r.out);
+  free(r.out);
+  assert_int_equal(r.code, -1); /* killed */
+  return gonogo(out, "resume", "--break-lock", NULL, NULL);
+}
+
 /* gonogo killed right after step 2 is set (failpoint act.shift.step, second pass): resume
  * continues at step 2 from the journal, never at step 1, and the shift completes with nothing
  * lost. */
@@ -440,18 +456,7 @@ static void test_killed_mid_shift_resumes_at_its_step(void **state) {
   load_start();
   usleep(1000000);
   char *out = NULL;
-  int rc = gonogo(&out, "run", "--phase", "2", "--prepare");
-  free(out);
-  assert_int_equal(rc, 0);
-  const char *argv[] = {
-      getenv("GONOGO_BIN"), "run", plan_path, "--journal", jpath, "--phase", "2", "--yes", NULL};
-  const char *env[] = {"GONOGO_FAILPOINTS=act.shift.step@2", NULL};
-  gg_spawn_opts o = {.timeout = 120, .env = env};
-  support_run_result r = support_run(argv, &o);
-  show(r.out);
-  free(r.out);
-  assert_int_equal(r.code, -1); /* killed */
-  rc = gonogo(&out, "resume", "--break-lock", NULL, NULL);
+  int rc = killed_then_resumed("GONOGO_FAILPOINTS=act.shift.step@2", &out);
   show(out);
   assert_int_equal(rc, 0);
   assert_non_null(strstr(out, "resuming at step 2/3"));
@@ -557,18 +562,7 @@ static void test_killed_after_revert_rolls_back(void **state) {
   load_start();
   usleep(1000000);
   char *out = NULL;
-  int rc = gonogo(&out, "run", "--phase", "2", "--prepare");
-  free(out);
-  assert_int_equal(rc, 0);
-  const char *argv[] = {
-      getenv("GONOGO_BIN"), "run", plan_path, "--journal", jpath, "--phase", "2", "--yes", NULL};
-  const char *env[] = {"GONOGO_FAILPOINTS=act.shift.reverted", NULL};
-  gg_spawn_opts o = {.timeout = 120, .env = env};
-  support_run_result r = support_run(argv, &o);
-  show(r.out);
-  free(r.out);
-  assert_int_equal(r.code, -1); /* killed */
-  rc = gonogo(&out, "resume", "--break-lock", NULL, NULL);
+  int rc = killed_then_resumed("GONOGO_FAILPOINTS=act.shift.reverted", &out);
   show(out);
   assert_int_not_equal(rc, 0);
   assert_non_null(strstr(out, "set back to 0% before the interruption; not resuming it"));

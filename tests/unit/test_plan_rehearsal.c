@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "plan/plan.h"
+#include "plan_fixture.h"
 
 #define HEAD                                              \
   "migration: t\n"                                        \
@@ -24,58 +25,38 @@
   "  - { id: 1, name: one }\n"                            \
   "rehearsal:\n" /* line 8 */
 
-typedef struct {
-  plan *p;
-  plan_diags d;
-  gg_status st;
-} loaded;
-
-static void load(loaded *l, const char *text) {
-  plan_diags_init(&l->d);
-  gg_error err;
-  gg_error_clear(&err);
-  l->p = NULL;
-  l->st = plan_load_buffer("plan.yaml", text, strlen(text), NULL, &l->p, &l->d, &err);
-}
-
-static void release(loaded *l) {
-  plan_free(l->p);
-  plan_diags_release(&l->d);
-}
-
 /* One error, on line 9 (the section's one line), at the column where `at` starts in it; message
  * NULL: any message (an expression's parse error). */
 static void expect_error(const char *section, const char *at, const char *message) {
   int line = 9, col = (int)(strstr(section, at) - section) + 1;
   char text[4096];
   snprintf(text, sizeof text, HEAD "%s\n", section);
-  loaded l;
-  load(&l, text);
-  const plan_diag *dg = NULL;
-  for (size_t i = 0; i < l.d.count; i++)
-    if (l.d.items[i].severity == PLAN_DIAG_ERROR && !dg) dg = &l.d.items[i];
+  plan_fixture l;
+  plan_fixture_load(&l, text);
+  const plan_diag *dg = plan_fixture_first_error(&l);
   if (!dg) fail_msg("no error for:\n%s", section);
   if (l.d.errors != 1 || (message && strcmp(dg->message, message) != 0) || dg->line != line || dg->col < col)
     fail_msg("%zu errors, first %d:%d '%s'; want %d:%d '%s'", l.d.errors, dg->line, dg->col, dg->message,
              line, col, message ? message : "(any)");
   if (message && dg->col != col) fail_msg("'%s' at column %d, want %d", message, dg->col, col);
   assert_int_equal(l.st, GG_ERR_PLAN);
-  release(&l);
+  plan_fixture_release(&l);
 }
 
 static void test_rehearsal_loads(void **state) {
   (void)state;
-  loaded l;
-  load(&l, HEAD
-       "  services:\n"
-       "    - { name: sink, run: 'exec ./sink', ready: 'http.up{target=\"ingest\"} == 1' }\n"
-       "    - name: ingest\n"
-       "      run: 'exec \"$INGEST_BIN\"'\n"
-       "      ready: 'http://127.0.0.1:1/health'\n"
-       "      env: { INGEST_LISTEN: '127.0.0.1:1', X_2: y }\n"
-       "  publish: { url: 'http://127.0.0.1:1/v1/hrv', body: '{\"event_id\":\"{{id}}\",\"at\":\"{{now}}\"}' "
-       "}\n"
-       "  consumed: { db: main, sql: 'SELECT msg_id FROM hrv_data' }\n");
+  plan_fixture l;
+  plan_fixture_load(
+      &l, HEAD
+      "  services:\n"
+      "    - { name: sink, run: 'exec ./sink', ready: 'http.up{target=\"ingest\"} == 1' }\n"
+      "    - name: ingest\n"
+      "      run: 'exec \"$INGEST_BIN\"'\n"
+      "      ready: 'http://127.0.0.1:1/health'\n"
+      "      env: { INGEST_LISTEN: '127.0.0.1:1', X_2: y }\n"
+      "  publish: { url: 'http://127.0.0.1:1/v1/hrv', body: '{\"event_id\":\"{{id}}\",\"at\":\"{{now}}\"}' "
+      "}\n"
+      "  consumed: { db: main, sql: 'SELECT msg_id FROM hrv_data' }\n");
   if (l.st != GG_OK) fail_msg("%s", l.d.count ? l.d.items[0].message : "load failed");
   const plan_rehearsal *r = &l.p->rehearsal;
   assert_int_equal(r->nservices, 2);
@@ -92,18 +73,18 @@ static void test_rehearsal_loads(void **state) {
   assert_non_null(strstr(r->publish_body, "{{id}}"));
   assert_string_equal(r->consumed_db, "main");
   assert_string_equal(r->consumed_sql, "SELECT msg_id FROM hrv_data");
-  release(&l);
+  plan_fixture_release(&l);
 }
 
 static void test_no_section_is_the_reference_services(void **state) {
   (void)state;
-  loaded l;
-  load(&l, "migration: t\nphases:\n  - { id: 1, name: one }\n");
+  plan_fixture l;
+  plan_fixture_load(&l, "migration: t\nphases:\n  - { id: 1, name: one }\n");
   assert_int_equal(l.st, GG_OK);
   assert_int_equal(l.p->rehearsal.nservices, 0);
   assert_null(l.p->rehearsal.publish_url);
   assert_null(l.p->rehearsal.consumed_sql);
-  release(&l);
+  plan_fixture_release(&l);
 }
 
 static void test_rehearsal_errors(void **state) {

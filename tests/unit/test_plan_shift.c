@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "plan/plan.h"
+#include "plan_fixture.h"
 
 #define HEAD                                                \
   "migration: t\n"                                          \
@@ -28,55 +29,34 @@
   "    name: shift\n"                                       \
   "    actions:\n" /* line 13 */
 
-typedef struct {
-  plan *p;
-  plan_diags d;
-  gg_status st;
-} loaded;
-
-static void load(loaded *l, const char *text) {
-  plan_diags_init(&l->d);
-  gg_error err;
-  gg_error_clear(&err);
-  l->p = NULL;
-  l->st = plan_load_buffer("plan.yaml", text, strlen(text), NULL, &l->p, &l->d, &err);
-}
-
-static void release(loaded *l) {
-  plan_free(l->p);
-  plan_diags_release(&l->d);
-}
-
 /* One error, on line 14 (the action's), at the column where `at` starts in it. */
 static void expect_error(const char *action, const char *at, const char *message) {
   int line = 14, col = (int)(strstr(action, at) - action) + 1;
   char text[4096];
   snprintf(text, sizeof text, HEAD "%s", action);
-  loaded l;
-  load(&l, text);
-  const plan_diag *dg = NULL;
-  for (size_t i = 0; i < l.d.count; i++)
-    if (l.d.items[i].severity == PLAN_DIAG_ERROR && !dg) dg = &l.d.items[i];
+  plan_fixture l;
+  plan_fixture_load(&l, text);
+  const plan_diag *dg = plan_fixture_first_error(&l);
   if (!dg) fail_msg("no error for:\n%s", action);
   if (l.d.errors != 1 || strcmp(dg->message, message) != 0 || dg->line != line || dg->col != col)
     fail_msg("%zu errors, first %d:%d '%s'; want %d:%d '%s'", l.d.errors, dg->line, dg->col, dg->message,
              line, col, message);
   assert_int_equal(l.st, GG_ERR_PLAN);
-  release(&l);
+  plan_fixture_release(&l);
 }
 
 static void test_shift_loads(void **state) {
   (void)state;
-  loaded l;
-  load(&l, HEAD
-       "      - shift:\n"
-       "          kv: traffic/core\n"
-       "          steps: [10%, 50%, 100%]\n"
-       "          hold: 1h\n"
-       "          drain: NEW/hrv-shift\n"
-       "          gate:\n"
-       "            - { name: lag small, expect: 'x < 100' }\n"
-       "      - kv_put: { bucket: traffic, key: core, value: '0', create: true }\n");
+  plan_fixture l;
+  plan_fixture_load(&l, HEAD
+                    "      - shift:\n"
+                    "          kv: traffic/core\n"
+                    "          steps: [10%, 50%, 100%]\n"
+                    "          hold: 1h\n"
+                    "          drain: NEW/hrv-shift\n"
+                    "          gate:\n"
+                    "            - { name: lag small, expect: 'x < 100' }\n"
+                    "      - kv_put: { bucket: traffic, key: core, value: '0', create: true }\n");
   if (l.st != GG_OK)
     for (size_t i = 0; i < l.d.count; i++) fprintf(stderr, "%s\n", l.d.items[i].message);
   assert_int_equal(l.st, GG_OK);
@@ -96,7 +76,7 @@ static void test_shift_loads(void **state) {
                       "shift traffic/core: 10% -> 50% -> 100%, holding 1h each (gated)");
   assert_string_equal(plan_action_inverse(a, buf, sizeof buf), "set traffic/core to 0%, drain NEW/hrv-shift");
   assert_true(l.p->phases[0].actions[1].create_bucket);
-  release(&l);
+  plan_fixture_release(&l);
 }
 
 static void test_shift_bad_input(void **state) {
@@ -169,21 +149,21 @@ static void test_example_shift_plan(void **state) {
 
 static void test_shift_not_in_prepare(void **state) {
   (void)state;
-  loaded l;
-  load(&l,
-       "migration: t\n"
-       "connect: { targets: { ingest: { metrics: 'http://127.0.0.1:1/metrics' } } }\n"
-       "phases:\n"
-       "  - id: 2\n"
-       "    name: shift\n"
-       "    prepare:\n"
-       "      - shift: { kv: traffic/core, steps: [10%], hold: 1m }\n");
+  plan_fixture l;
+  plan_fixture_load(&l,
+                    "migration: t\n"
+                    "connect: { targets: { ingest: { metrics: 'http://127.0.0.1:1/metrics' } } }\n"
+                    "phases:\n"
+                    "  - id: 2\n"
+                    "    name: shift\n"
+                    "    prepare:\n"
+                    "      - shift: { kv: traffic/core, steps: [10%], hold: 1m }\n");
   assert_int_equal(l.st, GG_ERR_PLAN);
   assert_int_equal(l.d.errors, 1);
   assert_string_equal(l.d.items[0].message,
                       "a shift cannot be a prepare action (it moves traffic; put it in actions)");
   assert_int_equal(l.d.items[0].line, 7);
-  release(&l);
+  plan_fixture_release(&l);
 }
 
 int main(void) {
