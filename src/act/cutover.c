@@ -92,7 +92,7 @@ static gg_status move(act_ctx *ctx, char **subjects, size_t n, const char *src, 
   jsErrCode je = 0;
   natsStatus s = NATS_OK;
   double t0 = gg_clock_mono();
-  if (src_change) s = js_UpdateStream(&tmp, ctx->js, &s_cfg, NULL, &je);
+  if (src_change) s = act_stream_update(ctx, &tmp, &s_cfg, 0, &je);
   if (s != NATS_OK) {
     st = act_nats_error(err, s, je, "remove subjects from '%s'", src);
     goto out;
@@ -100,7 +100,7 @@ static gg_status move(act_ctx *ctx, char **subjects, size_t n, const char *src, 
   jsStreamInfo_Destroy(tmp);
   tmp = NULL;
   gg_failpoint("act.cutover.between");
-  if (dst_change) s = js_UpdateStream(&tmp, ctx->js, &d_cfg, NULL, &je);
+  if (dst_change) s = act_stream_update(ctx, &tmp, &d_cfg, src_change ? ACT_OVERLAP_WAIT : 0, &je);
   double t1 = gg_clock_mono();
   jsStreamInfo_Destroy(tmp);
   tmp = NULL;
@@ -108,7 +108,7 @@ static gg_status move(act_ctx *ctx, char **subjects, size_t n, const char *src, 
     st = act_nats_error(err, s, je, "add subjects to '%s'", dst);
     if (src_change) {
       jsErrCode je2 = 0;
-      natsStatus s2 = js_UpdateStream(&tmp, ctx->js, (jsStreamConfig *)sc, NULL, &je2);
+      natsStatus s2 = act_stream_update(ctx, &tmp, sc, 0, &je2);
       jsStreamInfo_Destroy(tmp);
       tmp = NULL;
       gg_error_prefix(err, "%s; ",
@@ -117,22 +117,26 @@ static gg_status move(act_ctx *ctx, char **subjects, size_t n, const char *src, 
     goto out;
   }
   *gap_ms = (t1 - t0) * 1000.0;
-  /* verify: dst holds every subject, src none */
-  jsStreamInfo_Destroy(s_si);
-  jsStreamInfo_Destroy(d_si);
-  s_si = d_si = NULL;
-  if ((st = act_stream_get(ctx, src, NULL, &s_si, err)) != GG_OK) goto out;
-  if ((st = act_stream_get(ctx, dst, NULL, &d_si, err)) != GG_OK) goto out;
-  for (size_t i = 0; i < n; i++) {
-    if (!d_si || !act_has_subject(d_si->Config->Subjects, d_si->Config->SubjectsLen, subjects[i])) {
-      st =
-          gg_error_set(err, GG_ERR_STATE, "after the move, stream '%s' does not hold '%s'", dst, subjects[i]);
-      goto out;
+  /* verify: dst holds every subject, src none (a stream leader elected meanwhile may answer with
+   * the configuration a moment before it applies the change: a few tries, 3 s in all) */
+  for (double until = gg_clock_mono() + 3.0;;) {
+    jsStreamInfo_Destroy(s_si);
+    jsStreamInfo_Destroy(d_si);
+    s_si = d_si = NULL;
+    if ((st = act_stream_get(ctx, src, NULL, &s_si, err)) != GG_OK) goto out;
+    if ((st = act_stream_get(ctx, dst, NULL, &d_si, err)) != GG_OK) goto out;
+    for (size_t i = 0; i < n && st == GG_OK; i++) {
+      if (!d_si || !act_has_subject(d_si->Config->Subjects, d_si->Config->SubjectsLen, subjects[i]))
+        st = gg_error_set(err, GG_ERR_STATE, "after the move, stream '%s' does not hold '%s'", dst,
+                          subjects[i]);
+      else if (s_si && act_has_subject(s_si->Config->Subjects, s_si->Config->SubjectsLen, subjects[i]))
+        st =
+            gg_error_set(err, GG_ERR_STATE, "after the move, stream '%s' still holds '%s'", src, subjects[i]);
     }
-    if (s_si && act_has_subject(s_si->Config->Subjects, s_si->Config->SubjectsLen, subjects[i])) {
-      st = gg_error_set(err, GG_ERR_STATE, "after the move, stream '%s' still holds '%s'", src, subjects[i]);
-      goto out;
-    }
+    if (st == GG_OK || gg_clock_mono() >= until) break;
+    gg_error_clear(err);
+    st = GG_OK;
+    usleep(200 * 1000);
   }
 out:
   free(s_new);

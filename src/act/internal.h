@@ -14,6 +14,9 @@
 
 /* Seconds the inverse of create_consumer waits for the consumer to drain before deleting it. */
 #define ACT_CONSUMER_UNDO_DRAIN 30.0
+/* Seconds a subject change rides out "subjects overlap" right after the same subjects left another
+ * stream (act_stream_update). */
+#define ACT_OVERLAP_WAIT 5.0
 /* Seconds between two progress lines of a wait (a line when it starts, then one this often). */
 #define ACT_PROGRESS_EVERY 5.0
 
@@ -107,6 +110,16 @@ gg_status act_stream_get(act_ctx *ctx, const char *name, const char *filter, jsS
 /* GG_OK with *ci NULL when the consumer (or its stream) does not exist. You own *ci. */
 gg_status act_consumer_get(act_ctx *ctx, const char *stream, const char *name, jsConsumerInfo **ci,
                            gg_error *err) GG_WUR;
+
+/* js_UpdateStream with a complete configuration, which makes applying it again the same change:
+ * it rides out a leader election (no answer, no responders, "JetStream system temporarily
+ * unavailable") for up to ACT_ELECTION_WAIT seconds, and with overlap_wait > 0 also "subjects
+ * overlap with an existing stream" (10065) for that many seconds: the removal of the same
+ * subjects from another stream, answered a moment ago by that stream's leader, may not be
+ * applied yet by the meta leader, which checks the overlap. *info (may be NULL) as
+ * js_UpdateStream; *je the last JetStream error code. */
+natsStatus act_stream_update(act_ctx *ctx, jsStreamInfo **info, const jsStreamConfig *cfg,
+                             double overlap_wait, jsErrCode *je) GG_WUR;
 
 /* Messages stored in `stream` on the given subject patterns (0 when the stream is missing). */
 gg_status act_subject_total(act_ctx *ctx, const char *stream, char **subjects, size_t n, uint64_t *total,

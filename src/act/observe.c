@@ -20,11 +20,10 @@
  * it out for up to ACT_ELECTION_WAIT seconds instead of failing the action (a new leader is
  * elected 4-9 s after the old one is lost on a 2.9 cluster). */
 #define ACT_ELECTION_WAIT 20.0
-#define JS_CLUSTER_NOT_AVAILABLE 10008
 
 static bool election_again(act_ctx *ctx, natsStatus s, jsErrCode je, double t0, const char *what,
                            bool *said) {
-  bool transient = s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || je == JS_CLUSTER_NOT_AVAILABLE;
+  bool transient = s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || je == JSClusterNotAvailErr;
   if (!transient || gg_clock_mono() - t0 > ACT_ELECTION_WAIT) return false;
   if (!*said) {
     act_say(ctx, "%s: no answer from JetStream (a leader election?); retrying for up to %.0f s", what,
@@ -52,6 +51,31 @@ gg_status act_stream_get(act_ctx *ctx, const char *name, const char *filter, jsS
   if (s == NATS_NOT_FOUND) return GG_OK;
   if (s != NATS_OK) return act_nats_error(err, s, je, "stream info '%s'", name);
   return GG_OK;
+}
+
+natsStatus act_stream_update(act_ctx *ctx, jsStreamInfo **info, const jsStreamConfig *cfg,
+                             double overlap_wait, jsErrCode *je) {
+  double t0 = gg_clock_mono();
+  bool said = false, said_overlap = false;
+  natsStatus s;
+  for (;;) {
+    *je = 0;
+    if (info) *info = NULL;
+    s = js_UpdateStream(info, ctx->js, (jsStreamConfig *)cfg, NULL, je);
+    if (s == NATS_OK) return s;
+    if (*je == JSStreamSubjectOverlapErr && gg_clock_mono() - t0 < overlap_wait) {
+      if (!said_overlap) {
+        act_say(ctx,
+                "stream '%s': the meta leader still sees the subjects on the other stream; retrying for up "
+                "to %.0f s",
+                cfg->Name, overlap_wait);
+        said_overlap = true;
+      }
+      usleep(100 * 1000);
+      continue;
+    }
+    if (!election_again(ctx, s, *je, t0, "stream update", &said)) return s;
+  }
 }
 
 gg_status act_consumer_get(act_ctx *ctx, const char *stream, const char *name, jsConsumerInfo **ci,

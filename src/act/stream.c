@@ -229,7 +229,7 @@ gg_status act_update_stream_forward(act_ctx *ctx, const plan_action *a, const js
   jsStreamConfig cfg = *si->Config;
   act_stream_config_overlay(ps, &cfg);
   jsErrCode je = 0;
-  natsStatus s = js_UpdateStream(&after, ctx->js, &cfg, NULL, &je);
+  natsStatus s = act_stream_update(ctx, &after, &cfg, ACT_OVERLAP_WAIT, &je);
   if (s != NATS_OK) {
     st = act_nats_error(err, s, je, "update stream '%s'", a->stream);
     if (act_outcome_unknown(s, je)) /* it may have been applied: the inverse restores the config */
@@ -272,8 +272,8 @@ gg_status act_stream_restore(act_ctx *ctx, const char *name, const json_t *confi
   cfg.Name = name;
   if ((st = act_stream_config_apply_json(config, &cfg, &subj, err)) != GG_OK) goto out;
   jsErrCode je = 0;
-  natsStatus s =
-      si ? js_UpdateStream(&after, ctx->js, &cfg, NULL, &je) : js_AddStream(&after, ctx->js, &cfg, NULL, &je);
+  natsStatus s = si ? act_stream_update(ctx, &after, &cfg, ACT_OVERLAP_WAIT, &je)
+                    : js_AddStream(&after, ctx->js, &cfg, NULL, &je);
   if (s != NATS_OK) {
     st = act_nats_error(err, s, je, "%s stream '%s'", si ? "restore" : "recreate", name);
     goto out;

@@ -445,9 +445,19 @@ int actx_gonogo_wait(pid_t pid) {
     out_buf[r] = '\0';
     fclose(f);
   }
-  print_message("--- gonogo exit %d ---\n%s",
-                WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out_buf);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  print_message("--- gonogo exit %d ---\n%s", code, out_buf);
+  if (code != 0) { /* the reason again, on stderr next to cmocka's own failure line */
+    fflush(stdout);
+    for (const char *l = out_buf; l && *l;) {
+      const char *nl = strchr(l, '\n');
+      int len = nl ? (int)(nl - l) : (int)strlen(l);
+      if (strncmp(l, "gonogo: ", 8) == 0 || strstr(l, " failed: ") != NULL)
+        print_error("gonogo exit %d: %.*s\n", code, len, l);
+      l = nl ? nl + 1 : NULL;
+    }
+  }
+  return code;
 }
 
 int actx_gonogo(const char *const *args) {
