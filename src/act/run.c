@@ -166,6 +166,27 @@ static json_t *find_open_intent(const phase_log *l, const char *section, size_t 
   return NULL;
 }
 
+/* The latest intent of this run that no outcome follows: the action a kill interrupted; NULL
+ * when the run stopped between two actions. */
+static const json_t *in_flight_intent(const phase_log *l) {
+  for (size_t i = l->n; i-- > l->start;) {
+    json_t *c = log_content(l, i);
+    if (!c || !is_kind(l, i, "action_intent")) continue;
+    size_t idx = (size_t)json_integer_value(json_object_get(c, "index"));
+    if (find_open_intent(l, jstr(c, "section"), idx, jstr(c, "mode")) == c) return c;
+  }
+  return NULL;
+}
+
+/* " (interrupted during 'move subjects …')" or "" */
+static void in_flight_said(const phase_log *l, char *out, size_t cap) {
+  const json_t *c = in_flight_intent(l);
+  out[0] = '\0';
+  if (c)
+    snprintf(out, cap, " (interrupted %s '%s')",
+             strcmp(jstr(c, "mode"), "inverse") == 0 ? "while undoing" : "during", jstr(c, "describe"));
+}
+
 static bool outcome_done(const json_t *o) {
   const char *r = json_string_value(json_object_get(o, "result"));
   return r && (strcmp(r, "ok") == 0 || strcmp(r, "noop") == 0);
@@ -746,7 +767,6 @@ gg_status act_resume(const plan *p, journal *j, const act_run_opts *opts, char *
   out->gap_ms = -1;
   if (phase_out) *phase_out = NULL;
   act_run_opts o = opts ? *opts : (act_run_opts){0};
-  /* Which phase is in flight: the one whose latest lifecycle event is phase_started. */
   /* Which phase is in flight: the one whose latest lifecycle event is phase_started, or whose
    * latest run has a rollback begun and not finished. */
   const plan_phase *ph = NULL;
@@ -794,8 +814,10 @@ gg_status act_resume(const plan *p, journal *j, const act_run_opts *opts, char *
   /* A rollback under way (its marker note in this run) is finished, never turned forward. */
   const char *rb_reason = rollback_pending(&l);
   if ((st = act_connect(&ctx, err)) != GG_OK) goto out;
+  char during[600];
+  in_flight_said(&l, during, sizeof during);
   if (rb_reason) {
-    act_say(&ctx, "phase %s was being rolled back; finishing the rollback", ph->id);
+    act_say(&ctx, "phase %s was being rolled back%s; finishing the rollback", ph->id, during);
     bool did = false;
     char reason[600];
     snprintf(reason, sizeof reason, "%s (resumed)", rb_reason);
@@ -804,7 +826,7 @@ gg_status act_resume(const plan *p, journal *j, const act_run_opts *opts, char *
   } else {
     json_t *started = log_content(&l, l.start);
     bool prepare_only = json_is_true(json_object_get(started, "prepare"));
-    act_say(&ctx, "phase %s was interrupted; re-observing and finishing it", ph->id);
+    act_say(&ctx, "phase %s was interrupted%s; re-observing and finishing it", ph->id, during);
     st = run_body(&ctx, ph, prepare_only, &l, err);
   }
 out:

@@ -29,7 +29,8 @@ const char ingest_usage[] =
     "  INGEST_HMAC_SECRET_FILE  file holding the HMAC-SHA256 secret; when set, POSTs need\n"
     "                           X-Signature: sha256=<hex of HMAC(body)> (default: none)\n"
     "  INGEST_PUBLISH_BUDGET    time to keep retrying a publish (no responders, timeouts)\n"
-    "                           before answering 503 (default 5s)\n"
+    "                           before answering 503 (default 15s: longer than a stream\n"
+    "                           leader election, 4-9 s on nats-server 2.9)\n"
     "  INGEST_PUBLISH_TIMEOUT   time to wait for one JetStream ack (default 2s)\n"
     "  INGEST_MAX_INFLIGHT      requests awaiting acks before new ones get 503 (default 10000)\n"
     "  INGEST_THREADS           HTTP worker threads (default 2)\n"
@@ -137,7 +138,7 @@ gg_status ingest_config_load(ingest_config *cfg, gg_error *err) {
     goto fail;
   }
   cfg->max_body = (size_t)bytes;
-  if ((st = gg_env_duration("INGEST_PUBLISH_BUDGET", "5s", 0, 600, &cfg->publish_budget, err)) != GG_OK ||
+  if ((st = gg_env_duration("INGEST_PUBLISH_BUDGET", "15s", 0, 600, &cfg->publish_budget, err)) != GG_OK ||
       (st = gg_env_duration("INGEST_PUBLISH_TIMEOUT", "2s", 0.01, 60, &cfg->publish_timeout, err)) != GG_OK)
     goto fail;
   long long n;

@@ -2,7 +2,10 @@
  * The replica guard's primitives (src/act/peers.c) on the sandbox: an R3 stream whose replicas
  * are all up is current; with node 3 killed it is not, and the reason names n3; a bounded wait
  * then fails in time; with node 3 started again the wait succeeds; a stream that does not exist
- * counts as current; the meta checkpoint creates and deletes its scratch stream.
+ * counts as current; the meta checkpoint creates and deletes its scratch stream. And the second
+ * half of a cutover (act_stream_update): a subject still on another stream is "subjects overlap"
+ * (10065) at once without a wait, retried until the other stream gives it up with one, and given
+ * up in time when it never does.
  *
  * No subject moves here (a stream made here and never changed), and a meta checkpoint before
  * the kill, so node 3 restarts cleanly on nats-server 2.9.10 (see src/act/peers.h).
@@ -17,6 +20,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <pthread.h>
 
 #include "act/peers.h"
 #include "base/clock.h"
@@ -74,6 +79,70 @@ static int teardown(void **state) {
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);
   return 0;
+}
+
+static jsStreamConfig *mem_stream(jsStreamConfig *cfg, const char *name, const char **subjects) {
+  jsStreamConfig_Init(cfg);
+  cfg->Name = name;
+  cfg->Subjects = subjects;
+  cfg->SubjectsLen = 1;
+  cfg->Storage = js_MemoryStorage;
+  cfg->Replicas = 1;
+  return cfg;
+}
+
+static const char *ovl_a_placeholder[] = {"OVL_A"};
+
+/* The first half of the cutover, late: OVL_A gives up ovl.x after 400 ms. */
+static void *give_up_later(void *arg) {
+  (void)arg;
+  usleep(400 * 1000);
+  jsStreamConfig cfg;
+  jsErrCode je = 0;
+  if (js_UpdateStream(NULL, js, mem_stream(&cfg, "OVL_A", ovl_a_placeholder), NULL, &je) != NATS_OK)
+    fprintf(stderr, "update OVL_A: jetstream error %d\n", (int)je);
+  return NULL;
+}
+
+static void overlap_is_retried_while_the_other_stream_gives_the_subject_up(void **state) {
+  (void)state;
+  if (!js) skip();
+  const char *x[] = {"ovl.x"}, *b_own[] = {"OVL_B"};
+  jsStreamConfig a, b;
+  js_DeleteStream(js, "OVL_A", NULL, NULL);
+  js_DeleteStream(js, "OVL_B", NULL, NULL);
+  assert_int_equal(js_AddStream(NULL, js, mem_stream(&a, "OVL_A", x), NULL, NULL), NATS_OK);
+  assert_int_equal(js_AddStream(NULL, js, mem_stream(&b, "OVL_B", b_own), NULL, NULL), NATS_OK);
+  act_ctx ctx = {.js = js};
+  jsErrCode je = 0;
+  mem_stream(&b, "OVL_B", x);
+
+  /* no wait: refused at once */
+  assert_int_equal(act_stream_update(&ctx, NULL, &b, 0, &je), NATS_ERR);
+  assert_int_equal(je, JSStreamSubjectOverlapErr);
+  /* a wait the other stream never ends: given up in time */
+  double t0 = gg_clock_mono();
+  assert_int_not_equal(act_stream_update(&ctx, NULL, &b, 0.5, &je), NATS_OK);
+  assert_int_equal(je, JSStreamSubjectOverlapErr);
+  double took = gg_clock_mono() - t0;
+  assert_true(took >= 0.5 && took < 5);
+  /* the other stream gives it up meanwhile: done */
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, give_up_later, NULL), 0);
+  t0 = gg_clock_mono();
+  natsStatus s = act_stream_update(&ctx, NULL, &b, 5, &je);
+  took = gg_clock_mono() - t0;
+  pthread_join(th, NULL);
+  print_message("overlap retried for %.2f s\n", took);
+  assert_int_equal(s, NATS_OK);
+  assert_true(took >= 0.3); /* it met the overlap first */
+  jsStreamInfo *si = NULL;
+  assert_int_equal(js_GetStreamInfo(&si, js, "OVL_B", NULL, NULL), NATS_OK);
+  assert_int_equal(si->Config->SubjectsLen, 1);
+  assert_string_equal(si->Config->Subjects[0], "ovl.x");
+  jsStreamInfo_Destroy(si);
+  js_DeleteStream(js, "OVL_A", NULL, NULL);
+  js_DeleteStream(js, "OVL_B", NULL, NULL);
 }
 
 static void guard_sees_a_killed_replica_and_its_return(void **state) {
@@ -146,6 +215,8 @@ static void guard_sees_a_killed_replica_and_its_return(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(guard_sees_a_killed_replica_and_its_return)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(overlap_is_retried_while_the_other_stream_gives_the_subject_up),
+      cmocka_unit_test(guard_sees_a_killed_replica_and_its_return)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -676,15 +676,28 @@ static void resume_after(case_state *s, const char *ph, bool killed, bool rollba
   say(output);
   assert_int_equal(rc, 0);
   if (killed) {
-    snprintf(want, sizeof want,
-             rollback ? "phase %s was being rolled back; finishing the rollback"
-                      : "phase %s was interrupted; re-observing and finishing it",
-             ph);
-    assert_non_null(strstr(output, want));
-    snprintf(want, sizeof want, "phase %s %s", ph, rollback ? "rolled back" : "completed");
-    assert_non_null(strstr(output, want));
     bool after = false;
     const char *line = boundary_line(s->c->boundary, rollback, &after);
+    /* "phase 1 was interrupted (interrupted during 'move subjects …'); re-observing and
+     * finishing it": the action in flight named when the kill landed inside one */
+    snprintf(want, sizeof want, rollback ? "phase %s was being rolled back" : "phase %s was interrupted", ph);
+    const char *said = strstr(output, want);
+    assert_non_null(said);
+    const char *rest = said + strlen(want);
+    if (line && !after) {
+      char during[160];
+      snprintf(during, sizeof during, " (interrupted %s '%s", rollback ? "while undoing" : "during",
+               strchr(line, ' ') + 1);
+      if (strncmp(rest, during, strlen(during)) != 0)
+        fail_msg("resume does not name the action in flight (want \"%s\"): %.200s", during, rest);
+      rest = strstr(rest, "')");
+      assert_non_null(rest);
+      rest += 2;
+    }
+    assert_true(strncmp(rest, rollback ? "; finishing the rollback" : "; re-observing and finishing it",
+                        rollback ? 24 : 31) == 0);
+    snprintf(want, sizeof want, "phase %s %s", ph, rollback ? "rolled back" : "completed");
+    assert_non_null(strstr(output, want));
     if (line && after && strstr(output, line))
       fail_msg("resume started '%s' again, though its outcome was journaled", line);
     if (line && !after && !strstr(output, line)) fail_msg("resume did not finish '%s', in flight", line);

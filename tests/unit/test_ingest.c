@@ -49,7 +49,7 @@ static void test_defaults(void **state) {
   assert_string_equal(c.listen, "127.0.0.1:8081");
   assert_int_equal(c.max_body, 64 * 1024);
   assert_null(c.hmac_secret);
-  assert_true(c.publish_budget == 5);
+  assert_true(c.publish_budget == 15);
   assert_true(c.publish_timeout == 2);
   assert_int_equal(c.max_inflight, 10000);
   assert_int_equal(c.threads, 2);
