@@ -214,9 +214,9 @@ static json_t *rehearsal_json(const plan_rehearsal *r) {
     const plan_rehearsal_service *s = &r->services[i];
     json_t *env = json_array();
     for (size_t k = 0; k < s->nenv; k++) json_array_append_new(env, json_string(s->env_names[k]));
-    json_array_append_new(svcs, json_pack("{s:s, s:o, s:o, s:o}", "name", s->name, "ready",
+    json_array_append_new(svcs, json_pack("{s:s, s:o, s:f, s:o, s:o}", "name", s->name, "ready",
                                           s->ready_url ? url_or_null(s->ready_url) : expr_json(&s->ready),
-                                          "env", env, "pos", pos(s->pos)));
+                                          "ready_timeout", s->ready_timeout, "env", env, "pos", pos(s->pos)));
   }
   return json_pack("{s:o, s:o, s:o, s:o}", "services", svcs, "publish_url", url_or_null(r->publish_url),
                    "consumed_db", str_or_null(r->consumed_db), "consumed_sql", str_or_null(r->consumed_sql));

@@ -501,12 +501,17 @@ typedef struct {
   char *url;
 } plan_reference;
 
+/* Default `ready_timeout:` of a rehearsal service, and the most it may be. */
+#define PLAN_REHEARSAL_READY_TIMEOUT 30.0
+#define PLAN_REHEARSAL_READY_TIMEOUT_MAX 1800.0
+
 /* One command `gonogo rehearse` starts in place of the reference services (`rehearsal.services`). */
 typedef struct {
   char *name;
   char *run;                      /* the command (/bin/sh -c, in the plan's workdir); never printed */
   char *ready_url;                /* polled until it answers 2xx; or */
   plan_expr ready;                /* ready.ast set: an expression evaluated until true */
+  double ready_timeout;           /* seconds it has to become ready (PLAN_REHEARSAL_READY_TIMEOUT) */
   char **env_names, **env_values; /* `env:` added to the sandbox's environment */
   size_t nenv;
   plan_pos pos;

@@ -232,7 +232,7 @@ static void load_service_env(plan_loader *l, const ynode *v, plan_rehearsal_serv
 }
 
 static void load_service(plan_loader *l, ynode *v, plan_rehearsal *r) {
-  static const char *const keys[] = {"name", "run", "ready", "env"};
+  static const char *const keys[] = {"name", "run", "ready", "ready_timeout", "env"};
   if (!plan_load_want_map(l, v, "a rehearsal service")) return;
   plan_rehearsal_service *s = &r->services[r->nservices++];
   s->pos = plan_load_pos(v);
@@ -258,6 +258,10 @@ static void load_service(plan_loader *l, ynode *v, plan_rehearsal *r) {
     s->ready_url = plan_load_dup(l, rt);
   else if (rt)
     plan_load_expr_of(l, ready, "ready", &s->ready);
+  s->ready_timeout = plan_load_dur(l, v, "ready_timeout", PLAN_REHEARSAL_READY_TIMEOUT);
+  if (s->ready_timeout <= 0 || s->ready_timeout > PLAN_REHEARSAL_READY_TIMEOUT_MAX)
+    perr(l->c, plan_ynode_get(v, "ready_timeout"),
+         "%s: 'ready_timeout' must be a duration above 0 and at most 30m", where);
   load_service_env(l, plan_ynode_get(v, "env"), s, where);
 }
 

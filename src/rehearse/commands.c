@@ -10,9 +10,6 @@
 #include "gate/env.h"
 #include "rehearse/internal.h"
 
-/* How long a command has to become ready. */
-#define COMMAND_READY_SECONDS 30.0
-
 gg_status rehearse_targets(reh *h, gg_error *err) {
   const plan_rehearsal *rh = &h->p->rehearsal;
   if (rh->publish_url)
@@ -84,10 +81,10 @@ gg_status rehearse_commands_start(reh *h, gg_error *err) {
     char **extra = service_env(s);
     if (!extra) return gg_error_set(err, GG_ERR_NOMEM, "out of memory");
     ready_ctx rc = {h, s};
-    st = rehearse_command_start(
-        &h->cmds[i], s->name, s->run, h->p->workdir, h->envp, (const char *const *)extra, h->r->dir,
-        s->ready_url ? rehearse_url_ready : expr_ready, s->ready_url ? (void *)s->ready_url : (void *)&rc,
-        COMMAND_READY_SECONDS, err);
+    st = rehearse_command_start(&h->cmds[i], s->name, s->run, h->p->workdir, h->envp,
+                                (const char *const *)extra, h->r->dir,
+                                s->ready_url ? rehearse_url_ready : expr_ready,
+                                s->ready_url ? (void *)s->ready_url : (void *)&rc, s->ready_timeout, err);
     rehearse_env_free_environ(extra);
     h->ncmds = i + 1;
     if (st != GG_OK)

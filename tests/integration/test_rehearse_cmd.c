@@ -128,12 +128,12 @@ static void test_command_exiting_at_start_names_it(void **state) {
 
 static void test_command_never_ready_is_stopped(void **state) {
   (void)state;
-  /* A command that runs but never answers: an error naming it after the wait, and its whole
-   * process group (the shell and its sleep) stopped. */
-  char marker[64], run[160];
+  /* A command that runs but never answers: an error naming it after its ready_timeout (4 s, not
+   * the default 30 s), and its whole process group (the shell and its sleep) stopped. */
+  char marker[64], run[200];
   snprintf(marker, sizeof marker, "gonogo-rehcmd-%ld", (long)getpid());
   /* The marker is the inner shell's $0: it outlives a stop of the outer shell alone. */
-  snprintf(run, sizeof run, "run: \"sh -c 'sleep 300; :' %s\"", marker);
+  snprintf(run, sizeof run, "run: \"sh -c 'sleep 300; :' %s\"\n      ready_timeout: 4s", marker);
   const char *from = "run: 'exec \"$NORMALIZE_BIN\"'";
   const char *at = strstr(plan_text, from);
   assert_non_null(at);
@@ -145,7 +145,7 @@ static void test_command_never_ready_is_stopped(void **state) {
   if (r.code != 3) fprintf(stderr, "%s\n", r.out);
   assert_int_equal(r.code, 3);
   expect_has(r.out, "rehearsal service 'normalize' (line ");
-  expect_has(r.out, "normalize not ready after 30 s ('http.up{target=\"normalize\"} == 1' is not true)");
+  expect_has(r.out, "normalize not ready after 4 s ('http.up{target=\"normalize\"} == 1' is not true)");
   remove_kept(r.out);
   free(r.out);
   assert_false(running(marker));

@@ -53,6 +53,7 @@ static void test_rehearsal_loads(void **state) {
       "    - name: ingest\n"
       "      run: 'exec \"$INGEST_BIN\"'\n"
       "      ready: 'http://127.0.0.1:1/health'\n"
+      "      ready_timeout: 2m\n"
       "      env: { INGEST_LISTEN: '127.0.0.1:1', X_2: y }\n"
       "  publish: { url: 'http://127.0.0.1:1/v1/hrv', body: '{\"event_id\":\"{{id}}\",\"at\":\"{{now}}\"}' "
       "}\n"
@@ -66,6 +67,8 @@ static void test_rehearsal_loads(void **state) {
   assert_string_equal(r->services[1].run, "exec \"$INGEST_BIN\"");
   assert_string_equal(r->services[1].ready_url, "http://127.0.0.1:1/health");
   assert_null(r->services[1].ready.ast);
+  assert_true(r->services[0].ready_timeout == PLAN_REHEARSAL_READY_TIMEOUT); /* default 30 s */
+  assert_true(r->services[1].ready_timeout == 120);
   assert_int_equal(r->services[1].nenv, 2);
   assert_string_equal(r->services[1].env_names[0], "INGEST_LISTEN");
   assert_string_equal(r->services[1].env_values[1], "y");
@@ -105,6 +108,10 @@ static void test_rehearsal_errors(void **state) {
   expect_error("  services: [{ name: a, run: x, ready: 'up ==' }]", "up ==", NULL);
   expect_error("  services: [{ name: a, run: x, ready: 'http://h/', env: { 1X: y } }]", "1X",
                "rehearsal service 'a': env name '1X' is not a variable name (letters, digits, '_')");
+  expect_error("  services: [{ name: a, run: x, ready: 'http://h/', ready_timeout: 0s }]", "0s",
+               "rehearsal service 'a': 'ready_timeout' must be a duration above 0 and at most 30m");
+  expect_error("  services: [{ name: a, run: x, ready: 'http://h/', ready_timeout: 2h }]", "2h",
+               "rehearsal service 'a': 'ready_timeout' must be a duration above 0 and at most 30m");
   expect_error("  publish: { url: 'ftp://h/x', body: '{{id}}' }", "'ftp",
                "rehearsal.publish: 'url' must be an http:// or https:// URL, not 'ftp://h/x'");
   expect_error("  publish: { url: 'http://h/x', body: '{\"id\":1}' }", "'{",
