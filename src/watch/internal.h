@@ -99,6 +99,9 @@ struct watch {
   /* events the journal refused (its database unreachable), oldest first, appended again with
    * their own times before anything newer: [{kind, phase, content, time}]. Watcher thread only. */
   json_t *pending;
+  /* samples the journal refused, oldest first, their labels owned (backlog.c) */
+  journal_sample *backlog;
+  size_t nbacklog, backlog_cap, backlog_dropped;
 
   gg_metrics *metrics;
   gg_metric *m_rule_state, *m_rule_error, *m_phase_state, *m_last_eval, *m_eval_duration, *m_evals,
@@ -139,6 +142,16 @@ void watch_notify(watch *w, const char *text, json_t *event);
 /* Append to the journal; a failure is logged and shown on the page, never fatal: the event is
  * kept and appended (with its own time, in order) once the journal answers again. */
 void watch_journal(watch *w, journal_kind kind, const char *phase, json_t *content);
+
+/* Samples a tick kept while the journal did not answer: at most this many are held (the oldest
+ * dropped first, counted and said when it answers again), and at most a batch is appended a tick. */
+#define WATCH_SAMPLE_BACKLOG 200000
+#define WATCH_SAMPLE_BATCH 20000
+/* Record a tick's samples s[0..n) (their labels, malloc'd, become the backlog's): held behind
+ * any the journal refused earlier, then appended oldest first; how many were written. */
+size_t watch_samples_record(watch *w, journal_sample *s, size_t n);
+/* At exit: append what is held (said when the journal still refuses), then free it. */
+void watch_samples_release(watch *w);
 
 /* Append what waits for the journal, oldest first; false while the journal still refuses.
  * Called at every tick. Watcher thread only. */

@@ -290,7 +290,6 @@ gg_status watch_tick(watch *w, gg_error *err) {
   free(wants);
 
   journal_sample *samples = NULL;
-  char **label_texts = NULL;
   size_t ns = 0, cap = 0;
   for (size_t i = 0; i < w->nsels; i++) {
     expr_selector sel;
@@ -312,16 +311,13 @@ gg_status watch_tick(watch *w, gg_error *err) {
       if (ns == cap) {
         size_t nc = cap ? cap * 2 : 32;
         journal_sample *a = realloc(samples, nc * sizeof *a);
-        char **b = a ? realloc(label_texts, nc * sizeof *b) : NULL;
-        if (a) samples = a;
-        if (!a || !b) {
+        if (!a) {
           free(lj);
           break;
         }
-        label_texts = b;
+        samples = a;
         cap = nc;
       }
-      label_texts[ns] = lj;
       samples[ns] = (journal_sample){.name = sel.name, .labels = lj, .time = now, .value = v.v[k].value};
       ns++;
       char lab[256];
@@ -331,11 +327,8 @@ gg_status watch_tick(watch *w, gg_error *err) {
     pthread_mutex_unlock(&w->mu);
     expr_vector_release(&v);
   }
-  if (ns > 0 && (st = journal_samples_add(w->j, samples, ns, err)) != GG_OK)
-    gg_log_error("journal samples failed", "err=\"%s\"", gg_error_message(err));
   gg_metrics_inc(gg_metrics_series(w->m_samples, NULL), (double)ns);
-  for (size_t i = 0; i < ns; i++) free(label_texts[i]);
-  free(label_texts);
+  (void)watch_samples_record(w, samples, ns); /* the labels (lj) are the backlog's now */
   free(samples);
 
   /* rules */
@@ -513,6 +506,7 @@ void watch_free(watch *w) {
     gg_log_error("journal unreachable at exit: events not recorded", "count=%zu",
                  json_array_size(w->pending));
   json_decref(w->pending);
+  watch_samples_release(w);
   gg_httpd_stop(w->httpd);
   watch_notifier_free(w->nt, 5.0);
   for (size_t i = 0; i < w->nrules; i++) watch_chart_release(&w->rules[i].chart);
