@@ -46,8 +46,8 @@ static size_t flush(watch *w, size_t batches) {
     gg_error err;
     gg_error_clear(&err);
     if (journal_samples_add(w->j, w->backlog, batch, &err) != GG_OK) {
-      gg_warn("journal samples failed; held for the next tick", "held=%zu dropped=%zu err=\"%s\"", w->nbacklog,
-              w->backlog_dropped, gg_error_message(&err));
+      gg_warn("journal samples failed; held for the next tick", "held=%zu dropped=%zu err=\"%s\"",
+              w->nbacklog, w->backlog_dropped, gg_error_message(&err));
       break;
     }
     drop_front(w, batch);
@@ -73,7 +73,8 @@ size_t watch_samples_record(watch *w, journal_sample *s, size_t n) {
 void watch_samples_release(watch *w) {
   while (w->nbacklog > 0 && flush(w, 1) > 0) {
   }
-  if (w->nbacklog > 0) gg_log_error("journal unreachable at exit: samples not recorded", "count=%zu", w->nbacklog);
+  if (w->nbacklog > 0)
+    gg_log_error("journal unreachable at exit: samples not recorded", "count=%zu", w->nbacklog);
   drop_front(w, w->nbacklog);
   free(w->backlog);
   w->backlog = NULL;
