@@ -101,7 +101,7 @@ struct watch {
   json_t *pending;
   /* samples the journal refused, oldest first, their labels owned (backlog.c) */
   journal_sample *backlog;
-  size_t nbacklog, backlog_cap, backlog_dropped;
+  size_t nbacklog, backlog_cap, backlog_dropped, backlog_written;
 
   gg_metrics *metrics;
   gg_metric *m_rule_state, *m_rule_error, *m_phase_state, *m_last_eval, *m_eval_duration, *m_evals,
@@ -148,8 +148,9 @@ void watch_journal(watch *w, journal_kind kind, const char *phase, json_t *conte
 #define WATCH_SAMPLE_BACKLOG 200000
 #define WATCH_SAMPLE_BATCH 20000
 /* Record a tick's samples s[0..n) (their labels, malloc'd, become the backlog's): held behind
- * any the journal refused earlier, then appended oldest first; how many were written. */
-size_t watch_samples_record(watch *w, journal_sample *s, size_t n);
+ * any the journal refused earlier, then appended oldest first. An error when the journal refused
+ * them (saying how many are held): they stay held for the next tick. */
+gg_status watch_samples_record(watch *w, journal_sample *s, size_t n, gg_error *err) GG_WUR;
 /* At exit: append what is held (said when the journal still refuses), then free it. */
 void watch_samples_release(watch *w);
 

@@ -328,7 +328,7 @@ gg_status watch_tick(watch *w, gg_error *err) {
     expr_vector_release(&v);
   }
   gg_metrics_inc(gg_metrics_series(w->m_samples, NULL), (double)ns);
-  (void)watch_samples_record(w, samples, ns); /* the labels (lj) are the backlog's now */
+  st = watch_samples_record(w, samples, ns, err); /* the labels (lj) are the backlog's now */
   free(samples);
 
   /* rules */

@@ -451,9 +451,10 @@ int actx_gonogo_wait(pid_t pid) {
     fflush(stdout);
     for (const char *l = out_buf; l && *l;) {
       const char *nl = strchr(l, '\n');
-      int len = nl ? (int)(nl - l) : (int)strlen(l);
-      if (strncmp(l, "gonogo: ", 8) == 0 || strstr(l, " failed: ") != NULL)
-        print_error("gonogo exit %d: %.*s\n", code, len, l);
+      char line[1024];
+      snprintf(line, sizeof line, "%.*s", nl ? (int)(nl - l) : (int)strlen(l), l);
+      if (strncmp(line, "gonogo: ", 8) == 0 || strstr(line, " failed: ") != NULL)
+        print_error("gonogo exit %d: %s\n", code, line);
       l = nl ? nl + 1 : NULL;
     }
   }

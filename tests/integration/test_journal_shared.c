@@ -413,7 +413,9 @@ static void test_watch_rides_out_an_outage(void **state) {
   for (int i = 0; i < 600 && !file_has(errlog, "event kept to append later"); i++) usleep(100 * 1000);
   assert_true(file_has(errlog, "event kept to append later"));
   assert_true(file_has(errlog, "kind=rule_firing"));
-  sleep(3); /* a few ticks whose samples the journal cannot take */
+  sleep(3); /* a few ticks whose samples the journal cannot take; watch says it holds them */
+  assert_true(file_has(errlog, "journal samples: "));
+  assert_true(file_has(errlog, " held for the next tick"));
   clock_gettime(CLOCK_REALTIME, &ts);
   double allowed = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
   snprintf(sql, sizeof sql, "ALTER DATABASE %s ALLOW_CONNECTIONS true", dbname);

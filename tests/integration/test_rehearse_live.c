@@ -79,16 +79,34 @@ static int teardown(void **state) {
   return 0;
 }
 
-static plan *load(const char *text) {
+/* The plan of `text`, its existing-marked topology adapted from the live cluster as `rehearse
+ * --from-live` does on 3 nodes; *st what that returned. You own the plan, *adj and *err's text. */
+typedef struct {
+  plan *p;
+  char **adj;
+  size_t nadj;
+  gg_error err;
+  gg_status st;
+} adapted;
+
+static adapted adapt_from_live(const char *text) {
+  adapted a = {0};
   plan_diags d;
   plan_diags_init(&d);
-  plan *p = NULL;
-  gg_error err;
-  gg_error_clear(&err);
-  if (plan_load_buffer("plan.yaml", text, strlen(text), NULL, &p, &d, &err) != GG_OK)
-    fail_msg("plan: %s", d.count ? d.items[0].message : gg_error_message(&err));
+  plan *live = NULL;
+  gg_error_clear(&a.err);
+  if (plan_load_buffer("plan.yaml", text, strlen(text), NULL, &live, &d, &a.err) != GG_OK ||
+      plan_load_buffer("plan.yaml", text, strlen(text), NULL, &a.p, &d, &a.err) != GG_OK)
+    fail_msg("plan: %s", d.count ? d.items[0].message : gg_error_message(&a.err));
   plan_diags_release(&d);
-  return p;
+  a.st = rehearse_topology_adapt(a.p, live, true, 3, &a.adj, &a.nadj, &a.err);
+  plan_free(live);
+  return a;
+}
+
+static void adapted_release(adapted *a) {
+  rehearse_list_free(a->adj, a->nadj);
+  plan_free(a->p);
 }
 
 static bool said(char **adj, size_t n, const char *text) {
@@ -100,13 +118,10 @@ static bool said(char **adj, size_t n, const char *text) {
 static void live_settings_replace_the_plans(void **state) {
   (void)state;
   if (!js) skip();
-  plan *live = load(plan_text), *p = load(plan_text);
-  char **adj = NULL;
-  size_t nadj = 0;
-  gg_error err;
-  gg_error_clear(&err);
-  assert_int_equal(rehearse_topology_adapt(p, live, true, 3, &adj, &nadj, &err), GG_OK);
-  for (size_t i = 0; i < nadj; i++) print_message("adjusted: %s\n", adj[i]);
+  adapted a = adapt_from_live(plan_text);
+  assert_int_equal(a.st, GG_OK);
+  for (size_t i = 0; i < a.nadj; i++) print_message("adjusted: %s\n", a.adj[i]);
+  const plan *p = a.p;
 
   const plan_stream *s = plan_find_stream(p, "RL_LEGACY");
   assert_non_null(s);
@@ -126,11 +141,9 @@ static void live_settings_replace_the_plans(void **state) {
   /* a stream the live cluster does not have yet keeps the plan's settings, R5 lowered */
   const plan_stream *n = plan_find_stream(p, "RL_NEW");
   assert_int_equal(n->replicas, 3);
-  assert_true(said(adj, nadj, "RL_NEW: R5 -> R3 (the local cluster has 3 nodes)"));
-  assert_false(said(adj, nadj, "RL_LEGACY: R5"));
-  rehearse_list_free(adj, nadj);
-  plan_free(p);
-  plan_free(live);
+  assert_true(said(a.adj, a.nadj, "RL_NEW: R5 -> R3 (the local cluster has 3 nodes)"));
+  assert_false(said(a.adj, a.nadj, "RL_LEGACY: R5"));
+  adapted_release(&a);
 }
 
 static void missing_live_stream_is_refused_by_name(void **state) {
@@ -144,18 +157,12 @@ static void missing_live_stream_is_refused_by_name(void **state) {
   char *cons = strstr(text, "RL_LEGACY/work");
   assert_non_null(cons);
   memcpy(cons, "RL_GONE__", 9);
-  plan *live = load(text), *p = load(text);
-  char **adj = NULL;
-  size_t nadj = 0;
-  gg_error err;
-  gg_error_clear(&err);
-  assert_int_equal(rehearse_topology_adapt(p, live, true, 3, &adj, &nadj, &err), GG_ERR_NATS);
-  print_message("refused: %s\n", gg_error_message(&err));
-  assert_string_equal(gg_error_message(&err),
+  adapted a = adapt_from_live(text);
+  assert_int_equal(a.st, GG_ERR_NATS);
+  print_message("refused: %s\n", gg_error_message(&a.err));
+  assert_string_equal(gg_error_message(&a.err),
                       "--from-live: stream 'RL_GONE__' on the live cluster: not found");
-  rehearse_list_free(adj, nadj);
-  plan_free(p);
-  plan_free(live);
+  adapted_release(&a);
 }
 
 int main(void) {
