@@ -98,6 +98,9 @@ void actx_init(const char *id, int replicas) {
   else
     snprintf(plan_file, sizeof plan_file, "%s/tests/integration/plans/act.yaml", src);
   unlink(journal_file);
+  char head[300];
+  snprintf(head, sizeof head, "%s.head", journal_file);
+  unlink(head);
   delete_streams();
   atomic_store(&published, 0); /* ids start at m-0 in every test */
   atomic_store(&pub_failures, 0);
@@ -364,6 +367,8 @@ void actx_cleanup(void) {
   snprintf(wal, sizeof wal, "%s-wal", journal_file);
   unlink(wal);
   snprintf(wal, sizeof wal, "%s-shm", journal_file);
+  unlink(wal);
+  snprintf(wal, sizeof wal, "%s.head", journal_file); /* the journal's head anchor (DESIGN §8) */
   unlink(wal);
   unlink(log_file);
 }

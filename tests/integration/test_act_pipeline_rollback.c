@@ -101,6 +101,8 @@ static int teardown(void **state) {
   unlink(side);
   snprintf(side, sizeof side, "%s-shm", journal_path);
   unlink(side);
+  snprintf(side, sizeof side, "%s.head", journal_path);
+  unlink(side);
   return 0;
 }
 
